@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs what the tests need beyond Node.js/npm, python3, gcc and make, so the
+# README's commands work on a fresh Debian machine. Idempotent; root only.
+set -euo pipefail
+here="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$here"
+
+need_apt=()
+command -v clang >/dev/null 2>&1 || need_apt+=(clang)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "Missing ${need_apt[*]}: run this as root or install them with apt-get" >&2
+    exit 1
+  fi
+  echo "setup: installing ${need_apt[*]} from Debian" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+if [ ! -x node_modules/.bin/deno ]; then
+  npm ci --no-audit --no-fund
+fi
+node_modules/.bin/deno install --quiet

@@ -1,0 +1,10 @@
+/**
+ * Every top-level `bm` verb, in the order `bm --help` lists them. Each verb's
+ * file handles its own subcommands and help.
+ */
+import type { Command } from "./command.ts";
+import { versionCommand } from "./version.ts";
+
+export const COMMANDS: readonly Command[] = [
+  versionCommand,
+];

@@ -1,0 +1,69 @@
+/**
+ * The Sensor port: where events come from and where auth answers go.
+ *
+ * Three implementations: the native sensor (`native_sensor.ts`, Deno FFI to
+ * the C library), the replay sensor (`replay_sensor.ts`, a JSONL trace) and a
+ * fake for unit tests (`fake_sensor.ts`). Only the daemon's composition root
+ * builds the native one.
+ */
+import type { BmEvent } from "./event.ts";
+
+/** Counters every sensor keeps (invariant 2: no silent loss). */
+export interface SensorStats {
+  /** Records delivered to the agent. */
+  events: number;
+  /** Auth events answered by the agent in time. */
+  authByAgent: number;
+  /** Auth events answered by the native watchdog with the fail-open default. */
+  authByWatchdog: number;
+  /** Answers from the agent that came after the watchdog answered. */
+  lateAnswers: number;
+  /** Notify events dropped because the ring was full. */
+  dropped: number;
+  /** Auth events answered at once because the ring was full. */
+  authRingFull: number;
+  /** /proc reads that lost the race with a fast exit. */
+  enrichmentMisses: number;
+  /** Auth events answered in C from the allow cache or deny tables. */
+  fastPathAnswers: number;
+}
+
+export interface AuthAnswer {
+  authId: number;
+  allow: boolean;
+  /** Let the OS (or the allow cache) remember an allow for this file. */
+  cache: boolean;
+}
+
+export interface Sensor {
+  /** Which OS facility feeds it: "fanotify", "endpoint_security", "replay", "fake". */
+  readonly subsystem: string;
+  /**
+   * The next batch of events, waiting at most `timeoutMs`. An empty array
+   * means the wait timed out; `null` means the source is finished or closed.
+   */
+  next(timeoutMs: number): Promise<BmEvent[] | null>;
+  /** Answers one auth event. Exactly one answer counts; later ones are ignored and counted. */
+  respond(answer: AuthAnswer): void;
+  /** Deny every further exec by this process (and, natively, its new children). */
+  denyProcess(pid: number): void;
+  /** Deny every further exec of this file. */
+  denyExecutable(path: string): void;
+  /** Forget cached allow decisions (rules or settings changed). */
+  clearAllowCache(): void;
+  stats(): SensorStats;
+  close(): Promise<void>;
+}
+
+export function emptyStats(): SensorStats {
+  return {
+    events: 0,
+    authByAgent: 0,
+    authByWatchdog: 0,
+    lateAnswers: 0,
+    dropped: 0,
+    authRingFull: 0,
+    enrichmentMisses: 0,
+    fastPathAnswers: 0,
+  };
+}
