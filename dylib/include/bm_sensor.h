@@ -1,0 +1,214 @@
+/*
+ * bm_sensor.h - the one C ABI between the bm agent (Deno FFI) and the native
+ * sensors (Linux: fanotify + proc connector, dylib/linux; macOS:
+ * EndpointSecurity, dylib/macos). Shared code lives in dylib/common.
+ *
+ * Threading: bm_sensor_wait may block (bind it as `nonblocking: true`); every
+ * other call returns at once and may be called while a wait is pending.
+ * Per-batch calls use only 32-bit integers, pointers and buffers (64-bit
+ * integers become BigInt in Deno and cost 5-10x).
+ *
+ * Invariants the library keeps on its own, whatever the agent does:
+ *  - every auth event gets exactly one answer: the agent's, a fast-path
+ *    table's, or the watchdog's fail-open default at (deadline - margin);
+ *  - when the ring is full, notify events are dropped and auth events are
+ *    answered at once with the default; both are counted;
+ *  - the agent's own process (own_pid and its threads) is never held.
+ *
+ * ---------------------------------------------------------------------------
+ * Record layout (version BM_RECORD_VERSION), little-endian, each record starts
+ * at an 8-byte aligned offset of the drain buffer and `size` includes padding:
+ *
+ *   off size type  field
+ *    0   4   u32   size          bytes of this record incl. padding (multiple of 8)
+ *    4   2   u16   version       BM_RECORD_VERSION
+ *    6   1   u8    kind          BM_KIND_*
+ *    7   1   u8    flags         BM_FLAG_*
+ *    8   4   u32   seq           sensor sequence number (gaps = drops)
+ *   12   4   u32   auth_id       non-zero when the event waits for an answer
+ *   16   8   f64   time_ms       event time, ms since the Unix epoch
+ *   24   8   f64   deadline_ms   auth only: answer deadline, ms since epoch (0 otherwise)
+ *   32   8   f64   start_ms      process start time, ms since epoch (0 unknown)
+ *   40   4   i32   pid           the process (fork: the child)
+ *   44   4   i32   ppid          its parent (fork: the parent) (-1 unknown)
+ *   48   4   i32   uid           real uid (-1 unknown)
+ *   52   4   i32   euid          effective uid (-1 unknown)
+ *   56   4   i32   aux           exit: exit code (or 128+signal); otherwise 0
+ *   60   4   i32   responsible_pid  macOS responsible pid (0 none)
+ *   64   4   i32   file_uid      owner of file.path (-1 unknown)
+ *   68   4   u32   file_mode     st_mode of file.path (0 unknown)
+ *   72   8   f64   file_size     size of file.path in bytes (-1 unknown)
+ *   80   1   u8    stdin_kind    BM_STREAM_* of fd 0 (exec only)
+ *   81   1   u8    stdout_kind   BM_STREAM_* of fd 1 (exec only)
+ *   82   2   u16   nstr          number of strings that follow
+ *   84   4   u32   reserved      0
+ *   88   ..        strings       nstr times: u8 tag (BM_STR_*), u8 0, u16 len,
+ *                                len bytes UTF-8 (not NUL-terminated); packed
+ *
+ * BM_STR_ARG appears once per argv element, in order. Unknown tags must be
+ * skipped by readers (forward compatible); unknown kinds too.
+ * ---------------------------------------------------------------------------
+ */
+#ifndef BM_SENSOR_H
+#define BM_SENSOR_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define BM_SENSOR_ABI_VERSION 1u
+#define BM_RECORD_VERSION 1u
+#define BM_RECORD_HEADER_SIZE 88u
+#define BM_STR_MAX 65535u
+
+/* Record kinds: the index in src/sensor/event.ts EVENT_ACTIONS, plus one. */
+enum bm_kind {
+  BM_KIND_EXEC = 1,
+  BM_KIND_FORK = 2,
+  BM_KIND_EXIT = 3,
+  BM_KIND_OPEN = 4,
+  BM_KIND_CLOSE_MODIFIED = 5,
+  BM_KIND_CREATE = 6,
+  BM_KIND_RENAME = 7,
+  BM_KIND_UNLINK = 8,
+  BM_KIND_SETXATTR = 9,
+  BM_KIND_DELETEXATTR = 10,
+  BM_KIND_LAUNCH_ITEM_ADD = 11,
+};
+
+/* Record flags. */
+enum bm_flag {
+  BM_FLAG_AUTH = 1u << 0,            /* held; answer with bm_sensor_respond(auth_id) */
+  BM_FLAG_PLATFORM_BINARY = 1u << 1, /* macOS: Apple platform binary */
+  BM_FLAG_ENRICH_MISS = 1u << 2,     /* /proc facts lost the race with an exit */
+  BM_FLAG_DIR = 1u << 3,             /* file.path is a directory */
+};
+
+/* How a standard stream is connected. */
+enum bm_stream {
+  BM_STREAM_UNKNOWN = 0,
+  BM_STREAM_TTY = 1,
+  BM_STREAM_SOCKET = 2,
+  BM_STREAM_PIPE = 3,
+  BM_STREAM_FILE = 4,
+  BM_STREAM_NULL = 5,
+};
+
+/* String tags. */
+enum bm_str {
+  BM_STR_EXECUTABLE = 1,  /* process.executable */
+  BM_STR_ARG = 2,         /* process.args[i], repeated in order */
+  BM_STR_CWD = 3,         /* process.working_directory */
+  BM_STR_PATH = 4,        /* file.path */
+  BM_STR_TARGET_PATH = 5, /* file.target_path (rename destination) */
+  BM_STR_SIGNING_ID = 6,  /* macOS code signing id */
+  BM_STR_TEAM_ID = 7,     /* macOS team id */
+  BM_STR_CDHASH = 8,      /* macOS cdhash, lowercase hex */
+  BM_STR_TTY = 9,         /* controlling tty path */
+  BM_STR_XATTR = 10,      /* extended attribute name */
+  BM_STR_LAUNCH_ITEM = 11,       /* macOS BTM item plist or executable */
+  BM_STR_PARENT_EXECUTABLE = 12, /* process.parent.executable when known */
+};
+
+/*
+ * Statistics: the counters of SensorStats (src/sensor/sensor.ts), in order,
+ * then extras. bm_sensor_stats copies min(size, sizeof) bytes so older
+ * callers keep working when fields are appended.
+ */
+typedef struct bm_sensor_stats {
+  uint64_t events;             /* records delivered to the agent (drained) */
+  uint64_t auth_by_agent;      /* auth events answered by the agent in time */
+  uint64_t auth_by_watchdog;   /* answered by the watchdog with the default */
+  uint64_t late_answers;       /* agent answers after the watchdog (or unknown id) */
+  uint64_t dropped;            /* notify events dropped: ring full */
+  uint64_t auth_ring_full;     /* auth events answered at once: ring full */
+  uint64_t enrichment_misses;  /* /proc reads that lost the race with an exit */
+  uint64_t fast_path_answers;  /* auth answered in C by the allow cache or deny tables */
+  uint64_t own_pid_skips;      /* auth events of the agent itself, allowed at once */
+  uint64_t held_now;           /* auth events currently waiting */
+  uint64_t queue_errors;       /* OS queue overflows / read errors reported by the kernel */
+} bm_sensor_stats;
+
+typedef struct bm_sensor bm_sensor; /* opaque */
+
+/* Returns BM_SENSOR_ABI_VERSION of the loaded library. */
+uint32_t bm_sensor_abi_version(void);
+
+/*
+ * Opens and starts a sensor. `config` is NUL-terminated text, one key=value a
+ * line (unknown keys are an error; every key has a default):
+ *   auth_deadline_ms=5000   time an auth event may be held (Linux: bm's own
+ *                           deadline; macOS: min(this, ES deadline))
+ *   deadline_margin_ms=1000 the watchdog answers at deadline - margin
+ *   fail_open=1             default answer of watchdog/ring-full: 1 allow, 0 deny
+ *   exec_auth=1             hold execs for an answer (blockExecution); 0 = notify
+ *   open_auth=0             hold opens for an answer too
+ *   avoid_open_cache=0      never let the OS/allow cache remember open decisions
+ *   notify_forks=1          report fork records
+ *   notify_files=1          report create/rename/unlink/close_modified records
+ *   marks=filesystem        filesystem (each `mount` is marked as a whole
+ *                           filesystem; none given = "/") or mounts (each
+ *                           `mount` only)
+ *   mount=/path             repeatable
+ *   ring_bytes=8388608      ring buffer capacity
+ *   own_pid=N               the agent's pid: never held (default getpid())
+ * On failure returns NULL and writes one line (capitalised, no final period)
+ * naming what is missing into err[err_len], e.g. "Not running as root" or
+ * "Kernel lacks fanotify permission events: ...".
+ */
+bm_sensor *bm_sensor_open(const char *config, char *err, uint32_t err_len);
+
+/*
+ * Blocks until records are ready, the timeout (ms, < 0 = forever) passes or
+ * the sensor closes. Returns 1 ready, 0 timeout, -1 closed.
+ * Bind with `nonblocking: true`.
+ */
+int32_t bm_sensor_wait(bm_sensor *s, int32_t timeout_ms);
+
+/*
+ * Copies as many whole records as fit into buf[cap] (cap >= 64 KiB advised;
+ * a record never exceeds BM_RECORD_HEADER_SIZE + 256 KiB). Returns bytes
+ * written (0 = none ready), -1 when closed.
+ */
+int32_t bm_sensor_drain(bm_sensor *s, uint8_t *buf, uint32_t cap);
+
+/*
+ * Answers a held auth event. allow: 1/0. cache: 1 lets the allow cache (and,
+ * where safe, the OS) remember an allow for this file until it changes or the
+ * cache is cleared. Returns 0 answered, 1 too late or unknown id (counted in
+ * late_answers), -1 bad handle.
+ */
+int32_t bm_sensor_respond(bm_sensor *s, uint32_t auth_id, int32_t allow, int32_t cache);
+
+/* Push-down tables, answered in C without waking the agent. */
+/* on=1 denies every further exec by pid (and its children forked later); on=0 removes. */
+int32_t bm_sensor_deny_pid(bm_sensor *s, int32_t pid, int32_t on);
+/* on=1 denies every exec of this executable path (NUL-terminated); on=0 removes. */
+int32_t bm_sensor_deny_path(bm_sensor *s, const char *path, int32_t on);
+/* enabled=1 (default 0): auth events for files in the allow cache are allowed in C. */
+int32_t bm_sensor_allow_cache_enable(bm_sensor *s, int32_t enabled);
+/* Forgets every cached allow (rules or settings changed). */
+int32_t bm_sensor_allow_cache_clear(bm_sensor *s);
+
+/* Copies counters into out (min(size, sizeof(bm_sensor_stats)) bytes). Returns bytes copied. */
+int32_t bm_sensor_stats(bm_sensor *s, bm_sensor_stats *out, uint32_t size);
+
+/* Stops the sensor: answers every held event with the default, wakes waiters, frees. */
+void bm_sensor_close(bm_sensor *s);
+
+/*
+ * Test/benchmark hooks. bm_sensor_open_synthetic opens a sensor with no OS
+ * source (config as above; OS keys ignored). bm_sensor_inject copies `count`
+ * copies of one encoded record (len bytes) into the ring, giving each a new
+ * seq; a record with BM_FLAG_AUTH gets a fresh auth_id and deadline and is
+ * held like a real one. Returns how many were queued.
+ */
+bm_sensor *bm_sensor_open_synthetic(const char *config, char *err, uint32_t err_len);
+int32_t bm_sensor_inject(bm_sensor *s, const uint8_t *rec, uint32_t len, uint32_t count);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* BM_SENSOR_H */
