@@ -1,0 +1,176 @@
+/*
+ * bm_core.h - platform-neutral core shared by the Linux and macOS sensors:
+ * config parsing, record encoding, the ring, the held-auth table with its
+ * deadline watchdog, and the fast-path tables. A platform supplies:
+ *   - bm_sensor_open() (public ABI) which calls bm_core_init(), starts its
+ *     OS source and submits records with bm_core_submit_notify/auth;
+ *   - an answer callback (Linux: write fanotify_response; macOS:
+ *     es_respond_auth_result) called exactly once per held auth event, from
+ *     whichever thread answers (agent, watchdog, ring-full path, close);
+ *   - a stop callback that the core calls from bm_sensor_close(): first
+ *     (release=0) to stop its threads, then, after answering whatever is
+ *     still held, (release=1) to free its OS resources.
+ */
+#ifndef BM_CORE_H
+#define BM_CORE_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../include/bm_sensor.h"
+
+#define BM_MAX_MOUNTS 32
+#define BM_MAX_RECORD (BM_RECORD_HEADER_SIZE + 262144u)
+
+typedef struct bm_config {
+  int32_t auth_deadline_ms;
+  int32_t deadline_margin_ms;
+  int32_t fail_open;
+  int32_t exec_auth;
+  int32_t open_auth;
+  int32_t avoid_open_cache;
+  int32_t notify_forks;
+  int32_t notify_files;
+  int32_t marks_mounts; /* 0 filesystem, 1 mounts */
+  int32_t n_mounts;
+  char mounts[BM_MAX_MOUNTS][1024];
+  uint32_t ring_bytes;
+  int32_t own_pid;
+} bm_config;
+
+/* Parses key=value lines; on error writes a message into err and returns -1. */
+int bm_config_parse(const char *text, bm_config *cfg, char *err, uint32_t err_len);
+
+/* ---- record encoding -------------------------------------------------- */
+
+typedef struct bm_rec {
+  uint8_t *buf;   /* caller storage of cap bytes (>= BM_RECORD_HEADER_SIZE) */
+  uint32_t cap;
+  uint32_t len;   /* bytes used so far */
+  uint16_t nstr;
+  int truncated;  /* a string did not fit and was cut */
+} bm_rec;
+
+/* Starts a record: fills the header with defaults (ids -1, times 0). */
+void bm_rec_begin(bm_rec *r, uint8_t *buf, uint32_t cap, uint8_t kind, uint8_t flags);
+/* Header setters (little-endian regardless of host). */
+void bm_rec_set_u8(bm_rec *r, uint32_t off, uint8_t v);
+void bm_rec_set_u32(bm_rec *r, uint32_t off, uint32_t v);
+void bm_rec_set_i32(bm_rec *r, uint32_t off, int32_t v);
+void bm_rec_set_f64(bm_rec *r, uint32_t off, double v);
+uint32_t bm_rec_get_u32(const uint8_t *rec, uint32_t off);
+double bm_rec_get_f64(const uint8_t *rec, uint32_t off);
+/* Appends a string (cut at BM_STR_MAX or the space left). Returns 0, -1 if cut/dropped. */
+int bm_rec_str(bm_rec *r, uint8_t tag, const char *s, size_t len);
+int bm_rec_cstr(bm_rec *r, uint8_t tag, const char *s);
+/* Pads to 8, writes size and nstr. Returns the record size. */
+uint32_t bm_rec_finish(bm_rec *r);
+
+/* Header offsets. */
+enum {
+  BM_OFF_SIZE = 0, BM_OFF_VERSION = 4, BM_OFF_KIND = 6, BM_OFF_FLAGS = 7, BM_OFF_SEQ = 8,
+  BM_OFF_AUTH_ID = 12, BM_OFF_TIME = 16, BM_OFF_DEADLINE = 24, BM_OFF_START = 32,
+  BM_OFF_PID = 40, BM_OFF_PPID = 44, BM_OFF_UID = 48, BM_OFF_EUID = 52, BM_OFF_AUX = 56,
+  BM_OFF_RESPONSIBLE = 60, BM_OFF_FILE_UID = 64, BM_OFF_FILE_MODE = 68, BM_OFF_FILE_SIZE = 72,
+  BM_OFF_STDIN = 80, BM_OFF_STDOUT = 81, BM_OFF_NSTR = 82, BM_OFF_RESERVED = 84,
+};
+
+/* ---- ring ------------------------------------------------------------- */
+
+/* Byte ring of whole records; producers and the consumer take one mutex. */
+typedef struct bm_ring {
+  uint8_t *data;
+  uint32_t cap;
+  uint32_t head; /* next write offset */
+  uint32_t tail; /* next read offset */
+  uint32_t used; /* bytes in use incl. wrap padding */
+  uint32_t wrap; /* when non-zero, data from `wrap` to cap is padding */
+} bm_ring;
+
+int bm_ring_init(bm_ring *q, uint32_t cap);
+void bm_ring_free(bm_ring *q);
+/* Copies one record in; returns 0, -1 when it does not fit. Caller locks. */
+int bm_ring_push(bm_ring *q, const uint8_t *rec, uint32_t len);
+/* Copies whole records out (up to cap bytes); returns bytes. Caller locks. */
+uint32_t bm_ring_pop(bm_ring *q, uint8_t *out, uint32_t cap);
+
+/* ---- fast-path tables ------------------------------------------------- */
+
+typedef struct bm_key { uint64_t a, b; } bm_key; /* file identity; {0,0} = none */
+
+typedef struct bm_tables {
+  pthread_mutex_t mu;
+  int cache_enabled;
+  bm_key *cache; uint32_t cache_cap, cache_n;
+  int32_t *pids; uint32_t pid_cap, pid_n;
+  char **paths; uint32_t path_cap, path_n;
+} bm_tables;
+
+int bm_tables_init(bm_tables *t);
+void bm_tables_free(bm_tables *t);
+void bm_tables_cache_add(bm_tables *t, bm_key k);
+void bm_tables_cache_remove(bm_tables *t, bm_key k);
+void bm_tables_cache_clear(bm_tables *t);
+void bm_tables_deny_pid(bm_tables *t, int32_t pid, int on);
+void bm_tables_deny_path(bm_tables *t, const char *path, int on);
+/* Child of a denied process is denied too. */
+void bm_tables_on_fork(bm_tables *t, int32_t parent, int32_t child);
+void bm_tables_on_exit(bm_tables *t, int32_t pid);
+/* Returns 0 deny, 1 allow (cache), -1 no decision. path may be NULL. */
+int bm_tables_decide(bm_tables *t, int32_t pid, const char *path, bm_key k);
+
+/* ---- core ------------------------------------------------------------- */
+
+typedef void (*bm_answer_fn)(void *ctx, uint64_t token, int allow);
+/* release=0: stop OS threads (no submits after return); release=1: free OS resources. */
+typedef void (*bm_stop_fn)(void *ctx, int release);
+
+typedef struct bm_held {
+  uint32_t id;       /* 0 = free */
+  uint64_t token;    /* platform's handle: fanotify fd, es_message_t* */
+  uint64_t due_ns;   /* monotonic time of the watchdog answer */
+  bm_key key;        /* for the allow cache */
+  int cacheable;     /* an allow may go into the cache */
+} bm_held;
+
+struct bm_sensor {
+  bm_config cfg;
+  pthread_mutex_t mu;       /* ring, held table, stats */
+  pthread_cond_t ready;     /* records in the ring / closed */
+  pthread_cond_t wd_cond;   /* watchdog wakeup */
+  bm_ring ring;
+  bm_held *held; uint32_t held_cap, held_n;
+  uint32_t next_auth, next_seq;
+  int closed;
+  int waiters;              /* threads inside bm_sensor_wait */
+  pthread_cond_t idle;      /* waiters reached 0 */
+  bm_sensor_stats st;
+  bm_tables tables;
+  pthread_t wd_thread; int wd_started;
+  bm_answer_fn answer; bm_stop_fn stop; void *ctx;
+  double wall_minus_mono_ms; /* realtime - monotonic, for deadlines in wall ms */
+};
+
+/* Prepares the core and starts the watchdog. Returns 0 or -1 with err set. */
+int bm_core_init(bm_sensor *s, const bm_config *cfg, bm_answer_fn answer, bm_stop_fn stop,
+                 void *ctx, char *err, uint32_t err_len);
+/* Queues a notify record (sets seq). Drops and counts it if the ring is full. */
+int bm_core_submit_notify(bm_sensor *s, bm_rec *r); /* 0 queued, -1 dropped */
+/*
+ * Holds an auth event: assigns auth_id/seq/deadline and queues the record.
+ * If the ring or the held table is full, answers at once with the default.
+ * Fast-path tables are consulted first when path/key are given; own pid is
+ * allowed at once. Returns the auth id, or 0 when it was answered at once.
+ */
+uint32_t bm_core_submit_auth(bm_sensor *s, bm_rec *r, uint64_t token, int32_t pid,
+                             const char *path, bm_key key, int cacheable);
+void bm_core_count(bm_sensor *s, size_t field_offset);
+#define BM_COUNT(s, field) bm_core_count((s), offsetof(bm_sensor_stats, field))
+
+double bm_now_wall_ms(void);
+uint64_t bm_now_mono_ns(void);
+void bm_set_err(char *err, uint32_t err_len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif

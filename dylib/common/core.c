@@ -1,0 +1,458 @@
+/*
+ * The platform-neutral core: config, ring, held auth events, the deadline
+ * watchdog and the public ABI calls that do not depend on the OS.
+ *
+ * Every held auth event leaves the held table exactly once, under `mu`, by
+ * one of: the agent's answer, the watchdog, close. Whoever removes it calls
+ * the platform's answer callback (outside the lock), so each event gets
+ * exactly one answer.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bm_core.h"
+
+#define HELD_CAP 16384u /* power of two */
+
+void bm_set_err(char *err, uint32_t err_len, const char *fmt, ...) {
+  if (!err || !err_len) return;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(err, err_len, fmt, ap);
+  va_end(ap);
+}
+
+double bm_now_wall_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+uint64_t bm_now_mono_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint32_t bm_sensor_abi_version(void) { return BM_SENSOR_ABI_VERSION; }
+
+/* ---- config ----------------------------------------------------------- */
+
+static int parse_int(const char *v, long lo, long hi, long *out) {
+  char *end;
+  errno = 0;
+  long n = strtol(v, &end, 10);
+  if (errno || end == v || *end || n < lo || n > hi) return -1;
+  *out = n;
+  return 0;
+}
+
+int bm_config_parse(const char *text, bm_config *c, char *err, uint32_t err_len) {
+  memset(c, 0, sizeof *c);
+  c->auth_deadline_ms = 5000;
+  c->deadline_margin_ms = 1000;
+  c->fail_open = 1;
+  c->exec_auth = 1;
+  c->notify_forks = 1;
+  c->notify_files = 1;
+  c->ring_bytes = 8u << 20;
+  c->own_pid = (int32_t)getpid();
+  if (!text) return 0;
+  int lineno = 0;
+  const char *p = text;
+  while (*p) {
+    const char *nl = strchr(p, '\n');
+    size_t n = nl ? (size_t)(nl - p) : strlen(p);
+    lineno++;
+    char line[1200];
+    if (n >= sizeof line) {
+      bm_set_err(err, err_len, "Bad sensor config line %d: too long", lineno);
+      return -1;
+    }
+    memcpy(line, p, n);
+    line[n] = 0;
+    p += n + (nl ? 1 : 0);
+    while (n && (line[n - 1] == '\r' || line[n - 1] == ' ')) line[--n] = 0;
+    if (!n || line[0] == '#') continue;
+    char *eq = strchr(line, '=');
+    if (!eq) {
+      bm_set_err(err, err_len, "Bad sensor config line %d \"%s\": expected key=value", lineno, line);
+      return -1;
+    }
+    *eq = 0;
+    const char *k = line, *v = eq + 1;
+    long x;
+    struct { const char *name; int32_t *dst; long lo, hi; } ints[] = {
+        {"auth_deadline_ms", &c->auth_deadline_ms, 2, 600000},
+        {"deadline_margin_ms", &c->deadline_margin_ms, 0, 600000},
+        {"fail_open", &c->fail_open, 0, 1},
+        {"exec_auth", &c->exec_auth, 0, 1},
+        {"open_auth", &c->open_auth, 0, 1},
+        {"avoid_open_cache", &c->avoid_open_cache, 0, 1},
+        {"notify_forks", &c->notify_forks, 0, 1},
+        {"notify_files", &c->notify_files, 0, 1},
+        {"own_pid", &c->own_pid, 1, 0x7fffffff},
+    };
+    int done = 0;
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+      if (strcmp(k, ints[i].name) == 0) {
+        if (parse_int(v, ints[i].lo, ints[i].hi, &x)) {
+          bm_set_err(err, err_len, "Bad sensor config value \"%s\" for %s: expected %ld..%ld", v,
+                     k, ints[i].lo, ints[i].hi);
+          return -1;
+        }
+        *ints[i].dst = (int32_t)x;
+        done = 1;
+      }
+    }
+    if (done) continue;
+    if (strcmp(k, "ring_bytes") == 0) {
+      if (parse_int(v, 65536, 1L << 30, &x)) {
+        bm_set_err(err, err_len, "Bad sensor config value \"%s\" for ring_bytes: expected 65536..2^30", v);
+        return -1;
+      }
+      c->ring_bytes = (uint32_t)x;
+    } else if (strcmp(k, "marks") == 0) {
+      if (strcmp(v, "filesystem") == 0) c->marks_mounts = 0;
+      else if (strcmp(v, "mounts") == 0) c->marks_mounts = 1;
+      else {
+        bm_set_err(err, err_len, "Bad sensor config value \"%s\" for marks: expected filesystem or mounts", v);
+        return -1;
+      }
+    } else if (strcmp(k, "mount") == 0) {
+      if (c->n_mounts == BM_MAX_MOUNTS || strlen(v) >= sizeof c->mounts[0] || v[0] != '/') {
+        bm_set_err(err, err_len, "Bad sensor config mount \"%s\": absolute path, at most %d mounts", v, BM_MAX_MOUNTS);
+        return -1;
+      }
+      strcpy(c->mounts[c->n_mounts++], v);
+    } else {
+      bm_set_err(err, err_len, "Unknown sensor config key \"%s\"", k);
+      return -1;
+    }
+  }
+  if (c->deadline_margin_ms >= c->auth_deadline_ms) {
+    bm_set_err(err, err_len, "Bad sensor config: deadline_margin_ms %d must be below auth_deadline_ms %d",
+               c->deadline_margin_ms, c->auth_deadline_ms);
+    return -1;
+  }
+  return 0;
+}
+
+/* ---- watchdog --------------------------------------------------------- */
+
+static void answer_batch(bm_sensor *s, uint64_t *tokens, uint32_t n, int allow) {
+  for (uint32_t i = 0; i < n; i++) s->answer(s->ctx, tokens[i], allow);
+}
+
+static void *watchdog_main(void *arg) {
+  bm_sensor *s = arg;
+  uint64_t tokens[256];
+  pthread_mutex_lock(&s->mu);
+  while (!s->closed) {
+    uint64_t now = bm_now_mono_ns();
+    uint64_t earliest = UINT64_MAX;
+    uint32_t n = 0;
+    if (s->held_n) {
+      for (uint32_t i = 0; i < s->held_cap && n < 256; i++) {
+        bm_held *h = &s->held[i];
+        if (!h->id) continue;
+        if (h->due_ns <= now) {
+          tokens[n++] = h->token;
+          h->id = 0;
+          s->held_n--;
+          s->st.auth_by_watchdog++;
+        } else if (h->due_ns < earliest) {
+          earliest = h->due_ns;
+        }
+      }
+    }
+    if (n) {
+      pthread_mutex_unlock(&s->mu);
+      answer_batch(s, tokens, n, s->cfg.fail_open);
+      pthread_mutex_lock(&s->mu);
+      continue;
+    }
+    uint64_t until = earliest == UINT64_MAX ? now + 1000000000ull : earliest;
+    struct timespec ts = {(time_t)(until / 1000000000ull), (long)(until % 1000000000ull)};
+    pthread_cond_timedwait(&s->wd_cond, &s->mu, &ts);
+  }
+  pthread_mutex_unlock(&s->mu);
+  return NULL;
+}
+
+int bm_core_init(bm_sensor *s, const bm_config *cfg, bm_answer_fn answer, bm_stop_fn stop, void *ctx,
+                 char *err, uint32_t err_len) {
+  s->cfg = *cfg;
+  s->answer = answer;
+  s->stop = stop;
+  s->ctx = ctx;
+  s->next_auth = 1;
+  s->next_seq = 1;
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  if (pthread_mutex_init(&s->mu, NULL) || pthread_cond_init(&s->ready, &ca) ||
+      pthread_cond_init(&s->wd_cond, &ca) || pthread_cond_init(&s->idle, &ca)) {
+    bm_set_err(err, err_len, "Cannot create sensor locks");
+    return -1;
+  }
+  pthread_condattr_destroy(&ca);
+  if (bm_ring_init(&s->ring, cfg->ring_bytes) || bm_tables_init(&s->tables)) {
+    bm_set_err(err, err_len, "Cannot allocate the sensor ring of %u bytes", cfg->ring_bytes);
+    return -1;
+  }
+  s->held_cap = HELD_CAP;
+  s->held = calloc(HELD_CAP, sizeof(bm_held));
+  if (!s->held) {
+    bm_set_err(err, err_len, "Cannot allocate the held-event table");
+    return -1;
+  }
+  if (pthread_create(&s->wd_thread, NULL, watchdog_main, s)) {
+    bm_set_err(err, err_len, "Cannot start the watchdog thread");
+    return -1;
+  }
+  s->wd_started = 1;
+  return 0;
+}
+
+/* ---- submit ----------------------------------------------------------- */
+
+static void wake_reader(bm_sensor *s) { pthread_cond_signal(&s->ready); }
+
+int bm_core_submit_notify(bm_sensor *s, bm_rec *r) {
+  uint32_t len = bm_rec_finish(r);
+  int rc = 0;
+  pthread_mutex_lock(&s->mu);
+  bm_rec_set_u32(r, BM_OFF_SEQ, s->next_seq++);
+  if (s->closed || bm_ring_push(&s->ring, r->buf, len)) {
+    s->st.dropped++;
+    rc = -1;
+  } else {
+    wake_reader(s);
+  }
+  pthread_mutex_unlock(&s->mu);
+  return rc;
+}
+
+uint32_t bm_core_submit_auth(bm_sensor *s, bm_rec *r, uint64_t token, int32_t pid, const char *path,
+                             bm_key key, int cacheable) {
+  if (pid == s->cfg.own_pid) {
+    BM_COUNT(s, own_pid_skips);
+    s->answer(s->ctx, token, 1);
+    return 0;
+  }
+  int d = bm_tables_decide(&s->tables, pid, path, key);
+  if (d >= 0) {
+    BM_COUNT(s, fast_path_answers);
+    s->answer(s->ctx, token, d);
+    /* the agent still sees it, as a notify record */
+    r->buf[BM_OFF_FLAGS] &= (uint8_t)~BM_FLAG_AUTH;
+    bm_core_submit_notify(s, r);
+    return 0;
+  }
+  uint32_t len = bm_rec_finish(r);
+  double now_wall = bm_now_wall_ms();
+  uint64_t now = bm_now_mono_ns();
+  pthread_mutex_lock(&s->mu);
+  uint32_t id = s->next_auth;
+  bm_held *h = &s->held[id & (s->held_cap - 1)];
+  bm_rec_set_u32(r, BM_OFF_SEQ, s->next_seq++);
+  int ok = !s->closed && h->id == 0;
+  if (ok) {
+    bm_rec_set_u32(r, BM_OFF_AUTH_ID, id);
+    bm_rec_set_f64(r, BM_OFF_DEADLINE, now_wall + s->cfg.auth_deadline_ms);
+    r->buf[BM_OFF_FLAGS] |= BM_FLAG_AUTH;
+    ok = bm_ring_push(&s->ring, r->buf, len) == 0;
+  }
+  if (!ok) {
+    s->st.auth_ring_full++;
+    pthread_mutex_unlock(&s->mu);
+    s->answer(s->ctx, token, s->cfg.fail_open);
+    return 0;
+  }
+  s->next_auth = id + 1 ? id + 1 : 1;
+  h->id = id;
+  h->token = token;
+  h->key = key;
+  h->cacheable = cacheable;
+  h->due_ns = now + (uint64_t)(s->cfg.auth_deadline_ms - s->cfg.deadline_margin_ms) * 1000000ull;
+  if (s->held_n++ == 0) pthread_cond_signal(&s->wd_cond);
+  wake_reader(s);
+  pthread_mutex_unlock(&s->mu);
+  return id;
+}
+
+void bm_core_count(bm_sensor *s, size_t off) {
+  pthread_mutex_lock(&s->mu);
+  (*(uint64_t *)((char *)&s->st + off))++;
+  pthread_mutex_unlock(&s->mu);
+}
+
+/* ---- public ABI ------------------------------------------------------- */
+
+int32_t bm_sensor_wait(bm_sensor *s, int32_t timeout_ms) {
+  if (!s) return -1;
+  pthread_mutex_lock(&s->mu);
+  s->waiters++;
+  if (timeout_ms < 0) {
+    while (!s->closed && s->ring.used == 0) pthread_cond_wait(&s->ready, &s->mu);
+  } else if (s->ring.used == 0 && !s->closed && timeout_ms > 0) {
+    uint64_t until = bm_now_mono_ns() + (uint64_t)timeout_ms * 1000000ull;
+    struct timespec ts = {(time_t)(until / 1000000000ull), (long)(until % 1000000000ull)};
+    while (!s->closed && s->ring.used == 0) {
+      if (pthread_cond_timedwait(&s->ready, &s->mu, &ts) == ETIMEDOUT) break;
+    }
+  }
+  int32_t r = s->closed ? -1 : s->ring.used ? 1 : 0;
+  if (--s->waiters == 0) pthread_cond_broadcast(&s->idle);
+  pthread_mutex_unlock(&s->mu);
+  return r;
+}
+
+int32_t bm_sensor_drain(bm_sensor *s, uint8_t *buf, uint32_t cap) {
+  if (!s || !buf) return -1;
+  pthread_mutex_lock(&s->mu);
+  if (s->closed) {
+    pthread_mutex_unlock(&s->mu);
+    return -1;
+  }
+  uint32_t n = bm_ring_pop(&s->ring, buf, cap > 0x7fffffffu ? 0x7fffffffu : cap);
+  uint64_t count = 0;
+  for (uint32_t off = 0; off < n; off += bm_rec_get_u32(buf, off)) count++;
+  s->st.events += count;
+  pthread_mutex_unlock(&s->mu);
+  return (int32_t)n;
+}
+
+int32_t bm_sensor_respond(bm_sensor *s, uint32_t auth_id, int32_t allow, int32_t cache) {
+  if (!s) return -1;
+  pthread_mutex_lock(&s->mu);
+  bm_held *h = &s->held[auth_id & (s->held_cap - 1)];
+  if (auth_id == 0 || h->id != auth_id) {
+    s->st.late_answers++;
+    pthread_mutex_unlock(&s->mu);
+    return 1;
+  }
+  uint64_t token = h->token;
+  bm_key key = h->key;
+  int cacheable = h->cacheable;
+  h->id = 0;
+  s->held_n--;
+  s->st.auth_by_agent++;
+  pthread_mutex_unlock(&s->mu);
+  if (allow && cache && cacheable) bm_tables_cache_add(&s->tables, key);
+  s->answer(s->ctx, token, allow ? 1 : 0);
+  return 0;
+}
+
+int32_t bm_sensor_deny_pid(bm_sensor *s, int32_t pid, int32_t on) {
+  if (!s) return -1;
+  bm_tables_deny_pid(&s->tables, pid, on);
+  return 0;
+}
+
+int32_t bm_sensor_deny_path(bm_sensor *s, const char *path, int32_t on) {
+  if (!s || !path) return -1;
+  bm_tables_deny_path(&s->tables, path, on);
+  return 0;
+}
+
+int32_t bm_sensor_allow_cache_enable(bm_sensor *s, int32_t enabled) {
+  if (!s) return -1;
+  pthread_mutex_lock(&s->tables.mu);
+  s->tables.cache_enabled = enabled ? 1 : 0;
+  pthread_mutex_unlock(&s->tables.mu);
+  return 0;
+}
+
+int32_t bm_sensor_allow_cache_clear(bm_sensor *s) {
+  if (!s) return -1;
+  bm_tables_cache_clear(&s->tables);
+  return 0;
+}
+
+int32_t bm_sensor_stats(bm_sensor *s, bm_sensor_stats *out, uint32_t size) {
+  if (!s || !out) return -1;
+  pthread_mutex_lock(&s->mu);
+  s->st.held_now = s->held_n;
+  bm_sensor_stats copy = s->st;
+  pthread_mutex_unlock(&s->mu);
+  if (size > sizeof copy) size = sizeof copy;
+  memcpy(out, &copy, size);
+  return (int32_t)size;
+}
+
+void bm_sensor_close(bm_sensor *s) {
+  if (!s) return;
+  pthread_mutex_lock(&s->mu);
+  s->closed = 1;
+  pthread_cond_broadcast(&s->ready);
+  pthread_cond_broadcast(&s->wd_cond);
+  pthread_mutex_unlock(&s->mu);
+  if (s->stop) s->stop(s->ctx, 0); /* platform threads end: no more submits */
+  if (s->wd_started) pthread_join(s->wd_thread, NULL);
+  /* answer whatever is still held */
+  for (uint32_t i = 0; i < s->held_cap; i++) {
+    bm_held *h = &s->held[i];
+    if (!h->id) continue;
+    h->id = 0;
+    s->held_n--;
+    s->st.auth_by_watchdog++;
+    s->answer(s->ctx, h->token, s->cfg.fail_open);
+  }
+  pthread_mutex_lock(&s->mu);
+  while (s->waiters) pthread_cond_wait(&s->idle, &s->mu);
+  pthread_mutex_unlock(&s->mu);
+  if (s->stop) s->stop(s->ctx, 1);
+  bm_ring_free(&s->ring);
+  bm_tables_free(&s->tables);
+  free(s->held);
+  pthread_cond_destroy(&s->ready);
+  pthread_cond_destroy(&s->wd_cond);
+  pthread_cond_destroy(&s->idle);
+  pthread_mutex_destroy(&s->mu);
+  free(s);
+}
+
+/* ---- synthetic source (tests, benchmarks) ----------------------------- */
+
+static void synthetic_answer(void *ctx, uint64_t token, int allow) {
+  (void)ctx; (void)token; (void)allow;
+}
+
+bm_sensor *bm_sensor_open_synthetic(const char *config, char *err, uint32_t err_len) {
+  bm_config cfg;
+  if (bm_config_parse(config, &cfg, err, err_len)) return NULL;
+  bm_sensor *s = calloc(1, sizeof *s);
+  if (!s) return NULL;
+  if (bm_core_init(s, &cfg, synthetic_answer, NULL, NULL, err, err_len)) {
+    free(s->held);
+    free(s);
+    return NULL;
+  }
+  return s;
+}
+
+int32_t bm_sensor_inject(bm_sensor *s, const uint8_t *rec, uint32_t len, uint32_t count) {
+  if (!s || !rec || len < BM_RECORD_HEADER_SIZE || len > BM_MAX_RECORD) return -1;
+  static __thread uint8_t tmp[BM_MAX_RECORD];
+  int32_t queued = 0;
+  int auth = rec[BM_OFF_FLAGS] & BM_FLAG_AUTH;
+  uint32_t nstr = (uint32_t)rec[BM_OFF_NSTR] | (uint32_t)rec[BM_OFF_NSTR + 1] << 8;
+  for (uint32_t i = 0; i < count; i++) {
+    bm_rec r = {tmp, BM_MAX_RECORD, len, (uint16_t)nstr, 0};
+    memcpy(tmp, rec, len);
+    if (auth) {
+      int32_t pid = (int32_t)bm_rec_get_u32(tmp, BM_OFF_PID);
+      if (bm_core_submit_auth(s, &r, 0, pid, NULL, (bm_key){0, 0}, 0)) queued++;
+    } else {
+      if (bm_core_submit_notify(s, &r) == 0) queued++;
+    }
+  }
+  return queued;
+}

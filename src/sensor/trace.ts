@@ -1,0 +1,147 @@
+/**
+ * Trace codec: one BmEvent per JSON line, in the field names rules use.
+ *
+ * In memory `@timestamp` is ms since the epoch; in a trace it is an ISO-8601
+ * string (UTC, millisecond precision). Parsing also accepts a number of ms so
+ * hand-written traces stay short. Unknown fields are kept (rules may name
+ * them); known fields are type-checked with zod and a bad line gives one
+ * clean reason, never a crash.
+ */
+import { z } from "zod";
+import { type BmEvent, EVENT_ACTIONS } from "./event.ts";
+import { InputError } from "../errors.ts";
+
+const int = z.number().int();
+const streamKind = z.enum(["tty", "socket", "pipe", "file", "null", "unknown"]);
+
+const parentSchema = z.looseObject({
+  pid: int,
+  entity_id: z.string().optional(),
+  executable: z.string().optional(),
+  name: z.string().optional(),
+  args: z.array(z.string()).optional(),
+});
+
+const processSchema = z.looseObject({
+  pid: int,
+  entity_id: z.string().optional(),
+  start: z.number().optional(),
+  executable: z.string().optional(),
+  name: z.string().optional(),
+  args: z.array(z.string()).optional(),
+  working_directory: z.string().optional(),
+  parent: parentSchema.optional(),
+  responsible_pid: int.optional(),
+  tty: z.string().optional(),
+  stdin: streamKind.optional(),
+  stdout: streamKind.optional(),
+  exit_code: int.optional(),
+  code_signature: z.looseObject({
+    signing_id: z.string().optional(),
+    team_id: z.string().optional(),
+    cdhash: z.string().optional(),
+    platform_binary: z.boolean().optional(),
+  }).optional(),
+});
+
+const fileSchema = z.looseObject({
+  path: z.string(),
+  target_path: z.string().optional(),
+  hash: z.looseObject({ sha256: z.string().optional() }).optional(),
+  uid: int.optional(),
+  mode: int.optional(),
+  size: z.number().optional(),
+  xattr: z.string().optional(),
+});
+
+const timestamp = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  const ms = typeof v === "number" ? v : Date.parse(v);
+  if (!Number.isFinite(ms)) {
+    ctx.addIssue({ code: "custom", message: `not an ISO-8601 time: "${String(v)}"` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const eventSchema = z.looseObject({
+  "@timestamp": timestamp,
+  event: z.looseObject({ action: z.enum(EVENT_ACTIONS) }),
+  process: processSchema,
+  file: fileSchema.optional(),
+  user: z.looseObject({
+    id: int.optional(),
+    effective: z.looseObject({ id: int.optional() }).optional(),
+  }).optional(),
+  bm: z.looseObject({
+    auth_id: int.optional(),
+    deadline: z.number().optional(),
+    seq: int.optional(),
+    source: z.string().optional(),
+    rtp_threat: z.string().optional(),
+    launch_item: z.string().optional(),
+  }).optional(),
+}).superRefine((e, ctx) => {
+  const a = e.event.action;
+  if (a !== "exec" && a !== "fork" && a !== "exit" && e.file === undefined) {
+    ctx.addIssue({ code: "custom", path: ["file"], message: `required for "${a}"` });
+  }
+});
+
+/** One trace line for an event (no trailing newline). */
+export function serializeEvent(e: BmEvent): string {
+  const { "@timestamp": ts, ...rest } = e;
+  return JSON.stringify({ "@timestamp": new Date(ts).toISOString(), ...rest });
+}
+
+/** Why a line is not an event, or the event. Never throws. */
+export function decodeLine(line: string): { event: BmEvent } | { reason: string } {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(line);
+  } catch (err) {
+    return { reason: `not JSON: ${(err as Error).message}` };
+  }
+  const r = eventSchema.safeParse(raw);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    const where = issue && issue.path.length ? issue.path.join(".") : "event";
+    return { reason: `${where}: ${issue?.message ?? "invalid"}` };
+  }
+  return { event: r.data as unknown as BmEvent };
+}
+
+/** Parses one line; throws InputError naming file, line and reason. */
+export function parseEvent(line: string, file = "<trace>", lineNo = 1): BmEvent {
+  const r = decodeLine(line);
+  if ("reason" in r) throw new InputError(`Bad trace "${file}" line ${lineNo}: ${r.reason}`);
+  return r.event;
+}
+
+export interface TraceProblem {
+  /** 1-based line number. */
+  line: number;
+  reason: string;
+}
+
+/** Parses a whole trace; blank lines are skipped, bad lines reported (not thrown). */
+export function parseTrace(
+  text: string,
+  file = "<trace>",
+): { events: BmEvent[]; problems: TraceProblem[]; file: string } {
+  const events: BmEvent[] = [];
+  const problems: TraceProblem[] = [];
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim();
+    if (line === "") continue;
+    const r = decodeLine(line);
+    if ("reason" in r) problems.push({ line: i + 1, reason: r.reason });
+    else events.push(r.event);
+  }
+  return { events, problems, file };
+}
+
+/** One clear line for a problem, in the house error style. */
+export function formatProblem(file: string, p: TraceProblem): string {
+  return `Bad trace "${file}" line ${p.line}: ${p.reason}`;
+}
