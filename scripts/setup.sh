@@ -7,6 +7,7 @@ cd "$here"
 
 need_apt=()
 command -v clang >/dev/null 2>&1 || need_apt+=(clang)
+command -v dpkg-deb >/dev/null 2>&1 || need_apt+=(dpkg)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "Missing ${need_apt[*]}: run this as root or install them with apt-get" >&2
