@@ -4,7 +4,9 @@
  */
 import type { Command } from "./command.ts";
 import { versionCommand } from "./version.ts";
+import { configCommand } from "./config.ts";
 
 export const COMMANDS: readonly Command[] = [
   versionCommand,
+  configCommand,
 ];

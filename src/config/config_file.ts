@@ -1,0 +1,207 @@
+/**
+ * Reads one configuration file of any supported form (XML or binary plist,
+ * .mobileconfig profile, JSON, TOML), validates it and returns its settings
+ * with every problem found. Never throws for bad input: problems are data, so
+ * the daemon can keep its last good configuration.
+ */
+import { parse as parsePlist } from "@plist/parse";
+import { XMLValidator } from "fast-xml-parser";
+import { parse as parseToml, TomlError } from "smol-toml";
+import { findKeyLine, lineColumnAt, type TextFormat } from "./_key_lines.ts";
+import { extractPayload, isProfile } from "./mobileconfig.ts";
+import { ownershipProblem } from "./ownership.ts";
+import type { ConfigProblem } from "./problem.ts";
+import { type Locator, validateSettingsData } from "./validate.ts";
+
+export type FileFormat =
+  | "json"
+  | "toml"
+  | "xml-plist"
+  | "binary-plist"
+  | "xml-mobileconfig"
+  | "binary-mobileconfig";
+
+export interface ConfigFile {
+  path: string;
+  /** False when the file does not exist (not a problem for managed and local files). */
+  present: boolean;
+  format?: FileFormat;
+  /** Valid settings by dotted key; empty when the file has errors and `rejectOnError` is set. */
+  values: Map<string, unknown>;
+  problems: ConfigProblem[];
+  /** True when the file had at least one error. */
+  hasErrors: boolean;
+}
+
+export interface ReadOptions {
+  /** Refuse (error) files not owned by root or writable by others. Default true. */
+  checkOwner?: boolean;
+  /** The uid counted as root by the ownership check (tests inject another). Default 0. */
+  rootUid?: number;
+  /** A missing file is an error instead of an absent source. Default false. */
+  mustExist?: boolean;
+  /** Parse as this format whatever the name and content say (local config: TOML). */
+  forceFormat?: "toml";
+  /** Drop every value of a file that has an error. Default true. */
+  rejectOnError?: boolean;
+}
+
+function errorMessage(e: unknown): string {
+  if (e instanceof Deno.errors.NotFound) return "no such file";
+  if (e instanceof Deno.errors.PermissionDenied) return "permission denied";
+  if (e instanceof Deno.errors.IsADirectory) return "is a directory";
+  return e instanceof Error ? e.message : String(e);
+}
+
+function sniff(path: string, bytes: Uint8Array): FileFormat | "signed" | "plist" {
+  const lower = path.toLowerCase();
+  if (lower.endsWith(".toml")) return "toml";
+  if (lower.endsWith(".json")) return "json";
+  const head = new TextDecoder().decode(bytes.subarray(0, 64));
+  if (head.startsWith("bplist")) return "binary-plist";
+  // A signed profile is CMS (DER): SEQUENCE tag then a length.
+  if (bytes[0] === 0x30 && (bytes[1] === 0x80 || bytes[1] === 0x82 || bytes[1] === 0x83)) {
+    return "signed";
+  }
+  const trimmed = head.replace(/^\uFEFF/, "").trimStart();
+  if (trimmed.startsWith("<")) return "xml-plist";
+  if (trimmed.startsWith("{")) return "json";
+  if (lower.endsWith(".plist") || lower.endsWith(".mobileconfig")) return "plist";
+  return "toml";
+}
+
+/** Reads, parses and validates one configuration file. */
+export async function readConfigFile(path: string, options: ReadOptions = {}): Promise<ConfigFile> {
+  const { checkOwner = true, rootUid = 0, mustExist = false, rejectOnError = true } = options;
+  const result: ConfigFile = {
+    path,
+    present: false,
+    values: new Map(),
+    problems: [],
+    hasErrors: false,
+  };
+  const fail = (reason: string, extra: Partial<ConfigProblem> = {}) => {
+    result.problems.push({ severity: "error", file: path, reason, ...extra });
+    result.hasErrors = true;
+    return result;
+  };
+
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound && !mustExist) return result;
+    return fail(`cannot read: ${errorMessage(e)}`);
+  }
+  result.present = true;
+  if (!info.isFile) return fail("cannot read: not a regular file");
+  if (checkOwner) {
+    const why = ownershipProblem(info, rootUid);
+    if (why) return fail(`refused: ${why}`);
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(path);
+  } catch (e) {
+    return fail(`cannot read: ${errorMessage(e)}`);
+  }
+
+  const kind = options.forceFormat ?? sniff(path, bytes);
+  if (kind === "signed") {
+    return fail(
+      "signed profile: bm reads unsigned profiles; extract the payload first" +
+        ` (macOS: security cms -D -i FILE -o OUT.mobileconfig)`,
+    );
+  }
+
+  let data: unknown;
+  let text: string | undefined;
+  let textFormat: TextFormat | undefined;
+  let format: FileFormat;
+  const decodeText = (): string | undefined => {
+    try {
+      return new TextDecoder("utf-8", { fatal: true }).decode(bytes).replace(/^\uFEFF/, "");
+    } catch {
+      fail("not UTF-8 text");
+      return undefined;
+    }
+  };
+
+  if (kind === "toml") {
+    format = "toml";
+    text = decodeText();
+    if (text === undefined) return result;
+    textFormat = "toml";
+    try {
+      data = parseToml(text);
+    } catch (e) {
+      if (e instanceof TomlError) {
+        const reason = e.message.split("\n")[0]!.replace(/^Invalid TOML document: /, "");
+        return fail(`TOML syntax error: ${reason}`, { line: e.line, column: e.column });
+      }
+      return fail(`TOML syntax error: ${errorMessage(e)}`);
+    }
+  } else if (kind === "json") {
+    format = "json";
+    text = decodeText();
+    if (text === undefined) return result;
+    textFormat = "json";
+    try {
+      data = JSON.parse(text);
+    } catch (e) {
+      const msg = errorMessage(e);
+      const pos = /at position (\d+)/.exec(msg);
+      const extra = pos ? lineColumnAt(text, Number(pos[1])) : {};
+      return fail(`JSON syntax error: ${msg.replace(/ in JSON at position .*$/, "")}`, extra);
+    }
+  } else {
+    const binary = kind === "binary-plist";
+    format = binary ? "binary-plist" : "xml-plist";
+    if (!binary) {
+      text = decodeText();
+      if (text === undefined) return result;
+      textFormat = "xml";
+      const check = XMLValidator.validate(text);
+      if (check !== true) {
+        return fail(`malformed XML plist: ${check.err.msg}`, {
+          line: check.err.line,
+          column: check.err.col,
+        });
+      }
+    }
+    try {
+      const buf = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+      data = parsePlist(buf as ArrayBuffer);
+    } catch (e) {
+      return fail(
+        binary
+          ? `truncated or corrupt binary plist: ${errorMessage(e)}`
+          : `malformed XML plist: ${errorMessage(e)}`,
+      );
+    }
+    if (isProfile(data)) {
+      format = binary ? "binary-mobileconfig" : "xml-mobileconfig";
+      const payload = extractPayload(data as Record<string, unknown>);
+      if (!payload.ok) return fail(payload.reason);
+      for (const w of payload.warnings) {
+        result.problems.push({ severity: "warning", file: path, reason: w });
+      }
+      data = payload.settings;
+    }
+  }
+  result.format = format;
+
+  const loc: Locator = { file: path };
+  if (text !== undefined && textFormat !== undefined) {
+    const t = text;
+    const tf = textFormat;
+    loc.lineOf = (p) => p.length === 0 ? undefined : findKeyLine(t, tf, p);
+  } else {
+    loc.lineNote = "binary plist: no line numbers";
+  }
+  const { values, problems } = validateSettingsData(data, loc);
+  result.problems.push(...problems);
+  result.hasErrors = result.problems.some((p) => p.severity === "error");
+  result.values = result.hasErrors && rejectOnError ? new Map() : values;
+  return result;
+}

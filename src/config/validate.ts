@@ -1,0 +1,200 @@
+/**
+ * Checks a parsed settings document against the schema, key by key, and
+ * reports every problem (not just the first): wrong types, enum typos with
+ * the allowed values, unknown keys as warnings. Valid leaves are kept even
+ * when others are wrong, so callers decide whether one error rejects the file.
+ */
+import type { z } from "zod";
+import { type ConfigProblem, keyOf } from "./problem.ts";
+import { EXCLUSION_TYPES, ROOT_SHAPE, schemaNode, SettingsSchema } from "./schema.ts";
+import type { Settings } from "./schema.ts";
+
+/** Where problems point: the file and, when the format has lines, a line finder. */
+export interface Locator {
+  file: string;
+  lineOf?: (path: readonly (string | number)[]) => number | undefined;
+  /** Why lines are unknown (e.g. binary plist), added to each problem. */
+  lineNote?: string;
+}
+
+export interface ValidatedData {
+  /** Valid settings by dotted key. */
+  values: Map<string, unknown>;
+  problems: ConfigProblem[];
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === "object" && !Array.isArray(v) &&
+    !(v instanceof Date) && !(v instanceof ArrayBuffer) && !(v instanceof Uint8Array);
+}
+
+/** Short description of a value for messages: `string "x"`, `integer 5`, `array`. */
+export function describeValue(v: unknown): string {
+  if (v === undefined) return "nothing";
+  if (v === null) return "null";
+  if (typeof v === "string") return `string ${JSON.stringify(v)}`;
+  if (typeof v === "number") return `${Number.isInteger(v) ? "integer" : "number"} ${v}`;
+  if (typeof v === "bigint") return `integer ${v} (too large)`;
+  if (typeof v === "boolean") return `boolean ${v}`;
+  if (Array.isArray(v)) return "list";
+  if (v instanceof Date) return "date";
+  if (v instanceof ArrayBuffer || v instanceof Uint8Array) return "data";
+  return "dict";
+}
+
+function typeName(expected: string): string {
+  switch (expected) {
+    case "int":
+      return "integer";
+    case "object":
+      return "dict";
+    case "array":
+      return "list";
+    default:
+      return expected;
+  }
+}
+
+/** One zod issue as a reason: what was wrong and, for enums, the allowed values. */
+export function issueReason(issue: z.core.$ZodIssue): string {
+  const input = (issue as { input?: unknown }).input;
+  switch (issue.code) {
+    case "invalid_value": {
+      const allowed = issue.values.map((v) => JSON.stringify(v)).join(", ");
+      const got = typeof input === "string" ? JSON.stringify(input) : describeValue(input);
+      return issue.values.length === 1
+        ? `${got} must be ${allowed}`
+        : `${got} is not one of ${allowed}`;
+    }
+    case "invalid_type":
+      if (input === undefined) return `missing required ${typeName(issue.expected)}`;
+      return `expected ${typeName(issue.expected)}, got ${describeValue(input)}`;
+    case "invalid_union": {
+      const disc = (issue as { discriminator?: string }).discriminator;
+      if (disc !== undefined) {
+        const got = isPlainObject(input) ? input[disc] : undefined;
+        const allowed = EXCLUSION_TYPES.map((v) => JSON.stringify(v)).join(", ");
+        return got === undefined
+          ? `missing "${disc}": one of ${allowed}`
+          : `${JSON.stringify(got)} is not one of ${allowed}`;
+      }
+      return "does not match any allowed form";
+    }
+    case "too_small":
+      if (issue.origin === "string") return "must not be empty";
+      return `${describeValue(input)} is too small: must be ${
+        issue.inclusive ? ">=" : ">"
+      } ${issue.minimum}`;
+    case "too_big":
+      return `${describeValue(input)} is too large: must be ${
+        issue.inclusive ? "<=" : "<"
+      } ${issue.maximum}`;
+    case "custom":
+      return typeof input === "string"
+        ? `${JSON.stringify(input)} ${issue.message}`
+        : issue.message;
+    default:
+      return issue.message;
+  }
+}
+
+function closest(name: string, candidates: string[]): string | undefined {
+  const lower = name.toLowerCase();
+  const exactCase = candidates.find((c) => c.toLowerCase() === lower);
+  if (exactCase) return exactCase;
+  let best: string | undefined;
+  let bestD = 3;
+  for (const c of candidates) {
+    const d = editDistance(lower, c.toLowerCase());
+    if (d < bestD) [best, bestD] = [c, d];
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length]!;
+}
+
+/** Suggests the setting a mistyped dotted key probably meant. */
+export function suggestKey(key: string, keys: readonly string[]): string | undefined {
+  return closest(key, [...keys]);
+}
+
+/** Validates a parsed document (the root dict of a file or payload). */
+export function validateSettingsData(data: unknown, loc: Locator): ValidatedData {
+  const values = new Map<string, unknown>();
+  const problems: ConfigProblem[] = [];
+  const report = (
+    severity: "error" | "warning",
+    path: readonly (string | number)[],
+    reason: string,
+  ) => {
+    const p: ConfigProblem = { severity, file: loc.file, reason };
+    if (path.length > 0) p.key = keyOf(path);
+    const line = loc.lineOf?.(path);
+    if (line !== undefined) p.line = line;
+    if (loc.lineNote !== undefined) p.lineNote = loc.lineNote;
+    problems.push(p);
+  };
+
+  const walk = (
+    shape: Record<string, z.ZodType>,
+    obj: Record<string, unknown>,
+    path: string[],
+  ) => {
+    for (const [name, value] of Object.entries(obj)) {
+      const here = [...path, name];
+      const child = shape[name];
+      if (child === undefined) {
+        const hint = closest(name, Object.keys(shape));
+        report(
+          "warning",
+          here,
+          `unknown key, ignored${hint ? ` (did you mean "${hint}"?)` : ""}`,
+        );
+        continue;
+      }
+      const node = schemaNode(child);
+      if (node.kind === "section") {
+        if (isPlainObject(value)) walk(node.shape, value, here);
+        else report("error", here, `expected a dict of settings, got ${describeValue(value)}`);
+        continue;
+      }
+      const r = node.schema.safeParse(value, { reportInput: true });
+      if (r.success) {
+        values.set(here.join("."), r.data);
+      } else {
+        for (const issue of r.error.issues) {
+          report("error", [...here, ...issue.path as (string | number)[]], issueReason(issue));
+        }
+      }
+    }
+  };
+
+  if (isPlainObject(data)) walk(ROOT_SHAPE, data, []);
+  else report("error", [], `expected a dict of settings at the top, got ${describeValue(data)}`);
+  return { values, problems };
+}
+
+/**
+ * Cross-key checks (e.g. deadline margin below the deadline) on complete
+ * settings. Returns the failing dotted keys with their reasons.
+ */
+export function crossKeyProblems(settings: Settings): { key: string; reason: string }[] {
+  const r = SettingsSchema.safeParse(settings, { reportInput: true });
+  if (r.success) return [];
+  return r.error.issues.map((issue) => ({
+    key: keyOf(issue.path as (string | number)[]),
+    reason: issueReason(issue),
+  }));
+}
