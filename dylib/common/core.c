@@ -376,7 +376,7 @@ int32_t bm_sensor_allow_cache_clear(bm_sensor *s) {
   return 0;
 }
 
-int32_t bm_sensor_stats(bm_sensor *s, bm_sensor_stats *out, uint32_t size) {
+int32_t bm_sensor_get_stats(bm_sensor *s, bm_sensor_stats *out, uint32_t size) {
   if (!s || !out) return -1;
   pthread_mutex_lock(&s->mu);
   s->st.held_now = s->held_n;

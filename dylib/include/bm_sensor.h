@@ -114,7 +114,7 @@ enum bm_str {
 
 /*
  * Statistics: the counters of SensorStats (src/sensor/sensor.ts), in order,
- * then extras. bm_sensor_stats copies min(size, sizeof) bytes so older
+ * then extras. bm_sensor_get_stats copies min(size, sizeof) bytes so older
  * callers keep working when fields are appended.
  */
 typedef struct bm_sensor_stats {
@@ -193,7 +193,7 @@ int32_t bm_sensor_allow_cache_enable(bm_sensor *s, int32_t enabled);
 int32_t bm_sensor_allow_cache_clear(bm_sensor *s);
 
 /* Copies counters into out (min(size, sizeof(bm_sensor_stats)) bytes). Returns bytes copied. */
-int32_t bm_sensor_stats(bm_sensor *s, bm_sensor_stats *out, uint32_t size);
+int32_t bm_sensor_get_stats(bm_sensor *s, bm_sensor_stats *out, uint32_t size);
 
 /* Stops the sensor: answers every held event with the default, wakes waiters, frees. */
 void bm_sensor_close(bm_sensor *s);

@@ -1,0 +1,599 @@
+/*
+ * Linux sensor: fanotify permission group (exec, optionally open) that can
+ * deny with EPERM, fanotify notification group with directory fid + name for
+ * create/rename/delete/close-after-write, and the netlink proc connector for
+ * fork/exec/exit. One thread polls all three; facts about a process are read
+ * from /proc on that thread the moment its event arrives (a read that loses
+ * the race with a fast exit is counted in enrichment_misses).
+ *
+ * Auth answers go through linux_answer (write fanotify_response, close the
+ * event fd), called once per event by the core (agent, watchdog, fast path,
+ * ring full, close).
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/cn_proc.h>
+#include <linux/connector.h>
+#include <linux/netlink.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/fanotify.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../common/bm_core.h"
+
+typedef struct linux_mount {
+  int fd;
+  fsid_t fsid;
+} linux_mount;
+
+typedef struct linux_ctx {
+  bm_sensor *s;
+  int perm_fd, notif_fd, nl_fd, stop_fd;
+  pthread_t thr;
+  int thr_started;
+  linux_mount mounts[BM_MAX_MOUNTS];
+  int n_mounts;
+  double boot_wall_ms;    /* wall time at boot (for /proc starttime) */
+  double wall_minus_mono; /* for proc connector timestamps */
+  long hz;
+  uint8_t rec[BM_MAX_RECORD];
+} linux_ctx;
+
+static double wall_minus_mono_ms(void) {
+  struct timespec m;
+  clock_gettime(CLOCK_MONOTONIC, &m);
+  return bm_now_wall_ms() - ((double)m.tv_sec * 1e3 + (double)m.tv_nsec / 1e6);
+}
+
+static void linux_answer(void *vctx, uint64_t token, int allow) {
+  linux_ctx *c = vctx;
+  int fd = (int)token;
+  struct fanotify_response resp = {.fd = fd, .response = allow ? FAN_ALLOW : FAN_DENY};
+  ssize_t w;
+  do {
+    w = write(c->perm_fd, &resp, sizeof resp);
+  } while (w < 0 && errno == EINTR);
+  close(fd);
+}
+
+/* ---- /proc helpers ------------------------------------------------------ */
+
+static ssize_t read_file(const char *path, char *buf, size_t cap) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  size_t n = 0;
+  while (n < cap) {
+    ssize_t r = read(fd, buf + n, cap - n);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    n += (size_t)r;
+  }
+  close(fd);
+  return (ssize_t)n;
+}
+
+static ssize_t read_link(const char *path, char *buf, size_t cap) {
+  ssize_t n = readlink(path, buf, cap - 1);
+  if (n < 0) return -1;
+  buf[n] = 0;
+  return n;
+}
+
+/* ppid and start time from /proc/PID/stat. Returns 0 or -1. */
+static int proc_stat(linux_ctx *c, int pid, int32_t *ppid, double *start_ms) {
+  char path[64], buf[1024];
+  snprintf(path, sizeof path, "/proc/%d/stat", pid);
+  ssize_t n = read_file(path, buf, sizeof buf - 1);
+  if (n <= 0) return -1;
+  buf[n] = 0;
+  char *p = strrchr(buf, ')'); /* comm may contain spaces and parens */
+  if (!p) return -1;
+  char *tok = p + 2; /* field 3: state */
+  int field = 3;
+  while (field < 22) {
+    char *sp = strchr(tok, ' ');
+    if (!sp) return -1;
+    tok = sp + 1;
+    field++;
+    if (field == 4) *ppid = (int32_t)strtol(tok, NULL, 10);
+  }
+  *start_ms = c->boot_wall_ms + (double)strtoull(tok, NULL, 10) * 1000.0 / (double)c->hz;
+  return 0;
+}
+
+static int proc_uids(int pid, int32_t *uid, int32_t *euid) {
+  char path[64], buf[2048];
+  snprintf(path, sizeof path, "/proc/%d/status", pid);
+  ssize_t n = read_file(path, buf, sizeof buf - 1);
+  if (n <= 0) return -1;
+  buf[n] = 0;
+  char *u = strstr(buf, "\nUid:");
+  if (!u) return -1;
+  long r, e;
+  if (sscanf(u + 5, "%ld %ld", &r, &e) != 2) return -1;
+  *uid = (int32_t)r;
+  *euid = (int32_t)e;
+  return 0;
+}
+
+static uint8_t stream_kind(int pid, int fd, char *target, size_t cap) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/fd/%d", pid, fd);
+  target[0] = 0;
+  if (read_link(path, target, cap) < 0) return BM_STREAM_UNKNOWN;
+  if (strcmp(target, "/dev/null") == 0) return BM_STREAM_NULL;
+  if (strncmp(target, "socket:", 7) == 0) return BM_STREAM_SOCKET;
+  if (strncmp(target, "pipe:", 5) == 0) return BM_STREAM_PIPE;
+  if (strncmp(target, "/dev/pts/", 9) == 0 || strncmp(target, "/dev/tty", 8) == 0 ||
+      strcmp(target, "/dev/console") == 0)
+    return BM_STREAM_TTY;
+  if (target[0] == '/') return BM_STREAM_FILE;
+  return BM_STREAM_UNKNOWN;
+}
+
+/* ---- proc connector ----------------------------------------------------- */
+
+static void on_exec(linux_ctx *c, int pid, double t) {
+  bm_rec r;
+  bm_rec_begin(&r, c->rec, sizeof c->rec, BM_KIND_EXEC, 0);
+  bm_rec_set_f64(&r, BM_OFF_TIME, t);
+  bm_rec_set_i32(&r, BM_OFF_PID, pid);
+  int miss = 0;
+  int32_t ppid = -1, uid = -1, euid = -1;
+  double start = 0;
+  if (proc_stat(c, pid, &ppid, &start)) miss = 1;
+  if (proc_uids(pid, &uid, &euid)) miss = 1;
+  bm_rec_set_i32(&r, BM_OFF_PPID, ppid);
+  bm_rec_set_f64(&r, BM_OFF_START, start);
+  bm_rec_set_i32(&r, BM_OFF_UID, uid);
+  bm_rec_set_i32(&r, BM_OFF_EUID, euid);
+  char path[64], buf[PATH_MAX + 1];
+  snprintf(path, sizeof path, "/proc/%d/exe", pid);
+  if (read_link(path, buf, sizeof buf) >= 0) bm_rec_cstr(&r, BM_STR_EXECUTABLE, buf);
+  else miss = 1;
+  static __thread char args[65536];
+  snprintf(path, sizeof path, "/proc/%d/cmdline", pid);
+  ssize_t n = read_file(path, args, sizeof args);
+  if (n > 0) {
+    for (ssize_t i = 0; i < n;) {
+      size_t len = strnlen(args + i, (size_t)(n - i));
+      bm_rec_str(&r, BM_STR_ARG, args + i, len);
+      i += (ssize_t)len + 1;
+    }
+  } else if (n < 0) {
+    miss = 1;
+  }
+  snprintf(path, sizeof path, "/proc/%d/cwd", pid);
+  if (read_link(path, buf, sizeof buf) >= 0) bm_rec_cstr(&r, BM_STR_CWD, buf);
+  else miss = 1;
+  uint8_t in = stream_kind(pid, 0, buf, sizeof buf);
+  if (in == BM_STREAM_TTY) bm_rec_cstr(&r, BM_STR_TTY, buf);
+  uint8_t out = stream_kind(pid, 1, buf, sizeof buf);
+  bm_rec_set_u8(&r, BM_OFF_STDIN, in);
+  bm_rec_set_u8(&r, BM_OFF_STDOUT, out);
+  if (miss) {
+    r.buf[BM_OFF_FLAGS] |= BM_FLAG_ENRICH_MISS;
+    BM_COUNT(c->s, enrichment_misses);
+  }
+  bm_core_submit_notify(c->s, &r);
+}
+
+static void handle_proc_event(linux_ctx *c, const struct proc_event *ev) {
+  double t = c->wall_minus_mono + (double)ev->timestamp_ns / 1e6;
+  bm_rec r;
+  switch (ev->what) {
+    case PROC_EVENT_FORK: {
+      const struct fork_proc_event *f = &ev->event_data.fork;
+      if (f->child_pid != f->child_tgid) return; /* a thread */
+      bm_tables_on_fork(&c->s->tables, f->parent_tgid, f->child_tgid);
+      if (!c->s->cfg.notify_forks) return;
+      bm_rec_begin(&r, c->rec, sizeof c->rec, BM_KIND_FORK, 0);
+      bm_rec_set_f64(&r, BM_OFF_TIME, t);
+      bm_rec_set_i32(&r, BM_OFF_PID, f->child_tgid);
+      bm_rec_set_i32(&r, BM_OFF_PPID, f->parent_tgid);
+      int32_t ppid = -1;
+      double start = 0;
+      if (proc_stat(c, f->child_tgid, &ppid, &start) == 0) bm_rec_set_f64(&r, BM_OFF_START, start);
+      bm_core_submit_notify(c->s, &r);
+      return;
+    }
+    case PROC_EVENT_EXEC:
+      on_exec(c, ev->event_data.exec.process_tgid, t);
+      return;
+    case PROC_EVENT_EXIT: {
+      const struct exit_proc_event *x = &ev->event_data.exit;
+      if (x->process_pid != x->process_tgid) return;
+      bm_tables_on_exit(&c->s->tables, x->process_tgid);
+      bm_rec_begin(&r, c->rec, sizeof c->rec, BM_KIND_EXIT, 0);
+      bm_rec_set_f64(&r, BM_OFF_TIME, t);
+      bm_rec_set_i32(&r, BM_OFF_PID, x->process_tgid);
+      bm_rec_set_i32(&r, BM_OFF_PPID, (int32_t)x->parent_tgid);
+      int st = (int)x->exit_code;
+      bm_rec_set_i32(&r, BM_OFF_AUX, WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+      bm_core_submit_notify(c->s, &r);
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+static void read_netlink(linux_ctx *c) {
+  static __thread char buf[65536] __attribute__((aligned(NLMSG_ALIGNTO)));
+  for (;;) {
+    ssize_t n = recv(c->nl_fd, buf, sizeof buf, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == ENOBUFS) { /* the kernel dropped events for us */
+        BM_COUNT(c->s, queue_errors);
+        BM_COUNT(c->s, dropped);
+        continue;
+      }
+      return; /* EAGAIN */
+    }
+    for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+      if (h->nlmsg_type == NLMSG_ERROR || h->nlmsg_type == NLMSG_NOOP) continue;
+      const struct cn_msg *m = NLMSG_DATA(h);
+      if (m->id.idx != CN_IDX_PROC || m->id.val != CN_VAL_PROC) continue;
+      if (m->len < sizeof(struct proc_event) - sizeof(((struct proc_event *)0)->event_data)) continue;
+      handle_proc_event(c, (const struct proc_event *)m->data);
+    }
+  }
+}
+
+static int open_proc_connector(linux_ctx *c, char *err, uint32_t err_len) {
+  c->nl_fd = socket(PF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_CONNECTOR);
+  if (c->nl_fd < 0) {
+    bm_set_err(err, err_len, "Proc connector unavailable: socket(NETLINK_CONNECTOR): %s", strerror(errno));
+    return -1;
+  }
+  int sz = 32 << 20;
+  if (setsockopt(c->nl_fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof sz))
+    setsockopt(c->nl_fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz);
+  struct sockaddr_nl sa = {.nl_family = AF_NETLINK, .nl_groups = CN_IDX_PROC, .nl_pid = 0};
+  if (bind(c->nl_fd, (struct sockaddr *)&sa, sizeof sa)) {
+    bm_set_err(err, err_len, "Proc connector unavailable: bind: %s", strerror(errno));
+    return -1;
+  }
+  struct {
+    struct nlmsghdr h;
+    struct cn_msg m;
+    enum proc_cn_mcast_op op;
+  } __attribute__((packed)) msg;
+  memset(&msg, 0, sizeof msg);
+  msg.h.nlmsg_len = sizeof msg;
+  msg.h.nlmsg_type = NLMSG_DONE;
+  msg.h.nlmsg_pid = (uint32_t)getpid();
+  msg.m.id.idx = CN_IDX_PROC;
+  msg.m.id.val = CN_VAL_PROC;
+  msg.m.len = sizeof(enum proc_cn_mcast_op);
+  msg.op = PROC_CN_MCAST_LISTEN;
+  if (send(c->nl_fd, &msg, sizeof msg, 0) < 0) {
+    bm_set_err(err, err_len, "Proc connector unavailable: listen: %s", strerror(errno));
+    return -1;
+  }
+  return 0;
+}
+
+/* ---- fanotify permission events ---------------------------------------- */
+
+static void read_perm(linux_ctx *c) {
+  static __thread char buf[8192] __attribute__((aligned(8)));
+  for (;;) {
+    ssize_t n = read(c->perm_fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    for (struct fanotify_event_metadata *md = (void *)buf; FAN_EVENT_OK(md, n); md = FAN_EVENT_NEXT(md, n)) {
+      if (md->vers != FANOTIFY_METADATA_VERSION) continue;
+      if (md->mask & FAN_Q_OVERFLOW) {
+        BM_COUNT(c->s, queue_errors);
+        continue;
+      }
+      if (md->fd < 0) continue;
+      int fd = md->fd, pid = md->pid;
+      if (pid == c->s->cfg.own_pid) { /* never hold ourselves; skip /proc reads */
+        BM_COUNT(c->s, own_pid_skips);
+        linux_answer(c, (uint64_t)fd, 1);
+        continue;
+      }
+      int exec = (md->mask & FAN_OPEN_EXEC_PERM) != 0;
+      bm_rec r;
+      bm_rec_begin(&r, c->rec, sizeof c->rec, exec ? BM_KIND_EXEC : BM_KIND_OPEN, BM_FLAG_AUTH);
+      bm_rec_set_f64(&r, BM_OFF_TIME, bm_now_wall_ms());
+      bm_rec_set_i32(&r, BM_OFF_PID, pid);
+      char lp[64], path[PATH_MAX + 1];
+      snprintf(lp, sizeof lp, "/proc/self/fd/%d", fd);
+      const char *pathp = NULL;
+      if (read_link(lp, path, sizeof path) >= 0) {
+        pathp = path;
+        if (exec) bm_rec_cstr(&r, BM_STR_EXECUTABLE, path);
+        bm_rec_cstr(&r, BM_STR_PATH, path);
+      }
+      bm_key key = {0, 0};
+      struct stat st;
+      if (fstat(fd, &st) == 0) {
+        key.a = (uint64_t)st.st_ino;
+        key.b = ((uint64_t)st.st_dev << 40) ^ ((uint64_t)st.st_ctim.tv_sec * 1000000000ull +
+                                                (uint64_t)st.st_ctim.tv_nsec) ^
+                ((uint64_t)st.st_size << 17) ^ 1ull;
+        bm_rec_set_i32(&r, BM_OFF_FILE_UID, (int32_t)st.st_uid);
+        bm_rec_set_u32(&r, BM_OFF_FILE_MODE, st.st_mode);
+        bm_rec_set_f64(&r, BM_OFF_FILE_SIZE, (double)st.st_size);
+      }
+      int32_t ppid = -1, uid = -1, euid = -1;
+      double start = 0;
+      int miss = proc_stat(c, pid, &ppid, &start) | proc_uids(pid, &uid, &euid);
+      bm_rec_set_i32(&r, BM_OFF_PPID, ppid);
+      bm_rec_set_f64(&r, BM_OFF_START, start);
+      bm_rec_set_i32(&r, BM_OFF_UID, uid);
+      bm_rec_set_i32(&r, BM_OFF_EUID, euid);
+      if (miss) {
+        r.buf[BM_OFF_FLAGS] |= BM_FLAG_ENRICH_MISS;
+        BM_COUNT(c->s, enrichment_misses);
+      }
+      int cacheable = exec || !c->s->cfg.avoid_open_cache;
+      bm_core_submit_auth(c->s, &r, (uint64_t)fd, pid, pathp, key, cacheable);
+    }
+  }
+}
+
+/* ---- fanotify notification events (dir fid + name) --------------------- */
+
+/* Resolves a dir handle + name into dst. Returns 0, -1 when the dir is gone. */
+static int resolve_dfid_name(linux_ctx *c, const struct fanotify_event_info_fid *fid, char *dst, size_t cap) {
+  const struct file_handle *fh = (const struct file_handle *)fid->handle;
+  const char *name = (const char *)fh->f_handle + fh->handle_bytes;
+  int mfd = -1;
+  for (int i = 0; i < c->n_mounts; i++) {
+    if (memcmp(&c->mounts[i].fsid, &fid->fsid, sizeof(fsid_t)) == 0) {
+      mfd = c->mounts[i].fd;
+      break;
+    }
+  }
+  char dir[PATH_MAX + 1] = "";
+  int ok = -1;
+  if (mfd >= 0) {
+    /* open_by_handle_at wants a mutable handle */
+    char hbuf[sizeof(struct file_handle) + MAX_HANDLE_SZ] __attribute__((aligned(8)));
+    size_t hl = sizeof(struct file_handle) + fh->handle_bytes;
+    if (hl <= sizeof hbuf) {
+      memcpy(hbuf, fh, hl);
+      int dfd = open_by_handle_at(mfd, (struct file_handle *)hbuf, O_PATH | O_CLOEXEC);
+      if (dfd >= 0) {
+        char lp[64];
+        snprintf(lp, sizeof lp, "/proc/self/fd/%d", dfd);
+        if (read_link(lp, dir, sizeof dir) >= 0) ok = 0;
+        close(dfd);
+      }
+    }
+  }
+  if (strcmp(name, ".") == 0 || name[0] == 0) snprintf(dst, cap, "%s", dir);
+  else if (strcmp(dir, "/") == 0) snprintf(dst, cap, "/%s", name);
+  else snprintf(dst, cap, "%s/%s", dir, name);
+  return ok;
+}
+
+static void emit_file(linux_ctx *c, uint8_t kind, int pid, int ondir, const char *path, const char *target,
+                      int miss) {
+  bm_rec r;
+  bm_rec_begin(&r, c->rec, sizeof c->rec, kind, ondir ? BM_FLAG_DIR : 0);
+  bm_rec_set_f64(&r, BM_OFF_TIME, bm_now_wall_ms());
+  bm_rec_set_i32(&r, BM_OFF_PID, pid);
+  bm_rec_cstr(&r, BM_STR_PATH, path);
+  if (target) bm_rec_cstr(&r, BM_STR_TARGET_PATH, target);
+  if (miss) {
+    r.buf[BM_OFF_FLAGS] |= BM_FLAG_ENRICH_MISS;
+    BM_COUNT(c->s, enrichment_misses);
+  }
+  bm_core_submit_notify(c->s, &r);
+}
+
+static void read_notif(linux_ctx *c) {
+  static __thread char buf[65536] __attribute__((aligned(8)));
+  char path[PATH_MAX + 1], oldp[PATH_MAX + 1], newp[PATH_MAX + 1];
+  for (;;) {
+    ssize_t n = read(c->notif_fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    for (struct fanotify_event_metadata *md = (void *)buf; FAN_EVENT_OK(md, n); md = FAN_EVENT_NEXT(md, n)) {
+      if (md->fd >= 0) close(md->fd);
+      if (md->mask & FAN_Q_OVERFLOW) {
+        BM_COUNT(c->s, queue_errors);
+        BM_COUNT(c->s, dropped);
+        continue;
+      }
+      if (md->pid == c->s->cfg.own_pid) continue; /* the agent's own writes */
+      int have = 0, have_old = 0, have_new = 0, miss = 0;
+      for (char *p = (char *)md + md->metadata_len; p < (char *)md + md->event_len;) {
+        const struct fanotify_event_info_header *ih = (const void *)p;
+        if (ih->len == 0) break;
+        const struct fanotify_event_info_fid *fid = (const void *)p;
+        if (ih->info_type == FAN_EVENT_INFO_TYPE_DFID_NAME) {
+          miss |= resolve_dfid_name(c, fid, path, sizeof path) != 0;
+          have = 1;
+        } else if (ih->info_type == FAN_EVENT_INFO_TYPE_OLD_DFID_NAME) {
+          miss |= resolve_dfid_name(c, fid, oldp, sizeof oldp) != 0;
+          have_old = 1;
+        } else if (ih->info_type == FAN_EVENT_INFO_TYPE_NEW_DFID_NAME) {
+          miss |= resolve_dfid_name(c, fid, newp, sizeof newp) != 0;
+          have_new = 1;
+        }
+        p += ih->len;
+      }
+      int ondir = (md->mask & FAN_ONDIR) != 0;
+      if ((md->mask & FAN_RENAME) && have_old && have_new)
+        emit_file(c, BM_KIND_RENAME, md->pid, ondir, oldp, newp, miss);
+      if (!have) continue;
+      if (md->mask & FAN_CREATE) emit_file(c, BM_KIND_CREATE, md->pid, ondir, path, NULL, miss);
+      if (md->mask & FAN_CLOSE_WRITE) emit_file(c, BM_KIND_CLOSE_MODIFIED, md->pid, 0, path, NULL, miss);
+      if (md->mask & FAN_DELETE) emit_file(c, BM_KIND_UNLINK, md->pid, ondir, path, NULL, miss);
+    }
+  }
+}
+
+/* ---- thread, open, close ----------------------------------------------- */
+
+static void *sensor_main(void *arg) {
+  linux_ctx *c = arg;
+  struct pollfd p[4] = {
+      {.fd = c->stop_fd, .events = POLLIN},
+      {.fd = c->perm_fd, .events = POLLIN},
+      {.fd = c->nl_fd, .events = POLLIN},
+      {.fd = c->notif_fd, .events = POLLIN},
+  };
+  for (;;) {
+    int r = poll(p, 4, -1);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    if (p[0].revents) break;
+    if (p[1].revents & POLLIN) read_perm(c);
+    if (p[2].revents & POLLIN) read_netlink(c);
+    if (p[3].revents & POLLIN) read_notif(c);
+    /* permission events first: they hold a process */
+    if (c->perm_fd >= 0) read_perm(c);
+  }
+  return NULL;
+}
+
+static void linux_stop(void *vctx, int release) {
+  linux_ctx *c = vctx;
+  if (!release) {
+    if (c->thr_started) {
+      uint64_t one = 1;
+      ssize_t w = write(c->stop_fd, &one, sizeof one);
+      (void)w;
+      pthread_join(c->thr, NULL);
+      c->thr_started = 0;
+    }
+    return;
+  }
+  /* closing the permission group lets the kernel allow anything still pending */
+  if (c->perm_fd >= 0) close(c->perm_fd);
+  if (c->notif_fd >= 0) close(c->notif_fd);
+  if (c->nl_fd >= 0) close(c->nl_fd);
+  if (c->stop_fd >= 0) close(c->stop_fd);
+  for (int i = 0; i < c->n_mounts; i++) close(c->mounts[i].fd);
+  free(c);
+}
+
+static int mark(int fd, unsigned flags, uint64_t mask, const char *path, char *err, uint32_t err_len,
+                const char *what) {
+  if (fanotify_mark(fd, FAN_MARK_ADD | flags, mask, AT_FDCWD, path) == 0) return 0;
+  int e = errno;
+  if (e == ENOENT || e == ENOTDIR)
+    bm_set_err(err, err_len, "Cannot mark \"%s\": %s", path, strerror(e));
+  else if (e == EINVAL && (mask & (FAN_OPEN_EXEC_PERM | FAN_OPEN_PERM)))
+    bm_set_err(err, err_len,
+               "Kernel lacks fanotify permission events (CONFIG_FANOTIFY_ACCESS_PERMISSIONS): marking \"%s\": %s",
+               path, strerror(e));
+  else
+    bm_set_err(err, err_len, "Cannot mark \"%s\" for %s events: %s", path, what, strerror(e));
+  return -1;
+}
+
+bm_sensor *bm_sensor_open(const char *config, char *err, uint32_t err_len) {
+  bm_config cfg;
+  if (bm_config_parse(config, &cfg, err, err_len)) return NULL;
+  if (geteuid() != 0) {
+    bm_set_err(err, err_len, "Not running as root: fanotify and the proc connector need CAP_SYS_ADMIN");
+    return NULL;
+  }
+  if (cfg.n_mounts == 0) {
+    if (cfg.marks_mounts) {
+      bm_set_err(err, err_len, "Bad sensor config: marks=mounts needs at least one mount=PATH");
+      return NULL;
+    }
+    strcpy(cfg.mounts[0], "/");
+    cfg.n_mounts = 1;
+  }
+  bm_sensor *s = calloc(1, sizeof *s);
+  linux_ctx *c = calloc(1, sizeof *c);
+  if (!s || !c) {
+    free(s);
+    free(c);
+    bm_set_err(err, err_len, "Out of memory");
+    return NULL;
+  }
+  c->s = s;
+  c->perm_fd = c->notif_fd = c->nl_fd = c->stop_fd = -1;
+  c->hz = sysconf(_SC_CLK_TCK);
+  struct timespec bt;
+  clock_gettime(CLOCK_BOOTTIME, &bt);
+  c->boot_wall_ms = bm_now_wall_ms() - ((double)bt.tv_sec * 1e3 + (double)bt.tv_nsec / 1e6);
+  c->wall_minus_mono = wall_minus_mono_ms();
+  unsigned where = cfg.marks_mounts ? FAN_MARK_MOUNT : FAN_MARK_FILESYSTEM;
+
+  c->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  for (int i = 0; i < cfg.n_mounts; i++) {
+    struct statfs sf;
+    int fd = open(cfg.mounts[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 || fstatfs(fd, &sf)) {
+      bm_set_err(err, err_len, "Cannot open mount \"%s\": %s", cfg.mounts[i], strerror(errno));
+      if (fd >= 0) close(fd);
+      goto fail;
+    }
+    c->mounts[c->n_mounts].fd = fd;
+    c->mounts[c->n_mounts].fsid = sf.f_fsid;
+    c->n_mounts++;
+  }
+
+  if (cfg.exec_auth || cfg.open_auth) {
+    c->perm_fd = fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC | FAN_NONBLOCK, O_RDONLY | O_LARGEFILE | O_CLOEXEC);
+    if (c->perm_fd < 0) {
+      int e = errno;
+      if (e == ENOSYS) bm_set_err(err, err_len, "Kernel lacks fanotify (CONFIG_FANOTIFY)");
+      else if (e == EINVAL) bm_set_err(err, err_len, "Kernel lacks fanotify permission events: fanotify_init: %s", strerror(e));
+      else bm_set_err(err, err_len, "Cannot start fanotify permission group: %s", strerror(e));
+      goto fail;
+    }
+    uint64_t mask = (cfg.exec_auth ? FAN_OPEN_EXEC_PERM : 0) | (cfg.open_auth ? FAN_OPEN_PERM : 0);
+    for (int i = 0; i < cfg.n_mounts; i++)
+      if (mark(c->perm_fd, where, mask, cfg.mounts[i], err, err_len, "permission")) goto fail;
+  }
+  if (cfg.notify_files) {
+    c->notif_fd = fanotify_init(FAN_CLASS_NOTIF | FAN_REPORT_DFID_NAME | FAN_CLOEXEC | FAN_NONBLOCK,
+                                O_RDONLY | O_LARGEFILE | O_CLOEXEC);
+    if (c->notif_fd < 0) {
+      bm_set_err(err, err_len, "Kernel lacks fanotify directory events (FAN_REPORT_DFID_NAME, Linux 5.9+): %s",
+                 strerror(errno));
+      goto fail;
+    }
+    uint64_t mask = FAN_CREATE | FAN_DELETE | FAN_RENAME | FAN_CLOSE_WRITE | FAN_ONDIR;
+    for (int i = 0; i < cfg.n_mounts; i++) {
+      /* directory-entry events cannot use mount marks: the mount's whole filesystem is watched */
+      if (mark(c->notif_fd, FAN_MARK_FILESYSTEM, mask, cfg.mounts[i], err, err_len, "file")) goto fail;
+    }
+  }
+  if (open_proc_connector(c, err, err_len)) goto fail;
+  if (bm_core_init(s, &cfg, linux_answer, linux_stop, c, err, err_len)) goto fail_core;
+  if (pthread_create(&c->thr, NULL, sensor_main, c)) {
+    bm_set_err(err, err_len, "Cannot start the sensor thread");
+    bm_sensor_close(s);
+    return NULL;
+  }
+  c->thr_started = 1;
+  return s;
+fail_core:
+  free(s->held);
+  bm_ring_free(&s->ring);
+fail:
+  linux_stop(c, 1);
+  free(s);
+  return NULL;
+}

@@ -1,0 +1,362 @@
+/* C unit tests for dylib/common: ring, record encoding, tables, watchdog. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bm_core.h"
+
+static int failures;
+#define CHECK(cond)                                                         \
+  do {                                                                      \
+    if (!(cond)) {                                                          \
+      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+      failures++;                                                           \
+    }                                                                       \
+  } while (0)
+
+static uint32_t make_rec(uint8_t *buf, uint32_t cap, uint32_t id, uint32_t nstr_bytes) {
+  bm_rec r;
+  bm_rec_begin(&r, buf, cap, BM_KIND_CREATE, 0);
+  bm_rec_set_i32(&r, BM_OFF_PID, (int32_t)id);
+  char s[4096];
+  memset(s, 'a' + (int)(id % 26), sizeof s);
+  if (nstr_bytes) bm_rec_str(&r, BM_STR_PATH, s, nstr_bytes % sizeof s);
+  return bm_rec_finish(&r);
+}
+
+static void test_record_layout(void) {
+  uint8_t buf[512];
+  bm_rec r;
+  bm_rec_begin(&r, buf, sizeof buf, BM_KIND_EXEC, BM_FLAG_AUTH);
+  bm_rec_set_u32(&r, BM_OFF_SEQ, 0x01020304);
+  bm_rec_set_f64(&r, BM_OFF_TIME, 1700000000123.5);
+  bm_rec_set_i32(&r, BM_OFF_PID, -2);
+  bm_rec_cstr(&r, BM_STR_EXECUTABLE, "/bin/sh");
+  bm_rec_cstr(&r, BM_STR_ARG, "sh");
+  bm_rec_cstr(&r, BM_STR_ARG, "");
+  uint32_t n = bm_rec_finish(&r);
+  CHECK(n % 8 == 0);
+  CHECK(n == ((BM_RECORD_HEADER_SIZE + 4 + 7 + 4 + 2 + 4 + 0 + 7) & ~7u));
+  CHECK(bm_rec_get_u32(buf, BM_OFF_SIZE) == n);
+  CHECK(buf[BM_OFF_VERSION] == BM_RECORD_VERSION && buf[BM_OFF_VERSION + 1] == 0);
+  CHECK(buf[BM_OFF_KIND] == BM_KIND_EXEC && buf[BM_OFF_FLAGS] == BM_FLAG_AUTH);
+  CHECK(buf[BM_OFF_SEQ] == 4 && buf[BM_OFF_SEQ + 3] == 1); /* little-endian */
+  CHECK(bm_rec_get_f64(buf, BM_OFF_TIME) == 1700000000123.5);
+  CHECK(bm_rec_get_u32(buf, BM_OFF_PID) == 0xfffffffeu);
+  CHECK(bm_rec_get_u32(buf, BM_OFF_PPID) == 0xffffffffu); /* default -1 */
+  CHECK(bm_rec_get_f64(buf, BM_OFF_FILE_SIZE) == -1.0);
+  CHECK(buf[BM_OFF_NSTR] == 3 && buf[BM_OFF_NSTR + 1] == 0);
+  const uint8_t *p = buf + BM_RECORD_HEADER_SIZE;
+  CHECK(p[0] == BM_STR_EXECUTABLE && p[2] == 7 && memcmp(p + 4, "/bin/sh", 7) == 0);
+  p += 4 + 7;
+  CHECK(p[0] == BM_STR_ARG && p[2] == 2 && memcmp(p + 4, "sh", 2) == 0);
+  p += 4 + 2;
+  CHECK(p[0] == BM_STR_ARG && p[2] == 0 && p[3] == 0);
+
+  /* a string that does not fit is cut, the record stays well formed */
+  uint8_t small[BM_RECORD_HEADER_SIZE + 40];
+  bm_rec_begin(&r, small, sizeof small, BM_KIND_OPEN, 0);
+  char big[100];
+  memset(big, 'x', sizeof big);
+  CHECK(bm_rec_str(&r, BM_STR_PATH, big, sizeof big) == -1);
+  CHECK(r.truncated);
+  n = bm_rec_finish(&r);
+  CHECK(n <= sizeof small && n % 8 == 0);
+  CHECK(small[BM_OFF_NSTR] == 1);
+  uint32_t slen = (uint32_t)small[BM_RECORD_HEADER_SIZE + 2] | (uint32_t)small[BM_RECORD_HEADER_SIZE + 3] << 8;
+  CHECK(BM_RECORD_HEADER_SIZE + 4 + slen <= n);
+  /* no room at all: the string is dropped */
+  CHECK(bm_rec_str(&r, BM_STR_PATH, "y", 1) == -1);
+}
+
+static void test_ring(void) {
+  bm_ring q;
+  CHECK(bm_ring_init(&q, 0) == 0);
+  uint32_t cap = q.cap;
+  uint8_t rec[8192], out[1 << 16];
+  /* model check: random pushes and pops against a FIFO of ids */
+  uint32_t fifo[200000];
+  uint32_t fh = 0, ft = 0, next = 1;
+  uint64_t pushed = 0, popped = 0, full = 0;
+  srand(7);
+  for (int step = 0; step < 200000 && ft < 199000; step++) {
+    if (rand() % 4) {
+      uint32_t len = make_rec(rec, sizeof rec, next, (uint32_t)rand() % 4000);
+      if (bm_ring_push(&q, rec, len) == 0) {
+        fifo[ft++] = next++;
+        pushed++;
+      } else {
+        full++;
+        CHECK(q.used + len > q.cap - 8 || q.used > 0); /* only fails when nearly full */
+      }
+    } else {
+      uint32_t got = bm_ring_pop(&q, out, (uint32_t)(rand() % 3 ? 4096 : 200));
+      for (uint32_t off = 0; off < got;) {
+        uint32_t len = bm_rec_get_u32(out, off);
+        CHECK(len >= BM_RECORD_HEADER_SIZE && len % 8 == 0 && off + len <= got);
+        CHECK(fh < ft && bm_rec_get_u32(out, off + BM_OFF_PID) == fifo[fh]);
+        fh++;
+        popped++;
+        off += len;
+      }
+    }
+    CHECK(q.used <= q.cap);
+  }
+  while (1) {
+    uint32_t got = bm_ring_pop(&q, out, sizeof out);
+    if (!got) break;
+    for (uint32_t off = 0; off < got; off += bm_rec_get_u32(out, off)) {
+      CHECK(bm_rec_get_u32(out, off + BM_OFF_PID) == fifo[fh]);
+      fh++;
+      popped++;
+    }
+  }
+  CHECK(pushed == popped && fh == ft);
+  CHECK(q.used == 0);
+  CHECK(full > 0); /* the model run did fill the ring */
+  /* fill completely with one size, then nothing more fits, then drain all */
+  uint32_t len = make_rec(rec, sizeof rec, 1, 1000);
+  uint32_t n = 0;
+  while (bm_ring_push(&q, rec, len) == 0) n++;
+  CHECK(n == cap / len);
+  CHECK(bm_ring_push(&q, rec, len) == -1);
+  uint32_t total = 0, got;
+  while ((got = bm_ring_pop(&q, out, sizeof out)) > 0) total += got;
+  CHECK(total == n * len);
+  /* a buffer too small for the next record returns 0 and keeps it */
+  CHECK(bm_ring_push(&q, rec, len) == 0);
+  CHECK(bm_ring_pop(&q, out, len - 8) == 0);
+  CHECK(bm_ring_pop(&q, out, len) == len);
+  bm_ring_free(&q);
+}
+
+static void test_tables(void) {
+  bm_tables t;
+  CHECK(bm_tables_init(&t) == 0);
+  bm_key k1 = {1, 2}, k2 = {3, 4};
+  CHECK(bm_tables_decide(&t, 10, "/x", k1) == -1);
+  bm_tables_cache_add(&t, k1);
+  CHECK(bm_tables_decide(&t, 10, "/x", k1) == -1); /* cache disabled */
+  t.cache_enabled = 1;
+  CHECK(bm_tables_decide(&t, 10, "/x", k1) == 1);
+  CHECK(bm_tables_decide(&t, 10, "/x", k2) == -1);
+  for (uint64_t i = 1; i < 5000; i++) bm_tables_cache_add(&t, (bm_key){i * 7, i});
+  for (uint64_t i = 1; i < 5000; i++) CHECK(bm_tables_decide(&t, 1, NULL, (bm_key){i * 7, i}) == 1);
+  for (uint64_t i = 1; i < 5000; i += 2) bm_tables_cache_remove(&t, (bm_key){i * 7, i});
+  for (uint64_t i = 1; i < 5000; i++)
+    CHECK(bm_tables_decide(&t, 1, NULL, (bm_key){i * 7, i}) == (i % 2 ? -1 : 1));
+  bm_tables_deny_path(&t, "/x", 1);
+  CHECK(bm_tables_decide(&t, 10, "/x", k1) == 0); /* deny beats the cache */
+  bm_tables_deny_path(&t, "/x", 0);
+  CHECK(bm_tables_decide(&t, 10, "/x", k1) == 1);
+  bm_tables_deny_pid(&t, 10, 1);
+  CHECK(bm_tables_decide(&t, 10, NULL, k2) == 0);
+  bm_tables_on_fork(&t, 10, 11);
+  bm_tables_on_fork(&t, 12, 13);
+  CHECK(bm_tables_decide(&t, 11, NULL, k2) == 0);
+  CHECK(bm_tables_decide(&t, 13, NULL, k2) == -1);
+  bm_tables_on_exit(&t, 11);
+  CHECK(bm_tables_decide(&t, 11, NULL, k2) == -1);
+  bm_tables_cache_clear(&t);
+  CHECK(bm_tables_decide(&t, 1, "/x", k1) == -1);
+  bm_tables_free(&t);
+}
+
+/* ---- watchdog: a core with a recording answer callback ---- */
+
+typedef struct answers {
+  pthread_mutex_t mu;
+  int n;
+  uint64_t token[64];
+  int allow[64];
+  uint64_t at_ns[64];
+} answers;
+
+static void record_answer(void *ctx, uint64_t token, int allow) {
+  answers *a = ctx;
+  pthread_mutex_lock(&a->mu);
+  if (a->n < 64) {
+    a->token[a->n] = token;
+    a->allow[a->n] = allow;
+    a->at_ns[a->n] = bm_now_mono_ns();
+  }
+  a->n++;
+  pthread_mutex_unlock(&a->mu);
+}
+
+static int count_answers(answers *a) {
+  pthread_mutex_lock(&a->mu);
+  int n = a->n;
+  pthread_mutex_unlock(&a->mu);
+  return n;
+}
+
+static bm_sensor *open_core(const char *conf, answers *a) {
+  bm_config cfg;
+  char err[256];
+  CHECK(bm_config_parse(conf, &cfg, err, sizeof err) == 0);
+  bm_sensor *s = calloc(1, sizeof *s);
+  memset(a, 0, sizeof *a);
+  pthread_mutex_init(&a->mu, NULL);
+  CHECK(bm_core_init(s, &cfg, record_answer, NULL, a, err, sizeof err) == 0);
+  return s;
+}
+
+static uint32_t hold(bm_sensor *s, uint64_t token, int32_t pid) {
+  uint8_t buf[256];
+  bm_rec r;
+  bm_rec_begin(&r, buf, sizeof buf, BM_KIND_EXEC, BM_FLAG_AUTH);
+  bm_rec_set_i32(&r, BM_OFF_PID, pid);
+  return bm_core_submit_auth(s, &r, token, pid, "/t/bin", (bm_key){(uint64_t)pid, 9}, 1);
+}
+
+static void test_watchdog(void) {
+  answers a;
+  bm_sensor *s = open_core("auth_deadline_ms=300\ndeadline_margin_ms=100\nfail_open=0\nown_pid=1\n", &a);
+  uint64_t t0 = bm_now_mono_ns();
+  uint32_t id1 = hold(s, 101, 50);
+  uint32_t id2 = hold(s, 102, 51);
+  CHECK(id1 && id2 && id1 != id2);
+  /* the agent answers id2 in time */
+  CHECK(bm_sensor_respond(s, id2, 1, 1) == 0);
+  CHECK(count_answers(&a) == 1 && a.token[0] == 102 && a.allow[0] == 1);
+  /* id1 is left alone: the watchdog answers it at deadline - margin with the default (deny) */
+  for (int i = 0; i < 200 && count_answers(&a) < 2; i++) usleep(5000);
+  CHECK(count_answers(&a) == 2);
+  CHECK(a.token[1] == 101 && a.allow[1] == 0);
+  uint64_t waited_ms = (a.at_ns[1] - t0) / 1000000ull;
+  CHECK(waited_ms >= 195 && waited_ms < 290); /* due at 200 ms, well before the 300 ms deadline */
+  /* a late answer is ignored and counted */
+  CHECK(bm_sensor_respond(s, id1, 1, 0) == 1);
+  CHECK(count_answers(&a) == 2);
+  bm_sensor_stats st;
+  CHECK(bm_sensor_get_stats(s, &st, sizeof st) == (int32_t)sizeof st);
+  CHECK(st.auth_by_agent == 1 && st.auth_by_watchdog == 1 && st.late_answers == 1 && st.held_now == 0);
+  /* answering twice: the second is late */
+  CHECK(bm_sensor_respond(s, id2, 0, 0) == 1);
+  /* the allow with cache=1 went into the cache; with the cache on, pid 51 is answered in C */
+  bm_sensor_allow_cache_enable(s, 1);
+  CHECK(hold(s, 103, 51) == 0);
+  CHECK(count_answers(&a) == 3 && a.token[2] == 103 && a.allow[2] == 1);
+  bm_sensor_allow_cache_clear(s);
+  uint32_t id4 = hold(s, 104, 51);
+  CHECK(id4 != 0);
+  /* deny table answers in C */
+  bm_sensor_deny_pid(s, 60, 1);
+  CHECK(hold(s, 105, 60) == 0);
+  CHECK(count_answers(&a) == 4 && a.token[3] == 105 && a.allow[3] == 0);
+  /* own pid is never held */
+  CHECK(hold(s, 106, 1) == 0);
+  CHECK(count_answers(&a) == 5 && a.allow[4] == 1);
+  /* drain sees the held records and the fast-path ones as notify records */
+  uint8_t out[65536];
+  int32_t n = bm_sensor_drain(s, out, sizeof out);
+  int recs = 0, auths = 0;
+  for (int32_t off = 0; off < n; off += (int32_t)bm_rec_get_u32(out, (uint32_t)off)) {
+    recs++;
+    if (out[off + BM_OFF_FLAGS] & BM_FLAG_AUTH) {
+      auths++;
+      CHECK(bm_rec_get_u32(out, (uint32_t)off + BM_OFF_AUTH_ID) != 0);
+      CHECK(bm_rec_get_f64(out, (uint32_t)off + BM_OFF_DEADLINE) > 0);
+    }
+  }
+  CHECK(recs == 5 && auths == 3); /* 101, 102, 104 held; 103, 105 fast path; 106 own pid not queued */
+  CHECK(bm_sensor_get_stats(s, &st, sizeof st) > 0);
+  CHECK(st.fast_path_answers == 2 && st.own_pid_skips == 1 && st.events == 5 && st.held_now == 1);
+  /* close answers what is still held (id4) with the default */
+  bm_sensor_close(s);
+  CHECK(a.n == 6 && a.token[5] == 104 && a.allow[5] == 0);
+  pthread_mutex_destroy(&a.mu);
+}
+
+static void test_ring_full(void) {
+  answers a;
+  bm_sensor *s = open_core("ring_bytes=65536\nfail_open=1\nauth_deadline_ms=60000\nown_pid=1\n", &a);
+  uint8_t buf[8192];
+  int dropped = 0, queued = 0;
+  for (int i = 0; i < 1000; i++) {
+    uint32_t len = make_rec(buf, sizeof buf, (uint32_t)i, 3000);
+    bm_rec r = {buf, sizeof buf, len, 1, 0};
+    if (bm_core_submit_notify(s, &r)) dropped++; else queued++;
+  }
+  /* top up with small records so not even a header-sized record fits */
+  for (int i = 0; i < 100000; i++) {
+    uint32_t len = make_rec(buf, sizeof buf, (uint32_t)i, 0);
+    bm_rec r = {buf, sizeof buf, len, 0, 0};
+    if (bm_core_submit_notify(s, &r)) dropped++; else queued++;
+  }
+  CHECK(dropped > 0 && queued > 0);
+  /* ring full: an auth event is answered at once with the default and counted */
+  CHECK(hold(s, 200, 77) == 0);
+  CHECK(count_answers(&a) == 1 && a.token[0] == 200 && a.allow[0] == 1);
+  bm_sensor_stats st;
+  bm_sensor_get_stats(s, &st, sizeof st);
+  CHECK(st.dropped == (uint64_t)dropped && st.auth_ring_full == 1);
+  /* every record is either drained or counted; seq numbers show the gaps */
+  static uint8_t out[4 << 20];
+  int32_t n = bm_sensor_drain(s, out, sizeof out);
+  int got = 0;
+  uint32_t last_seq = 0;
+  for (int32_t off = 0; off < n; off += (int32_t)bm_rec_get_u32(out, (uint32_t)off)) {
+    uint32_t seq = bm_rec_get_u32(out, (uint32_t)off + BM_OFF_SEQ);
+    CHECK(seq > last_seq);
+    last_seq = seq;
+    got++;
+  }
+  CHECK(got == queued);
+  /* wait returns 0 on timeout when empty, 1 when ready */
+  CHECK(bm_sensor_wait(s, 10) == 0);
+  uint32_t len = make_rec(buf, sizeof buf, 1, 10);
+  bm_rec r = {buf, sizeof buf, len, 1, 0};
+  bm_core_submit_notify(s, &r);
+  CHECK(bm_sensor_wait(s, 10) == 1);
+  bm_sensor_close(s);
+  pthread_mutex_destroy(&a.mu);
+}
+
+static void *closer(void *arg) {
+  usleep(50000);
+  bm_sensor_close(arg);
+  return NULL;
+}
+
+static void test_close_wakes_waiter(void) {
+  char err[128];
+  bm_sensor *s = bm_sensor_open_synthetic("own_pid=1", err, sizeof err);
+  CHECK(s != NULL);
+  pthread_t t;
+  pthread_create(&t, NULL, closer, s);
+  CHECK(bm_sensor_wait(s, 5000) == -1);
+  pthread_join(t, NULL);
+}
+
+static void test_config(void) {
+  bm_config c;
+  char err[256];
+  CHECK(bm_config_parse("", &c, err, sizeof err) == 0 && c.auth_deadline_ms == 5000 && c.fail_open == 1);
+  CHECK(bm_config_parse("marks=mounts\nmount=/a\nmount=/b\n# c\n\nexec_auth=0", &c, err, sizeof err) == 0);
+  CHECK(c.marks_mounts == 1 && c.n_mounts == 2 && strcmp(c.mounts[1], "/b") == 0 && c.exec_auth == 0);
+  CHECK(bm_config_parse("nope=1", &c, err, sizeof err) == -1 && strstr(err, "\"nope\""));
+  CHECK(bm_config_parse("fail_open=2", &c, err, sizeof err) == -1 && strstr(err, "fail_open"));
+  CHECK(bm_config_parse("auth_deadline_ms=100\ndeadline_margin_ms=100", &c, err, sizeof err) == -1);
+  CHECK(bm_config_parse("mount=relative", &c, err, sizeof err) == -1);
+  CHECK(bm_config_parse("novalue", &c, err, sizeof err) == -1 && strstr(err, "line 1"));
+}
+
+int main(void) {
+  test_record_layout();
+  test_ring();
+  test_tables();
+  test_config();
+  test_watchdog();
+  test_ring_full();
+  test_close_wakes_waiter();
+  if (failures) {
+    fprintf(stderr, "test_common: %d failure(s)\n", failures);
+    return 1;
+  }
+  printf("test_common: ok\n");
+  return 0;
+}
