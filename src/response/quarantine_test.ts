@@ -1,0 +1,150 @@
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import { FakeClock } from "../clock.ts";
+import { BmError } from "../errors.ts";
+import { SqliteThreatStore } from "../store/threat_store.ts";
+import { threatDbPath, vaultDir } from "../store/state_dir.ts";
+import { sampleVerdict } from "../store/test_verdict.ts";
+import { hashFile, quarantineFile, restoreFile, type VaultOptions } from "./quarantine.ts";
+
+const CONTENT = new Uint8Array(3 * 1024 * 1024 + 17).map((_, i) => (i * 7919) & 0xff);
+
+async function withVault(fn: (o: VaultOptions, dir: string) => Promise<void> | void) {
+  const dir = await Deno.makeTempDir();
+  const clock = new FakeClock(1_800_000_000_000);
+  const store = new SqliteThreatStore({ path: threatDbPath(`${dir}/state`), clock });
+  try {
+    await fn({ dir: vaultDir(`${dir}/state`), store, clock }, dir);
+  } finally {
+    store.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+function plant(path: string, mode = 0o4755): void {
+  fs.writeFileSync(path, CONTENT);
+  fs.chownSync(path, 65534, 65534);
+  fs.chmodSync(path, mode); // after chown, which clears set-id bits
+}
+
+function roundTrip(o: VaultOptions, path: string) {
+  const before = fs.lstatSync(path);
+  const sha = hashFile(path);
+  const threat = o.store.record(sampleVerdict());
+  const q = quarantineFile(path, threat, o);
+  assert.equal(fs.existsSync(path), false, "original still there");
+  assert.deepEqual(
+    { uid: q.uid, gid: q.gid, mode: q.mode, size: q.size, sha256: q.sha256, path: q.original_path },
+    { uid: 65534, gid: 65534, mode: 0o4755, size: CONTENT.length, sha256: sha, path },
+  );
+  const v = fs.lstatSync(`${o.dir}/${q.id}`);
+  assert.equal(v.mode & 0o7111, 0, "vault copy keeps execute or set-id bits");
+  assert.equal(fs.statSync(o.dir).mode & 0o777, 0o700);
+  assert.deepEqual(o.store.listQuarantine().map((e) => e.id), [q.id]);
+
+  const dest = restoreFile(q.id, {}, o);
+  assert.equal(dest, path);
+  const after = fs.lstatSync(path);
+  assert.deepEqual(new Uint8Array(fs.readFileSync(path)), CONTENT);
+  assert.equal(after.uid, 65534);
+  assert.equal(after.gid, 65534);
+  assert.equal(after.mode & 0o7777, before.mode & 0o7777);
+  assert.equal(fs.existsSync(`${o.dir}/${q.id}`), false, "vault file left behind");
+  assert.equal(o.store.get(threat)!.status, "restored");
+  assert.equal(o.store.get(threat)!.actions.at(-1)!.type, "restore");
+  assert.deepEqual(o.store.listQuarantine(), []);
+  assert.throws(() => restoreFile(q.id, {}, o), /already restored/);
+}
+
+Deno.test("quarantine and restore round trip on one file system: bytes, owner, mode", () =>
+  withVault((o, dir) => {
+    const path = `${dir}/payload`;
+    plant(path);
+    roundTrip(o, path);
+  }));
+
+Deno.test({
+  name: "quarantine and restore across file systems (copy + fsync + unlink)",
+  ignore: !fs.existsSync("/dev/shm"),
+  fn: () =>
+    withVault((o, dir) => {
+      const other = fs.mkdtempSync("/dev/shm/bm-q-");
+      try {
+        if (fs.statSync(other).dev === fs.statSync(dir).dev) return; // same fs here: nothing to test
+        const path = `${other}/payload`;
+        plant(path);
+        roundTrip(o, path);
+      } finally {
+        fs.rmSync(other, { recursive: true, force: true });
+      }
+    }),
+});
+
+Deno.test("restore refuses to clobber an existing file unless forced, and can go elsewhere", () =>
+  withVault((o, dir) => {
+    const path = `${dir}/payload`;
+    plant(path, 0o755);
+    const threat = o.store.record(sampleVerdict());
+    const q = quarantineFile(path, threat, o);
+    fs.writeFileSync(path, "newer file");
+    assert.throws(() => restoreFile(q.id, {}, o), /a file exists there/);
+    assert.equal(fs.readFileSync(path, "utf8"), "newer file");
+    assert.ok(fs.existsSync(`${o.dir}/${q.id}`), "vault file lost on refusal");
+    // An existing directory as destination receives the original name.
+    fs.mkdirSync(`${dir}/elsewhere`);
+    assert.equal(
+      restoreFile(q.id, { destination: `${dir}/elsewhere` }, o),
+      `${dir}/elsewhere/payload`,
+    );
+    assert.deepEqual(new Uint8Array(fs.readFileSync(`${dir}/elsewhere/payload`)), CONTENT);
+
+    const q2 = quarantineFile(`${dir}/elsewhere/payload`, threat, o);
+    assert.equal(restoreFile(q2.id, { force: true }, o), `${dir}/elsewhere/payload`);
+    const q3 = quarantineFile(`${dir}/elsewhere/payload`, threat, o);
+    assert.equal(restoreFile(q3.id, { destination: path, force: true }, o), path);
+    assert.deepEqual(new Uint8Array(fs.readFileSync(path)), CONTENT);
+  }));
+
+Deno.test("symlinks are refused: the file, a directory on the way, the vault entry", () =>
+  withVault((o, dir) => {
+    const threat = o.store.record(sampleVerdict());
+    const target = `${dir}/real`;
+    plant(target, 0o755);
+    fs.symlinkSync(target, `${dir}/link`);
+    assert.throws(() => quarantineFile(`${dir}/link`, threat, o), /is a symlink/);
+    assert.ok(fs.lstatSync(`${dir}/link`).isSymbolicLink());
+    fs.mkdirSync(`${dir}/d`);
+    fs.symlinkSync(`${dir}/d`, `${dir}/dlink`);
+    fs.copyFileSync(target, `${dir}/d/f`);
+    assert.throws(() => quarantineFile(`${dir}/dlink/f`, threat, o), /goes through a symlink/);
+    assert.ok(fs.existsSync(`${dir}/d/f`));
+    assert.throws(() => quarantineFile(`${dir}/d`, threat, o), /not a regular file/);
+    assert.throws(() => quarantineFile("relative/x", threat, o), /not an absolute path/);
+
+    const q = quarantineFile(target, threat, o);
+    assert.throws(() => restoreFile(q.id, { destination: `${dir}/dlink/x` }, o), /symlink/);
+    // A vault entry replaced by a symlink is never followed.
+    const vpath = `${o.dir}/${q.id}`;
+    fs.renameSync(vpath, `${vpath}.real`);
+    fs.symlinkSync(`${vpath}.real`, vpath);
+    assert.throws(() => restoreFile(q.id, {}, o), /not a regular file/);
+    assert.equal(fs.existsSync(target), false);
+  }));
+
+Deno.test("restore of a missing vault file is a clear error; a changed one is refused", () =>
+  withVault((o, dir) => {
+    const threat = o.store.record(sampleVerdict());
+    plant(`${dir}/a`, 0o755);
+    plant(`${dir}/b`, 0o755);
+    const qa = quarantineFile(`${dir}/a`, threat, o);
+    const qb = quarantineFile(`${dir}/b`, threat, o);
+    fs.unlinkSync(`${o.dir}/${qa.id}`);
+    assert.throws(
+      () => restoreFile(qa.id, {}, o),
+      (e: BmError) => e.exitCode === 1 && /vault file ".*" is missing/.test(e.message),
+    );
+    fs.appendFileSync(`${o.dir}/${qb.id}`, "x");
+    assert.throws(() => restoreFile(qb.id, {}, o), /SHA-256 differs/);
+    assert.equal(fs.existsSync(`${dir}/a`), false);
+    assert.throws(() => restoreFile("nope", {}, o), (e: BmError) => e.exitCode === 2);
+  }));
