@@ -53,13 +53,20 @@ export async function loadEffectiveConfig(options: LoadOptions = {}): Promise<Ef
     local: paths.local,
   });
   const problems: ConfigProblem[] = [...managed.problems, ...local.problems];
-  for (const { key, reason } of crossKeyProblems(merged.settings)) {
-    const src = merged.sources[key];
-    const file = src === "managed" ? paths.managed : src === "local" ? paths.local : "defaults";
+  for (const { key, related, reason } of crossKeyProblems(merged.settings)) {
+    // Blame the file that set one of the keys the check reads.
+    const setter = related.map((k) => merged.sources[k]).find((s) => s !== "default");
+    const file = setter === "managed"
+      ? paths.managed
+      : setter === "local"
+      ? paths.local
+      : "defaults";
     problems.push({ severity: "error", file, key, reason });
-    // Fall back to the default so the returned settings stay valid.
-    setPath(merged.settings as unknown as Record<string, unknown>, key, getPath(defaults, key));
-    merged.sources[key] = "default";
+    // Fall back to the defaults so the returned settings stay valid.
+    for (const k of related) {
+      setPath(merged.settings as unknown as Record<string, unknown>, k, getPath(defaults, k));
+      merged.sources[k] = "default";
+    }
   }
   const errors = problems.filter((p) => p.severity === "error").map(formatProblem);
   const warnings = [

@@ -90,5 +90,8 @@ export function mergeSettings(
       sources[key] = "default";
     }
   }
-  return { settings: settings as Settings, sources, warnings };
+  // Schema order, so `config show` and its JSON list keys the same way.
+  const ordered: Record<string, Source> = {};
+  for (const key of SETTING_KEYS) ordered[key] = sources[key]!;
+  return { settings: settings as Settings, sources: ordered, warnings };
 }

@@ -186,15 +186,22 @@ export function validateSettingsData(data: unknown, loc: Locator): ValidatedData
   return { values, problems };
 }
 
+/** Keys a cross-key rule reads, by the key its issue is reported on. */
+const CROSS_KEY_RELATED: Record<string, string[]> = {
+  "sensor.deadlineMarginMs": ["sensor.deadlineMarginMs", "sensor.authDeadlineMs"],
+};
+
 /**
  * Cross-key checks (e.g. deadline margin below the deadline) on complete
- * settings. Returns the failing dotted keys with their reasons.
+ * settings. Returns the failing dotted key, every key the check reads, and why.
  */
-export function crossKeyProblems(settings: Settings): { key: string; reason: string }[] {
+export function crossKeyProblems(
+  settings: Settings,
+): { key: string; related: string[]; reason: string }[] {
   const r = SettingsSchema.safeParse(settings, { reportInput: true });
   if (r.success) return [];
-  return r.error.issues.map((issue) => ({
-    key: keyOf(issue.path as (string | number)[]),
-    reason: issueReason(issue),
-  }));
+  return r.error.issues.map((issue) => {
+    const key = keyOf(issue.path as (string | number)[]);
+    return { key, related: CROSS_KEY_RELATED[key] ?? [key], reason: issueReason(issue) };
+  });
 }

@@ -1,0 +1,119 @@
+import assert from "node:assert/strict";
+import { FIXTURES, tempConfig } from "./_testing.ts";
+import { readConfigFile } from "./config_file.ts";
+import { formatProblem } from "./problem.ts";
+
+async function lines(path: string): Promise<string[]> {
+  const r = await readConfigFile(path, { checkOwner: false, mustExist: true });
+  return r.problems.map(formatProblem);
+}
+
+Deno.test("XML plist with every kind of problem: all reported, each with its line", async () => {
+  const f = `${FIXTURES}bad_values.plist`;
+  assert.deepEqual(await lines(f), [
+    `${f}:7: antivirusEngine.behaviorMonitoring: "enabeld" is not one of "enabled", "disabled"`,
+    `${f}:20: antivirusEngine.exclusions[1].$type: "excludedPth" is not one of "excludedPath", "excludedFileExtension", "excludedFileName"`,
+    `${f}:26: warning: antivirusEngine.scanArchives: unknown key, ignored`,
+    `${f}:31: sensor.authDeadlineMs: expected number, got string "5000"`,
+  ]);
+});
+
+Deno.test("binary plist problems say there are no line numbers", async () => {
+  const f = `${FIXTURES}bad_values.bin.plist`;
+  const got = await lines(f);
+  assert.equal(got.length, 4);
+  assert.equal(
+    got[0],
+    `${f}: antivirusEngine.behaviorMonitoring: "enabeld" is not one of "enabled", "disabled" (binary plist: no line numbers)`,
+  );
+});
+
+Deno.test("malformed XML plist: line, column and reason", async () => {
+  const f = `${FIXTURES}malformed.plist`;
+  assert.deepEqual(await lines(f), [
+    `${f}:47:1: malformed XML plist: Expected closing tag 'dict' (opened in line 4, col 1) instead of closing tag 'dct'.`,
+  ]);
+});
+
+Deno.test("truncated binary plist is one error", async () => {
+  const f = `${FIXTURES}truncated.bin.plist`;
+  const got = await lines(f);
+  assert.equal(got.length, 1);
+  assert.match(got[0]!, new RegExp(`^${f}: truncated or corrupt binary plist: `));
+});
+
+Deno.test("profile without a bm or Defender payload names the payload types found", async () => {
+  const f = `${FIXTURES}other_payload.mobileconfig`;
+  assert.deepEqual(await lines(f), [
+    `${f}: no payload of type "org.bm-project.bm" or "com.microsoft.wdav" in PayloadContent (found: "com.example.other")`,
+  ]);
+});
+
+Deno.test("TOML: syntax error with line and column; enum typo, wrong type, unknown key with lines", async () => {
+  await using t = await tempConfig();
+  const syntax = await t.write("syntax.toml", `[engine]\nscoreThreshold = 100\nrulesDir = "/x\n`);
+  const got = await lines(syntax);
+  assert.equal(got.length, 1);
+  assert.match(got[0]!, new RegExp(`^${syntax}:3:\\d+: TOML syntax error: `));
+
+  const bad = await t.write(
+    "bad.toml",
+    [
+      "[antivirusEngine]",
+      'enforcementLevel = "realtime"',
+      "",
+      "[features.behaviorMonitoringConfigurations]",
+      'blockExecution = "enabled"',
+      "notifyForks = true",
+      "",
+      "[sensor.marks]",
+      'mode = "mounts"',
+      'mounts = ["/ok", "relative"]',
+      "",
+      "[sensr]",
+      "x = 1",
+    ].join("\n"),
+  );
+  assert.deepEqual(await lines(bad), [
+    `${bad}:2: antivirusEngine.enforcementLevel: "realtime" is not one of "real_time", "on_demand", "passive"`,
+    `${bad}:6: features.behaviorMonitoringConfigurations.notifyForks: boolean true is not one of "enabled", "disabled"`,
+    `${bad}:10: sensor.marks.mounts[1]: "relative" must be an absolute path`,
+    `${bad}:12: warning: sensr: unknown key, ignored (did you mean "sensor"?)`,
+  ]);
+});
+
+Deno.test("JSON: syntax error position becomes line and column; problems have lines", async () => {
+  await using t = await tempConfig();
+  const syntax = await t.write("s.json", `{\n  "engine": {\n    "scoreThreshold" 5\n  }\n}\n`);
+  assert.deepEqual(await lines(syntax), [
+    `${syntax}:3:22: JSON syntax error: Expected ':' after property name`,
+  ]);
+  const bad = await t.write(
+    "b.json",
+    JSON.stringify({ engine: { scoreThreshold: -1 }, store: "x" }, null, 2),
+  );
+  assert.deepEqual(await lines(bad), [
+    `${bad}:3: engine.scoreThreshold: integer -1 is too small: must be > 0`,
+    `${bad}:5: store: expected a dict of settings, got string "x"`,
+  ]);
+});
+
+Deno.test("unreadable and missing files", async () => {
+  await using t = await tempConfig();
+  assert.deepEqual(await lines(`${t.dir}/nope.toml`), [
+    `${t.dir}/nope.toml: cannot read: no such file`,
+  ]);
+  // A missing managed/local file is no source, not a problem.
+  const r = await readConfigFile(`${t.dir}/nope.toml`);
+  assert.equal(r.present, false);
+  assert.deepEqual(r.problems, []);
+});
+
+Deno.test("rejectOnError drops every value of a file with an error", async () => {
+  const f = `${FIXTURES}bad_values.plist`;
+  const strict = await readConfigFile(f, { checkOwner: false });
+  assert.equal(strict.hasErrors, true);
+  assert.equal(strict.values.size, 0);
+  const lenient = await readConfigFile(f, { checkOwner: false, rejectOnError: false });
+  assert.equal(lenient.values.get("antivirusEngine.enforcementLevel"), "real_time");
+});
