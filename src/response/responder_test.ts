@@ -1,0 +1,202 @@
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import { FakeClock } from "../clock.ts";
+import { FakeThreatStore } from "../store/fake_threat_store.ts";
+import { SqliteThreatStore } from "../store/threat_store.ts";
+import { threatDbPath, vaultDir } from "../store/state_dir.ts";
+import { sampleVerdict } from "../store/test_verdict.ts";
+import type { ProcessInspector } from "./process_inspector.ts";
+import { LinuxProcessInspector, parseStat } from "./process_inspector.ts";
+import { Responder } from "./responder.ts";
+
+/** One fake process, pid 4242 started when sampleVerdict says, no children. */
+function fakeWorld() {
+  const v = sampleVerdict();
+  const signals: string[] = [];
+  const denied: number[] = [];
+  const inspector: ProcessInspector = {
+    info: (pid) =>
+      pid === 4242 ? { pid, ppid: 4000, state: "S", start: v.process.start } : undefined,
+    children: () => [],
+  };
+  return {
+    v,
+    signals,
+    denied,
+    inspector,
+    sensor: { denyProcess: (pid: number) => void denied.push(pid) },
+    signal: (pid: number, sig: Deno.Signal) => void signals.push(`${sig} ${pid}`),
+  };
+}
+
+Deno.test("records before acting, runs block, kill, quarantine in that order, keeps outcomes", async () => {
+  const w = fakeWorld();
+  const clock = new FakeClock(10);
+  const store = new FakeThreatStore(clock);
+  const r = new Responder({
+    store,
+    sensor: w.sensor,
+    clock,
+    vaultDir: "/nonexistent/vault",
+    inspector: w.inspector,
+    signal: w.signal,
+  });
+  const verdict = sampleVerdict({
+    actions: [
+      { type: "report" },
+      { type: "quarantine", path: "/nonexistent/dir/payload", entity_id: "x" },
+      { type: "kill", pid: 4242, start: w.v.process.start, entity_id: "x", tree: true },
+      { type: "block", auth_id: 9, pid: 4242, entity_id: "x" },
+    ],
+  });
+  const res = await r.handle(verdict);
+  assert.match(store.calls[0]!, /^record /);
+  assert.deepEqual(res.actions.map((a) => [a.type, a.result]), [
+    ["block", "ok"],
+    ["kill", "ok"],
+    ["quarantine", "error"],
+    ["report", "ok"],
+  ]);
+  assert.match(res.actions[2]!.detail!, /Cannot quarantine "\/nonexistent\/dir\/payload"/);
+  assert.deepEqual(w.denied, [4242]);
+  assert.deepEqual(w.signals, ["SIGSTOP 4242", "SIGKILL 4242"]);
+  assert.equal(res.status, "killed");
+  const t = store.get(res.threatId)!;
+  assert.equal(t.status, "killed");
+  assert.deepEqual(t.actions, res.actions);
+});
+
+Deno.test("audit mode records audited and acts on nothing", async () => {
+  const w = fakeWorld();
+  const clock = new FakeClock(10);
+  const store = new FakeThreatStore(clock);
+  const r = new Responder({
+    store,
+    sensor: w.sensor,
+    clock,
+    vaultDir: "/nonexistent",
+    inspector: w.inspector,
+    signal: w.signal,
+  });
+  const res = await r.handle(sampleVerdict({ mode: "audit" }));
+  assert.equal(res.status, "audited");
+  assert.equal(store.get(res.threatId)!.status, "audited");
+  assert.ok(res.actions.every((a) => a.result === "skipped" && a.detail === "audit mode"));
+  assert.deepEqual(w.signals, []);
+  assert.deepEqual(w.denied, []);
+});
+
+Deno.test("an allowed threat name is recorded as allowed and nothing is done", async () => {
+  const w = fakeWorld();
+  const clock = new FakeClock(10);
+  const store = new FakeThreatStore(clock);
+  const r = new Responder({
+    store,
+    sensor: w.sensor,
+    clock,
+    vaultDir: "/nonexistent",
+    inspector: w.inspector,
+    signal: w.signal,
+    allowedThreats: [w.v.name],
+  });
+  const res = await r.handle(w.v);
+  assert.equal(res.status, "allowed");
+  assert.deepEqual(w.signals, []);
+  r.setAllowedThreats([]);
+  const res2 = await r.handle(w.v);
+  assert.notEqual(res2.status, "allowed");
+  assert.ok(w.signals.length > 0);
+});
+
+Deno.test("a kill refused for a reused pid is recorded as an error and the status stays active", async () => {
+  const w = fakeWorld();
+  const clock = new FakeClock(10);
+  const store = new FakeThreatStore(clock);
+  const r = new Responder({
+    store,
+    sensor: w.sensor,
+    clock,
+    vaultDir: "/x",
+    inspector: w.inspector,
+    signal: w.signal,
+  });
+  const res = await r.handle(sampleVerdict({
+    actions: [{
+      type: "kill",
+      pid: 4242,
+      start: w.v.process.start + 60_000,
+      entity_id: "x",
+      tree: false,
+    }],
+  }));
+  assert.equal(res.status, "active");
+  assert.equal(res.actions[0]!.result, "error");
+  assert.match(res.actions[0]!.detail!, /pid reused/);
+  assert.deepEqual(w.signals, []);
+});
+
+Deno.test({
+  name: "end to end: real process tree killed, real file quarantined, real store says quarantined",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    const clock = new FakeClock(1_800_000_000_000);
+    const store = new SqliteThreatStore({ path: threatDbPath(`${dir}/state`), clock });
+    // Fixed literal script, tests only.
+    const child = new Deno.Command("sh", {
+      args: ["-c", "sleep 300 & wait"],
+      stdout: "null",
+    }).spawn();
+    try {
+      const ins = new LinuxProcessInspector();
+      for (let i = 0; i < 100 && ins.children(child.pid).length === 0; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const sleeper = ins.children(child.pid)[0]!;
+      const payload = `${dir}/payload`;
+      fs.writeFileSync(payload, "#!/bin/sh\necho hi\n", { mode: 0o755 });
+      const r = new Responder({
+        store,
+        sensor: { denyProcess: () => {} },
+        clock,
+        vaultDir: vaultDir(`${dir}/state`),
+      });
+      const res = await r.handle(sampleVerdict({
+        actions: [
+          {
+            type: "kill",
+            pid: child.pid,
+            start: ins.info(child.pid)!.start,
+            entity_id: "e",
+            tree: true,
+          },
+          { type: "quarantine", path: payload, entity_id: "e" },
+        ],
+      }));
+      assert.deepEqual(res.actions.map((a) => a.result), ["ok", "ok"]);
+      assert.equal((await child.status).signal, "SIGKILL");
+      let state = "";
+      for (let i = 0; i < 100; i++) {
+        try {
+          state = parseStat(fs.readFileSync(`/proc/${sleeper}/stat`, "utf8")).state;
+        } catch {
+          state = "gone";
+        }
+        if (state === "gone" || state === "Z") break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.ok(state === "gone" || state === "Z", `sleeper ${state}`);
+      assert.equal(fs.existsSync(payload), false);
+      const t = store.get(res.threatId)!;
+      assert.equal(t.status, "quarantined");
+      assert.equal(store.listQuarantine({ threatId: t.id }).length, 1);
+    } finally {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* dead */ }
+      await child.status;
+      store.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
