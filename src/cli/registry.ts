@@ -4,9 +4,13 @@
  */
 import type { Command } from "./command.ts";
 import { versionCommand } from "./version.ts";
+import { rulesCommand } from "./rules.ts";
+import { replayCommand } from "./replay.ts";
 import { configCommand } from "./config.ts";
 
 export const COMMANDS: readonly Command[] = [
   versionCommand,
+  rulesCommand,
+  replayCommand,
   configCommand,
 ];

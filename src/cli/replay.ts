@@ -1,0 +1,116 @@
+/**
+ * `bm replay TRACE`: offline verdicts for a JSONL trace, through the same
+ * engine the daemon runs (block mode, default threshold and half-life).
+ */
+import { parseArgs } from "node:util";
+import type { Command } from "./command.ts";
+import { printJson } from "./command.ts";
+import { InputError, UsageError } from "../errors.ts";
+import {
+  defaultRulesDir,
+  formatProblem as formatRuleProblem,
+  loadRules,
+} from "../engine/rule_loader.ts";
+import { formatProblem, parseTrace } from "../sensor/trace.ts";
+import { DEFAULT_ENGINE_OPTIONS, Engine } from "../engine/engine.ts";
+import { FakeClock } from "../clock.ts";
+import type { Verdict } from "../engine/verdict.ts";
+import type { BmEvent } from "../sensor/event.ts";
+
+const USAGE = `Usage: bm replay TRACE.jsonl [--rules DIR] [--platform linux|macos] [--output json]
+
+Replays a trace through the behavior engine and prints the verdicts.
+  --rules DIR      rule pack (default: the installed pack)
+  --platform OS    linux or macos (default: this machine's)
+  --output json    { "threats": [ { name, rule_ids, score, process, lineage, events } ] }
+Bad trace lines are reported on stderr with their line number and skipped.`;
+
+function traceForm(e: BmEvent): Record<string, unknown> {
+  return { ...e, "@timestamp": new Date(e["@timestamp"]).toISOString() };
+}
+
+export function threatJson(v: Verdict): Record<string, unknown> {
+  return {
+    name: v.name,
+    rule_ids: v.rule_ids,
+    score: Math.round(v.score * 100) / 100,
+    process: { pid: v.process.pid, path: v.process.executable, argv: v.process.args },
+    lineage: v.lineage,
+    events: v.events.map(traceForm),
+  };
+}
+
+export const replayCommand: Command = {
+  name: "replay",
+  summary: "Replay a JSONL trace through the engine and print verdicts",
+  usage: USAGE,
+  async run(args: string[]): Promise<number> {
+    let parsed;
+    try {
+      parsed = parseArgs({
+        args,
+        allowPositionals: true,
+        options: {
+          rules: { type: "string" },
+          platform: { type: "string" },
+          output: { type: "string" },
+        },
+      });
+    } catch (e) {
+      throw new UsageError(`${(e as Error).message}: run "bm replay --help"`);
+    }
+    const { values, positionals } = parsed;
+    if (positionals.length !== 1) throw new UsageError(`"bm replay" needs one TRACE file`);
+    if (values.output !== undefined && values.output !== "json") {
+      throw new UsageError(`Unknown output format "${values.output}": only "json"`);
+    }
+    const platform = values.platform ?? (Deno.build.os === "darwin" ? "macos" : "linux");
+    if (platform !== "linux" && platform !== "macos") {
+      throw new UsageError(`Unknown platform "${platform}": linux or macos`);
+    }
+    const trace = positionals[0]!;
+    let text: string;
+    try {
+      text = await Deno.readTextFile(trace);
+    } catch (e) {
+      const why = e instanceof Deno.errors.NotFound ? "no such file" : (e as Error).message;
+      throw new InputError(`Cannot read "${trace}": ${why}`);
+    }
+    const { rules, problems } = await loadRules(values.rules ?? defaultRulesDir(), {
+      requireRootOwned: false,
+      checkTests: false,
+    });
+    if (problems.length > 0) {
+      for (const p of problems) console.error(formatRuleProblem(p));
+      throw new InputError(`Rules not loaded: ${problems.length} problems`);
+    }
+    const parsedTrace = parseTrace(text, trace);
+    for (const p of parsedTrace.problems) console.error(formatProblem(trace, p));
+    const events = parsedTrace.events;
+    const engine = new Engine(
+      rules,
+      { ...DEFAULT_ENGINE_OPTIONS, platform },
+      new FakeClock(events[0]?.["@timestamp"] ?? 0),
+    );
+    const verdicts: Verdict[] = [];
+    for (const e of events) verdicts.push(...engine.process(e).verdicts);
+    if (parsedTrace.problems.length > 0) {
+      console.error(`${parsedTrace.problems.length} bad lines skipped in "${trace}"`);
+    }
+    if (values.output === "json") {
+      printJson({ threats: verdicts.map(threatJson) });
+      return 0;
+    }
+    for (const v of verdicts) {
+      console.log(`${v.name}  score ${Math.round(v.score)}  ${v.mode}`);
+      console.log(
+        `  process  ${v.process.pid} ${v.process.executable} ${v.process.args.join(" ")}`,
+      );
+      console.log(`  rules    ${v.rule_ids.join(", ")}`);
+      console.log(`  lineage  ${v.lineage.map((l) => `${l.pid}:${l.executable}`).join(" > ")}`);
+      console.log(`  actions  ${v.actions.map((a) => a.type).join(", ")}`);
+    }
+    console.log(`${verdicts.length} threats from ${events.length} events`);
+    return 0;
+  },
+};

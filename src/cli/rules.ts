@@ -1,0 +1,121 @@
+/**
+ * `bm rules list|validate|test`: inspect and check rule packs.
+ *
+ * `validate` and `test` are authoring tools for a pack on disk and do not
+ * insist on root ownership; `list` shows the pack the agent would load and
+ * applies the same ownership check as the daemon.
+ */
+import { parseArgs } from "node:util";
+import type { Command } from "./command.ts";
+import { printJson } from "./command.ts";
+import { UsageError } from "../errors.ts";
+import { defaultRulesDir, formatProblem, loadRules } from "../engine/rule_loader.ts";
+import { runRuleTests } from "../engine/rule_tests.ts";
+import { relative } from "node:path";
+
+const USAGE = `Usage:
+  bm rules list [--rules DIR] [--output json]   rules in a pack (default: the installed pack)
+  bm rules validate DIR                          check a pack: one line per problem (file:line: rule: reason)
+  bm rules test DIR                              run every rule's positive and negative traces
+
+Exit codes: 0 ok, 1 a rule test failed, 2 bad usage or an invalid rule`;
+
+function parse(args: string[]) {
+  try {
+    return parseArgs({
+      args,
+      allowPositionals: true,
+      options: { rules: { type: "string" }, output: { type: "string" } },
+    });
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message}: run "bm rules --help"`);
+  }
+}
+
+export const rulesCommand: Command = {
+  name: "rules",
+  summary: "List, validate and test behavior rule packs",
+  usage: USAGE,
+  async run(args: string[]): Promise<number> {
+    const [sub, ...rest] = args;
+    const { values, positionals } = parse(rest);
+    if (values.output !== undefined && values.output !== "json") {
+      throw new UsageError(`Unknown output format "${values.output}": only "json"`);
+    }
+    if (sub === "list") {
+      if (positionals.length > 0) throw new UsageError(`Unexpected argument "${positionals[0]}"`);
+      const dir = values.rules ?? defaultRulesDir();
+      const { rules, problems } = await loadRules(dir, {
+        requireRootOwned: values.rules === undefined,
+      });
+      for (const p of problems) console.error(formatProblem(p));
+      if (values.output === "json") {
+        printJson({
+          rules: rules.rules.map((r) => ({
+            id: r.id,
+            name: r.name,
+            platforms: r.platforms,
+            severity: r.severity,
+            score: r.score,
+            techniques: r.techniques,
+            tactics: r.tactics,
+            steps: r.steps.length,
+            file: r.file,
+            line: r.line,
+          })),
+        });
+      } else {
+        for (const r of rules.rules) {
+          console.log(
+            `${r.id.padEnd(40)} ${r.name.padEnd(48)} ${r.platforms.join(",").padEnd(12)} ${
+              r.severity.padEnd(8)
+            } ${r.score}`,
+          );
+        }
+        console.log(`${rules.rules.length} rules`);
+      }
+      return problems.length > 0 ? 2 : 0;
+    }
+    if (sub === "validate" || sub === "test") {
+      if (positionals.length !== 1) throw new UsageError(`"bm rules ${sub}" needs one DIR`);
+      const dir = positionals[0]!;
+      const { rules, problems } = await loadRules(dir, { requireRootOwned: false });
+      for (const p of problems) console.error(formatProblem(p));
+      if (sub === "validate") {
+        if (problems.length > 0) {
+          console.error(`${problems.length} problems in "${dir}"`);
+          return 2;
+        }
+        console.log(`${rules.rules.length} rules valid in "${dir}"`);
+        return 0;
+      }
+      const results = await runRuleTests(rules.rules);
+      let failed = 0;
+      if (values.output === "json") {
+        printJson({ results, problems: problems.map(formatProblem) });
+        failed = results.filter((r) => !r.ok).length;
+      } else {
+        for (const r of results) {
+          if (!r.ok) failed++;
+          console.log(
+            `${r.ok ? "ok  " : "FAIL"} ${r.ruleId} ${r.kind} ${relative(Deno.cwd(), r.trace)}${
+              r.ok ? "" : `: ${r.reason}`
+            }`,
+          );
+        }
+        console.log(
+          `${
+            results.length - failed
+          } passed, ${failed} failed, ${rules.rules.length} rules, ${problems.length} problems`,
+        );
+      }
+      if (problems.length > 0) return 2;
+      return failed > 0 ? 1 : 0;
+    }
+    throw new UsageError(
+      sub === undefined
+        ? `"bm rules" needs list, validate or test`
+        : `Unknown subcommand "rules ${sub}"`,
+    );
+  },
+};

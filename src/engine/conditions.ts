@@ -1,0 +1,500 @@
+/**
+ * Compiles `where` conditions of the rule format to closures, once, at load.
+ * No TOML tree is interpreted per event: field paths become accessors, globs
+ * and regexes become RegExp objects, lists become Sets.
+ */
+import type { Proc } from "./process_table.ts";
+import {
+  type Accessor,
+  compileAccessor,
+  compileProcAccessor,
+  fieldType,
+  type MatchCtx,
+  type ProcAccessor,
+} from "./fields.ts";
+import { globToRegExp } from "./glob.ts";
+
+export type Pred = (c: MatchCtx) => boolean;
+type ProcPred = (p: Proc) => boolean;
+
+/** Where in the rule a problem is: keys from the rule table down. */
+export type Loc = (string | number)[];
+export type Report = (loc: Loc, message: string) => void;
+
+/** Field values a later step reads from an earlier one (`{ step = N, field = "..." }`). */
+export interface Captures {
+  /** Per step index: the field paths to capture when that step matches. */
+  fields: string[][];
+}
+
+export interface CompileScope {
+  /** 0-based index of the step being compiled; refs may name only earlier steps. */
+  stepIndex: number;
+  captures: Captures;
+  report: Report;
+}
+
+const OPERATORS = [
+  "eq",
+  "ne",
+  "ieq",
+  "in",
+  "iin",
+  "glob",
+  "iglob",
+  "regex",
+  "iregex",
+  "contains",
+  "starts_with",
+  "ends_with",
+  "icontains",
+  "istarts_with",
+  "iends_with",
+  "gt",
+  "gte",
+  "lt",
+  "lte",
+  "exists",
+] as const;
+type Operator = typeof OPERATORS[number];
+const OPERATOR_SET: ReadonlySet<string> = new Set(OPERATORS);
+const REF_OPS: ReadonlySet<string> = new Set([
+  "eq",
+  "ne",
+  "ieq",
+  "contains",
+  "starts_with",
+  "ends_with",
+  "icontains",
+  "istarts_with",
+  "iends_with",
+  "gt",
+  "gte",
+  "lt",
+  "lte",
+]);
+const NUMERIC_OPS: ReadonlySet<string> = new Set(["gt", "gte", "lt", "lte"]);
+
+type Test = (x: unknown) => boolean;
+
+function isPlain(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function lower(x: unknown): string | undefined {
+  return typeof x === "string" ? x.toLowerCase() : undefined;
+}
+
+/** A string op over one needle or a list (any). */
+function stringTest(op: string, needles: string[]): Test | undefined {
+  const ci = op.startsWith("i");
+  const ns = ci ? needles.map((n) => n.toLowerCase()) : needles;
+  const base = ci ? op.slice(1) : op;
+  const one = ns.length === 1 ? ns[0]! : undefined;
+  const norm = ci ? lower : (x: unknown) => (typeof x === "string" ? x : undefined);
+  switch (base) {
+    case "contains":
+      return one !== undefined ? (x) => norm(x)?.includes(one) ?? false : (x) => {
+        const s = norm(x);
+        return s !== undefined && ns.some((n) => s.includes(n));
+      };
+    case "starts_with":
+      return one !== undefined ? (x) => norm(x)?.startsWith(one) ?? false : (x) => {
+        const s = norm(x);
+        return s !== undefined && ns.some((n) => s.startsWith(n));
+      };
+    case "ends_with":
+      return one !== undefined ? (x) => norm(x)?.endsWith(one) ?? false : (x) => {
+        const s = norm(x);
+        return s !== undefined && ns.some((n) => s.endsWith(n));
+      };
+  }
+  return undefined;
+}
+
+function refTest(op: string, r: unknown): Test {
+  switch (op) {
+    case "eq":
+    case "ne":
+      return (x) => x === r;
+    case "ieq": {
+      const lr = lower(r);
+      return (x) => lr !== undefined && lower(x) === lr;
+    }
+    case "gt":
+      return (x) => typeof x === "number" && typeof r === "number" && x > r;
+    case "gte":
+      return (x) => typeof x === "number" && typeof r === "number" && x >= r;
+    case "lt":
+      return (x) => typeof x === "number" && typeof r === "number" && x < r;
+    case "lte":
+      return (x) => typeof x === "number" && typeof r === "number" && x <= r;
+  }
+  if (typeof r !== "string") return () => false;
+  return stringTest(op, [r])!;
+}
+
+/** Any element of a list value, or the value itself. */
+function anyOf(get: (c: MatchCtx) => unknown, t: Test): Pred {
+  return (c) => {
+    const v = get(c);
+    if (v === undefined || v === null) return false;
+    if (Array.isArray(v)) {
+      for (const x of v) if (t(x)) return true;
+      return false;
+    }
+    return t(v);
+  };
+}
+
+function anyOfProc(get: ProcAccessor, t: Test): ProcPred {
+  return (p) => {
+    const v = get(p);
+    if (v === undefined || v === null) return false;
+    if (Array.isArray(v)) {
+      for (const x of v) if (t(x)) return true;
+      return false;
+    }
+    return t(v);
+  };
+}
+
+/** Builds the scalar test of a literal operand; reports and returns undefined when invalid. */
+function literalTest(op: Operator, value: unknown, loc: Loc, report: Report): Test | undefined {
+  const strOrList = (): string[] | undefined => {
+    if (typeof value === "string") return [value];
+    if (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === "string")) {
+      return value as string[];
+    }
+    report(loc, `"${op}" needs a string or a non-empty list of strings`);
+    return undefined;
+  };
+  switch (op) {
+    case "eq":
+    case "ne":
+      if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") {
+        return (x) => x === value;
+      }
+      report(loc, `"${op}" needs a string, number or boolean`);
+      return undefined;
+    case "ieq": {
+      if (typeof value !== "string") {
+        report(loc, `"ieq" needs a string`);
+        return undefined;
+      }
+      const l = value.toLowerCase();
+      return (x) => lower(x) === l;
+    }
+    case "in":
+    case "iin": {
+      if (
+        !Array.isArray(value) || value.length === 0 ||
+        !value.every((v) => typeof v === "string" || typeof v === "number")
+      ) {
+        report(loc, `"${op}" needs a non-empty list of strings or numbers`);
+        return undefined;
+      }
+      if (op === "iin") {
+        const s = new Set(value.map((v) => String(v).toLowerCase()));
+        return (x) => {
+          const l = lower(x);
+          return l !== undefined && s.has(l);
+        };
+      }
+      const s = new Set<unknown>(value);
+      return (x) => s.has(x);
+    }
+    case "glob":
+    case "iglob": {
+      const pats = strOrList();
+      if (!pats) return undefined;
+      const res: RegExp[] = [];
+      for (const g of pats) {
+        try {
+          res.push(globToRegExp(g, op === "iglob"));
+        } catch (e) {
+          report(loc, `Bad glob "${g}": ${(e as Error).message}`);
+          return undefined;
+        }
+      }
+      if (res.length === 1) {
+        const re = res[0]!;
+        return (x) => typeof x === "string" && re.test(x);
+      }
+      return (x) => typeof x === "string" && res.some((re) => re.test(x));
+    }
+    case "regex":
+    case "iregex": {
+      const pats = strOrList();
+      if (!pats) return undefined;
+      const res: RegExp[] = [];
+      for (const r of pats) {
+        try {
+          res.push(new RegExp(r, op === "iregex" ? "i" : ""));
+        } catch (e) {
+          report(loc, `Bad regex "${r}": ${(e as Error).message}`);
+          return undefined;
+        }
+      }
+      if (res.length === 1) {
+        const re = res[0]!;
+        return (x) => typeof x === "string" && re.test(x);
+      }
+      return (x) => typeof x === "string" && res.some((re) => re.test(x));
+    }
+    case "contains":
+    case "starts_with":
+    case "ends_with":
+    case "icontains":
+    case "istarts_with":
+    case "iends_with": {
+      const ns = strOrList();
+      return ns ? stringTest(op, ns) : undefined;
+    }
+    case "gt":
+    case "gte":
+    case "lt":
+    case "lte": {
+      if (typeof value !== "number") {
+        report(loc, `"${op}" needs a number`);
+        return undefined;
+      }
+      const n = value;
+      if (op === "gt") return (x) => typeof x === "number" && x > n;
+      if (op === "gte") return (x) => typeof x === "number" && x >= n;
+      if (op === "lt") return (x) => typeof x === "number" && x < n;
+      return (x) => typeof x === "number" && x <= n;
+    }
+    case "exists":
+      report(loc, "internal: exists handled elsewhere");
+      return undefined;
+  }
+}
+
+interface Parsed {
+  field: string;
+  op: Operator;
+  value: unknown;
+  opLoc: Loc;
+}
+
+/** Splits `{ field, <op> }`; reports and returns undefined when malformed. */
+function parseLeaf(cond: Record<string, unknown>, loc: Loc, report: Report): Parsed | undefined {
+  const field = cond.field;
+  if (typeof field !== "string") {
+    report([...loc, "field"], `Condition needs "field" (a string)`);
+    return undefined;
+  }
+  const ops = Object.keys(cond).filter((k) => k !== "field");
+  const unknown = ops.filter((k) => !OPERATOR_SET.has(k));
+  if (unknown.length > 0) {
+    report([...loc, unknown[0]!], `Unknown operator "${unknown[0]}"`);
+    return undefined;
+  }
+  if (ops.length !== 1) {
+    report(loc, `Condition on "${field}" needs exactly one operator, got ${ops.length}`);
+    return undefined;
+  }
+  const op = ops[0] as Operator;
+  return { field, op, value: cond[op], opLoc: [...loc, op] };
+}
+
+/** Compiles one condition over the event (and its process view). */
+export function compileCondition(cond: unknown, loc: Loc, scope: CompileScope): Pred | undefined {
+  const { report } = scope;
+  if (!isPlain(cond)) {
+    report(loc, "Condition must be a table");
+    return undefined;
+  }
+  if (
+    "all" in cond || "any" in cond || "not" in cond || "child_of" in cond || "descendant_of" in cond
+  ) {
+    const keys = Object.keys(cond);
+    if (keys.length !== 1) {
+      report([...loc, keys[0]!], `Combinator must be alone in its table, got ${keys.join(", ")}`);
+      return undefined;
+    }
+    const k = keys[0]!;
+    if (k === "not") {
+      const inner = compileCondition(cond.not, [...loc, "not"], scope);
+      return inner && ((c) => !inner(c));
+    }
+    const list = cond[k];
+    if (!Array.isArray(list) || list.length === 0) {
+      report([...loc, k], `"${k}" needs a non-empty list of conditions`);
+      return undefined;
+    }
+    if (k === "child_of" || k === "descendant_of") {
+      const preds = list.map((x, i) => compileProcCondition(x, [...loc, k, i], report));
+      if (preds.some((p) => p === undefined)) return undefined;
+      const ps = preds as ProcPred[];
+      const all = (p: Proc) => ps.every((f) => f(p));
+      if (k === "child_of") {
+        return (c) => c.proc.parent !== undefined && all(c.proc.parent);
+      }
+      return (c) => {
+        let a = c.proc.parent;
+        for (let n = 0; a !== undefined && n < 64; n++, a = a.parent) if (all(a)) return true;
+        return false;
+      };
+    }
+    const preds = list.map((x, i) => compileCondition(x, [...loc, k, i], scope));
+    if (preds.some((p) => p === undefined)) return undefined;
+    return k === "all" ? allOf(preds as Pred[]) : anyPred(preds as Pred[]);
+  }
+  const leaf = parseLeaf(cond, loc, report);
+  if (!leaf) return undefined;
+  const { field, op, value, opLoc } = leaf;
+  const acc = compileAccessor(field);
+  if (acc === undefined) {
+    report([...loc, "field"], `Unknown field path "${field}"`);
+    return undefined;
+  }
+  if (NUMERIC_OPS.has(op) && fieldType(field) !== "number") {
+    report(opLoc, `"${op}" on non-numeric field "${field}"`);
+    return undefined;
+  }
+  if (op === "exists") {
+    if (typeof value !== "boolean") {
+      report(opLoc, `"exists" needs true or false`);
+      return undefined;
+    }
+    return value
+      ? (c) => {
+        const v = acc(c);
+        return v !== undefined && v !== null;
+      }
+      : (c) => {
+        const v = acc(c);
+        return v === undefined || v === null;
+      };
+  }
+  if (isPlain(value)) return compileRef(acc, op, value, opLoc, scope);
+  const t = literalTest(op, value, opLoc, report);
+  if (!t) return undefined;
+  const p = anyOf(acc, t);
+  return op === "ne" ? (c) => !p(c) : p;
+}
+
+function compileRef(
+  acc: Accessor,
+  op: Operator,
+  value: Record<string, unknown>,
+  loc: Loc,
+  scope: CompileScope,
+): Pred | undefined {
+  const { report } = scope;
+  if (!REF_OPS.has(op)) {
+    report(loc, `"${op}" cannot refer to another step`);
+    return undefined;
+  }
+  const keys = Object.keys(value).sort().join(",");
+  const step = value.step;
+  const field = value.field;
+  if (keys !== "field,step" || typeof step !== "number" || typeof field !== "string") {
+    report(loc, `A step reference is { step = N, field = "path" }`);
+    return undefined;
+  }
+  if (!Number.isInteger(step) || step < 1 || step > scope.stepIndex) {
+    report(loc, `Step reference ${step} must name an earlier step (1..${scope.stepIndex})`);
+    return undefined;
+  }
+  if (compileAccessor(field) === undefined) {
+    report(loc, `Unknown field path "${field}" in step reference`);
+    return undefined;
+  }
+  const si = step - 1;
+  const list = scope.captures.fields[si]!;
+  let k = list.indexOf(field);
+  if (k < 0) {
+    k = list.length;
+    list.push(field);
+  }
+  const neg = op === "ne";
+  return (c) => {
+    const r = c.refs?.[si]?.[k];
+    if (r === undefined || r === null) return neg;
+    const v = acc(c);
+    let hit = false;
+    if (v !== undefined && v !== null) {
+      const t = refTest(op, r);
+      hit = Array.isArray(v) ? v.some(t) : t(v);
+    }
+    return neg ? !hit : hit;
+  };
+}
+
+/** Conditions on an ancestor's process record (`child_of`, `descendant_of`). */
+function compileProcCondition(cond: unknown, loc: Loc, report: Report): ProcPred | undefined {
+  if (!isPlain(cond)) {
+    report(loc, "Condition must be a table");
+    return undefined;
+  }
+  if ("all" in cond || "any" in cond || "not" in cond) {
+    const k = Object.keys(cond)[0]!;
+    if (k === "not") {
+      const inner = compileProcCondition(cond.not, [...loc, "not"], report);
+      return inner && ((p) => !inner(p));
+    }
+    const list = cond[k];
+    if (!Array.isArray(list) || list.length === 0) {
+      report([...loc, k], `"${k}" needs a non-empty list of conditions`);
+      return undefined;
+    }
+    const ps = list.map((x, i) => compileProcCondition(x, [...loc, k, i], report));
+    if (ps.some((p) => p === undefined)) return undefined;
+    const fs = ps as ProcPred[];
+    return k === "all" ? (p) => fs.every((f) => f(p)) : (p) => fs.some((f) => f(p));
+  }
+  const leaf = parseLeaf(cond, loc, report);
+  if (!leaf) return undefined;
+  const { field, op, value, opLoc } = leaf;
+  const acc = compileProcAccessor(field);
+  if (acc === undefined) {
+    report(
+      [...loc, "field"],
+      `Field "${field}" is not a process field (child_of / descendant_of test process.* fields)`,
+    );
+    return undefined;
+  }
+  if (op === "exists") {
+    if (typeof value !== "boolean") {
+      report(opLoc, `"exists" needs true or false`);
+      return undefined;
+    }
+    return (p) => (acc(p) !== undefined) === value;
+  }
+  if (isPlain(value)) {
+    report(opLoc, "Step references are not allowed inside child_of / descendant_of");
+    return undefined;
+  }
+  const t = literalTest(op, value, opLoc, report);
+  if (!t) return undefined;
+  const p = anyOfProc(acc, t);
+  return op === "ne" ? (x) => !p(x) : p;
+}
+
+export function allOf(ps: Pred[]): Pred {
+  if (ps.length === 0) return () => true;
+  if (ps.length === 1) return ps[0]!;
+  if (ps.length === 2) {
+    const [a, b] = ps as [Pred, Pred];
+    return (c) => a(c) && b(c);
+  }
+  if (ps.length === 3) {
+    const [a, b, d] = ps as [Pred, Pred, Pred];
+    return (c) => a(c) && b(c) && d(c);
+  }
+  return (c) => {
+    for (const p of ps) if (!p(c)) return false;
+    return true;
+  };
+}
+
+function anyPred(ps: Pred[]): Pred {
+  if (ps.length === 1) return ps[0]!;
+  return (c) => {
+    for (const p of ps) if (p(c)) return true;
+    return false;
+  };
+}

@@ -1,0 +1,839 @@
+/**
+ * The behavior engine: one event in, verdicts (and the auth answer) out.
+ *
+ * Stages per event: process table -> rules indexed by event kind (first
+ * steps) and partial sequences indexed by relation key (later steps) ->
+ * firing -> score with decay per lineage -> verdict -> auth answer.
+ *
+ * Deterministic (invariant 3): time comes only from events (and the Clock for
+ * seeding); no I/O, no randomness. Replaying the same events into a fresh
+ * Engine gives the same verdicts.
+ *
+ * Linux exec pairs: an auth exec (file known, args absent) is followed by a
+ * notify exec (args present) for the same process. A first step matched at
+ * the auth exec is not matched again at its notify exec, and a rule fires at
+ * most once per first-step process, so the pair never double-fires.
+ */
+import type { BmEvent, EventAction } from "../sensor/event.ts";
+import type { AuthAnswer } from "../sensor/sensor.ts";
+import type { Clock } from "../clock.ts";
+import type {
+  ActionRequest,
+  LineageEntry,
+  RuleHit,
+  ScoreStep,
+  Severity,
+  Verdict,
+} from "./verdict.ts";
+import type { MatchCtx } from "./fields.ts";
+import { type Proc, ProcessTable, type SeedProcess } from "./process_table.ts";
+import type { CompiledRule, CompiledStep, Platform, RuleSet } from "./rule_set.ts";
+import { compileExclusions, type Exclusion, type PathMatcher } from "./exclusions.ts";
+
+export type { SeedProcess } from "./process_table.ts";
+export type { Exclusion } from "./exclusions.ts";
+
+export interface EngineOptions {
+  platform: Platform;
+  /** Score at which a lineage gets a verdict (`engine.scoreThreshold`). */
+  threshold: number;
+  /** Scores halve every `halfLifeMs` of event time; 0 disables decay. */
+  halfLifeMs: number;
+  /** "audit": verdicts carry report actions only (blockExecution disabled). */
+  mode: "block" | "audit";
+  exclusions: readonly Exclusion[];
+  /** Threat names whose verdicts are suppressed. */
+  allowedThreats: readonly string[];
+  /** Lower-case hex SHA-256 values of known-bad files (forwardRtpToBm). */
+  rtpBlocklist: ReadonlySet<string>;
+  forwardRtp: boolean;
+  processTableMax: number;
+  exitedRetentionMs: number;
+  /** Score the built-in forwarded-RTP rule adds when the pack has no rtp_verdict rule. */
+  rtpScore?: number;
+  /** Bound on in-flight partial sequences; the oldest are evicted and counted. */
+  partialsMax?: number;
+}
+
+export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
+  platform: "linux",
+  threshold: 100,
+  halfLifeMs: 10 * 60_000,
+  mode: "block",
+  exclusions: [],
+  allowedThreats: [],
+  rtpBlocklist: new Set(),
+  forwardRtp: false,
+  processTableMax: 50_000,
+  exitedRetentionMs: 5 * 60_000,
+  rtpScore: 60,
+  partialsMax: 100_000,
+};
+
+export interface EngineOutput {
+  verdicts: Verdict[];
+  /** Set for every auth event (bm.auth_id defined). */
+  auth?: AuthAnswer;
+}
+
+export interface EngineStats {
+  events: number;
+  /** Events not given to rules because their process or file is excluded. */
+  excludedEvents: number;
+  firings: number;
+  verdicts: number;
+  suppressedByExclusion: number;
+  suppressedByAllowedThreat: number;
+  rtpVerdicts: number;
+  authAnswers: number;
+  authDenied: number;
+  partials: number;
+  partialsExpired: number;
+  partialsEvicted: number;
+  processes: number;
+  liveProcesses: number;
+  processEvictions: number;
+  exitedExpired: number;
+  /** Rules active for the platform. */
+  rules: number;
+}
+
+/** One rule firing, as the `bm rules test` runner and debuggers see it. */
+export interface Firing {
+  ruleId: string;
+  entityId: string;
+  time: number;
+}
+
+interface Firingrec {
+  rule: CompiledRule;
+  time: number;
+  entityId: string;
+  events: BmEvent[][];
+}
+
+interface ScoreRec {
+  firing: Firingrec;
+  before: number;
+  added: number;
+  after: number;
+}
+
+interface PartialMatch {
+  rt: RuleRt;
+  next: number;
+  start: number;
+  deadline: number;
+  procs: Proc[];
+  events: BmEvent[][];
+  refs: (unknown[] | undefined)[];
+  count: number;
+  distinct: Set<unknown> | undefined;
+  stamp: number;
+  lastEventNo: number;
+  dead: boolean;
+  regs: [Map<string, PartialMatch[]>, string][];
+}
+
+interface Counter {
+  times: number[];
+  distinct: Map<unknown, number> | undefined;
+  events: BmEvent[];
+  last: number;
+}
+
+interface RuleRt {
+  rule: CompiledRule;
+  /** Per step index >= 1: partials waiting for it, by relation key. */
+  waiters: Map<string, PartialMatch[]>[];
+  /** First-step counters by group key (count > 1 on step 1). */
+  counters: Map<string, Counter> | undefined;
+}
+
+type StepRef = { rt: RuleRt; k: number; step: CompiledStep };
+
+const SEVERITY_ORDER: Severity[] = ["low", "medium", "high", "critical"];
+const MAX_HITS_PER_PROC = 32;
+const MAX_DEPTH = 64;
+const SWEEP_EVERY = 4096;
+
+export class Engine {
+  private opts: EngineOptions;
+  private rules: RuleSet;
+  private table: ProcessTable;
+  private first = new Map<EventAction, StepRef[]>();
+  private later = new Map<EventAction, StepRef[]>();
+  private rts: RuleRt[] = [];
+  private partialQueue: PartialMatch[] = [];
+  private partialHead = 0;
+  private livePartials = 0;
+  private excludePath: PathMatcher | undefined;
+  private allowed: Set<string>;
+  private eventNo = 0;
+  private lastSweep = -Infinity;
+  private ctx: MatchCtx = {
+    ev: undefined as unknown as BmEvent,
+    proc: undefined as unknown as Proc,
+    refs: undefined,
+  };
+  private s = {
+    events: 0,
+    excludedEvents: 0,
+    firings: 0,
+    verdicts: 0,
+    suppressedByExclusion: 0,
+    suppressedByAllowedThreat: 0,
+    rtpVerdicts: 0,
+    authAnswers: 0,
+    authDenied: 0,
+    partialsExpired: 0,
+    partialsEvicted: 0,
+  };
+  /** Called on every rule firing (rule tests, tracing). */
+  onFire: ((f: Firing) => void) | undefined;
+
+  constructor(rules: RuleSet, options: EngineOptions, private clock: Clock) {
+    this.opts = { ...DEFAULT_ENGINE_OPTIONS, ...options };
+    this.rules = rules;
+    this.table = new ProcessTable(this.opts.processTableMax, this.opts.exitedRetentionMs);
+    this.excludePath = compileExclusions(this.opts.exclusions);
+    this.allowed = new Set(this.opts.allowedThreats);
+    this.buildIndex();
+  }
+
+  /** Swaps the rule set; in-flight sequences are dropped, process scores kept. */
+  setRules(r: RuleSet): void {
+    this.rules = r;
+    this.buildIndex();
+  }
+
+  setOptions(o: Partial<EngineOptions>): void {
+    const platformChanged = o.platform !== undefined && o.platform !== this.opts.platform;
+    const rtpChanged = o.forwardRtp !== undefined || o.rtpScore !== undefined ||
+      o.threshold !== undefined;
+    this.opts = { ...this.opts, ...o };
+    this.table.max = this.opts.processTableMax;
+    this.table.exitedRetentionMs = this.opts.exitedRetentionMs;
+    if (o.exclusions !== undefined) this.excludePath = compileExclusions(this.opts.exclusions);
+    if (o.allowedThreats !== undefined) this.allowed = new Set(this.opts.allowedThreats);
+    if (platformChanged || rtpChanged) this.buildIndex();
+  }
+
+  seed(procs: SeedProcess[]): void {
+    this.table.seed(procs, this.clock.now());
+  }
+
+  stats(): EngineStats {
+    const t = this.table.stats();
+    return {
+      ...this.s,
+      partials: this.livePartials,
+      processes: t.processes,
+      liveProcesses: t.live,
+      processEvictions: t.evictions,
+      exitedExpired: t.expiredExited,
+      rules: this.rts.length,
+    };
+  }
+
+  /** The process table's view of a process (tests, `bm replay`). */
+  processByPid(pid: number): Proc | undefined {
+    return this.table.byPidLookup(pid);
+  }
+
+  private buildIndex(): void {
+    for (const rt of this.rts) for (const m of rt.waiters) m.clear();
+    this.partialQueue = [];
+    this.partialHead = 0;
+    this.livePartials = 0;
+    this.first.clear();
+    this.later.clear();
+    const active = this.rules.rules.filter((r) => r.platforms.includes(this.opts.platform));
+    if (
+      this.opts.forwardRtp &&
+      !active.some((r) => r.steps.some((s) => s.actions.includes("rtp_verdict")))
+    ) {
+      active.push(this.builtinRtpRule());
+    }
+    this.rts = active.map((rule) => ({
+      rule,
+      waiters: rule.steps.map(() => new Map<string, PartialMatch[]>()),
+      counters: rule.steps[0]!.count > 1 ? new Map<string, Counter>() : undefined,
+    }));
+    for (const rt of this.rts) {
+      rt.rule.steps.forEach((step, k) => {
+        const idx = k === 0 ? this.first : this.later;
+        for (const a of step.actions) {
+          let list = idx.get(a);
+          if (!list) idx.set(a, list = []);
+          list.push({ rt, k, step });
+        }
+      });
+    }
+  }
+
+  private builtinRtpRule(): CompiledRule {
+    const os = this.opts.platform === "linux" ? "Linux" : "MacOS";
+    return {
+      id: "builtin.rtp_forward",
+      name: `Behavior:${os}/RtpForward.A`,
+      description: "Real-time protection flagged a file this process wrote or ran",
+      platforms: [this.opts.platform],
+      severity: "medium",
+      score: this.opts.rtpScore ?? 60,
+      techniques: [],
+      tactics: [],
+      maxspanMs: 0,
+      actions: [{ type: "report" }],
+      excluded: undefined,
+      steps: [{
+        actions: ["rtp_verdict"],
+        pred: () => true,
+        relation: "same",
+        of: 0,
+        count: 1,
+        distinct: undefined,
+        group: "entity",
+        captures: [],
+      }],
+      tests: { positive: [], negative: [] },
+      file: "<builtin>",
+      line: 0,
+    };
+  }
+
+  process(event: BmEvent): EngineOutput {
+    const verdicts: Verdict[] = [];
+    this.run(event, verdicts);
+    const authId = event.bm?.auth_id;
+    if (authId === undefined) return { verdicts };
+    let allow = true;
+    for (const v of verdicts) {
+      for (const a of v.actions) if (a.type === "block" && a.auth_id === authId) allow = false;
+    }
+    this.s.authAnswers++;
+    if (!allow) this.s.authDenied++;
+    return { verdicts, auth: { authId, allow, cache: false } };
+  }
+
+  private run(ev: BmEvent, verdicts: Verdict[]): void {
+    const now = ev["@timestamp"];
+    this.eventNo++;
+    this.s.events++;
+    const { proc, execPair } = this.table.apply(ev);
+    if (ev.event.action === "exec" && ev.bm?.auth_id !== undefined) proc.authExecNo = this.eventNo;
+    if (this.eventNo % SWEEP_EVERY === 0 || now - this.lastSweep > 10_000) this.sweep(now);
+    if (this.isExcluded(ev, proc)) {
+      this.s.excludedEvents++;
+      return;
+    }
+    const action = ev.event.action;
+    const ctx = this.ctx;
+    ctx.ev = ev;
+    ctx.proc = proc;
+    const later = this.later.get(action);
+    if (later !== undefined) {
+      for (const ref of later) this.matchLater(ref, ev, proc, execPair, now, verdicts);
+    }
+    const first = this.first.get(action);
+    if (first !== undefined) {
+      for (const ref of first) this.matchFirst(ref, ev, proc, execPair, now, verdicts);
+    }
+    if (
+      this.opts.forwardRtp && (action === "exec" || action === "close_modified") &&
+      this.opts.rtpBlocklist.size > 0
+    ) {
+      const file = (ev as { file?: { path: string; hash?: { sha256?: string } } }).file;
+      const h = file?.hash?.sha256?.toLowerCase();
+      if (file !== undefined && h !== undefined && this.opts.rtpBlocklist.has(h)) {
+        this.s.rtpVerdicts++;
+        const synth: BmEvent = {
+          "@timestamp": now,
+          event: { action: "rtp_verdict" },
+          process: { pid: proc.pid, entity_id: proc.entity_id, start: proc.start },
+          file,
+          bm: { source: "engine", rtp_threat: `sha256:${h}` },
+        };
+        if (proc.executable !== "") synth.process.executable = proc.executable;
+        this.run(synth, verdicts);
+      }
+    }
+  }
+
+  private isExcluded(ev: BmEvent, proc: Proc): boolean {
+    const m = this.excludePath;
+    if (m === undefined) return false;
+    if (proc.executable !== "" && m(proc.executable)) return true;
+    const f = (ev as { file?: { path: string; target_path?: string } }).file;
+    if (f === undefined) return false;
+    return m(f.path) || (f.target_path !== undefined && m(f.target_path));
+  }
+
+  private stepMatches(
+    step: CompiledStep,
+    rule: CompiledRule,
+    refs: PartialMatch["refs"] | undefined,
+  ): boolean {
+    const ctx = this.ctx;
+    ctx.refs = refs;
+    if (!step.pred(ctx)) return false;
+    return rule.excluded === undefined || !rule.excluded(ctx);
+  }
+
+  private capture(step: CompiledStep): unknown[] | undefined {
+    if (step.captures.length === 0) return undefined;
+    return step.captures.map((a) => a(this.ctx));
+  }
+
+  private matchFirst(
+    ref: StepRef,
+    ev: BmEvent,
+    proc: Proc,
+    execPair: boolean,
+    now: number,
+    verdicts: Verdict[],
+  ): void {
+    const { rt, step } = ref;
+    const rule = rt.rule;
+    const isExec = ev.event.action === "exec";
+    if (execPair && proc.authMatched?.has(rule.id)) return;
+    const groupProc = step.count > 1 && step.group === "parent" ? proc.parent : proc;
+    if (groupProc === undefined) return;
+    if (groupProc.fired?.has(rule.id)) return;
+    if (!this.stepMatches(step, rule, undefined)) return;
+    if (isExec && ev.bm?.auth_id !== undefined) (proc.authMatched ??= new Set()).add(rule.id);
+    let events: BmEvent[] = [ev];
+    if (step.count > 1) {
+      const got = this.countFirst(rt, step, groupProc.entity_id, ev, now);
+      if (got === undefined) return;
+      events = got;
+    }
+    const refs = rule.steps.length > 1 ? [this.capture(step)] : [];
+    if (rule.steps.length === 1) {
+      this.fire(rt, [groupProc], [events], ev, proc, now, verdicts);
+      return;
+    }
+    const p: PartialMatch = {
+      rt,
+      next: 1,
+      start: events.length > 1 ? events[0]!["@timestamp"] : now,
+      deadline: (events.length > 1 ? events[0]!["@timestamp"] : now) + rule.maxspanMs,
+      procs: [groupProc],
+      events: [events],
+      refs,
+      count: 0,
+      distinct: undefined,
+      stamp: this.eventNo,
+      lastEventNo: this.eventNo,
+      dead: false,
+      regs: [],
+    };
+    this.addPartial(p);
+  }
+
+  /** Burst counting on a first step; returns the burst's events when complete. */
+  private countFirst(
+    rt: RuleRt,
+    step: CompiledStep,
+    key: string,
+    ev: BmEvent,
+    now: number,
+  ): BmEvent[] | undefined {
+    const counters = rt.counters!;
+    const span = rt.rule.maxspanMs;
+    let c = counters.get(key);
+    if (c === undefined) {
+      c = { times: [], distinct: step.distinct ? new Map() : undefined, events: [], last: now };
+      counters.set(key, c);
+    }
+    c.last = now;
+    let n: number;
+    if (c.distinct !== undefined) {
+      const v = step.distinct!(this.ctx);
+      if (v === undefined || v === null) return undefined;
+      const k = Array.isArray(v) ? v.join("\u0000") : v;
+      for (const [dv, t] of c.distinct) if (now - t > span) c.distinct.delete(dv);
+      c.distinct.delete(k);
+      c.distinct.set(k, now);
+      n = c.distinct.size;
+    } else {
+      c.times.push(now);
+      while (c.times.length > 0 && now - c.times[0]! > span) c.times.shift();
+      n = c.times.length;
+    }
+    c.events.push(ev);
+    while (c.events.length > 0 && now - c.events[0]!["@timestamp"] > span) c.events.shift();
+    if (c.events.length > step.count) c.events.splice(0, c.events.length - step.count);
+    if (n < step.count) return undefined;
+    counters.delete(key);
+    return c.events;
+  }
+
+  private matchLater(
+    ref: StepRef,
+    ev: BmEvent,
+    proc: Proc,
+    execPair: boolean,
+    now: number,
+    verdicts: Verdict[],
+  ): void {
+    const { rt, k, step } = ref;
+    const waiters = rt.waiters[k]!;
+    if (waiters.size === 0) return;
+    const stamp = this.eventNo;
+    const visit = (bucket: PartialMatch[] | undefined) => {
+      if (bucket === undefined) return;
+      // Copy: advancing unregisters from this bucket.
+      for (const p of bucket.length === 1 ? [bucket[0]!] : bucket.slice()) {
+        if (p.dead || p.stamp === stamp || p.next !== k) continue;
+        p.stamp = stamp;
+        if (now > p.deadline) {
+          this.kill(p);
+          this.s.partialsExpired++;
+          continue;
+        }
+        if (execPair && p.lastEventNo === proc.authExecNo) continue;
+        if (step.relation === "sibling" && p.procs[step.of] === proc) continue;
+        if (!this.stepMatches(step, rt.rule, p.refs)) continue;
+        this.advance(p, step, ev, proc, now, verdicts);
+      }
+    };
+    switch (step.relation) {
+      case "same":
+        visit(waiters.get(proc.entity_id));
+        break;
+      case "child":
+      case "sibling":
+        if (proc.parent !== undefined) visit(waiters.get(proc.parent.entity_id));
+        break;
+      case "descendant":
+        for (let a = proc.parent, n = 0; a !== undefined && n < MAX_DEPTH; a = a.parent, n++) {
+          visit(waiters.get(a.entity_id));
+        }
+        break;
+      case "lineage":
+        visit(waiters.get(`u:${proc.entity_id}`));
+        for (let a = proc.parent, n = 0; a !== undefined && n < MAX_DEPTH; a = a.parent, n++) {
+          visit(waiters.get(`d:${a.entity_id}`));
+        }
+        break;
+    }
+  }
+
+  private advance(
+    p: PartialMatch,
+    step: CompiledStep,
+    ev: BmEvent,
+    proc: Proc,
+    now: number,
+    verdicts: Verdict[],
+  ): void {
+    const k = p.next;
+    p.lastEventNo = this.eventNo;
+    if (step.count > 1) {
+      if (step.distinct !== undefined) {
+        const v = step.distinct(this.ctx);
+        if (v === undefined || v === null) return;
+        p.distinct ??= new Set();
+        p.distinct.add(Array.isArray(v) ? v.join("\u0000") : v);
+        p.count = p.distinct.size;
+      } else p.count++;
+      const evs = (p.events[k] ??= []);
+      evs.push(ev);
+      if (evs.length > step.count) evs.shift();
+      if (p.count < step.count) return;
+    } else {
+      p.events[k] = [ev];
+    }
+    p.procs[k] = proc;
+    p.refs[k] = this.capture(step);
+    this.unregister(p);
+    if (k === p.rt.rule.steps.length - 1) {
+      this.kill(p);
+      const anchor = p.procs[0]!;
+      if (anchor.fired?.has(p.rt.rule.id)) return;
+      this.fire(p.rt, p.procs, p.events, ev, proc, now, verdicts);
+      return;
+    }
+    p.next = k + 1;
+    p.count = 0;
+    p.distinct = undefined;
+    this.register(p);
+  }
+
+  private addPartial(p: PartialMatch): void {
+    const max = this.opts.partialsMax ?? 100_000;
+    while (this.livePartials >= max && this.partialHead < this.partialQueue.length) {
+      const old = this.partialQueue[this.partialHead++]!;
+      if (!old.dead) {
+        this.kill(old);
+        this.s.partialsEvicted++;
+      }
+    }
+    this.partialQueue.push(p);
+    this.livePartials++;
+    this.register(p);
+  }
+
+  private register(p: PartialMatch): void {
+    const step = p.rt.rule.steps[p.next]!;
+    const r = p.procs[step.of]!;
+    const m = p.rt.waiters[p.next]!;
+    const add = (key: string) => {
+      let b = m.get(key);
+      if (b === undefined) m.set(key, b = []);
+      b.push(p);
+      p.regs.push([m, key]);
+    };
+    switch (step.relation) {
+      case "same":
+      case "child":
+      case "descendant":
+        add(r.entity_id);
+        break;
+      case "sibling":
+        if (r.parent !== undefined) add(r.parent.entity_id);
+        break;
+      case "lineage":
+        add(`u:${r.entity_id}`);
+        add(`d:${r.entity_id}`);
+        for (let a = r.parent, n = 0; a !== undefined && n < MAX_DEPTH; a = a.parent, n++) {
+          add(`u:${a.entity_id}`);
+        }
+        break;
+    }
+  }
+
+  private unregister(p: PartialMatch): void {
+    for (const [m, key] of p.regs) {
+      const b = m.get(key);
+      if (b === undefined) continue;
+      const i = b.indexOf(p);
+      if (i >= 0) b.splice(i, 1);
+      if (b.length === 0) m.delete(key);
+    }
+    p.regs = [];
+  }
+
+  private kill(p: PartialMatch): void {
+    if (p.dead) return;
+    p.dead = true;
+    this.livePartials--;
+    this.unregister(p);
+  }
+
+  private sweep(now: number): void {
+    this.lastSweep = now;
+    this.table.sweep(now);
+    const q = this.partialQueue;
+    while (this.partialHead < q.length) {
+      const p = q[this.partialHead]!;
+      if (!p.dead && now <= p.deadline) break;
+      this.partialHead++;
+      if (!p.dead) {
+        this.kill(p);
+        this.s.partialsExpired++;
+      }
+    }
+    if (this.partialHead > 4096 && this.partialHead * 2 > q.length) {
+      this.partialQueue = q.slice(this.partialHead);
+      this.partialHead = 0;
+    }
+    for (const rt of this.rts) {
+      if (rt.counters === undefined) continue;
+      for (const [key, c] of rt.counters) {
+        if (now - c.last > rt.rule.maxspanMs) rt.counters.delete(key);
+      }
+    }
+  }
+
+  /** A rule completed: score the lineage and maybe give a verdict. */
+  private fire(
+    rt: RuleRt,
+    procs: Proc[],
+    events: BmEvent[][],
+    ev: BmEvent,
+    proc: Proc,
+    now: number,
+    verdicts: Verdict[],
+  ): void {
+    const rule = rt.rule;
+    const anchor = procs[0]!;
+    (anchor.fired ??= new Set()).add(rule.id);
+    this.s.firings++;
+    const firingProc = procs[procs.length - 1]!;
+    this.onFire?.({ ruleId: rule.id, entityId: firingProc.entity_id, time: now });
+    const firing: Firingrec = { rule, time: now, entityId: firingProc.entity_id, events };
+    const thr = this.opts.threshold;
+    let acting: Proc | undefined;
+    for (
+      let a: Proc | undefined = firingProc, n = 0;
+      a !== undefined && n < MAX_DEPTH && (a === firingProc || a.pid > 1);
+      a = a.parent, n++
+    ) {
+      const before = this.decayed(a, now);
+      const after = before + rule.score;
+      a.score = after;
+      a.scoreTime = now;
+      a.hits.push({ firing, before, added: rule.score, after } satisfies ScoreRec);
+      if (a.hits.length > MAX_HITS_PER_PROC) a.hits.shift();
+      if (acting === undefined && before < thr && after >= thr) acting = a;
+    }
+    if (rule.score >= thr) acting = firingProc;
+    if (acting === undefined) return;
+    const v = this.verdict(rule, acting, procs, events, ev, proc, now);
+    if (
+      this.excludePath !== undefined && acting.executable !== "" &&
+      this.excludePath(acting.executable)
+    ) {
+      this.s.suppressedByExclusion++;
+      return;
+    }
+    if (this.allowed.has(v.name)) {
+      this.s.suppressedByAllowedThreat++;
+      return;
+    }
+    this.s.verdicts++;
+    verdicts.push(v);
+  }
+
+  private decayed(p: Proc, now: number): number {
+    if (p.score === 0) return 0;
+    const h = this.opts.halfLifeMs;
+    const dt = now - p.scoreTime;
+    if (h <= 0 || dt <= 0) return p.score;
+    return p.score * Math.pow(0.5, dt / h);
+  }
+
+  private verdict(
+    rule: CompiledRule,
+    acting: Proc,
+    procs: Proc[],
+    events: BmEvent[][],
+    ev: BmEvent,
+    proc: Proc,
+    now: number,
+  ): Verdict {
+    const recs = acting.hits as unknown as ScoreRec[];
+    const allEvents: BmEvent[] = [];
+    const index = new Map<BmEvent, number>();
+    const hits: RuleHit[] = [];
+    const scorePath: ScoreStep[] = [];
+    const ruleIds: string[] = [];
+    const techniques = new Set<string>();
+    const tactics = new Set<string>();
+    let sev = 0;
+    // Events oldest first across every contributing firing.
+    const flat: BmEvent[] = [];
+    for (const r of recs) for (const list of r.firing.events) for (const e of list) flat.push(e);
+    const sorted = flat.map((e, i) => [e, i] as const).sort((a, b) =>
+      a[0]["@timestamp"] - b[0]["@timestamp"] || a[1] - b[1]
+    );
+    for (const [e] of sorted) {
+      if (!index.has(e)) {
+        index.set(e, allEvents.length);
+        allEvents.push(e);
+      }
+    }
+    for (const r of recs) {
+      const f = r.firing;
+      if (!ruleIds.includes(f.rule.id)) ruleIds.push(f.rule.id);
+      for (const t of f.rule.techniques) techniques.add(t);
+      for (const t of f.rule.tactics) tactics.add(t);
+      sev = Math.max(sev, SEVERITY_ORDER.indexOf(f.rule.severity));
+      hits.push({
+        rule_id: f.rule.id,
+        name: f.rule.name,
+        score: f.rule.score,
+        time: f.time,
+        entity_id: f.entityId,
+        event_indexes: f.events.flat().map((e) => index.get(e)!),
+      });
+      scorePath.push({
+        time: f.time,
+        entity_id: acting.entity_id,
+        rule_id: f.rule.id,
+        before: r.before,
+        added: r.added,
+        after: r.after,
+      });
+    }
+    const mode = this.opts.mode;
+    const actions: ActionRequest[] = [{ type: "report" }];
+    if (mode === "block") {
+      const seen = new Set<string>();
+      const push = (a: ActionRequest) => {
+        const key = JSON.stringify(a);
+        if (!seen.has(key)) {
+          seen.add(key);
+          actions.push(a);
+        }
+      };
+      for (const a of rule.actions) {
+        if (a.type === "block") {
+          const authId = ev.bm?.auth_id;
+          if (authId !== undefined) {
+            push({ type: "block", auth_id: authId, pid: proc.pid, entity_id: proc.entity_id });
+          } else {
+            push({
+              type: "kill",
+              pid: proc.pid,
+              start: proc.start,
+              entity_id: proc.entity_id,
+              tree: false,
+            });
+          }
+        } else if (a.type === "kill") {
+          const p = procs[a.step] ?? proc;
+          push({ type: "kill", pid: p.pid, start: p.start, entity_id: p.entity_id, tree: a.tree });
+        } else if (a.type === "quarantine") {
+          const list = events[a.step];
+          const e = list?.[list.length - 1];
+          const p = procs[a.step] ?? proc;
+          const f = (e as { file?: { path: string } } | undefined)?.file?.path;
+          const path = f ?? (e?.event.action === "exec" ? p.executable : undefined);
+          if (path !== undefined && path !== "") {
+            push({ type: "quarantine", path, entity_id: p.entity_id });
+          }
+        }
+      }
+    }
+    return {
+      name: rule.name,
+      rule_ids: ruleIds,
+      severity: SEVERITY_ORDER[sev]!,
+      techniques: [...techniques],
+      tactics: [...tactics],
+      score: acting.score,
+      threshold: this.opts.threshold,
+      time: now,
+      mode,
+      process: {
+        pid: acting.pid,
+        entity_id: acting.entity_id,
+        executable: acting.executable,
+        args: acting.args ?? [],
+        start: acting.start,
+      },
+      lineage: this.table.lineage(acting).map(lineageEntry),
+      hits,
+      score_path: scorePath,
+      events: allEvents,
+      actions,
+    };
+  }
+}
+
+function lineageEntry(p: Proc): LineageEntry {
+  const e: LineageEntry = {
+    entity_id: p.entity_id,
+    pid: p.pid,
+    start: p.start,
+    executable: p.executable,
+    args: p.args ?? [],
+  };
+  if (p.working_directory !== undefined) e.working_directory = p.working_directory;
+  if (p.uid !== undefined) e.uid = p.uid;
+  if (p.exited) e.exited = true;
+  return e;
+}

@@ -1,0 +1,375 @@
+/**
+ * The process table: every process the engine knows, keyed by an entity id
+ * that survives pid reuse, with its lineage, exec history and score.
+ *
+ * Bounded: exited processes stay `exitedRetentionMs` (so sequences across an
+ * exit can complete), then go; past `max` entries the oldest exited, then the
+ * least recently seen live processes are evicted and counted. A child keeps a
+ * reference to its parent's record, so lineage survives the parent's eviction.
+ */
+import type { BmEvent, CodeSignature, StreamKind } from "../sensor/event.ts";
+
+/** A process as the daemon found it running at start (see proc_seed.ts). */
+export interface SeedProcess {
+  pid: number;
+  ppid: number;
+  /** Start time, ms since epoch. */
+  start: number;
+  executable: string;
+  args: string[];
+  working_directory?: string;
+  uid?: number;
+  entity_id?: string;
+}
+
+export interface ExecRecord {
+  time: number;
+  executable: string;
+  args?: string[];
+  working_directory?: string;
+  uid?: number;
+}
+
+export interface Proc {
+  entity_id: string;
+  pid: number;
+  start: number;
+  executable: string;
+  name: string;
+  args: string[] | undefined;
+  command_line: string | undefined;
+  working_directory: string | undefined;
+  uid: number | undefined;
+  tty: string | undefined;
+  stdin: StreamKind | undefined;
+  stdout: StreamKind | undefined;
+  code_signature: CodeSignature | undefined;
+  parent: Proc | undefined;
+  exited: boolean;
+  exitTime: number;
+  lastSeen: number;
+  execs: ExecRecord[];
+  /** Set between a Linux auth exec and its notify exec. */
+  pendingAuthExec: boolean;
+  /** Rules whose first step matched the current image's auth exec (not re-matched at notify). */
+  authMatched: Set<string> | undefined;
+  /** Rules that fired with this process as their first-step process. */
+  fired: Set<string> | undefined;
+  score: number;
+  scoreTime: number;
+  /** Already given a verdict while its score stayed above the threshold. */
+  convicted: boolean;
+  /** The engine's score records (explanations), newest last, bounded. */
+  hits: unknown[];
+  /** Engine event number of the current image's auth exec (pairs it with its notify exec). */
+  authExecNo: number;
+  evicted: boolean;
+}
+
+export interface ProcessTableStats {
+  processes: number;
+  live: number;
+  evictions: number;
+  expiredExited: number;
+  created: number;
+}
+
+const MAX_EXECS = 8;
+
+export function basename(p: string): string {
+  const i = p.lastIndexOf("/");
+  return i < 0 ? p : p.slice(i + 1);
+}
+
+function newProc(entity_id: string, pid: number, start: number, now: number): Proc {
+  return {
+    entity_id,
+    pid,
+    start,
+    executable: "",
+    name: "",
+    args: undefined,
+    command_line: undefined,
+    working_directory: undefined,
+    uid: undefined,
+    tty: undefined,
+    stdin: undefined,
+    stdout: undefined,
+    code_signature: undefined,
+    parent: undefined,
+    exited: false,
+    exitTime: 0,
+    lastSeen: now,
+    execs: [],
+    pendingAuthExec: false,
+    authMatched: undefined,
+    fired: undefined,
+    score: 0,
+    scoreTime: now,
+    convicted: false,
+    hits: [],
+    authExecNo: -1,
+    evicted: false,
+  };
+}
+
+export function setArgs(p: Proc, args: string[] | undefined): void {
+  p.args = args;
+  p.command_line = args === undefined ? undefined : args.join(" ");
+}
+
+function setExecutable(p: Proc, exe: string | undefined, name?: string): void {
+  if (exe === undefined || exe === "") {
+    if (name !== undefined && p.name === "") p.name = name;
+    return;
+  }
+  p.executable = exe;
+  p.name = name ?? basename(exe);
+}
+
+/** Result of applying one event: the acting process and whether this exec is a Linux notify pair. */
+export interface Applied {
+  proc: Proc;
+  /** A notify exec completing an auth exec of the same image (Linux). */
+  execPair: boolean;
+}
+
+export class ProcessTable {
+  private byEntity = new Map<string, Proc>();
+  private byPid = new Map<number, Proc>();
+  /** Exited entity ids in exit order, for retention expiry. */
+  private exitedQueue: Proc[] = [];
+  private exitedHead = 0;
+  private evictions = 0;
+  private expired = 0;
+  private created = 0;
+
+  constructor(public max: number, public exitedRetentionMs: number) {}
+
+  get size(): number {
+    return this.byEntity.size;
+  }
+
+  get(entityId: string): Proc | undefined {
+    return this.byEntity.get(entityId);
+  }
+
+  byPidLookup(pid: number): Proc | undefined {
+    return this.byPid.get(pid);
+  }
+
+  stats(): ProcessTableStats {
+    let live = 0;
+    for (const p of this.byEntity.values()) if (!p.exited) live++;
+    return {
+      processes: this.byEntity.size,
+      live,
+      evictions: this.evictions,
+      expiredExited: this.expired,
+      created: this.created,
+    };
+  }
+
+  private insert(p: Proc): void {
+    this.byEntity.set(p.entity_id, p);
+    const cur = this.byPid.get(p.pid);
+    if (cur === undefined || cur.start <= p.start || cur.exited) this.byPid.set(p.pid, p);
+    this.created++;
+  }
+
+  private resolveParent(
+    ev: BmEvent,
+    now: number,
+  ): Proc | undefined {
+    const pf = ev.process.parent;
+    if (pf === undefined) return undefined;
+    let parent = pf.entity_id !== undefined ? this.byEntity.get(pf.entity_id) : undefined;
+    if (parent === undefined) {
+      const byPid = this.byPid.get(pf.pid);
+      if (byPid !== undefined && (pf.entity_id === undefined || byPid.entity_id === pf.entity_id)) {
+        parent = byPid;
+      }
+    }
+    if (parent === undefined) {
+      parent = newProc(pf.entity_id ?? `${pf.pid}-${now}`, pf.pid, now, now);
+      setExecutable(parent, pf.executable, pf.name);
+      if (pf.args !== undefined) setArgs(parent, pf.args);
+      this.insert(parent);
+    }
+    return parent;
+  }
+
+  /** Finds or creates the process an event is about, without applying its semantics. */
+  private resolve(ev: BmEvent, now: number, fresh: boolean): Proc {
+    const pf = ev.process;
+    if (pf.entity_id !== undefined) {
+      const p = this.byEntity.get(pf.entity_id);
+      if (p !== undefined) return p;
+    } else if (pf.start !== undefined) {
+      const p = this.byEntity.get(`${pf.pid}-${pf.start}`);
+      if (p !== undefined) return p;
+    } else if (!fresh) {
+      const p = this.byPid.get(pf.pid);
+      if (p !== undefined) return p;
+    }
+    const start = pf.start ?? now;
+    const p = newProc(pf.entity_id ?? `${pf.pid}-${start}`, pf.pid, start, now);
+    const parent = this.resolveParent(ev, now);
+    if (parent !== undefined) {
+      p.parent = parent;
+      if (fresh) {
+        // A fork inherits the parent's image.
+        p.executable = parent.executable;
+        p.name = parent.name;
+        p.args = parent.args;
+        p.command_line = parent.command_line;
+        p.working_directory = parent.working_directory;
+        p.uid = parent.uid;
+      }
+    }
+    this.insert(p);
+    return p;
+  }
+
+  /** Stage 2 of the pipeline: updates the table from one event and returns its process. */
+  apply(ev: BmEvent): Applied {
+    const now = ev["@timestamp"];
+    const action = ev.event.action;
+    const pf = ev.process;
+    const p = this.resolve(ev, now, action === "fork");
+    p.lastSeen = now;
+    if (p.parent === undefined && pf.parent !== undefined && pf.parent.pid !== pf.pid) {
+      p.parent = this.resolveParent(ev, now);
+    }
+    let execPair = false;
+    if (action === "exec") {
+      const isAuth = ev.bm?.auth_id !== undefined;
+      const exe = pf.executable ?? (ev as { file?: { path?: string } }).file?.path;
+      if (isAuth) {
+        setExecutable(p, exe, pf.name);
+        setArgs(p, pf.args);
+        p.working_directory = pf.working_directory;
+        p.pendingAuthExec = pf.args === undefined;
+        p.authMatched = undefined;
+        this.pushExec(p, now);
+      } else {
+        execPair = p.pendingAuthExec && (exe === undefined || exe === p.executable);
+        p.pendingAuthExec = false;
+        if (!execPair) p.authMatched = undefined;
+        setExecutable(p, exe, pf.name);
+        if (pf.args !== undefined) setArgs(p, pf.args);
+        if (pf.working_directory !== undefined) p.working_directory = pf.working_directory;
+        if (execPair) {
+          const last = p.execs[p.execs.length - 1];
+          if (last !== undefined) {
+            if (p.args !== undefined) last.args = p.args;
+            if (p.working_directory !== undefined) last.working_directory = p.working_directory;
+          }
+        } else {
+          this.pushExec(p, now);
+        }
+      }
+      const uid = ev.user?.id;
+      if (uid !== undefined) p.uid = uid;
+      if (pf.code_signature !== undefined) p.code_signature = pf.code_signature;
+    } else {
+      if (p.executable === "" && pf.executable !== undefined) {
+        setExecutable(p, pf.executable, pf.name);
+      }
+      if (p.args === undefined && pf.args !== undefined) setArgs(p, pf.args);
+      if (p.working_directory === undefined && pf.working_directory !== undefined) {
+        p.working_directory = pf.working_directory;
+      }
+      if (p.uid === undefined && ev.user?.id !== undefined) p.uid = ev.user.id;
+    }
+    if (pf.tty !== undefined) p.tty = pf.tty;
+    if (pf.stdin !== undefined) p.stdin = pf.stdin;
+    if (pf.stdout !== undefined) p.stdout = pf.stdout;
+    if (action === "exit" && !p.exited) {
+      p.exited = true;
+      p.exitTime = now;
+      this.exitedQueue.push(p);
+    }
+    return { proc: p, execPair };
+  }
+
+  private pushExec(p: Proc, now: number): void {
+    const rec: ExecRecord = { time: now, executable: p.executable };
+    if (p.args !== undefined) rec.args = p.args;
+    if (p.working_directory !== undefined) rec.working_directory = p.working_directory;
+    if (p.uid !== undefined) rec.uid = p.uid;
+    p.execs.push(rec);
+    if (p.execs.length > MAX_EXECS) p.execs.shift();
+  }
+
+  /** Drops exited processes past retention and enforces the size bound. */
+  sweep(now: number): void {
+    const q = this.exitedQueue;
+    while (this.exitedHead < q.length) {
+      const p = q[this.exitedHead]!;
+      if (now - p.exitTime < this.exitedRetentionMs) break;
+      this.exitedHead++;
+      if (this.remove(p)) this.expired++;
+    }
+    if (this.exitedHead > 4096 && this.exitedHead * 2 > q.length) {
+      this.exitedQueue = q.slice(this.exitedHead);
+      this.exitedHead = 0;
+    }
+    if (this.byEntity.size > this.max) this.evict();
+  }
+
+  private remove(p: Proc): boolean {
+    if (this.byEntity.get(p.entity_id) !== p) return false;
+    this.byEntity.delete(p.entity_id);
+    if (this.byPid.get(p.pid) === p) this.byPid.delete(p.pid);
+    p.evicted = true;
+    return true;
+  }
+
+  private evict(): void {
+    // Exited first (oldest exit), then live processes in insertion order (oldest first).
+    const q = this.exitedQueue;
+    while (this.byEntity.size > this.max && this.exitedHead < q.length) {
+      const p = q[this.exitedHead++]!;
+      if (this.remove(p)) this.evictions++;
+    }
+    if (this.byEntity.size <= this.max) return;
+    const target = Math.floor(this.max * 0.95);
+    for (const p of this.byEntity.values()) {
+      if (this.byEntity.size <= target) break;
+      if (this.remove(p)) this.evictions++;
+    }
+  }
+
+  /** Adds processes found running at start; parents linked by ppid. */
+  seed(procs: SeedProcess[], now: number): void {
+    const made = new Map<number, Proc>();
+    for (const s of procs) {
+      const p = newProc(s.entity_id ?? `${s.pid}-${s.start}`, s.pid, s.start, now);
+      setExecutable(p, s.executable);
+      setArgs(p, s.args);
+      p.working_directory = s.working_directory;
+      p.uid = s.uid;
+      const rec: ExecRecord = { time: s.start, executable: s.executable, args: s.args };
+      p.execs.push(rec);
+      made.set(s.pid, p);
+      this.insert(p);
+    }
+    for (const s of procs) {
+      const p = made.get(s.pid)!;
+      const parent = s.ppid !== s.pid ? made.get(s.ppid) ?? this.byPid.get(s.ppid) : undefined;
+      if (parent !== undefined) p.parent = parent;
+    }
+  }
+
+  /** Root first, `p` last. Bounded against cycles. */
+  lineage(p: Proc): Proc[] {
+    const out: Proc[] = [];
+    let cur: Proc | undefined = p;
+    while (cur !== undefined && out.length < 64) {
+      out.push(cur);
+      cur = cur.parent;
+    }
+    return out.reverse();
+  }
+}

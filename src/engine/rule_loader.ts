@@ -1,0 +1,419 @@
+/**
+ * Loads rule packs: read -> validate (zod) -> compile to predicates. Every
+ * problem is collected with its file, line and rule id; a caller must treat
+ * `problems.length > 0` as "this pack is not good" and keep its last good
+ * RuleSet (invariant 4). Files writable by non-root users are refused
+ * (invariant 7) unless `requireRootOwned` is false (tests, offline tools).
+ */
+import { parse as parseToml } from "smol-toml";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { compileCondition, type CompileScope, type Loc, type Pred } from "./conditions.ts";
+import { allOf } from "./conditions.ts";
+import { compileAccessor } from "./fields.ts";
+import { fileSchema, parseDuration, ruleSchema, type RuleSpec } from "./rule_schema.ts";
+import type { CompiledAction, CompiledRule, CompiledStep, RuleSet } from "./rule_set.ts";
+
+export interface RuleProblem {
+  file: string;
+  line: number;
+  ruleId?: string;
+  message: string;
+}
+
+export interface LoadOptions {
+  /** Refuse files and folders not owned by root or writable by group/others. Default true. */
+  requireRootOwned?: boolean;
+  /** Check that each rule's test traces exist. Default true. */
+  checkTests?: boolean;
+}
+
+/** One line: `file:line: rule-id: message` (rule id left out when unknown). */
+export function formatProblem(p: RuleProblem): string {
+  return p.ruleId !== undefined
+    ? `${p.file}:${p.line}: ${p.ruleId}: ${p.message}`
+    : `${p.file}:${p.line}: ${p.message}`;
+}
+
+/** The pack shipped with bm: the repo's policies/ when running from source, else /usr/share/bm/policies. */
+export function defaultRulesDir(): string {
+  const url = new URL("../../policies/", import.meta.url);
+  if (url.protocol === "file:") {
+    const dir = fileURLToPath(url);
+    try {
+      if (Deno.statSync(join(dir, "FORMAT.md")).isFile) return dir.replace(/\/$/, "");
+    } catch {
+      // not a source checkout
+    }
+  }
+  return "/usr/share/bm/policies";
+}
+
+const DEFAULT_MAXSPAN_MS = 5 * 60_000;
+
+function ownershipProblem(path: string, info: Deno.FileInfo): string | undefined {
+  if (info.uid !== null && info.uid !== 0) {
+    return `Refusing "${path}": owned by uid ${info.uid}, not root`;
+  }
+  if (info.mode !== null && (info.mode & 0o022) !== 0) {
+    return `Refusing "${path}": writable by group or others (mode ${
+      (info.mode & 0o777).toString(8)
+    })`;
+  }
+  return undefined;
+}
+
+async function collectFiles(
+  path: string,
+  opts: Required<LoadOptions>,
+  problems: RuleProblem[],
+): Promise<string[]> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(path);
+  } catch (e) {
+    problems.push({ file: path, line: 0, message: `Cannot read "${path}": ${errText(e)}` });
+    return [];
+  }
+  if (opts.requireRootOwned) {
+    const msg = ownershipProblem(path, info);
+    if (msg) {
+      problems.push({ file: path, line: 0, message: msg });
+      return [];
+    }
+  }
+  if (info.isFile) return [path];
+  if (!info.isDirectory) return [];
+  const names: string[] = [];
+  for await (const ent of Deno.readDir(path)) names.push(ent.name);
+  names.sort();
+  const out: string[] = [];
+  for (const n of names) {
+    if (n.startsWith(".")) continue;
+    const p = join(path, n);
+    let st: Deno.FileInfo;
+    try {
+      st = await Deno.stat(p);
+    } catch {
+      continue;
+    }
+    if (st.isDirectory) out.push(...await collectFiles(p, opts, problems));
+    else if (st.isFile && n.endsWith(".toml")) out.push(...await collectFiles(p, opts, problems));
+  }
+  return out;
+}
+
+function errText(e: unknown): string {
+  if (e instanceof Deno.errors.NotFound) return "no such file or directory";
+  if (e instanceof Deno.errors.PermissionDenied) return "permission denied";
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Finds source lines for problem locations inside one file (smol-toml keeps no positions). */
+class LineFinder {
+  private lines: string[];
+  private ruleStarts: number[] = [];
+  constructor(text: string) {
+    this.lines = text.split("\n");
+    this.lines.forEach((l, i) => {
+      if (/^\s*\[\[\s*rule\s*\]\]/.test(l)) this.ruleStarts.push(i);
+    });
+  }
+
+  ruleLine(i: number): number {
+    const s = this.ruleStarts[i];
+    return s === undefined ? 1 : s + 1;
+  }
+
+  /** 1-based line of `loc` inside rule `i`. */
+  find(i: number, loc: Loc): number {
+    let start = this.ruleStarts[i] ?? 0;
+    let end = this.ruleStarts[i + 1] ?? this.lines.length;
+    let rest = loc;
+    const findKey = (key: string, from: number, to: number): number => {
+      const re = new RegExp(`(^|[{,\\s])${key.replace(/[.$]/g, "\\$&")}\\s*=`);
+      for (let k = from; k < to; k++) if (re.test(this.lines[k]!)) return k;
+      return -1;
+    };
+    if (rest[0] === "steps" && typeof rest[1] === "number") {
+      let n = -1;
+      let found = -1;
+      for (let k = start; k < end; k++) {
+        if (/^\s*\[\[\s*rule\.steps\s*\]\]/.test(this.lines[k]!)) {
+          n++;
+          if (n === rest[1]) found = k;
+          else if (n === rest[1] + 1) {
+            if (found >= 0) end = k;
+            break;
+          }
+        }
+      }
+      if (found >= 0) start = found;
+      rest = rest.slice(2);
+    }
+    let line = start;
+    const listKey = rest[0];
+    if (typeof listKey === "string") {
+      const k = findKey(listKey, start, end);
+      if (k >= 0) {
+        line = k;
+        const idx = rest[1];
+        if (typeof idx === "number" && (listKey === "where" || listKey === "exclude")) {
+          let n = -1;
+          for (let j = k; j < end; j++) {
+            const text = j === k
+              ? this.lines[j]!.slice(this.lines[j]!.indexOf("=") + 1)
+              : this.lines[j]!;
+            const m = text.match(/\{/g);
+            if (m && /field\s*=|all\s*=|any\s*=|not\s*=|child_of|descendant_of/.test(text)) {
+              n++;
+              if (n === idx) {
+                line = j;
+                break;
+              }
+            }
+          }
+        }
+        const last = [...rest].reverse().find((x) => typeof x === "string");
+        if (typeof last === "string" && last !== listKey) {
+          const k2 = findKey(last, line, end);
+          if (k2 >= 0) line = k2;
+        }
+      }
+    }
+    return line + 1;
+  }
+}
+
+function locOfIssue(path: PropertyKey[]): Loc {
+  return path.filter((x): x is string | number => typeof x === "string" || typeof x === "number");
+}
+
+/** Loads every `.toml` under the given files or folders. */
+export async function loadRules(
+  paths: string[] | string,
+  options: LoadOptions = {},
+): Promise<{ rules: RuleSet; problems: RuleProblem[] }> {
+  const opts: Required<LoadOptions> = {
+    requireRootOwned: options.requireRootOwned ?? true,
+    checkTests: options.checkTests ?? true,
+  };
+  const problems: RuleProblem[] = [];
+  const files: string[] = [];
+  for (const p of Array.isArray(paths) ? paths : [paths]) {
+    files.push(...await collectFiles(p, opts, problems));
+  }
+  const rules: CompiledRule[] = [];
+  const seen = new Map<string, { file: string; line: number }>();
+  for (const file of files) {
+    let text: string;
+    try {
+      text = await Deno.readTextFile(file);
+    } catch (e) {
+      problems.push({ file, line: 0, message: `Cannot read "${file}": ${errText(e)}` });
+      continue;
+    }
+    for (const r of compileFile(file, text, problems, opts)) {
+      const prev = seen.get(r.id);
+      if (prev) {
+        problems.push({
+          file,
+          line: r.line,
+          ruleId: r.id,
+          message: `Duplicate rule id "${r.id}": first defined at ${prev.file}:${prev.line}`,
+        });
+        continue;
+      }
+      seen.set(r.id, { file, line: r.line });
+      rules.push(r);
+    }
+  }
+  return { rules: { rules }, problems };
+}
+
+/** Parses and compiles one rule file's text; problems are appended. */
+export function compileFile(
+  file: string,
+  text: string,
+  problems: RuleProblem[],
+  options: LoadOptions = {},
+): CompiledRule[] {
+  let doc: unknown;
+  try {
+    doc = parseToml(text);
+  } catch (e) {
+    const te = e as { line?: number; message?: string };
+    const msg = (te.message ?? String(e)).split("\n")[0]!.replace(/^Invalid TOML document: /, "");
+    problems.push({ file, line: te.line ?? 0, message: `Invalid TOML: ${msg}` });
+    return [];
+  }
+  const finder = new LineFinder(text);
+  const top = fileSchema.safeParse(doc);
+  if (!top.success) {
+    for (const issue of top.error.issues) {
+      const key = issue.code === "unrecognized_keys" ? issue.keys[0] : undefined;
+      let line = 1;
+      if (key !== undefined) {
+        const idx = text.split("\n").findIndex((l) =>
+          new RegExp(`^\\s*(\\[+\\s*)?${key.replace(/[.$]/g, "\\$&")}\\b`).test(l)
+        );
+        if (idx >= 0) line = idx + 1;
+      }
+      problems.push({
+        file,
+        line,
+        message: key !== undefined ? `Unknown top-level key "${key}"` : issue.message,
+      });
+    }
+    return [];
+  }
+  const out: CompiledRule[] = [];
+  top.data.rule.forEach((raw, i) => {
+    const rawId = (raw as { id?: unknown } | null)?.id;
+    const ruleId = typeof rawId === "string" ? rawId : undefined;
+    const push = (loc: Loc, message: string) => {
+      const p: RuleProblem = { file, line: finder.find(i, loc), message };
+      if (ruleId !== undefined) p.ruleId = ruleId;
+      problems.push(p);
+    };
+    const parsed = ruleSchema.safeParse(raw);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) {
+        const loc = locOfIssue(issue.path);
+        if (issue.code === "unrecognized_keys") {
+          for (const k of issue.keys) push([...loc, k], `Unknown field "${[...loc, k].join(".")}"`);
+        } else {
+          push(loc, `${loc.length ? `"${loc.join(".")}": ` : ""}${issue.message}`);
+        }
+      }
+      return;
+    }
+    const before = problems.length;
+    const rule = compileRule(parsed.data, file, finder.ruleLine(i), push, options);
+    if (rule && problems.length === before) out.push(rule);
+  });
+  return out;
+}
+
+function compileRule(
+  spec: RuleSpec,
+  file: string,
+  line: number,
+  report: (loc: Loc, message: string) => void,
+  options: LoadOptions,
+): CompiledRule | undefined {
+  const osOfName = spec.name.startsWith("Behavior:Linux/") ? "linux" : "macos";
+  if (!spec.platforms.includes(osOfName)) {
+    report(["name"], `Name "${spec.name}" names a platform the rule does not list in platforms`);
+  }
+  const maxspanMs = spec.maxspan !== undefined ? parseDuration(spec.maxspan)! : DEFAULT_MAXSPAN_MS;
+  const captures = { fields: spec.steps.map(() => [] as string[]) };
+  const steps: (Omit<CompiledStep, "captures"> | undefined)[] = spec.steps.map((s, i) => {
+    const scope: CompileScope = {
+      stepIndex: i,
+      captures,
+      report: (loc, m) => report(["steps", i, ...loc], m),
+    };
+    const preds = (s.where ?? []).map((c, j) => compileCondition(c, ["where", j], scope));
+    let ok = preds.every((p) => p !== undefined);
+    if (i === 0 && (s.relation !== undefined || s.of !== undefined)) {
+      report(
+        ["steps", 0, s.relation !== undefined ? "relation" : "of"],
+        "The first step has no relation",
+      );
+      ok = false;
+    }
+    if (s.of !== undefined && s.of > i) {
+      report(["steps", i, "of"], `"of" must name an earlier step (1..${i})`);
+      ok = false;
+    }
+    let distinct;
+    if (s.distinct !== undefined) {
+      distinct = compileAccessor(s.distinct);
+      if (!distinct) {
+        report(["steps", i, "distinct"], `Unknown field path "${s.distinct}"`);
+        ok = false;
+      }
+      if (s.count === undefined) {
+        report(["steps", i, "distinct"], `"distinct" needs "count"`);
+        ok = false;
+      }
+    }
+    if (s.group !== undefined && s.count === undefined) {
+      report(["steps", i, "group"], `"group" needs "count"`);
+      ok = false;
+    }
+    if (!ok) return undefined;
+    return {
+      actions: Array.isArray(s.action) ? [...new Set(s.action)] : [s.action],
+      pred: allOf(preds as Pred[]),
+      relation: s.relation ?? "same",
+      of: s.of !== undefined ? s.of - 1 : Math.max(0, i - 1),
+      count: s.count ?? 1,
+      distinct,
+      group: s.group ?? "entity",
+    };
+  });
+  const exclScope: CompileScope = { stepIndex: 0, captures, report };
+  const excl = spec.exclude.map((c, j) => compileCondition(c, ["exclude", j], exclScope));
+  const actions: CompiledAction[] = [];
+  spec.actions.forEach((a, j) => {
+    const step = a.step ?? spec.steps.length;
+    if (step > spec.steps.length) {
+      report(["actions", j, "step"], `Action step ${step} but the rule has ${spec.steps.length}`);
+      return;
+    }
+    if (a.type === "report" || a.type === "block") {
+      if (a.step !== undefined || a.tree !== undefined) {
+        report(["actions", j], `"${a.type}" takes no step or tree`);
+        return;
+      }
+      actions.push({ type: a.type });
+    } else if (a.type === "kill") {
+      actions.push({ type: "kill", step: step - 1, tree: a.tree ?? false });
+    } else {
+      if (a.tree !== undefined) report(["actions", j, "tree"], `"quarantine" takes no tree`);
+      actions.push({ type: "quarantine", step: step - 1 });
+    }
+  });
+  const dir = dirname(resolve(file));
+  const tests = {
+    positive: spec.tests.positive.map((t) => resolve(dir, t)),
+    negative: spec.tests.negative.map((t) => resolve(dir, t)),
+  };
+  if (options.checkTests ?? true) {
+    for (
+      const [kind, list] of [["positive", tests.positive], ["negative", tests.negative]] as const
+    ) {
+      list.forEach((t, j) => {
+        try {
+          if (!Deno.statSync(t).isFile) throw new Error();
+        } catch {
+          report(["tests", kind, j], `Test trace "${spec.tests[kind][j]}" not found`);
+        }
+      });
+    }
+  }
+  if (steps.some((s) => s === undefined) || excl.some((e) => e === undefined)) return undefined;
+  const exPreds = excl as Pred[];
+  return {
+    id: spec.id,
+    name: spec.name,
+    description: spec.description,
+    platforms: [...new Set(spec.platforms)],
+    severity: spec.severity,
+    score: spec.score,
+    techniques: spec.techniques,
+    tactics: spec.tactics,
+    maxspanMs,
+    actions,
+    excluded: exPreds.length === 0 ? undefined : (c) => exPreds.some((p) => p(c)),
+    steps: (steps as Omit<CompiledStep, "captures">[]).map((s, i) => ({
+      ...s,
+      captures: captures.fields[i]!.map((f) => compileAccessor(f)!),
+    })),
+    tests,
+    file,
+    line,
+  };
+}

@@ -1,0 +1,67 @@
+/**
+ * The zod schema of one `[[rule]]` table of the rule format (policies/FORMAT.md).
+ * Conditions are checked by the compiler (conditions.ts), which reports each
+ * problem at its exact place; this schema checks the rule's own shape.
+ */
+import { z } from "zod";
+import { EVENT_ACTIONS } from "../sensor/event.ts";
+
+export const DURATION_RE = /^(\d+)(ms|s|m|h)$/;
+
+export function parseDuration(s: string): number | undefined {
+  const m = DURATION_RE.exec(s);
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  const unit = m[2];
+  return unit === "ms" ? n : unit === "s" ? n * 1000 : unit === "m" ? n * 60_000 : n * 3_600_000;
+}
+
+const eventAction = z.enum(EVENT_ACTIONS);
+const condition = z.record(z.string(), z.unknown());
+
+export const actionSchema = z.strictObject({
+  type: z.enum(["report", "block", "kill", "quarantine"]),
+  step: z.int().min(1).optional(),
+  tree: z.boolean().optional(),
+});
+export type RuleActionSpec = z.infer<typeof actionSchema>;
+
+export const stepSchema = z.strictObject({
+  action: z.union([eventAction, z.array(eventAction).min(1)]),
+  relation: z.enum(["same", "child", "descendant", "sibling", "lineage"]).optional(),
+  of: z.int().min(1).optional(),
+  where: z.array(condition).optional(),
+  count: z.int().min(1).optional(),
+  distinct: z.string().optional(),
+  group: z.enum(["entity", "parent"]).optional(),
+});
+export type StepSpec = z.infer<typeof stepSchema>;
+
+export const ruleSchema = z.strictObject({
+  id: z.string().regex(/^[a-z0-9_.-]+$/, "Rule id must match [a-z0-9_.-]+"),
+  name: z.string().regex(
+    /^Behavior:(Linux|MacOS)\/[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$/,
+    "Name must look like Behavior:Linux/Name.A or Behavior:MacOS/Name.A",
+  ),
+  description: z.string().min(1),
+  platforms: z.array(z.enum(["linux", "macos"])).min(1),
+  severity: z.enum(["low", "medium", "high", "critical"]),
+  score: z.number().min(0),
+  techniques: z.array(z.string().regex(/^T\d{4}(\.\d{3})?$/, "Technique ids look like T1059.004"))
+    .default([]),
+  tactics: z.array(z.string().regex(/^TA\d{4}$/, "Tactic ids look like TA0002")).default([]),
+  maxspan: z.string().regex(DURATION_RE, 'Duration looks like "500ms", "60s", "5m" or "1h"')
+    .optional(),
+  actions: z.array(actionSchema).default([{ type: "report" }]),
+  exclude: z.array(condition).default([]),
+  tests: z.strictObject({
+    positive: z.array(z.string()).min(1, "Every rule needs at least one positive test trace"),
+    negative: z.array(z.string()).min(1, "Every rule needs at least one negative test trace"),
+  }),
+  steps: z.array(stepSchema).min(1, "A rule needs at least one step"),
+});
+export type RuleSpec = z.infer<typeof ruleSchema>;
+
+export const fileSchema = z.strictObject({
+  rule: z.array(z.unknown()).min(1, "A rule file needs at least one [[rule]]"),
+});

@@ -1,0 +1,56 @@
+/**
+ * Compiled rules: what the loader produces and the engine runs. A RuleSet is
+ * immutable; a reload builds a new one and the daemon swaps it in whole.
+ */
+import type { EventAction } from "../sensor/event.ts";
+import type { Severity } from "./verdict.ts";
+import type { Pred } from "./conditions.ts";
+import type { Accessor } from "./fields.ts";
+
+export type Relation = "same" | "child" | "descendant" | "sibling" | "lineage";
+export type Platform = "linux" | "macos";
+
+export interface CompiledStep {
+  actions: readonly EventAction[];
+  pred: Pred;
+  relation: Relation;
+  /** 0-based index of the step the relation refers to. */
+  of: number;
+  count: number;
+  distinct: Accessor | undefined;
+  group: "entity" | "parent";
+  /** Accessors of fields later steps read from this step's event. */
+  captures: Accessor[];
+}
+
+export type CompiledAction =
+  | { type: "report" }
+  | { type: "block" }
+  | { type: "kill"; step: number; tree: boolean }
+  | { type: "quarantine"; step: number };
+
+export interface CompiledRule {
+  id: string;
+  name: string;
+  description: string;
+  platforms: readonly Platform[];
+  severity: Severity;
+  score: number;
+  techniques: string[];
+  tactics: string[];
+  maxspanMs: number;
+  actions: CompiledAction[];
+  /** True when any exclude condition holds for the event. */
+  excluded: Pred | undefined;
+  steps: CompiledStep[];
+  tests: { positive: string[]; negative: string[] };
+  /** Source, for messages. */
+  file: string;
+  line: number;
+}
+
+export interface RuleSet {
+  readonly rules: readonly CompiledRule[];
+}
+
+export const EMPTY_RULES: RuleSet = { rules: [] };
