@@ -7,10 +7,14 @@ import { versionCommand } from "./version.ts";
 import { rulesCommand } from "./rules.ts";
 import { replayCommand } from "./replay.ts";
 import { configCommand } from "./config.ts";
+import { threatCommand } from "./threat.ts";
+import { threatsCommand } from "./threats.ts";
 
 export const COMMANDS: readonly Command[] = [
   versionCommand,
   rulesCommand,
   replayCommand,
   configCommand,
+  threatsCommand,
+  threatCommand,
 ];
