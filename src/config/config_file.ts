@@ -9,7 +9,7 @@ import { XMLValidator } from "fast-xml-parser";
 import { parse as parseToml, TomlError } from "smol-toml";
 import { findKeyLine, lineColumnAt, type TextFormat } from "./_key_lines.ts";
 import { extractPayload, isProfile } from "./mobileconfig.ts";
-import { ownershipProblem } from "./ownership.ts";
+import { directoryProblem, ownershipProblem } from "./ownership.ts";
 import type { ConfigProblem } from "./problem.ts";
 import { type Locator, validateSettingsData } from "./validate.ts";
 
@@ -98,6 +98,14 @@ export async function readConfigFile(path: string, options: ReadOptions = {}): P
   if (checkOwner) {
     const why = ownershipProblem(info, rootUid);
     if (why) return fail(`refused: ${why}`);
+    const slash = path.lastIndexOf("/");
+    const dir = slash > 0 ? path.slice(0, slash) : slash === 0 ? "/" : ".";
+    try {
+      const dirWhy = directoryProblem(await Deno.stat(dir), rootUid);
+      if (dirWhy) return fail(`refused: ${dirWhy}: only root may be able to change it`);
+    } catch (e) {
+      return fail(`cannot read its directory: ${errorMessage(e)}`);
+    }
   }
   let bytes: Uint8Array;
   try {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { tempConfig } from "./_testing.ts";
 import { behaviorMonitoringState } from "./behavior.ts";
-import { loadEffectiveConfig, loadEffectiveConfigOrThrow } from "./load.ts";
+import { loadEffectiveConfig, loadEffectiveConfigOrThrow, reloadEffectiveConfig } from "./load.ts";
 import { SETTING_KEYS } from "./schema.ts";
 import { InputError } from "../errors.ts";
 
@@ -229,4 +229,43 @@ Deno.test("cross-key check: deadline margin must be below the deadline", async (
   // The returned settings stay valid for a daemon without a last good config.
   assert.equal(cfg.settings.sensor.deadlineMarginMs, 1000);
   assert.equal(cfg.settings.sensor.authDeadlineMs, 5000);
+});
+
+Deno.test("a file in a directory other users can write is refused (sticky dirs are fine)", async () => {
+  await using t = await tempConfig("managed.json");
+  await t.write("managed.json", JSON.stringify({ engine: { scoreThreshold: 7 } }));
+  await Deno.chmod(t.dir, 0o777);
+  let cfg = await loadEffectiveConfig({ paths: t.paths });
+  assert.deepEqual(cfg.errors, [
+    `${t.paths.managed}: refused: its directory is writable by other users (mode 0777): only root may be able to change it`,
+  ]);
+  await Deno.chmod(t.dir, 0o1777);
+  cfg = await loadEffectiveConfig({ paths: t.paths });
+  assert.equal(cfg.ok, true);
+  await Deno.chmod(t.dir, 0o755);
+  await Deno.chown(t.dir, 65534, 65534);
+  cfg = await loadEffectiveConfig({ paths: t.paths });
+  assert.match(cfg.errors[0]!, /refused: its directory is owned by uid 65534, not root/);
+  await Deno.chown(t.dir, 0, 0);
+});
+
+Deno.test("reload keeps the last good config when a file goes bad", async () => {
+  await using t = await tempConfig();
+  await t.write("bm.toml", `[engine]\nscoreThreshold = 42\n`);
+  const first = await reloadEffectiveConfig(undefined, { paths: t.paths });
+  assert.equal(first.accepted, true);
+  assert.equal(first.config.settings.engine.scoreThreshold, 42);
+
+  await t.write("bm.toml", `[engine]\nscoreThreshold = "lots"\n`);
+  const second = await reloadEffectiveConfig(first.config, { paths: t.paths });
+  assert.equal(second.accepted, false);
+  assert.equal(second.config, first.config);
+  assert.deepEqual(second.errors, [
+    `${t.paths.local}:2: engine.scoreThreshold: expected number, got string "lots"`,
+  ]);
+
+  // First start on a bad file: the bad file's values are left out, defaults apply.
+  const cold = await reloadEffectiveConfig(undefined, { paths: t.paths });
+  assert.equal(cold.accepted, false);
+  assert.equal(cold.config.settings.engine.scoreThreshold, 100);
 });
