@@ -1,0 +1,187 @@
+/**
+ * The native sensor library behind a pointer-free API. The handle lives in a
+ * private field; callers get events, counters and methods, never a pointer.
+ *
+ * Lifecycle: `SensorBinding.open(config)` loads the library (path resolved and
+ * ownership-checked by library.ts), opens the sensor and checks the ABI
+ * version. `close()` waits for a pending `wait` to return before freeing.
+ */
+import { BmError } from "../src/errors.ts";
+import type { BmEvent } from "../src/sensor/event.ts";
+import { checkLibraryOwnership, resolveLibraryPath } from "./library.ts";
+import { decodeRecords } from "./decoder.ts";
+import { ABI_VERSION, STATS_FIELDS, SYMBOLS } from "./symbols.ts";
+
+type Lib = Deno.DynamicLibrary<typeof SYMBOLS>;
+export type NativeStats = Record<(typeof STATS_FIELDS)[number], number>;
+
+const libs = new Map<string, Lib>();
+const enc = new TextEncoder();
+
+function cstr(s: string): Uint8Array<ArrayBuffer> {
+  const b = new Uint8Array(enc.encode(s).length + 1);
+  enc.encodeInto(s, b);
+  return b;
+}
+
+/** Loads (once per path) and version-checks the library. */
+function load(path: string | undefined): Lib {
+  const p = path ?? resolveLibraryPath();
+  checkLibraryOwnership(p);
+  let lib = libs.get(p);
+  if (!lib) {
+    try {
+      lib = Deno.dlopen(p, SYMBOLS);
+    } catch (err) {
+      throw new BmError(`Cannot load native sensor library "${p}": ${(err as Error).message}`);
+    }
+    const v = lib.symbols.bm_sensor_abi_version();
+    if (v !== ABI_VERSION) {
+      lib.close();
+      throw new BmError(
+        `Native sensor library "${p}" speaks ABI ${v}: this agent needs ${ABI_VERSION}`,
+      );
+    }
+    libs.set(p, lib);
+  }
+  return lib;
+}
+
+export interface OpenOptions {
+  /** key=value lines (see bm_sensor_open in bm_sensor.h). */
+  config: string;
+  /** Library path; default resolved by library.ts. */
+  libraryPath?: string;
+  /** Open the synthetic (no OS source) sensor: tests and benchmarks. */
+  synthetic?: boolean;
+  /** Drain buffer size in bytes (default 1 MiB). */
+  bufferBytes?: number;
+  /** bm.source of decoded events (default from the OS). */
+  source?: string;
+}
+
+export class SensorBinding {
+  #lib: Lib;
+  #h: Deno.PointerObject | null;
+  #buf: Uint8Array<ArrayBuffer>;
+  #stats = new BigUint64Array(16);
+  #pending: Promise<number> | null = null;
+  #source: string;
+  /** Records of unknown kinds skipped by the decoder. */
+  skipped = 0;
+
+  private constructor(lib: Lib, h: Deno.PointerObject, bufferBytes: number, source: string) {
+    this.#lib = lib;
+    this.#h = h;
+    this.#buf = new Uint8Array(bufferBytes);
+    this.#source = source;
+  }
+
+  /** Opens a sensor; throws BmError (exit 1) with the library's reason. */
+  static open(o: OpenOptions): SensorBinding {
+    const lib = load(o.libraryPath);
+    const err = new Uint8Array(512);
+    const open = o.synthetic ? lib.symbols.bm_sensor_open_synthetic : lib.symbols.bm_sensor_open;
+    const h = open(cstr(o.config), err, err.length);
+    if (h === null) {
+      const n = err.indexOf(0);
+      const msg = new TextDecoder().decode(err.subarray(0, n < 0 ? err.length : n));
+      throw new BmError(msg || "Cannot open the native sensor");
+    }
+    const source = o.source ?? (Deno.build.os === "darwin" ? "macos" : "linux");
+    return new SensorBinding(lib, h, o.bufferBytes ?? 1 << 20, source);
+  }
+
+  get closed(): boolean {
+    return this.#h === null;
+  }
+
+  /** Waits up to timeoutMs for records: 1 ready, 0 timeout, -1 closed. */
+  async wait(timeoutMs: number): Promise<number> {
+    if (this.#h === null) return -1;
+    if (this.#pending) return await this.#pending;
+    const p = this.#lib.symbols.bm_sensor_wait(this.#h, Math.max(-1, Math.floor(timeoutMs)));
+    this.#pending = p;
+    try {
+      return await p;
+    } finally {
+      this.#pending = null;
+    }
+  }
+
+  /** Copies out and decodes every ready record (may be none). null when closed. */
+  drain(): BmEvent[] | null {
+    if (this.#h === null) return null;
+    const events: BmEvent[] = [];
+    for (;;) {
+      const n = this.#lib.symbols.bm_sensor_drain(this.#h, this.#buf, this.#buf.length);
+      if (n < 0) return events.length ? events : null;
+      if (n === 0) return events;
+      const r = decodeRecords(this.#buf, n, this.#source);
+      this.skipped += r.skipped;
+      for (const e of r.events) events.push(e);
+      if (n < this.#buf.length / 2) return events;
+    }
+  }
+
+  /** Drains raw bytes without decoding; returns the byte count (benchmarks). */
+  drainBytes(): number {
+    if (this.#h === null) return -1;
+    return this.#lib.symbols.bm_sensor_drain(this.#h, this.#buf, this.#buf.length);
+  }
+
+  /** The drain buffer after drainBytes (read-only view for benchmarks). */
+  get buffer(): Uint8Array {
+    return this.#buf;
+  }
+
+  /** 0 answered, 1 too late or unknown (counted natively), -1 closed. */
+  respond(authId: number, allow: boolean, cache: boolean): number {
+    if (this.#h === null) return -1;
+    return this.#lib.symbols.bm_sensor_respond(this.#h, authId >>> 0, allow ? 1 : 0, cache ? 1 : 0);
+  }
+
+  denyPid(pid: number, on = true): void {
+    if (this.#h) this.#lib.symbols.bm_sensor_deny_pid(this.#h, pid | 0, on ? 1 : 0);
+  }
+
+  denyPath(path: string, on = true): void {
+    if (this.#h) this.#lib.symbols.bm_sensor_deny_path(this.#h, cstr(path), on ? 1 : 0);
+  }
+
+  allowCache(enabled: boolean): void {
+    if (this.#h) this.#lib.symbols.bm_sensor_allow_cache_enable(this.#h, enabled ? 1 : 0);
+  }
+
+  clearAllowCache(): void {
+    if (this.#h) this.#lib.symbols.bm_sensor_allow_cache_clear(this.#h);
+  }
+
+  /** Test/benchmark hook: queues `count` copies of an encoded record. */
+  inject(record: Uint8Array<ArrayBuffer>, count: number): number {
+    if (this.#h === null) return -1;
+    return this.#lib.symbols.bm_sensor_inject(this.#h, record, record.length, count >>> 0);
+  }
+
+  stats(): NativeStats {
+    const out = {} as NativeStats;
+    for (const f of STATS_FIELDS) out[f] = 0;
+    if (this.#h === null) return out;
+    const bytes = new Uint8Array(this.#stats.buffer);
+    const n = this.#lib.symbols.bm_sensor_get_stats(this.#h, bytes, bytes.length);
+    STATS_FIELDS.forEach((f, i) => {
+      if ((i + 1) * 8 <= n) out[f] = Number(this.#stats[i]);
+    });
+    return out;
+  }
+
+  /** Stops the sensor (held events get the default answer) and frees it. */
+  async close(): Promise<void> {
+    const h = this.#h;
+    if (h === null) return;
+    this.#h = null;
+    // bm_sensor_close wakes a pending wait and waits for it to leave before freeing
+    this.#lib.symbols.bm_sensor_close(h);
+    if (this.#pending) await this.#pending.catch(() => -1);
+  }
+}

@@ -1,0 +1,221 @@
+/**
+ * Record decoder: binary records (layout in dylib/include/bm_sensor.h) to the
+ * BmEvent union. Pure: takes bytes, never a pointer. Malformed input throws
+ * InputError naming the byte offset and reason; unknown kinds and string tags
+ * are skipped (newer libraries stay readable).
+ */
+import { InputError } from "../src/errors.ts";
+import {
+  type BmEvent,
+  EVENT_ACTIONS,
+  type EventAction,
+  type FileFields,
+  type ProcessFields,
+  type StreamKind,
+} from "../src/sensor/event.ts";
+import { FLAG, HEADER_SIZE, OFF, RECORD_VERSION, STR } from "./symbols.ts";
+
+const STREAMS: readonly StreamKind[] = ["unknown", "tty", "socket", "pipe", "file", "null"];
+const utf8 = new TextDecoder("utf-8", { fatal: false });
+/** Kinds the sensors emit (EVENT_ACTIONS index + 1); rtp_verdict never comes from a sensor. */
+const MAX_KIND = EVENT_ACTIONS.indexOf("launch_item_add") + 1;
+
+function str(b: Uint8Array, at: number, len: number): string {
+  // short ASCII strings are much faster by hand than through TextDecoder
+  if (len <= 48) {
+    let s = "";
+    for (let i = at; i < at + len; i++) {
+      const c = b[i]!;
+      if (c >= 0x80) return utf8.decode(b.subarray(at, at + len));
+      s += String.fromCharCode(c);
+    }
+    return s;
+  }
+  return utf8.decode(b.subarray(at, at + len));
+}
+
+function basename(p: string): string {
+  const i = p.lastIndexOf("/");
+  return i < 0 ? p : p.slice(i + 1);
+}
+
+export interface DecodeResult {
+  events: BmEvent[];
+  /** Records of kinds this decoder does not know (skipped). */
+  skipped: number;
+}
+
+/**
+ * Decodes `len` bytes of whole records from `bytes`. `source` goes into
+ * `bm.source` ("linux", "macos").
+ */
+export function decodeRecords(bytes: Uint8Array, len: number, source: string): DecodeResult {
+  if (len < 0 || len > bytes.length) {
+    throw new InputError(`Bad sensor records: length ${len} outside buffer of ${bytes.length}`);
+  }
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, len);
+  const events: BmEvent[] = [];
+  let skipped = 0;
+  let off = 0;
+  while (off < len) {
+    if (len - off < HEADER_SIZE) {
+      throw new InputError(`Bad sensor record at byte ${off}: truncated header`);
+    }
+    const size = dv.getUint32(off + OFF.size, true);
+    if (size < HEADER_SIZE || size % 8 !== 0 || size > len - off) {
+      throw new InputError(`Bad sensor record at byte ${off}: size ${size}`);
+    }
+    const version = dv.getUint16(off + OFF.version, true);
+    if (version !== RECORD_VERSION) {
+      throw new InputError(`Bad sensor record at byte ${off}: version ${version}`);
+    }
+    const kind = bytes[off + OFF.kind]!;
+    if (kind < 1 || kind > MAX_KIND) {
+      skipped++;
+      off += size;
+      continue;
+    }
+    events.push(decodeOne(bytes, dv, off, size, kind, source));
+    off += size;
+  }
+  return { events, skipped };
+}
+
+function decodeOne(
+  b: Uint8Array,
+  dv: DataView,
+  off: number,
+  size: number,
+  kind: number,
+  source: string,
+): BmEvent {
+  const action = EVENT_ACTIONS[kind - 1] as EventAction;
+  const flags = b[off + OFF.flags]!;
+  const pid = dv.getInt32(off + OFF.pid, true);
+  const ppid = dv.getInt32(off + OFF.ppid, true);
+  const uid = dv.getInt32(off + OFF.uid, true);
+  const euid = dv.getInt32(off + OFF.euid, true);
+  const start = dv.getFloat64(off + OFF.start, true);
+  const nstr = dv.getUint16(off + OFF.nstr, true);
+
+  const proc: ProcessFields = { pid };
+  let path: string | undefined;
+  let target: string | undefined;
+  let xattr: string | undefined;
+  let launchItem: string | undefined;
+  let args: string[] | undefined;
+  let signingId: string | undefined;
+  let teamId: string | undefined;
+  let cdhash: string | undefined;
+  let parentExe: string | undefined;
+  let p = off + HEADER_SIZE;
+  const end = off + size;
+  for (let i = 0; i < nstr; i++) {
+    if (p + 4 > end) throw new InputError(`Bad sensor record at byte ${off}: string ${i} header`);
+    const tag = b[p]!;
+    const slen = dv.getUint16(p + 2, true);
+    p += 4;
+    if (p + slen > end) {
+      throw new InputError(`Bad sensor record at byte ${off}: string ${i} length`);
+    }
+    switch (tag) {
+      case STR.executable:
+        proc.executable = str(b, p, slen);
+        proc.name = basename(proc.executable);
+        break;
+      case STR.arg:
+        (args ??= []).push(str(b, p, slen));
+        break;
+      case STR.cwd:
+        proc.working_directory = str(b, p, slen);
+        break;
+      case STR.path:
+        path = str(b, p, slen);
+        break;
+      case STR.targetPath:
+        target = str(b, p, slen);
+        break;
+      case STR.signingId:
+        signingId = str(b, p, slen);
+        break;
+      case STR.teamId:
+        teamId = str(b, p, slen);
+        break;
+      case STR.cdhash:
+        cdhash = str(b, p, slen);
+        break;
+      case STR.tty:
+        proc.tty = str(b, p, slen);
+        break;
+      case STR.xattr:
+        xattr = str(b, p, slen);
+        break;
+      case STR.launchItem:
+        launchItem = str(b, p, slen);
+        break;
+      case STR.parentExecutable:
+        parentExe = str(b, p, slen);
+        break;
+      default:
+        break; // unknown tag: skip
+    }
+    p += slen;
+  }
+  if (args) proc.args = args;
+  if (start > 0) {
+    proc.start = start;
+    proc.entity_id = `${pid}-${Math.round(start)}`;
+  }
+  if (ppid >= 0) {
+    proc.parent = parentExe === undefined
+      ? { pid: ppid }
+      : { pid: ppid, executable: parentExe, name: basename(parentExe) };
+  }
+  const rpid = dv.getInt32(off + OFF.responsiblePid, true);
+  if (rpid > 0) proc.responsible_pid = rpid;
+  if (kind === 1) {
+    const si = b[off + OFF.stdinKind]!, so = b[off + OFF.stdoutKind]!;
+    if (si) proc.stdin = STREAMS[si] ?? "unknown";
+    if (so) proc.stdout = STREAMS[so] ?? "unknown";
+  }
+  if (action === "exit") proc.exit_code = dv.getInt32(off + OFF.aux, true);
+  if (
+    signingId !== undefined || teamId !== undefined || cdhash !== undefined ||
+    (flags & FLAG.platformBinary)
+  ) {
+    proc.code_signature = {};
+    if (signingId !== undefined) proc.code_signature.signing_id = signingId;
+    if (teamId !== undefined) proc.code_signature.team_id = teamId;
+    if (cdhash !== undefined) proc.code_signature.cdhash = cdhash;
+    proc.code_signature.platform_binary = (flags & FLAG.platformBinary) !== 0;
+  }
+
+  const bm: NonNullable<BmEvent["bm"]> = { seq: dv.getUint32(off + OFF.seq, true), source };
+  if (flags & FLAG.auth) {
+    bm.auth_id = dv.getUint32(off + OFF.authId, true);
+    bm.deadline = dv.getFloat64(off + OFF.deadline, true);
+  }
+  if (launchItem !== undefined) bm.launch_item = launchItem;
+
+  const ev = {
+    "@timestamp": dv.getFloat64(off + OFF.time, true),
+    event: { action },
+    process: proc,
+    bm,
+  } as BmEvent;
+  if (uid >= 0) ev.user = euid >= 0 ? { id: uid, effective: { id: euid } } : { id: uid };
+  const fileNeeded = action !== "exec" && action !== "fork" && action !== "exit";
+  if (path !== undefined || fileNeeded) {
+    const file: FileFields = { path: path ?? launchItem ?? "" };
+    if (target !== undefined) file.target_path = target;
+    if (xattr !== undefined) file.xattr = xattr;
+    const fuid = dv.getInt32(off + OFF.fileUid, true);
+    if (fuid >= 0) file.uid = fuid;
+    const mode = dv.getUint32(off + OFF.fileMode, true);
+    if (mode) file.mode = mode;
+    const fsize = dv.getFloat64(off + OFF.fileSize, true);
+    if (fsize >= 0) file.size = fsize;
+    (ev as { file?: FileFields }).file = file;
+  }
+  return ev;
+}

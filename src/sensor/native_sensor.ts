@@ -1,0 +1,142 @@
+/**
+ * The Sensor port over the native library (Linux fanotify + proc connector,
+ * macOS EndpointSecurity). Built only by the daemon's composition root and by
+ * `bm record`; everything else takes a Sensor.
+ */
+import { SensorBinding } from "../../ffi/binding.ts";
+import type { NativeStats } from "../../ffi/binding.ts";
+import type { BmEvent } from "./event.ts";
+import type { AuthAnswer, Sensor, SensorStats } from "./sensor.ts";
+
+export interface NativeSensorOptions {
+  /** How long an auth event may be held, ms (Linux: bm's own deadline). Default 5000. */
+  authDeadlineMs?: number;
+  /** The watchdog answers at deadline - margin. Default 1000. */
+  deadlineMarginMs?: number;
+  /** Answer of the watchdog and of a full ring: allow (default) or deny. */
+  failOpen?: boolean;
+  /** Hold execs for an answer (blockExecution). false = audit, execs are only reported. */
+  blockExecution?: boolean;
+  /** Hold opens for an answer too. */
+  openAuth?: boolean;
+  /** Keep open decisions out of the allow cache. */
+  avoidOpenCache?: boolean;
+  /** Report fork records. */
+  notifyForks?: boolean;
+  /** Report create/rename/unlink/close_modified records. */
+  notifyFiles?: boolean;
+  /** "filesystem" (default): each mount's whole filesystem; "mounts": those mounts only (tests). */
+  marks?: "filesystem" | "mounts";
+  /** Paths to mark; default ["/"] with marks "filesystem". */
+  mounts?: string[];
+  /** Ring capacity in bytes (default 8 MiB). */
+  ringBytes?: number;
+  /** Let the C allow cache answer auth events the agent allowed with cache=true. */
+  allowCache?: boolean;
+  /** Never hold this pid (default: this process). */
+  ownPid?: number;
+  /** Library path (default: library.ts resolution). */
+  libraryPath?: string;
+}
+
+/** The key=value text bm_sensor_open takes. */
+export function sensorConfigText(o: NativeSensorOptions): string {
+  const lines: string[] = [];
+  const put = (k: string, v: number | string | boolean | undefined) => {
+    if (v === undefined) return;
+    lines.push(`${k}=${typeof v === "boolean" ? (v ? 1 : 0) : v}`);
+  };
+  put("auth_deadline_ms", o.authDeadlineMs);
+  put("deadline_margin_ms", o.deadlineMarginMs);
+  put("fail_open", o.failOpen);
+  put("exec_auth", o.blockExecution);
+  put("open_auth", o.openAuth);
+  put("avoid_open_cache", o.avoidOpenCache);
+  put("notify_forks", o.notifyForks);
+  put("notify_files", o.notifyFiles);
+  put("marks", o.marks);
+  for (const m of o.mounts ?? []) {
+    if (m.includes("\n")) throw new TypeError(`Mount path "${m}" contains a newline`);
+    put("mount", m);
+  }
+  put("ring_bytes", o.ringBytes);
+  put("own_pid", o.ownPid ?? Deno.pid);
+  return lines.join("\n") + "\n";
+}
+
+export class NativeSensor implements Sensor {
+  readonly subsystem: string = Deno.build.os === "darwin" ? "endpoint_security" : "fanotify";
+  #b: SensorBinding;
+
+  private constructor(b: SensorBinding) {
+    this.#b = b;
+  }
+
+  /**
+   * Starts the OS sensor. Throws BmError (exit 1) naming what is missing
+   * (not root, no fanotify permission events, no proc connector), or
+   * PermissionError when the library file is not safe to load.
+   */
+  static open(o: NativeSensorOptions = {}): NativeSensor {
+    const b = SensorBinding.open({
+      config: sensorConfigText(o),
+      ...(o.libraryPath ? { libraryPath: o.libraryPath } : {}),
+    });
+    if (o.allowCache) b.allowCache(true);
+    return new NativeSensor(b);
+  }
+
+  async next(timeoutMs: number): Promise<BmEvent[] | null> {
+    const ready = this.#b.drain();
+    if (ready === null) return null;
+    if (ready.length) return ready;
+    const r = await this.#b.wait(timeoutMs);
+    if (r < 0) return null;
+    if (r === 0) return [];
+    return this.#b.drain();
+  }
+
+  respond(a: AuthAnswer): void {
+    this.#b.respond(a.authId, a.allow, a.cache);
+  }
+
+  denyProcess(pid: number): void {
+    this.#b.denyPid(pid, true);
+  }
+
+  denyExecutable(path: string): void {
+    this.#b.denyPath(path, true);
+  }
+
+  clearAllowCache(): void {
+    this.#b.clearAllowCache();
+  }
+
+  /** Turns the C allow cache on or off (off by default unless opened with allowCache). */
+  setAllowCache(enabled: boolean): void {
+    this.#b.allowCache(enabled);
+  }
+
+  stats(): SensorStats {
+    const s = this.#b.stats();
+    return {
+      events: s.events,
+      authByAgent: s.authByAgent,
+      authByWatchdog: s.authByWatchdog,
+      lateAnswers: s.lateAnswers,
+      dropped: s.dropped,
+      authRingFull: s.authRingFull,
+      enrichmentMisses: s.enrichmentMisses,
+      fastPathAnswers: s.fastPathAnswers,
+    };
+  }
+
+  /** Every native counter, including ownPidSkips, heldNow and queueErrors. */
+  nativeStats(): NativeStats {
+    return this.#b.stats();
+  }
+
+  close(): Promise<void> {
+    return this.#b.close();
+  }
+}
