@@ -117,3 +117,32 @@ Deno.test("rejectOnError drops every value of a file with an error", async () =>
   const lenient = await readConfigFile(f, { checkOwner: false, rejectOnError: false });
   assert.equal(lenient.values.get("antivirusEngine.enforcementLevel"), "real_time");
 });
+
+Deno.test("unknown keys inside list entries are warnings; signed profiles are explained", async () => {
+  await using t = await tempConfig();
+  const f = await t.write(
+    "e.json",
+    JSON.stringify(
+      {
+        antivirusEngine: {
+          exclusions: [{ $type: "excludedFileName", name: "a", scope: "epp" }],
+        },
+      },
+      null,
+      2,
+    ),
+  );
+  const r = await readConfigFile(f, { checkOwner: false });
+  assert.deepEqual(r.problems.map(formatProblem), [
+    `${f}:7: warning: antivirusEngine.exclusions[0].scope: unknown key, ignored`,
+  ]);
+  assert.deepEqual(r.values.get("antivirusEngine.exclusions"), [
+    { $type: "excludedFileName", name: "a" },
+  ]);
+
+  const signed = `${t.dir}/signed.mobileconfig`;
+  await Deno.writeFile(signed, new Uint8Array([0x30, 0x80, 0x06, 0x09, 0x2a, 0x86]));
+  assert.deepEqual(await lines(signed), [
+    `${signed}: signed profile: bm reads unsigned profiles; extract the payload first (macOS: security cms -D -i FILE -o OUT.mobileconfig)`,
+  ]);
+});

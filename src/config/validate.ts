@@ -130,6 +130,24 @@ export function suggestKey(key: string, keys: readonly string[]): string | undef
   return closest(key, [...keys]);
 }
 
+/** Paths of object keys in `raw` that parsing dropped (unknown keys inside list entries). */
+function droppedKeys(
+  raw: unknown,
+  parsed: unknown,
+  at: (string | number)[],
+): (string | number)[][] {
+  const out: (string | number)[][] = [];
+  if (Array.isArray(raw) && Array.isArray(parsed)) {
+    raw.forEach((item, i) => out.push(...droppedKeys(item, parsed[i], [...at, i])));
+  } else if (isPlainObject(raw) && isPlainObject(parsed)) {
+    for (const [k, v] of Object.entries(raw)) {
+      if (!(k in parsed)) out.push([...at, k]);
+      else out.push(...droppedKeys(v, parsed[k], [...at, k]));
+    }
+  }
+  return out;
+}
+
 /** Validates a parsed document (the root dict of a file or payload). */
 export function validateSettingsData(data: unknown, loc: Locator): ValidatedData {
   const values = new Map<string, unknown>();
@@ -173,6 +191,9 @@ export function validateSettingsData(data: unknown, loc: Locator): ValidatedData
       const r = node.schema.safeParse(value, { reportInput: true });
       if (r.success) {
         values.set(here.join("."), r.data);
+        for (const extra of droppedKeys(value, r.data, [])) {
+          report("warning", [...here, ...extra], "unknown key, ignored");
+        }
       } else {
         for (const issue of r.error.issues) {
           report("error", [...here, ...issue.path as (string | number)[]], issueReason(issue));
