@@ -9,6 +9,7 @@ import { replayCommand } from "./replay.ts";
 import { configCommand } from "./config.ts";
 import { threatCommand } from "./threat.ts";
 import { threatsCommand } from "./threats.ts";
+import { recordCommand } from "./record.ts";
 
 export const COMMANDS: readonly Command[] = [
   versionCommand,
@@ -17,4 +18,5 @@ export const COMMANDS: readonly Command[] = [
   configCommand,
   threatsCommand,
   threatCommand,
+  recordCommand,
 ];
