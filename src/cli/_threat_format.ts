@@ -94,7 +94,7 @@ export function threatDetail(t: Threat, quarantine: QuarantineEntry[]): string {
     if (p.exited) facts.push("exited");
     const acting = p.entity_id === t.process.entity_id ? "  <= acting process" : "";
     out.push(`${pad}${commandLine(p.executable, p.args)} (${facts.join(", ")})${acting}`);
-    const under = "  " + "   ".repeat(depth) + "   ";
+    const under = " ".repeat(depth === 0 ? 4 : 3 * depth + 4);
     for (const h of t.hits.filter((h) => h.entity_id === p.entity_id)) {
       const evs = h.event_indexes.map((i) => `#${i}`).join(" ");
       out.push(`${under}* rule ${h.rule_id} +${h.score} at ${iso(h.time)} (events ${evs})`);
