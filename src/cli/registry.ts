@@ -10,6 +10,9 @@ import { configCommand } from "./config.ts";
 import { threatCommand } from "./threat.ts";
 import { threatsCommand } from "./threats.ts";
 import { recordCommand } from "./record.ts";
+import { daemonCommand } from "./daemon.ts";
+import { healthCommand } from "./health.ts";
+import { diagnosticCommand } from "./diagnostic.ts";
 
 export const COMMANDS: readonly Command[] = [
   versionCommand,
@@ -19,4 +22,7 @@ export const COMMANDS: readonly Command[] = [
   threatsCommand,
   threatCommand,
   recordCommand,
+  daemonCommand,
+  healthCommand,
+  diagnosticCommand,
 ];

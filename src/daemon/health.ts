@@ -92,7 +92,7 @@ export function buildHealth(h: HealthInput): HealthReport {
     pid: h.pid ?? null,
     uptime_seconds: h.startedAt !== undefined ? Math.round((h.now - h.startedAt) / 1000) : null,
     behavior_monitoring: behavior,
-    behavior_monitoring_reason: behaviorReason,
+    ...(behaviorReason !== null ? { behavior_monitoring_reason: behaviorReason } : {}),
     real_time_protection_enabled: s.antivirusEngine.enforcementLevel === "real_time",
     real_time_protection_subsystem: h.subsystem ??
       (Deno.build.os === "darwin" ? "endpoint_security" : "fanotify"),
@@ -114,10 +114,12 @@ export function buildHealth(h: HealthInput): HealthReport {
     dropped: counter(st?.dropped),
     enrichment_misses: counter(st?.enrichmentMisses),
     threats: h.threatsByStatus,
-    last_reload: h.lastReload ? new Date(h.lastReload.time).toISOString() : null,
-    last_reload_result: h.lastReload
-      ? (h.lastReload.ok ? "ok" : `failed: ${h.lastReload.reason ?? "unknown"}`)
-      : null,
+    ...(h.lastReload
+      ? {
+        last_reload: new Date(h.lastReload.time).toISOString(),
+        last_reload_result: h.lastReload.ok ? "ok" : `failed: ${h.lastReload.reason ?? "unknown"}`,
+      }
+      : {}),
   };
   const sources: Record<string, Source> = {};
   for (const [field, key] of Object.entries(SETTING_FIELDS)) {

@@ -1,0 +1,69 @@
+/** `bm daemon`: run the agent in the foreground (root), or ask a running one to reload. */
+import { parseArgs } from "node:util";
+import { UsageError } from "../errors.ts";
+import { callDaemon } from "../daemon/control_socket.ts";
+import { Daemon } from "../daemon/daemon.ts";
+import { type Command, printJson } from "./command.ts";
+
+const USAGE = `Usage:
+  bm daemon [--trace FILE [--exit-at-end]]   run the agent in the foreground (root)
+  bm daemon reload [--output json]           validate and apply changed config and rules
+
+The agent logs JSON lines to stderr (and logging.file). It reloads on SIGHUP
+and when a config or rule file changes, keeping the last good set when the new
+one is broken; SIGTERM or SIGINT stops it after answering every held event.
+--trace runs it on a recorded trace instead of the OS sensor (actions are
+recorded, never carried out); --exit-at-end stops it when the trace ends.
+Paths: BM_MANAGED_CONFIG, BM_LOCAL_CONFIG, BM_STATE_DIR (the control socket is
+$BM_STATE_DIR/bm.sock when set, else /run/bm/bm.sock).`;
+
+export const daemonCommand: Command = {
+  name: "daemon",
+  summary: "Run the agent in the foreground (root); reload a running one",
+  usage: USAGE,
+  async run(args: string[]): Promise<number> {
+    let parsed;
+    try {
+      parsed = parseArgs({
+        args,
+        options: {
+          trace: { type: "string" },
+          "exit-at-end": { type: "boolean" },
+          output: { type: "string" },
+        },
+        allowPositionals: true,
+        strict: true,
+      });
+    } catch (e) {
+      throw new UsageError(`Bad arguments to "daemon": ${(e as Error).message}`);
+    }
+    const { values, positionals } = parsed;
+    if (values.output !== undefined && values.output !== "json") {
+      throw new UsageError(`Unknown --output "${values.output}": only "json" is supported`);
+    }
+    if (positionals[0] === "reload") {
+      if (positionals.length > 1) throw new UsageError(`"daemon reload" takes no arguments`);
+      const r = await callDaemon("reload") as { ok: boolean; errors: string[] };
+      if (values.output === "json") printJson(r);
+      else if (r.ok) console.log("Configuration and rules reloaded");
+      else for (const e of r.errors) console.error(e);
+      if (!r.ok && values.output !== "json") {
+        console.error("Reload refused: the last good configuration and rules stay in force");
+      }
+      return r.ok ? 0 : 2;
+    }
+    if (positionals.length > 0) {
+      throw new UsageError(
+        `Unknown "daemon" subcommand "${positionals[0]}": run "bm daemon --help"`,
+      );
+    }
+    if (values["exit-at-end"] && values.trace === undefined) {
+      throw new UsageError(`--exit-at-end needs --trace FILE`);
+    }
+    const daemon = new Daemon({
+      ...(values.trace !== undefined ? { trace: values.trace } : {}),
+      exitAtEnd: values["exit-at-end"] ?? false,
+    });
+    return await daemon.run();
+  },
+};

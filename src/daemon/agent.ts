@@ -1,0 +1,253 @@
+/**
+ * The agent's event loop, independent of how its parts were built:
+ *
+ *   sensor.next(batch) -> engine.process(event) -> sensor.respond(auth) at once
+ *   -> for each verdict: responder (store.record committed -> actions -> store update)
+ *   -> log and export.
+ *
+ * Auth answers go out before anything slow (the store fsyncs, response
+ * signals processes), so a held exec waits only for the engine. When the
+ * engine throws on an event, the event is answered with the fail-open default
+ * and counted: an auth event is never left to the watchdog by a bug here.
+ */
+import type { Clock } from "../clock.ts";
+import type { Verdict } from "../engine/verdict.ts";
+import type { BmEvent } from "../sensor/event.ts";
+import type { AuthAnswer, Sensor, SensorStats } from "../sensor/sensor.ts";
+import type { ActionRecord, ThreatStatus } from "../store/threat.ts";
+import type { ThreatStore } from "../store/threat_store.ts";
+import type { EventExporter } from "./event_export.ts";
+import { HotSources } from "./hot_sources.ts";
+import type { Logger } from "./log.ts";
+
+/** What the agent needs of the engine (src/engine/engine.ts Engine). */
+export interface EngineLike {
+  process(event: BmEvent): { verdicts: Verdict[]; auth?: AuthAnswer };
+}
+
+/**
+ * Records the verdict as a threat (committed first), then carries out its
+ * actions (src/response/responder.ts Responder.handle).
+ */
+export type RespondFn = (
+  verdict: Verdict,
+) => Promise<{ threatId: string; status: ThreatStatus; actions: ActionRecord[] }>;
+
+export interface AgentParts {
+  sensor: Sensor;
+  engine: EngineLike;
+  store: ThreatStore;
+  respond: RespondFn;
+  logger: Logger;
+  clock: Clock;
+  exporter?: EventExporter | undefined;
+  /** Auth answer when the engine fails on an event. */
+  failOpen: boolean;
+  /** Debug only (BM_DEBUG_STALL_MS): hold every batch that has an auth event this long. */
+  stallMs?: number;
+}
+
+export interface AgentCounters {
+  batches: number;
+  events: number;
+  verdicts: number;
+  engineErrors: number;
+  storeFailures: number;
+  responseFailures: number;
+  /** Auth answers the agent sent (the sensor counts which arrived in time). */
+  authAnswered: number;
+}
+
+const BATCH_WAIT_MS = 200;
+
+export class Agent {
+  sensor: Sensor;
+  engine: EngineLike;
+  readonly store: ThreatStore;
+  readonly hot = new HotSources();
+  readonly counters: AgentCounters = {
+    batches: 0,
+    events: 0,
+    verdicts: 0,
+    engineErrors: 0,
+    storeFailures: 0,
+    responseFailures: 0,
+    authAnswered: 0,
+  };
+  exporter: EventExporter | undefined;
+  failOpen: boolean;
+  stallMs: number;
+  private stopping = false;
+  private running: Promise<void> | undefined;
+  /** Verdict handling in flight (store, response); awaited on stop. */
+  private inflight = new Set<Promise<void>>();
+  /** Stats of sensors closed by a reload, so counters never go backwards. */
+  private retired: SensorStats | undefined;
+  private wake: (() => void) | undefined;
+
+  constructor(private readonly parts: AgentParts) {
+    this.sensor = parts.sensor;
+    this.engine = parts.engine;
+    this.store = parts.store;
+    this.exporter = parts.exporter;
+    this.failOpen = parts.failOpen;
+    this.stallMs = parts.stallMs ?? 0;
+  }
+
+  /** Runs until `stop()` or, for a finite source (replay), until it ends. */
+  run(options: { untilSourceEnds?: boolean } = {}): Promise<void> {
+    this.running ??= this.loop(options.untilSourceEnds ?? false);
+    return this.running;
+  }
+
+  private async loop(untilSourceEnds: boolean): Promise<void> {
+    while (!this.stopping) {
+      const sensor = this.sensor;
+      let batch: BmEvent[] | null;
+      try {
+        batch = await sensor.next(BATCH_WAIT_MS);
+      } catch (e) {
+        this.parts.logger.error("Sensor read failed", { error: errorText(e) });
+        batch = [];
+        await sleep(100);
+      }
+      if (batch === null) {
+        if (sensor !== this.sensor) continue; // swapped by a reload
+        if (untilSourceEnds) break;
+        // a finished source (replay) or a closed sensor: idle until stopped or swapped
+        await new Promise<void>((r) => {
+          this.wake = r;
+          setTimeout(r, BATCH_WAIT_MS);
+        });
+        this.wake = undefined;
+        continue;
+      }
+      if (batch.length === 0) continue;
+      this.counters.batches++;
+      if (this.stallMs > 0 && batch.some((e) => e.bm?.auth_id !== undefined)) {
+        this.parts.logger.warn("Debug stall: holding a batch with auth events", {
+          ms: this.stallMs,
+        });
+        await sleep(this.stallMs);
+      }
+      this.processBatch(sensor, batch);
+      this.exporter?.flush();
+    }
+    await Promise.allSettled([...this.inflight]);
+  }
+
+  /**
+   * Synchronous from the first event to the last auth answer; verdicts are
+   * handled after the whole batch is answered, so no held event waits for a
+   * store commit.
+   */
+  private processBatch(sensor: Sensor, batch: BmEvent[]): void {
+    const verdicts: Verdict[] = [];
+    for (const event of batch) {
+      this.counters.events++;
+      this.hot.add(event);
+      this.exporter?.event(event);
+      let out: { verdicts: Verdict[]; auth?: AuthAnswer };
+      try {
+        out = this.engine.process(event);
+      } catch (e) {
+        this.counters.engineErrors++;
+        this.parts.logger.error("Engine failed on an event", {
+          error: errorText(e),
+          "event.action": event.event.action,
+          "process.pid": event.process.pid,
+        });
+        const authId = event.bm?.auth_id;
+        if (authId !== undefined) {
+          sensor.respond({ authId, allow: this.failOpen, cache: false });
+          this.counters.authAnswered++;
+        }
+        continue;
+      }
+      if (out.auth) {
+        sensor.respond(out.auth);
+        this.counters.authAnswered++;
+      }
+      for (const v of out.verdicts) verdicts.push(v);
+    }
+    for (const v of verdicts) this.track(this.handleVerdict(v));
+  }
+
+  private track(p: Promise<void>): void {
+    this.inflight.add(p);
+    p.finally(() => this.inflight.delete(p));
+  }
+
+  private async handleVerdict(v: Verdict): Promise<void> {
+    this.counters.verdicts++;
+    const log = this.parts.logger;
+    let r: { threatId: string; status: ThreatStatus; actions: ActionRecord[] };
+    try {
+      r = await this.parts.respond(v);
+    } catch (e) {
+      // The responder records first; when the store cannot commit, it throws
+      // before acting. The auth answer (block) already went out.
+      this.counters.storeFailures++;
+      log.error("Cannot record or act on a threat", {
+        error: errorText(e),
+        "rule.name": v.name,
+        "process.pid": v.process.pid,
+      });
+      return;
+    }
+    if (r.actions.some((a) => a.result === "error")) this.counters.responseFailures++;
+    log.info("Threat detected", {
+      "event.kind": "alert",
+      "bm.threat_id": r.threatId,
+      "rule.name": v.name,
+      "bm.status": r.status,
+      "bm.mode": v.mode,
+      "process.pid": v.process.pid,
+      "process.executable": v.process.executable,
+      "bm.actions": r.actions.map((a) => `${a.type} ${a.target}: ${a.result}`),
+    });
+    this.exporter?.detection(v, r.threatId, r.status, r.actions);
+  }
+
+  /** Swaps the sensor (settings that need a new one); the old one is closed. */
+  async replaceSensor(next: Sensor): Promise<void> {
+    const old = this.sensor;
+    this.retire(old.stats());
+    this.sensor = next;
+    this.wake?.();
+    await old.close();
+  }
+
+  private retire(s: SensorStats): void {
+    if (!this.retired) {
+      this.retired = { ...s };
+      return;
+    }
+    for (const k of Object.keys(s) as (keyof SensorStats)[]) this.retired[k] += s[k];
+  }
+
+  /** Sensor counters since the agent started, across sensor swaps. */
+  sensorStats(): SensorStats {
+    const s = { ...this.sensor.stats() };
+    if (this.retired) {
+      for (const k of Object.keys(s) as (keyof SensorStats)[]) s[k] += this.retired[k];
+    }
+    return s;
+  }
+
+  /** Stops taking events; resolves when the loop and verdicts in flight are done. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake?.();
+    await this.running;
+    await Promise.allSettled([...this.inflight]);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+export function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

@@ -1,0 +1,87 @@
+/**
+ * Sensor choice: a replayed trace with `--trace`, else the platform's native
+ * sensor (Linux fanotify + proc connector, macOS EndpointSecurity) opened with
+ * options mapped from Settings. A sensor that cannot start is reported with
+ * its reason (not root, no fanotify permission events, no proc connector,
+ * unsafe library) and the daemon keeps running with behavior monitoring
+ * "unavailable" so `bm health` can say why.
+ */
+import type { Settings } from "../config/schema.ts";
+import type { SeedProcess } from "../engine/engine.ts";
+import { type NativeSensorOptions } from "../sensor/native_sensor.ts";
+import type { Sensor } from "../sensor/sensor.ts";
+import type { Logger } from "./log.ts";
+import { errorText } from "./agent.ts";
+
+export interface SensorRequest {
+  settings: Settings;
+  logger: Logger;
+  trace?: string;
+}
+
+export type SensorResult =
+  | { sensor: Sensor; seed?: SeedProcess[] }
+  | { unavailable: string };
+
+export function nativeOptions(s: Settings): NativeSensorOptions {
+  const c = s.features.behaviorMonitoringConfigurations;
+  const o: NativeSensorOptions = {
+    authDeadlineMs: s.sensor.authDeadlineMs,
+    deadlineMarginMs: s.sensor.deadlineMarginMs,
+    failOpen: s.sensor.failOpen === "allow",
+    blockExecution: c.blockExecution === "enabled",
+    openAuth: s.sensor.openEvents === "enabled",
+    avoidOpenCache: c.avoidOpenCache === "enabled",
+    notifyForks: c.notifyForks === "enabled",
+    notifyFiles: true,
+    marks: s.sensor.marks.mode === "mounts" ? "mounts" : "filesystem",
+    allowCache: true,
+  };
+  if (s.sensor.marks.mounts.length > 0) o.mounts = [...s.sensor.marks.mounts];
+  return o;
+}
+
+export async function openSensor(req: SensorRequest): Promise<SensorResult> {
+  if (req.trace !== undefined) {
+    const { ReplaySensor } = await import("../sensor/replay_sensor.ts");
+    const sensor = await ReplaySensor.open(req.trace);
+    for (const p of sensor.problems) {
+      req.logger.warn("Bad trace line skipped", {
+        "file.path": req.trace,
+        line: p.line,
+        reason: p.reason,
+      });
+    }
+    return { sensor };
+  }
+  if (Deno.build.os !== "linux" && Deno.build.os !== "darwin") {
+    return { unavailable: `no sensor for platform "${Deno.build.os}"` };
+  }
+  if (
+    req.settings.sensor.marks.mode === "mounts" && req.settings.sensor.marks.mounts.length === 0
+  ) {
+    return { unavailable: `sensor.marks.mode is "mounts" but sensor.marks.mounts is empty` };
+  }
+  try {
+    const { NativeSensor } = await import("../sensor/native_sensor.ts");
+    const sensor = NativeSensor.open(nativeOptions(req.settings));
+    const seed = await seedProcesses(req.logger);
+    return seed ? { sensor, seed } : { sensor };
+  } catch (e) {
+    return { unavailable: errorText(e) };
+  }
+}
+
+/** Processes older than the agent, so their children have parents (Linux /proc). */
+async function seedProcesses(logger: Logger): Promise<SeedProcess[] | undefined> {
+  if (Deno.build.os !== "linux") return undefined;
+  try {
+    const mod = await import("../engine/proc_seed.ts") as {
+      readProcSeed?: () => SeedProcess[] | Promise<SeedProcess[]>;
+    };
+    return mod.readProcSeed ? await mod.readProcSeed() : undefined;
+  } catch (e) {
+    logger.warn("Cannot seed the process table from /proc", { error: errorText(e) });
+    return undefined;
+  }
+}
