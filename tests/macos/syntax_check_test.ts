@@ -1,0 +1,93 @@
+/**
+ * The macOS sensor cannot be built here (no SDK); scripts/check_macos_syntax.sh
+ * compiles it with `clang -fsyntax-only` against test-only EndpointSecurity
+ * declarations. These tests show the check passes on the real sources and
+ * fails on copies with a wrong ES call, a misspelt ES field or a wrong type.
+ */
+import assert from "node:assert/strict";
+
+const root = new URL("../../", import.meta.url).pathname;
+const script = `${root}scripts/check_macos_syntax.sh`;
+const sensor = `${root}dylib/macos/bm_sensor_macos.m`;
+const esMap = `${root}dylib/macos/es_map.c`;
+
+async function check(...files: string[]): Promise<{ code: number; out: string }> {
+  const r = await new Deno.Command("bash", {
+    args: [script, ...files],
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(120_000),
+  }).output();
+  const dec = new TextDecoder();
+  return { code: r.code, out: dec.decode(r.stdout) + dec.decode(r.stderr) };
+}
+
+/** Copies `file` into a temp dir with one replacement; fails if `from` is not in it. */
+async function mutated(file: string, from: string, to: string): Promise<string> {
+  const text = await Deno.readTextFile(file);
+  assert.ok(text.includes(from), `"${from}" no longer in ${file}: update this test`);
+  const dir = await Deno.makeTempDir({ prefix: "bm_macos_syntax_" });
+  const name = file.split("/").pop()!;
+  const out = `${dir}/${name}`;
+  await Deno.writeTextFile(out, text.replace(from, to));
+  return out;
+}
+
+Deno.test("the macOS sensor sources pass the clang syntax check", async () => {
+  const r = await check();
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, /ok .*bm_sensor_macos\.m/);
+  assert.match(r.out, /ok .*es_map\.c/);
+});
+
+const broken: { name: string; file: string; from: string; to: string; error: RegExp }[] = [
+  {
+    name: "es_respond_flags_result without its message argument",
+    file: sensor,
+    from: "es_respond_flags_result(c->client, h->msg, ",
+    to: "es_respond_flags_result(c->client, ",
+    error: /too few arguments/,
+  },
+  {
+    name: "es_subscribe with its count and event list swapped",
+    file: sensor,
+    from: "es_subscribe(c->client, ev, n)",
+    to: "es_subscribe(c->client, n, ev)",
+    error: /incompatible integer to pointer conversion/,
+  },
+  {
+    name: "es_respond_auth_result with an extra argument",
+    file: sensor,
+    from: "allow ? ES_AUTH_RESULT_ALLOW : ES_AUTH_RESULT_DENY, cache);",
+    to: "allow ? ALLOW_ALL_FLAGS : 0u, cache, 1);",
+    error: /too many arguments/,
+  },
+  {
+    name: "a misspelt es_message_t field",
+    file: sensor,
+    from: "msg->deadline,",
+    to: "msg->deadline_ms,",
+    error: /no member named 'deadline_ms'/,
+  },
+  {
+    name: "es_exec_arg without the index",
+    file: esMap,
+    from: "es_exec_arg((const es_event_exec_t *)ctx, i)",
+    to: "es_exec_arg((const es_event_exec_t *)ctx)",
+    error: /too few arguments/,
+  },
+];
+
+for (const b of broken) {
+  Deno.test(`the clang syntax check fails on ${b.name}`, async () => {
+    const file = await mutated(b.file, b.from, b.to);
+    try {
+      const r = await check(file);
+      assert.notEqual(r.code, 0, `check passed a broken copy:\n${r.out}`);
+      assert.match(r.out, b.error);
+      assert.match(r.out, /FAILED /);
+    } finally {
+      await Deno.remove(file.slice(0, file.lastIndexOf("/")), { recursive: true });
+    }
+  });
+}
