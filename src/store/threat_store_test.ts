@@ -213,3 +213,33 @@ Deno.test("read-only open of a missing store creates nothing; a corrupt file is 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a store with damaged pages fails with the file named and is not modified", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const store = open(dir);
+    for (let i = 0; i < 50; i++) store.record(sampleVerdict({ time: 1_790_000_000_000 + i }));
+    store.close();
+    const path = threatDbPath(dir);
+    const bytes = new Uint8Array(fs.readFileSync(path));
+    assert.ok(bytes.length > 5 * 4096);
+    bytes.fill(0xa5, 4096, bytes.length); // keep the header page, ruin the rest
+    fs.writeFileSync(path, bytes);
+    let err: unknown;
+    try {
+      const ro = open(dir, undefined, { readOnly: true });
+      try {
+        ro.list();
+      } finally {
+        ro.close();
+      }
+    } catch (e) {
+      err = e;
+    }
+    assert.ok(err instanceof BmError, String(err));
+    assert.ok(err.message.includes(`"${path}"`), err.message);
+    assert.deepEqual(new Uint8Array(fs.readFileSync(path)), bytes);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
