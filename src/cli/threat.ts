@@ -107,7 +107,9 @@ export function makeThreatCommand(deps: ThreatCommandDeps = {}, name = "threat")
     const id = positionals[0]!;
     const found = await withSource(async (s) => {
       const t = await s.get(id);
-      return t ? { t, q: await s.listQuarantine(id) } : undefined;
+      return t
+        ? { t, q: await s.listQuarantine({ threatId: id, includeRestored: true }) }
+        : undefined;
     });
     if (!found) throw new UsageError(`Unknown threat "${id}": run "bm threat list" for the ids`);
     if (values.output === "json") printJson({ threat: { ...found.t, quarantine: found.q } });

@@ -139,6 +139,8 @@ Deno.test("bm threat quarantine list and restore: back in place with owner and m
       (await bm(s.state, "threat", "show", s.id, "--output", "json")).stdout,
     );
     assert.equal(after.threat.status, "restored");
+    assert.equal(after.threat.quarantine[0].restored_path, s.payload);
+    assert.match((await bm(s.state, "threat", "show", s.id)).stdout, /restored to \//);
     const again = await bm(s.state, "threat", "restore", "--id", s.id);
     assert.equal(again.code, 2);
     assert.match(again.stderr, /has no file in quarantine/);

@@ -9,7 +9,7 @@ import { BmError } from "../errors.ts";
 import { restoreFile, type RestoreOptions } from "../response/quarantine.ts";
 import { threatDbPath, vaultDir } from "./state_dir.ts";
 import type { AllowedThreat, QuarantineEntry, Threat, ThreatSummary } from "./threat.ts";
-import { type ListQuery, SqliteThreatStore } from "./threat_store.ts";
+import { type ListQuery, type QuarantineQuery, SqliteThreatStore } from "./threat_store.ts";
 import * as fs from "node:fs";
 
 export interface Restored {
@@ -20,7 +20,8 @@ export interface Restored {
 export interface ThreatSource {
   list(query?: ListQuery): Promise<ThreatSummary[]>;
   get(id: string): Promise<Threat | undefined>;
-  listQuarantine(threatId?: string): Promise<QuarantineEntry[]>;
+  /** Files in the vault; restored ones only with `includeRestored`. */
+  listQuarantine(query?: QuarantineQuery): Promise<QuarantineEntry[]>;
   listAllowed(): Promise<AllowedThreat[]>;
   addAllowed(name: string): Promise<boolean>;
   removeAllowed(name: string): Promise<boolean>;
@@ -55,11 +56,8 @@ export class LocalThreatSource implements ThreatSource {
     return Promise.resolve(this.reader()?.get(id));
   }
 
-  listQuarantine(threatId?: string): Promise<QuarantineEntry[]> {
-    const r = this.reader();
-    return Promise.resolve(
-      r?.listQuarantine(threatId !== undefined ? { threatId } : {}) ?? [],
-    );
+  listQuarantine(query?: QuarantineQuery): Promise<QuarantineEntry[]> {
+    return Promise.resolve(this.reader()?.listQuarantine(query) ?? []);
   }
 
   listAllowed(): Promise<AllowedThreat[]> {
