@@ -59,6 +59,8 @@ export interface Proc {
   scoreTime: number;
   /** Already given a verdict while its score stayed above the threshold. */
   convicted: boolean;
+  /** Other entity ids the sensor used for this process (start times computed differently). */
+  aliases: string[] | undefined;
   /** The engine's score records (explanations), newest last, bounded. */
   hits: unknown[];
   /** Engine event number of the current image's auth exec (pairs it with its notify exec). */
@@ -75,6 +77,7 @@ export interface ProcessTableStats {
 }
 
 const MAX_EXECS = 8;
+const START_TOLERANCE_MS = 1000;
 
 export function basename(p: string): string {
   const i = p.lastIndexOf("/");
@@ -108,9 +111,16 @@ function newProc(entity_id: string, pid: number, start: number, now: number): Pr
     scoreTime: now,
     convicted: false,
     hits: [],
+    aliases: undefined,
     authExecNo: -1,
     evicted: false,
   };
+}
+
+/** The start time in a `<pid>-<start ms>` entity id, when it has that shape. */
+function startOfEntityId(id: string): number | undefined {
+  const m = /^\d+-(\d+)$/.exec(id);
+  return m ? Number(m[1]) : undefined;
 }
 
 export function setArgs(p: Proc, args: string[] | undefined): void {
@@ -183,15 +193,13 @@ export class ProcessTable {
   ): Proc | undefined {
     const pf = ev.process.parent;
     if (pf === undefined) return undefined;
-    let parent = pf.entity_id !== undefined ? this.byEntity.get(pf.entity_id) : undefined;
+    const idStart = pf.entity_id !== undefined ? startOfEntityId(pf.entity_id) : undefined;
+    let parent = pf.entity_id !== undefined
+      ? this.byEntity.get(pf.entity_id) ?? this.byStartTolerance(pf.pid, idStart, pf.entity_id)
+      : this.byPid.get(pf.pid);
     if (parent === undefined) {
-      const byPid = this.byPid.get(pf.pid);
-      if (byPid !== undefined && (pf.entity_id === undefined || byPid.entity_id === pf.entity_id)) {
-        parent = byPid;
-      }
-    }
-    if (parent === undefined) {
-      parent = newProc(pf.entity_id ?? `${pf.pid}-${now}`, pf.pid, now, now);
+      const start = idStart ?? now;
+      parent = newProc(pf.entity_id ?? `${pf.pid}-${start}`, pf.pid, start, now);
       setExecutable(parent, pf.executable, pf.name);
       if (pf.args !== undefined) setArgs(parent, pf.args);
       this.insert(parent);
@@ -199,14 +207,34 @@ export class ProcessTable {
     return parent;
   }
 
+  /**
+   * A process known under another entity id with nearly the same start: /proc
+   * seeding and the sensor derive start times from boot time separately, so
+   * they can differ by a few ms. Pid reuse within a second is not plausible.
+   */
+  private byStartTolerance(
+    pid: number,
+    start: number | undefined,
+    entityId: string,
+  ): Proc | undefined {
+    if (start === undefined) return undefined;
+    const p = this.byPid.get(pid);
+    if (p === undefined || Math.abs(p.start - start) > START_TOLERANCE_MS) return undefined;
+    (p.aliases ??= []).push(entityId);
+    this.byEntity.set(entityId, p);
+    return p;
+  }
+
   /** Finds or creates the process an event is about, without applying its semantics. */
   private resolve(ev: BmEvent, now: number, fresh: boolean): Proc {
     const pf = ev.process;
     if (pf.entity_id !== undefined) {
-      const p = this.byEntity.get(pf.entity_id);
+      const p = this.byEntity.get(pf.entity_id) ??
+        this.byStartTolerance(pf.pid, pf.start, pf.entity_id);
       if (p !== undefined) return p;
     } else if (pf.start !== undefined) {
-      const p = this.byEntity.get(`${pf.pid}-${pf.start}`);
+      const id = `${pf.pid}-${pf.start}`;
+      const p = this.byEntity.get(id) ?? this.byStartTolerance(pf.pid, pf.start, id);
       if (p !== undefined) return p;
     } else if (!fresh) {
       const p = this.byPid.get(pf.pid);
@@ -321,6 +349,7 @@ export class ProcessTable {
   private remove(p: Proc): boolean {
     if (this.byEntity.get(p.entity_id) !== p) return false;
     this.byEntity.delete(p.entity_id);
+    if (p.aliases !== undefined) { for (const a of p.aliases) this.byEntity.delete(a); }
     if (this.byPid.get(p.pid) === p) this.byPid.delete(p.pid);
     p.evicted = true;
     return true;

@@ -213,20 +213,7 @@ export async function loadRules(
       problems.push({ file, line: 0, message: `Cannot read "${file}": ${errText(e)}` });
       continue;
     }
-    for (const r of compileFile(file, text, problems, opts)) {
-      const prev = seen.get(r.id);
-      if (prev) {
-        problems.push({
-          file,
-          line: r.line,
-          ruleId: r.id,
-          message: `Duplicate rule id "${r.id}": first defined at ${prev.file}:${prev.line}`,
-        });
-        continue;
-      }
-      seen.set(r.id, { file, line: r.line });
-      rules.push(r);
-    }
+    rules.push(...compileFile(file, text, problems, opts, seen));
   }
   return { rules: { rules }, problems };
 }
@@ -237,6 +224,7 @@ export function compileFile(
   text: string,
   problems: RuleProblem[],
   options: LoadOptions = {},
+  seen: Map<string, { file: string; line: number }> = new Map(),
 ): CompiledRule[] {
   let doc: unknown;
   try {
@@ -289,6 +277,13 @@ export function compileFile(
       return;
     }
     const before = problems.length;
+    const prev = seen.get(parsed.data.id);
+    if (prev) {
+      push(
+        ["id"],
+        `Duplicate rule id "${parsed.data.id}": first defined at ${prev.file}:${prev.line}`,
+      );
+    } else seen.set(parsed.data.id, { file, line: finder.find(i, ["id"]) });
     const rule = compileRule(parsed.data, file, finder.ruleLine(i), push, options);
     if (rule && problems.length === before) out.push(rule);
   });

@@ -1,0 +1,36 @@
+import { deepEqual as assertEquals, ok as assert } from "node:assert/strict";
+import { parseStat, readProcesses } from "./proc_seed.ts";
+import { Engine } from "./engine.ts";
+import { DEFAULT_ENGINE_OPTIONS } from "./engine.ts";
+import { FakeClock } from "../clock.ts";
+
+Deno.test("parseStat handles a comm with spaces and parentheses", () => {
+  const line = "1234 (a (b) c) S 77 1234 1234 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 4242 1000 10";
+  assertEquals(parseStat(line), { ppid: 77, startTicks: 4242 });
+  assertEquals(parseStat("garbage"), undefined);
+});
+
+Deno.test("readProcesses finds this process with its parent, args and start", () => {
+  const procs = readProcesses();
+  const me = procs.find((p) => p.pid === Deno.pid);
+  assert(me, "own pid is listed");
+  assertEquals(me.ppid, Deno.ppid);
+  assert(me.executable.length > 0);
+  assert(me.args.length > 0);
+  assert(Math.abs(me.start - Date.now()) < 24 * 3600_000, "start is a wall-clock time");
+  assertEquals(me.entity_id, `${me.pid}-${me.start}`);
+});
+
+Deno.test("seeded processes give later events their lineage", () => {
+  const procs = readProcesses();
+  const engine = new Engine({ rules: [] }, DEFAULT_ENGINE_OPTIONS, new FakeClock(Date.now()));
+  engine.seed(procs);
+  engine.process({
+    "@timestamp": Date.now(),
+    event: { action: "fork" },
+    process: { pid: 999_999, parent: { pid: Deno.pid } },
+  });
+  const child = engine.processByPid(999_999);
+  assertEquals(child?.parent?.pid, Deno.pid);
+  assertEquals(child?.parent?.parent?.pid, Deno.ppid);
+});

@@ -1,0 +1,209 @@
+import { deepEqual, equal, match, ok } from "node:assert/strict";
+import { join } from "node:path";
+import { formatProblem, loadRules } from "./rule_loader.ts";
+import { problemsOf, rule } from "./_test_helpers.ts";
+
+const STEP = `
+[[rule.steps]]
+action = "exec"
+where = [{ field = "process.name", eq = "curl" }]
+`;
+
+function one(toml: string) {
+  const ps = problemsOf(toml);
+  equal(ps.length, 1, ps.map(formatProblem).join("\n"));
+  return ps[0]!;
+}
+
+/** 1-based line of the first line containing `needle`. */
+function lineOf(text: string, needle: string): number {
+  return text.split("\n").findIndex((l) => l.includes(needle)) + 1;
+}
+
+Deno.test("a valid rule has no problems", () => {
+  deepEqual(problemsOf(rule("ok") + STEP), []);
+});
+
+Deno.test("malformed TOML names its line", () => {
+  const text = rule("bad") + `\n[[rule.steps]]\naction = "exec\n`;
+  const p = one(text);
+  equal(p.line, lineOf(text, `action = "exec`));
+  match(p.message, /^Invalid TOML/);
+});
+
+Deno.test("unknown rule field names its line and rule", () => {
+  const text = rule("unk", `colour = "red"`) + STEP;
+  const p = one(text);
+  equal(p.ruleId, "unk");
+  equal(p.line, lineOf(text, "colour"));
+  match(p.message, /Unknown field "colour"/);
+});
+
+Deno.test("unknown step field names its line", () => {
+  const text = rule("unk2") + STEP + `whence = 3\n`;
+  const p = one(text);
+  equal(p.line, lineOf(text, "whence"));
+});
+
+Deno.test("bad regex names the line of the condition", () => {
+  const text = rule("re") + `
+[[rule.steps]]
+action = "exec"
+where = [
+  { field = "process.name", eq = "sh" },
+  { field = "process.command_line", regex = "(unclosed" },
+]
+`;
+  const p = one(text);
+  equal(p.line, lineOf(text, "(unclosed"));
+  match(p.message, /Bad regex "\(unclosed"/);
+  equal(formatProblem(p), `inline.toml:${p.line}: re: ${p.message}`);
+});
+
+Deno.test("bad glob names its line", () => {
+  const text = rule("gl") + `
+[[rule.steps]]
+action = "open"
+where = [{ field = "file.path", glob = "/etc/[abc" }]
+`;
+  const p = one(text);
+  equal(p.line, lineOf(text, "/etc/[abc"));
+  match(p.message, /Bad glob/);
+  match(
+    one(
+      rule("gl2") +
+        `[[rule.steps]]\naction = "open"\nwhere = [{ field = "file.path", glob = "/a/***" }]\n`,
+    ).message,
+    /Bad glob/,
+  );
+});
+
+Deno.test("unknown field path names its line", () => {
+  const text = rule("fp") + `
+[[rule.steps]]
+action = "exec"
+where = [{ field = "process.colour", eq = "red" }]
+`;
+  const p = one(text);
+  equal(p.line, lineOf(text, "process.colour"));
+  match(p.message, /Unknown field path "process.colour"/);
+});
+
+Deno.test("operator problems: unknown operator, two operators, wrong value type, non-numeric field", () => {
+  const mk = (w: string) =>
+    one(rule("op") + `[[rule.steps]]\naction = "exec"\nwhere = [${w}]\n`).message;
+  match(mk(`{ field = "process.name", like = "x" }`), /Unknown operator "like"/);
+  match(mk(`{ field = "process.name", eq = "x", ne = "y" }`), /exactly one operator/);
+  match(mk(`{ field = "process.pid", gt = "5" }`), /needs a number/);
+  match(mk(`{ field = "process.name", gt = 5 }`), /non-numeric field/);
+  match(mk(`{ field = "process.name", in = [] }`), /non-empty list/);
+  match(mk(`{ child_of = [{ field = "file.path", eq = "x" }] }`), /not a process field/);
+});
+
+Deno.test("step references must name an earlier step", () => {
+  const text = rule("ref") + `
+[[rule.steps]]
+action = "exec"
+where = [{ field = "process.executable", eq = { step = 2, field = "file.path" } }]
+[[rule.steps]]
+action = "exec"
+`;
+  match(one(text).message, /must name an earlier step/);
+});
+
+Deno.test("bad name, platform mismatch, bad duration, bad action step", () => {
+  const base = (over: string) =>
+    rule("x").replace(/^name = .*$/m, "").replace(/^platforms = .*$/m, "") + over + STEP;
+  match(one(base(`name = "Linux/Foo"\nplatforms = ["linux"]`)).message, /Behavior:Linux\/Name.A/);
+  match(
+    one(base(`name = "Behavior:MacOS/Foo.A"\nplatforms = ["linux"]`)).message,
+    /names a platform/,
+  );
+  match(one(rule("d", `maxspan = "5 minutes"`) + STEP).message, /Duration/);
+  match(one(rule("a", `actions = [{ type = "kill", step = 3 }]`) + STEP).message, /Action step 3/);
+  match(one(rule("a2", `actions = [{ type = "explode" }]`) + STEP).message, /actions\.0\.type/);
+});
+
+Deno.test("missing tests is a problem on the rule", () => {
+  const text = rule("nt").replace(/^tests = .*$/m, "") + STEP;
+  const p = one(text);
+  equal(p.ruleId, "nt");
+  match(p.message, /tests/);
+  const text2 = rule("nt2").replace(/negative = \["n.jsonl"\]/, "negative = []") + STEP;
+  match(one(text2).message, /negative test trace/);
+});
+
+async function tempPack(files: Record<string, string>): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "bm_rules_" });
+  for (const [name, text] of Object.entries(files)) {
+    await Deno.mkdir(join(dir, name, ".."), { recursive: true });
+    await Deno.writeTextFile(join(dir, name), text);
+  }
+  return dir;
+}
+
+const TRACE = `{"@timestamp": 1, "event": {"action": "exec"}, "process": {"pid": 2}}\n`;
+
+Deno.test("loadRules walks folders, checks test traces and duplicate ids across files", async () => {
+  const dir = await tempPack({
+    "a/one.toml": rule("dup") + STEP,
+    "b/two.toml": "# second\n" + rule("dup") + STEP + rule("other") + STEP,
+    "a/p.jsonl": TRACE,
+    "a/n.jsonl": TRACE,
+    "notes.txt": "not a rule",
+  });
+  try {
+    const { rules, problems } = await loadRules(dir, { requireRootOwned: false });
+    const msgs = problems.map(formatProblem);
+    deepEqual(rules.rules.map((r) => r.id), ["dup"]);
+    ok(
+      msgs.some((m) =>
+        m.startsWith(
+          `${join(dir, "b/two.toml")}:4: dup: Duplicate rule id "dup": first defined at ${
+            join(dir, "a/one.toml")
+          }:3`,
+        )
+      ),
+      msgs.join("\n"),
+    );
+    ok(
+      msgs.some((m) => /b\/two.toml:\d+: other: Test trace "p.jsonl" not found/.test(m)),
+      msgs.join("\n"),
+    );
+    equal(problems.filter((p) => p.ruleId === "dup").length, 3); // duplicate + its 2 missing traces
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("loadRules reports a missing path", async () => {
+  const { rules, problems } = await loadRules("/nonexistent/bm/rules", { requireRootOwned: false });
+  equal(rules.rules.length, 0);
+  match(formatProblem(problems[0]!), /Cannot read "\/nonexistent\/bm\/rules": no such file/);
+});
+
+Deno.test("ownership check refuses non-root or group/world-writable rule files, unless disabled", async () => {
+  if (Deno.uid() !== 0) return; // chown needs root; CI runs as root
+  const dir = await tempPack({ "r.toml": rule("own") + STEP, "p.jsonl": TRACE, "n.jsonl": TRACE });
+  try {
+    await Deno.chmod(dir, 0o755);
+    const good = await loadRules(dir);
+    deepEqual(good.problems, []);
+    equal(good.rules.rules.length, 1);
+    await Deno.chmod(join(dir, "r.toml"), 0o666);
+    const writable = await loadRules(dir);
+    equal(writable.rules.rules.length, 0);
+    match(writable.problems[0]!.message, /writable by group or others/);
+    await Deno.chmod(join(dir, "r.toml"), 0o644);
+    await Deno.chown(join(dir, "r.toml"), 1000, 1000);
+    const foreign = await loadRules(dir);
+    match(foreign.problems[0]!.message, /owned by uid 1000, not root/);
+    await Deno.chown(join(dir, "r.toml"), 0, 0);
+    await Deno.chown(dir, 1000, 1000);
+    match((await loadRules(dir)).problems[0]!.message, /owned by uid 1000/);
+    const off = await loadRules(dir, { requireRootOwned: false });
+    deepEqual(off.problems, []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
