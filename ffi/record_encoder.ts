@@ -29,7 +29,7 @@ export interface RecordSpec {
 
 const enc = new TextEncoder();
 
-export function encodeRecord(r: RecordSpec): Uint8Array {
+export function encodeRecord(r: RecordSpec): Uint8Array<ArrayBuffer> {
   const strs = (r.strings ?? []).map(([t, v]) => [t, enc.encode(v)] as const);
   let size = HEADER_SIZE + strs.reduce((n, [, v]) => n + 4 + v.length, 0);
   size = (size + 7) & ~7;

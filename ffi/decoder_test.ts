@@ -1,0 +1,180 @@
+import assert from "node:assert/strict";
+import { decodeRecords } from "./decoder.ts";
+import { encodeRecord } from "./record_encoder.ts";
+import { FLAG, HEADER_SIZE, STR } from "./symbols.ts";
+import { InputError } from "../src/errors.ts";
+
+function cat(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+Deno.test("decoder: an auth exec record becomes an exec event with file and auth facts", () => {
+  const rec = encodeRecord({
+    kind: 1,
+    flags: FLAG.auth,
+    seq: 9,
+    authId: 77,
+    time: 1700000000000.5,
+    deadline: 1700000005000,
+    start: 1699999999990,
+    pid: 100,
+    ppid: 1,
+    uid: 501,
+    euid: 0,
+    fileUid: 0,
+    fileMode: 0o100755,
+    fileSize: 1234,
+    stdinKind: 2,
+    stdoutKind: 3,
+    strings: [
+      [STR.executable, "/usr/bin/curl"],
+      [STR.path, "/usr/bin/curl"],
+      [STR.arg, "curl"],
+      [STR.arg, "-s"],
+      [STR.arg, "ünïcode and a long argument that is more than forty-eight bytes long"],
+      [STR.cwd, "/tmp"],
+      [99, "unknown tag is skipped"],
+    ],
+  });
+  const { events, skipped } = decodeRecords(rec, rec.length, "linux");
+  assert.equal(skipped, 0);
+  assert.deepEqual(events, [{
+    "@timestamp": 1700000000000.5,
+    event: { action: "exec" },
+    process: {
+      pid: 100,
+      executable: "/usr/bin/curl",
+      name: "curl",
+      args: ["curl", "-s", "ünïcode and a long argument that is more than forty-eight bytes long"],
+      working_directory: "/tmp",
+      start: 1699999999990,
+      entity_id: "100-1699999999990",
+      parent: { pid: 1 },
+      stdin: "socket",
+      stdout: "pipe",
+    },
+    bm: { seq: 9, source: "linux", auth_id: 77, deadline: 1700000005000 },
+    user: { id: 501, effective: { id: 0 } },
+    file: { path: "/usr/bin/curl", uid: 0, mode: 0o100755, size: 1234 },
+  }]);
+});
+
+Deno.test("decoder: every kind decodes; exit code, rename target, macOS signing facts", () => {
+  const recs = cat(
+    encodeRecord({ kind: 2, pid: 5, ppid: 4 }),
+    encodeRecord({ kind: 3, pid: 5, aux: 137 }),
+    encodeRecord({
+      kind: 7,
+      pid: 5,
+      strings: [[STR.path, "/a"], [STR.targetPath, "/b"]],
+    }),
+    encodeRecord({
+      kind: 9,
+      pid: 6,
+      flags: FLAG.platformBinary,
+      responsiblePid: 3,
+      strings: [[STR.path, "/f"], [STR.xattr, "com.apple.quarantine"], [STR.teamId, "ABC"], [
+        STR.cdhash,
+        "00ff",
+      ], [STR.signingId, "com.x"]],
+    }),
+    encodeRecord({ kind: 11, pid: 7, strings: [[STR.launchItem, "/L/x.plist"]] }),
+    encodeRecord({ kind: 200, pid: 8 }), // a kind from a newer library: skipped
+  );
+  const { events, skipped } = decodeRecords(recs, recs.length, "macos");
+  assert.equal(skipped, 1);
+  assert.deepEqual(events.map((e) => e.event.action), [
+    "fork",
+    "exit",
+    "rename",
+    "setxattr",
+    "launch_item_add",
+  ]);
+  assert.equal(events[0]!.process.parent?.pid, 4);
+  assert.equal(events[1]!.process.exit_code, 137);
+  const ren = events[2]!;
+  assert.ok("file" in ren && ren.file?.target_path === "/b");
+  const x = events[3]!;
+  assert.ok("file" in x && x.file?.xattr === "com.apple.quarantine");
+  assert.deepEqual(x.process.code_signature, {
+    signing_id: "com.x",
+    team_id: "ABC",
+    cdhash: "00ff",
+    platform_binary: true,
+  });
+  assert.equal(x.process.responsible_pid, 3);
+  assert.equal(events[4]!.bm?.launch_item, "/L/x.plist");
+});
+
+Deno.test("decoder: malformed buffers give InputError naming the offset", () => {
+  const good = encodeRecord({ kind: 6, pid: 1, strings: [[STR.path, "/x"]] });
+  const bad = (b: Uint8Array, re: RegExp) =>
+    assert.throws(
+      () => decodeRecords(b, b.length, "linux"),
+      (e: unknown) => e instanceof InputError && re.test(e.message),
+    );
+  bad(good.slice(0, 40), /at byte 0: truncated header/);
+  const wrongSize = good.slice();
+  new DataView(wrongSize.buffer).setUint32(0, good.length + 8, true);
+  bad(wrongSize, /at byte 0: size/);
+  const wrongVersion = good.slice();
+  wrongVersion[4] = 9;
+  bad(wrongVersion, /version 9/);
+  const longString = good.slice();
+  new DataView(longString.buffer).setUint16(HEADER_SIZE + 2, 500, true);
+  bad(longString, /string 0 length/);
+  bad(cat(good, good.slice(0, 16)), /at byte \d+: truncated header/);
+  assert.throws(() => decodeRecords(good, good.length + 1, "linux"), InputError);
+});
+
+Deno.test("decoder fuzz: random, mutated and truncated buffers never crash or hang", () => {
+  let seed = 12345;
+  const rand = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
+  const base = cat(
+    encodeRecord({
+      kind: 1,
+      flags: 1,
+      pid: 2,
+      strings: [[STR.executable, "/bin/sh"], [STR.arg, "sh"]],
+    }),
+    encodeRecord({ kind: 7, pid: 2, strings: [[STR.path, "/a"], [STR.targetPath, "/b"]] }),
+  );
+  let ok = 0, rejected = 0;
+  const t0 = performance.now();
+  for (let i = 0; i < 20000; i++) {
+    let b: Uint8Array;
+    const mode = i % 3;
+    if (mode === 0) {
+      b = new Uint8Array(Math.floor(rand() * 400));
+      for (let j = 0; j < b.length; j++) b[j] = Math.floor(rand() * 256);
+      if (b.length >= 8 && rand() < 0.5) {
+        // plausible header so the decoder goes deeper
+        new DataView(b.buffer).setUint32(0, b.length & ~7, true);
+        b[4] = 1;
+        b[5] = 0;
+      }
+    } else if (mode === 1) {
+      b = base.slice();
+      for (let k = 0; k < 1 + rand() * 6; k++) b[Math.floor(rand() * b.length)] = rand() * 256;
+    } else {
+      b = base.slice(0, Math.floor(rand() * base.length));
+    }
+    try {
+      const r = decodeRecords(b, b.length, "linux");
+      assert.ok(Array.isArray(r.events));
+      ok++;
+    } catch (e) {
+      if (!(e instanceof InputError)) throw e;
+      assert.match(e.message, /^Bad sensor record/);
+      rejected++;
+    }
+  }
+  assert.ok(ok > 0 && rejected > 0, `${ok} decoded, ${rejected} rejected`);
+  assert.ok(performance.now() - t0 < 30_000); // a hang would blow far past this
+});
