@@ -34,7 +34,9 @@ Deno.test({
         assert.equal(problems.length, 0);
         const mine = events.filter((e) => "file" in e && e.file?.path.startsWith(dir));
         assert.deepEqual(mine.map((e) => e.event.action), ["create", "close_modified", "rename"]);
-        assert.ok(events.some((e) => e.event.action === "exec" && e.process.name === "mv"));
+        // the process that renamed (mv) has its exec in the trace too
+        const mvPid = mine[2]!.process.pid;
+        assert.ok(events.some((e) => e.event.action === "exec" && e.process.pid === mvPid));
       }),
     ),
 });
