@@ -20,6 +20,7 @@
 #include <mach/mach_time.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -49,6 +50,7 @@ typedef struct mac_ctx {
   atomic_int stopping;  /* close began: answer new auth messages at once */
   atomic_int inflight;  /* handler invocations running */
   int emit_forks;       /* notify_forks: fork records go to the agent */
+  int btm_missing;      /* macOS < 13 or BTM subscription refused */
   bm_seq_track seq[SEQ_N];
   /* the handler runs on one serial queue per client: one record buffer */
   uint8_t *recbuf;
@@ -278,10 +280,18 @@ static int subscribe(mac_ctx *c, const bm_config *cfg, char *err, uint32_t err_l
                              "for %u event types", n);
     return -1;
   }
+  c->btm_missing = 1;
   if (BM_HAS_MACOS_13()) {
-    /* persistence: launch agents/daemons and login items; optional, the rest works without */
+    c->btm_missing = 0;
+    /* persistence: launch agents/daemons and login items. Subscribed on its own
+       so that an OS refusing it cannot take the other events down */
     es_event_type_t btm = ES_EVENT_TYPE_NOTIFY_BTM_LAUNCH_ITEM_ADD;
-    if (es_subscribe(c->client, &btm, 1) != ES_RETURN_SUCCESS) BM_COUNT(c->s, queue_errors);
+    if (es_subscribe(c->client, &btm, 1) != ES_RETURN_SUCCESS) c->btm_missing = 1;
+  }
+  if (c->btm_missing) {
+    /* the ABI has no capability report yet: say it once in the daemon's log */
+    fprintf(stderr, "bm sensor: launch item (BTM) events unavailable: they need macOS 13 or "
+                    "later\n");
   }
   return 0;
 }
