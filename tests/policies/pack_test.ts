@@ -1,0 +1,136 @@
+/**
+ * The default rule pack (policies/): it loads without problems, has the
+ * promised coverage, every rule's own positive trace fires it and its
+ * negative trace does not, and the benign corpus (policies/benign/*.jsonl)
+ * gives zero rule firings and zero verdicts with the whole pack loaded.
+ */
+import { deepEqual as assertEquals, ok as assert } from "node:assert/strict";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { loadRules } from "../../src/engine/rule_loader.ts";
+import { runRuleTests } from "../../src/engine/rule_tests.ts";
+import { DEFAULT_ENGINE_OPTIONS, Engine } from "../../src/engine/engine.ts";
+import type { Platform, RuleSet } from "../../src/engine/rule_set.ts";
+import { parseTrace } from "../../src/sensor/trace.ts";
+import { FakeClock } from "../../src/clock.ts";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const POLICIES = join(ROOT, "policies");
+const BENIGN = join(POLICIES, "benign");
+
+async function pack(): Promise<RuleSet> {
+  const { rules, problems } = await loadRules(POLICIES, { requireRootOwned: false });
+  assertEquals(problems.map((p) => `${p.file}:${p.line}: ${p.message}`), []);
+  return rules;
+}
+
+Deno.test("pack: loads cleanly with at least 40 rules across both platforms", async () => {
+  const rules = (await pack()).rules;
+  assert(rules.length >= 40, `only ${rules.length} rules`);
+  const linux = rules.filter((r) => r.platforms.includes("linux"));
+  const macos = rules.filter((r) => r.platforms.includes("macos"));
+  assert(linux.length >= 20, `only ${linux.length} Linux rules`);
+  assert(macos.length >= 18, `only ${macos.length} macOS rules`);
+  for (const r of rules) {
+    const os = r.name.startsWith("Behavior:Linux/") ? "linux" : "macos";
+    assert(r.platforms.includes(os), `${r.id}: name ${r.name} vs platforms ${r.platforms}`);
+    assert(r.techniques.length > 0 && r.tactics.length > 0, `${r.id}: no ATT&CK ids`);
+  }
+});
+
+Deno.test("pack: the demonstration rule exists for both platforms and carries the threshold", async () => {
+  const rules = (await pack()).rules;
+  for (const name of ["Behavior:Linux/BmChangeFileTest", "Behavior:MacOS/BmChangeFileTest"]) {
+    const r = rules.find((x) => x.name === name);
+    if (r === undefined) throw new Error(`Missing rule "${name}"`);
+    assert(r.score >= DEFAULT_ENGINE_OPTIONS.threshold, `${name} score ${r.score}`);
+    assert(r.actions.some((a) => a.type === "kill" && a.tree), `${name} does not kill the tree`);
+    assertEquals(r.steps.length, 2);
+  }
+});
+
+Deno.test("pack: every rule's positive trace fires it and its negative trace does not", async () => {
+  const rules = (await pack()).rules;
+  const results = await runRuleTests(rules);
+  for (const r of rules) {
+    assert(results.some((x) => x.ruleId === r.id && x.kind === "positive"), `${r.id}: no positive`);
+    assert(results.some((x) => x.ruleId === r.id && x.kind === "negative"), `${r.id}: no negative`);
+  }
+  const failed = results.filter((r) => !r.ok).map((r) => `${r.ruleId} ${r.kind}: ${r.reason}`);
+  assertEquals(failed, []);
+});
+
+/** Replays a trace through an engine holding the whole pack; returns firings and verdicts. */
+function replay(rules: RuleSet, platform: Platform, text: string, file: string) {
+  const { events, problems } = parseTrace(text, file);
+  assertEquals(problems, [], `${file}: bad lines`);
+  assert(events.length > 0, `${file}: empty`);
+  const engine = new Engine(
+    rules,
+    { ...DEFAULT_ENGINE_OPTIONS, platform },
+    new FakeClock(events[0]!["@timestamp"]),
+  );
+  const fired: string[] = [];
+  engine.onFire = (f) => fired.push(`${f.ruleId} (${f.entityId})`);
+  const verdicts: string[] = [];
+  for (const e of events) {
+    for (const v of engine.process(e).verdicts) verdicts.push(`${v.name} pid ${v.process.pid}`);
+  }
+  return { fired, verdicts, events: events.length };
+}
+
+const CORPUS = [
+  "make_build",
+  "dpkg_install",
+  "git_ops",
+  "interactive_session",
+  "tar_extract",
+  "logrotate",
+  "macos_dev_session",
+];
+
+for (const name of CORPUS) {
+  Deno.test(`benign corpus: ${name} gives no firing and no verdict with the full pack`, async () => {
+    const rules = await pack();
+    const file = join(BENIGN, `${name}.jsonl`);
+    const text = await Deno.readTextFile(file);
+    const platform: Platform = name.startsWith("macos_") ? "macos" : "linux";
+    const { fired, verdicts, events } = replay(rules, platform, text, file);
+    assert(events >= 100, `${name}: only ${events} events`);
+    assertEquals(fired, []);
+    assertEquals(verdicts, []);
+  });
+}
+
+Deno.test("benign corpus: every trace in policies/benign is covered by this test", async () => {
+  const found: string[] = [];
+  for await (const e of Deno.readDir(BENIGN)) {
+    if (e.isFile && e.name.endsWith(".jsonl")) found.push(e.name.replace(/\.jsonl$/, ""));
+  }
+  assertEquals(found.sort(), [...CORPUS].sort());
+});
+
+Deno.test("pack: the full pack gives a verdict on the demonstration traces (scores add up)", async () => {
+  const rules = await pack();
+  for (const platform of ["linux", "macos"] as const) {
+    const file = join(POLICIES, "tests", platform, "bm_change_file_test.pos.jsonl");
+    const { verdicts } = replay(rules, platform, await Deno.readTextFile(file), file);
+    const os = platform === "linux" ? "Linux" : "MacOS";
+    assert(
+      verdicts.some((v) => v.startsWith(`Behavior:${os}/BmChangeFileTest`)),
+      `${platform}: ${JSON.stringify(verdicts)}`,
+    );
+  }
+});
+
+Deno.test("pack: rtp_blocklist.txt holds lower-case SHA-256 lines, including EICAR", async () => {
+  const text = await Deno.readTextFile(join(POLICIES, "rtp_blocklist.txt"));
+  const hashes: string[] = [];
+  text.split("\n").forEach((raw, i) => {
+    const line = raw.trim();
+    if (line === "" || line.startsWith("#")) return;
+    assert(/^[0-9a-f]{64}$/.test(line), `rtp_blocklist.txt line ${i + 1}: "${line}"`);
+    hashes.push(line);
+  });
+  assert(hashes.includes("275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f"));
+});
