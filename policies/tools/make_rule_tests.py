@@ -242,6 +242,9 @@ def _(pos: bool):
     else:
         t.fork(sh, stdout="pipe")
         pipeline(t, sh, ("/usr/bin/base64", ["base64", "--decode"]), ("/usr/bin/jq", ["jq", "."]))
+        t.fork(sh, stdout="pipe")
+        pipeline(t, sh, ("/usr/bin/base64", ["base64", "-d"]),
+                 ("/usr/bin/python3", ["python3", "-m", "json.tool"]))
         t.spawn(sh, "/usr/bin/base64", ["base64", "-d", "cert.b64"], stdout="file")
     return t
 
@@ -607,7 +610,7 @@ def _(pos: bool):
     t = lt()
     sh = linux_login_shell(t, "root", 0)
     if pos:
-        t.spawn(sh, "/usr/bin/chmod", ["chmod", "u+s", "/usr/local/bin/helper"])
+        t.spawn(sh, "/usr/bin/chmod", ["chmod", "u+x,g+s", "/usr/local/bin/helper"])
     else:
         t.spawn(sh, "/usr/bin/chmod", ["chmod", "755", "/usr/local/bin/helper"])
         t.spawn(sh, "/usr/bin/chmod", ["chmod", "u+x,g-w", "/usr/local/bin/helper"])
