@@ -87,6 +87,8 @@ int bm_macos_encode(const bm_mac_event *ev, bm_rec *r, uint8_t *buf, uint32_t ca
 
   switch (ev->kind) {
   case BM_KIND_EXEC:
+    /* file.* is the image being executed, as on Linux */
+    put_str(r, BM_STR_PATH, ev->file.path, &cut);
     put_file_facts(r, &ev->file);
     break;
   case BM_KIND_OPEN:

@@ -127,6 +127,7 @@ static int count_tag(const dec_t *d, uint8_t tag) {
 }
 
 static uint8_t recbuf[BM_MAX_RECORD];
+static uint32_t last_len;
 /* map + encode + finish + decode, as the .m does before submitting */
 static int translate(const es_message_t *m, dec_t *d) {
   bm_mac_event ev;
@@ -134,8 +135,23 @@ static int translate(const es_message_t *m, dec_t *d) {
   bm_rec r;
   bm_macos_encode(&ev, &r, recbuf, sizeof recbuf);
   uint32_t len = bm_rec_finish(&r);
+  last_len = len;
   decode(recbuf, len, d);
   return 1;
+}
+
+/* `--dump DIR`: the last record goes to DIR/NAME.rec, for the TypeScript
+   decoder test (tests/macos/es_records_decode_test.ts) */
+static const char *dump_dir;
+static void dump(const char *name) {
+  if (!dump_dir) return;
+  char path[4096];
+  snprintf(path, sizeof path, "%s/%s.rec", dump_dir, name);
+  FILE *f = fopen(path, "wb");
+  if (!f || fwrite(recbuf, 1, last_len, f) != last_len || fclose(f)) {
+    fprintf(stderr, "Cannot write \"%s\"\n", path);
+    exit(1);
+  }
 }
 
 /* ---- a process as ES describes it ---- */
@@ -215,6 +231,8 @@ static void test_exec(void) {
   bm_rec r;
   bm_macos_encode(&ev, &r, recbuf, sizeof recbuf);
   uint32_t len = bm_rec_finish(&r);
+  last_len = len;
+  dump("exec");
   dec_t d;
   decode(recbuf, len, &d);
 
@@ -239,7 +257,7 @@ static void test_exec(void) {
   CHECK(strcmp(str_at(&d, BM_STR_TEAM_ID, 0), "ABCDE12345") == 0);
   CHECK(strcmp(str_at(&d, BM_STR_CDHASH, 0), "0f000000000000000000000000000000000000f0") == 0);
   CHECK(strcmp(str_at(&d, BM_STR_TTY, 0), "/dev/ttys003") == 0);
-  CHECK(str_at(&d, BM_STR_PATH, 0) == NULL);
+  CHECK(strcmp(str_at(&d, BM_STR_PATH, 0), "/Users/ann/Downloads/payload") == 0);
 
   /* allow-cache key: identity + change time; a rewrite (ctime) misses */
   bm_key k1 = bm_macos_file_key(&ev.file);
@@ -274,6 +292,7 @@ static void test_fork_exit(void) {
   m.event.fork.child = &p_child;
   dec_t d;
   CHECK(translate(&m, &d));
+  dump("fork");
   CHECK(d.kind == BM_KIND_FORK && d.pid == 4200 && d.ppid == 4100);
   CHECK(d.flags & BM_FLAG_PLATFORM_BINARY);
   CHECK(strcmp(str_at(&d, BM_STR_SIGNING_ID, 0), "com.apple.zsh") == 0);
@@ -287,6 +306,7 @@ static void test_fork_exit(void) {
   m.event.exit.stat = SIGKILL; /* killed */
   CHECK(translate(&m, &d));
   CHECK(d.aux == 128 + SIGKILL);
+  dump("exit");
   CHECK(bm_macos_exit_code(0) == 0);
   CHECK(bm_macos_exit_code(0x7f | (SIGSTOP << 8)) == -1);
 }
@@ -314,6 +334,7 @@ static void test_files(void) {
   m.event.create.destination.new_path.filename = T("com.evil.agent.plist");
   m.event.create.destination.new_path.mode = 0644;
   CHECK(translate(&m, &d) && d.kind == BM_KIND_CREATE);
+  dump("create");
   CHECK(strcmp(str_at(&d, BM_STR_PATH, 0),
                "/Users/ann/Library/LaunchAgents/com.evil.agent.plist") == 0);
   CHECK(d.file_mode == 0644 && d.file_uid == -1 && d.file_size == -1.0);
@@ -329,6 +350,7 @@ static void test_files(void) {
   m.event.rename.destination.new_path.dir = &f_dir;
   m.event.rename.destination.new_path.filename = T("x");
   CHECK(translate(&m, &d) && d.kind == BM_KIND_RENAME);
+  dump("rename");
   CHECK(strcmp(str_at(&d, BM_STR_PATH, 0), "/Users/ann/Downloads/payload") == 0);
   CHECK(strcmp(str_at(&d, BM_STR_TARGET_PATH, 0), "/Users/ann/Library/LaunchAgents/x") == 0);
   m.event.rename.destination_type = ES_DESTINATION_TYPE_EXISTING_FILE;
@@ -346,6 +368,7 @@ static void test_files(void) {
   m.event.deleteextattr.target = &f_target;
   m.event.deleteextattr.extattr = T("com.apple.quarantine");
   CHECK(translate(&m, &d) && d.kind == BM_KIND_DELETEXATTR);
+  dump("deletexattr");
   CHECK(strcmp(str_at(&d, BM_STR_XATTR, 0), "com.apple.quarantine") == 0);
   CHECK(strcmp(str_at(&d, BM_STR_PATH, 0), "/Users/ann/Downloads/payload") == 0);
   m = base_msg(ES_EVENT_TYPE_NOTIFY_SETEXTATTR, ES_ACTION_TYPE_NOTIFY);
@@ -362,6 +385,7 @@ static void test_files(void) {
   m = base_msg(ES_EVENT_TYPE_NOTIFY_BTM_LAUNCH_ITEM_ADD, ES_ACTION_TYPE_NOTIFY);
   m.event.btm_launch_item_add = &add;
   CHECK(translate(&m, &d) && d.kind == BM_KIND_LAUNCH_ITEM_ADD);
+  dump("launch_item_add");
   CHECK(d.pid == 4200);
   CHECK(strcmp(str_at(&d, BM_STR_PATH, 0), "/Users/ann/.evil/agent") == 0);
   CHECK(strcmp(str_at(&d, BM_STR_LAUNCH_ITEM, 0),
@@ -519,7 +543,8 @@ static void test_watchdog_deadline(void) {
   bm_sensor_close(s);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  if (argc == 3 && strcmp(argv[1], "--dump") == 0) dump_dir = argv[2];
   setup_procs();
   test_exec();
   test_exec_old_message_version();
