@@ -722,6 +722,28 @@ def _(pos: bool):
     return t
 
 
+@scenario("linux", "rewrite_storm")
+def _(pos: bool):
+    t = lt()
+    sh = linux_login_shell(t)
+    files = [f"/home/alice/Documents/invoices/inv-{i:03d}.pdf" for i in range(60)]
+    if pos:
+        w = t.spawn(sh, "/usr/bin/python3", ["python3", "/tmp/.k/enc.py"])
+        for f in files:
+            t.open(w, f)
+            t.write(w, f)
+            t.tick(25)
+    else:
+        # unzip an archive of 60 documents, and an editor saving a few files
+        u = t.spawn(sh, "/usr/bin/unzip", ["unzip", "invoices.zip"], cwd="/home/alice/Documents/invoices")
+        for f in files:
+            t.write(u, f, create=True)
+        py = t.spawn(sh, "/usr/bin/python3", ["python3", "fix_names.py"])
+        for f in files[:10]:
+            t.write(py, f)
+    return t
+
+
 # -- demonstration ------------------------------------------------------------
 
 def demo_trace(t: Trace, parent, pos: bool, shell: str):
@@ -1275,6 +1297,23 @@ def _(pos: bool):
                     uid=501, signing=asig("finder"), parent_exe="/sbin/launchd")
         for i, f in enumerate(files):
             t.rename(fd, f, f"/Users/alice/Documents/thesis/ch{i:03d}.pages")
+    return t
+
+
+@scenario("macos", "rewrite_storm")
+def _(pos: bool):
+    t = mt()
+    sh = msh(t)
+    files = [f"/Users/alice/Desktop/photos/IMG_{i:04d}.HEIC" for i in range(60)]
+    if pos:
+        w = t.spawn(sh, "/Users/Shared/.u/upd", ["upd"])
+        for f in files:
+            t.write(w, f)
+            t.tick(25)
+    else:
+        d = mspawn(t, sh, "/usr/bin/ditto", ["ditto", "-x", "-k", "photos.zip", "/Users/alice/Desktop/photos"])
+        for f in files:
+            t.write(d, f, create=True)
     return t
 
 
