@@ -92,6 +92,11 @@ export class SensorBinding {
     return new SensorBinding(lib, h, o.bufferBytes ?? 1 << 20, source);
   }
 
+  /** The library's wall clock (ms, sub-ms precision): the clock of record times. */
+  nowMs(): number {
+    return this.#lib.symbols.bm_sensor_now_ms();
+  }
+
   get closed(): boolean {
     return this.#h === null;
   }
@@ -109,19 +114,18 @@ export class SensorBinding {
     }
   }
 
-  /** Copies out and decodes every ready record (may be none). null when closed. */
+  /**
+   * Copies out and decodes the ready records that fit the drain buffer (may be
+   * none; call again for more). null when closed.
+   */
   drain(): BmEvent[] | null {
     if (this.#h === null) return null;
-    const events: BmEvent[] = [];
-    for (;;) {
-      const n = this.#lib.symbols.bm_sensor_drain(this.#h, this.#buf, this.#buf.length);
-      if (n < 0) return events.length ? events : null;
-      if (n === 0) return events;
-      const r = decodeRecords(this.#buf, n, this.#source);
-      this.skipped += r.skipped;
-      for (const e of r.events) events.push(e);
-      if (n < this.#buf.length / 2) return events;
-    }
+    const n = this.#lib.symbols.bm_sensor_drain(this.#h, this.#buf, this.#buf.length);
+    if (n < 0) return null;
+    if (n === 0) return [];
+    const r = decodeRecords(this.#buf, n, this.#source);
+    this.skipped += r.skipped;
+    return r.events;
   }
 
   /** Drains raw bytes without decoding; returns the byte count (benchmarks). */

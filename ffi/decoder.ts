@@ -21,17 +21,8 @@ const utf8 = new TextDecoder("utf-8", { fatal: false });
 const MAX_KIND = EVENT_ACTIONS.indexOf("launch_item_add") + 1;
 
 function str(b: Uint8Array, at: number, len: number): string {
-  // short ASCII strings are much faster by hand than through TextDecoder
-  if (len <= 48) {
-    let s = "";
-    for (let i = at; i < at + len; i++) {
-      const c = b[i]!;
-      if (c >= 0x80) return utf8.decode(b.subarray(at, at + len));
-      s += String.fromCharCode(c);
-    }
-    return s;
-  }
-  return utf8.decode(b.subarray(at, at + len));
+  // measured: TextDecoder beats hand-built strings even for short ASCII paths
+  return len === 0 ? "" : utf8.decode(b.subarray(at, at + len));
 }
 
 function basename(p: string): string {

@@ -8,6 +8,7 @@
  */
 export const SYMBOLS = {
   bm_sensor_abi_version: { parameters: [], result: "u32" },
+  bm_sensor_now_ms: { parameters: [], result: "f64" },
   bm_sensor_open: { parameters: ["buffer", "buffer", "u32"], result: "pointer" },
   bm_sensor_open_synthetic: { parameters: ["buffer", "buffer", "u32"], result: "pointer" },
   bm_sensor_wait: { parameters: ["pointer", "i32"], result: "i32", nonblocking: true },

@@ -40,6 +40,7 @@ uint64_t bm_now_mono_ns(void) {
 }
 
 uint32_t bm_sensor_abi_version(void) { return BM_SENSOR_ABI_VERSION; }
+double bm_sensor_now_ms(void) { return bm_now_wall_ms(); }
 
 /* ---- config ----------------------------------------------------------- */
 

@@ -136,6 +136,9 @@ typedef struct bm_sensor bm_sensor; /* opaque */
 /* Returns BM_SENSOR_ABI_VERSION of the loaded library. */
 uint32_t bm_sensor_abi_version(void);
 
+/* Wall clock in ms since the epoch (as in record time_ms), sub-ms precision. */
+double bm_sensor_now_ms(void);
+
 /*
  * Opens and starts a sensor. `config` is NUL-terminated text, one key=value a
  * line (unknown keys are an error; every key has a default):

@@ -334,6 +334,22 @@ static void read_perm(linux_ctx *c) {
         bm_rec_set_u32(&r, BM_OFF_FILE_MODE, st.st_mode);
         bm_rec_set_f64(&r, BM_OFF_FILE_SIZE, (double)st.st_size);
       }
+      /*
+       * Fast path before any /proc read: a cached allow is answered at once and
+       * not queued (the proc connector's exec record follows); a deny is
+       * answered at once and still reported, as a notify record.
+       */
+      int d = bm_tables_decide(&c->s->tables, pid, pathp, key);
+      if (d == 1) {
+        BM_COUNT(c->s, fast_path_answers);
+        linux_answer(c, (uint64_t)fd, 1);
+        continue;
+      }
+      if (d == 0) {
+        BM_COUNT(c->s, fast_path_answers);
+        linux_answer(c, (uint64_t)fd, 0);
+        r.buf[BM_OFF_FLAGS] &= (uint8_t)~BM_FLAG_AUTH;
+      }
       int32_t ppid = -1, uid = -1, euid = -1;
       double start = 0;
       int miss = proc_stat(c, pid, &ppid, &start) | proc_uids(pid, &uid, &euid);
@@ -344,6 +360,10 @@ static void read_perm(linux_ctx *c) {
       if (miss) {
         r.buf[BM_OFF_FLAGS] |= BM_FLAG_ENRICH_MISS;
         BM_COUNT(c->s, enrichment_misses);
+      }
+      if (d == 0) {
+        bm_core_submit_notify(c->s, &r);
+        continue;
       }
       int cacheable = exec || !c->s->cfg.avoid_open_cache;
       bm_core_submit_auth(c->s, &r, (uint64_t)fd, pid, pathp, key, cacheable);

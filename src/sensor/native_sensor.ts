@@ -136,6 +136,11 @@ export class NativeSensor implements Sensor {
     return this.#b.stats();
   }
 
+  /** Wall clock of the library (ms, sub-ms precision), the clock of `@timestamp`. */
+  nowMs(): number {
+    return this.#b.nowMs();
+  }
+
   close(): Promise<void> {
     return this.#b.close();
   }
