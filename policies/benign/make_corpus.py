@@ -415,6 +415,98 @@ def logrotate() -> Trace:
     return t
 
 
+# -- a server's daily housekeeping: cron.daily, ssh logins, tmpfiles, updatedb ------
+
+def server_daily() -> Trace:
+    t = Trace("linux", first_pid=90100)
+    systemd = t.root("/usr/lib/systemd/systemd", ["/sbin/init"], pid=1, ppid=0, age_ms=86_400_000)
+    cron = t.root("/usr/sbin/cron", ["/usr/sbin/cron", "-f"], ppid=1, parent_exe="/usr/lib/systemd/systemd",
+                  age_ms=86_000_000)
+    job = t.fork(cron)
+    t.exec(job, "/usr/bin/dash", ["/bin/sh", "-c", "test -x /usr/sbin/anacron || { cd / && run-parts --report /etc/cron.daily; }"])
+    rp = t.spawn(job, "/usr/bin/run-parts", ["run-parts", "--report", "/etc/cron.daily"], cwd="/")
+    # /etc/cron.daily/passwd: keep copies of the account files in /var/backups
+    pw = t.spawn(rp, "/usr/bin/dash", ["/bin/sh", "/etc/cron.daily/passwd"])
+    for f in ["passwd", "group", "shadow", "gshadow"]:
+        cmp = t.spawn(pw, "/usr/bin/cmp", ["cmp", "-s", f"{f}.bak", f"/etc/{f}"], cwd="/var/backups")
+        t.open(cmp, f"/var/backups/{f}.bak")
+        t.open(cmp, f"/etc/{f}")
+        t.exit(cmp, 1)
+        cp = t.spawn(pw, "/usr/bin/cp", ["cp", "-p", f"/etc/{f}", f"{f}.bak"], cwd="/var/backups")
+        t.open(cp, f"/etc/{f}")
+        t.write(cp, f"/var/backups/{f}.bak")
+        t.exit(cp)
+        ch = t.spawn(pw, "/usr/bin/chmod", ["chmod", "600", f"{f}.bak"], cwd="/var/backups")
+        t.exit(ch)
+    t.exit(pw)
+    # /etc/cron.daily/dpkg -> dpkg-db-backup: rotate the dpkg status backups
+    dk = t.spawn(rp, "/usr/bin/dash", ["/bin/sh", "/etc/cron.daily/dpkg"])
+    dbb = t.spawn(dk, "/usr/bin/dash", ["/bin/sh", "/usr/libexec/dpkg/dpkg-db-backup"], cwd="/var/backups")
+    sl = t.spawn(dbb, "/usr/bin/savelog", ["savelog", "-c", "7", "-l", "-n", "dpkg.status"], cwd="/var/backups")
+    for n in range(6, 0, -1):
+        t.rename(sl, f"/var/backups/dpkg.status.{n}.gz", f"/var/backups/dpkg.status.{n + 1}.gz")
+    t.rename(sl, "/var/backups/dpkg.status.0", "/var/backups/dpkg.status.1")
+    gz = t.spawn(sl, "/usr/bin/gzip", ["gzip", "-9f", "dpkg.status.1"], cwd="/var/backups")
+    t.write(gz, "/var/backups/dpkg.status.1.gz", create=True)
+    t.unlink(gz, "/var/backups/dpkg.status.1")
+    t.exit(gz)
+    t.exit(sl)
+    tar = t.spawn(dbb, "/usr/bin/tar", ["tar", "-cf", "/var/backups/alternatives.tar.0", "-C", "/var/lib/dpkg", "alternatives"])
+    t.write(tar, "/var/backups/alternatives.tar.0", create=True)
+    t.exit(tar)
+    t.exit(dbb)
+    t.exit(dk)
+    # /etc/cron.daily/man-db: refresh the index as user man
+    mdb = t.spawn(rp, "/usr/bin/dash", ["/bin/sh", "/etc/cron.daily/man-db"])
+    mandb = t.spawn(mdb, "/usr/bin/mandb", ["/usr/bin/mandb", "--quiet"], uid=6)
+    for i in range(40):
+        t.open(mandb, f"/usr/share/man/man1/tool{i:02d}.1.gz")
+    t.write(mandb, "/var/cache/man/index.db.tmp", create=True)
+    t.rename(mandb, "/var/cache/man/index.db.tmp", "/var/cache/man/index.db")
+    t.exit(mandb)
+    t.exit(mdb)
+    t.exit(rp)
+    t.exit(job)
+    t.tick(60_000)
+    # ssh logins: OpenSSH 9.8 sshd-session authenticates through PAM
+    listener = t.root("/usr/sbin/sshd", ["sshd: /usr/sbin/sshd -D [listener] 0 of 10-100 startups"], ppid=1,
+                      parent_exe="/usr/lib/systemd/systemd", age_ms=86_000_000)
+    for n, user in enumerate(["deploy", "alice", "backup"]):
+        sess = t.spawn(listener, "/usr/lib/openssh/sshd-session", ["sshd-session: " + user + " [priv]"])
+        for k in ["rsa", "ecdsa", "ed25519"]:
+            t.open(sess, f"/etc/ssh/ssh_host_{k}_key")
+        t.open(sess, "/etc/shadow")
+        chk = t.spawn(sess, "/usr/sbin/unix_chkpwd", ["/sbin/unix_chkpwd", user, "chkexpiry"])
+        t.open(chk, "/etc/shadow")
+        t.exit(chk)
+        uid = 1001 + n
+        child = t.fork(sess, uid=uid)
+        sh = t.spawn(child, "/usr/bin/bash", ["bash", "-c", "uptime; df -h /"], uid=uid, stdin="pipe", stdout="pipe")
+        for cmd in (["uptime"], ["df", "-h", "/"]):
+            c = t.spawn(sh, f"/usr/bin/{cmd[0]}", cmd, stdout="pipe")
+            t.exit(c)
+        t.exit(sh)
+        t.exit(sess)
+        t.tick(20_000)
+    # systemd-tmpfiles --clean and updatedb
+    tf = t.spawn(systemd, "/usr/bin/systemd-tmpfiles", ["systemd-tmpfiles", "--clean"])
+    for i in range(30):
+        t.unlink(tf, f"/tmp/systemd-private-8f2a-chrony.service-{i:02d}/tmp/file")
+    for i in range(6):
+        t.unlink(tf, f"/var/tmp/cache-{i}.tmp")
+    t.exit(tf)
+    up = t.spawn(systemd, "/usr/sbin/updatedb.plocate", ["/usr/sbin/updatedb.plocate"])
+    t.write(up, "/var/lib/plocate/plocate.db.Xk2f9a", create=True)
+    t.rename(up, "/var/lib/plocate/plocate.db.Xk2f9a", "/var/lib/plocate/plocate.db")
+    t.exit(up)
+    sa = t.spawn(systemd, "/usr/lib/sysstat/sa1", ["/usr/lib/sysstat/sa1", "1", "1"])
+    sadc = t.spawn(sa, "/usr/lib/sysstat/sadc", ["/usr/lib/sysstat/sadc", "-F", "-L", "-S", "DISK", "1", "1", "/var/log/sysstat"])
+    t.write(sadc, "/var/log/sysstat/sa27")
+    t.exit(sadc)
+    t.exit(sa)
+    return t
+
+
 # -- macOS: a developer terminal session with Homebrew and an Xcode build ----------------
 
 def macos_dev_session() -> Trace:
@@ -510,6 +602,7 @@ TRACES = {
     "interactive_session": interactive_session,
     "tar_extract": tar_extract,
     "logrotate": logrotate,
+    "server_daily": server_daily,
     "macos_dev_session": macos_dev_session,
 }
 

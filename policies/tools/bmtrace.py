@@ -56,7 +56,7 @@ class Proc:
             p = self.parent
             return {"pid": p.pid, "entity_id": p.entity_id, "executable": p.exe,
                     "name": p.name, "args": list(p.args)}
-        out: dict = {"pid": self.ppid or 1}
+        out: dict = {"pid": self.ppid if self.ppid is not None else 1}
         if self.parent_exe:
             out["executable"] = self.parent_exe
             out["name"] = self.parent_exe.rsplit("/", 1)[-1]

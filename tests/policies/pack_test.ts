@@ -86,6 +86,7 @@ const CORPUS = [
   "interactive_session",
   "tar_extract",
   "logrotate",
+  "server_daily",
   "macos_dev_session",
 ];
 
