@@ -37,6 +37,7 @@ typedef struct bm_config {
   char mounts[BM_MAX_MOUNTS][1024];
   uint32_t ring_bytes;
   int32_t own_pid;
+  int32_t notify_latency_ms; /* notify-only batches may wait this long to grow */
 } bm_config;
 
 /* Parses key=value lines; on error writes a message into err and returns -1. */
@@ -150,6 +151,16 @@ struct bm_sensor {
   pthread_t wd_thread; int wd_started;
   bm_answer_fn answer; bm_stop_fn stop; void *ctx;
   double wall_minus_mono_ms; /* realtime - monotonic, for deadlines in wall ms */
+  /*
+   * Optional OS-cache hooks (Linux: fanotify ignore marks). cache_hint is
+   * called with the token of an exec the agent allowed with cache=1 while the
+   * allow cache is on; cache_flush when cached allows may have become wrong
+   * (cache cleared or disabled, deny entry added). NULL when unused.
+   */
+  void (*cache_hint)(void *ctx, uint64_t token);
+  void (*cache_flush)(void *ctx);
+  int urgent;                /* an auth record is in the ring: wake the agent now */
+  uint64_t first_ns;         /* when the ring last went from empty to non-empty */
 };
 
 /* Prepares the core and starts the watchdog. Returns 0 or -1 with err set. */

@@ -18,6 +18,7 @@
 #include "bm_core.h"
 
 #define HELD_CAP 16384u /* power of two */
+#define BATCH_BYTES (256u * 1024u) /* a notify batch this big wakes the agent at once */
 
 void bm_set_err(char *err, uint32_t err_len, const char *fmt, ...) {
   if (!err || !err_len) return;
@@ -63,6 +64,7 @@ int bm_config_parse(const char *text, bm_config *c, char *err, uint32_t err_len)
   c->notify_files = 1;
   c->ring_bytes = 8u << 20;
   c->own_pid = (int32_t)getpid();
+  c->notify_latency_ms = 2;
   if (!text) return 0;
   int lineno = 0;
   const char *p = text;
@@ -98,6 +100,7 @@ int bm_config_parse(const char *text, bm_config *c, char *err, uint32_t err_len)
         {"notify_forks", &c->notify_forks, 0, 1},
         {"notify_files", &c->notify_files, 0, 1},
         {"own_pid", &c->own_pid, 1, 0x7fffffff},
+        {"notify_latency_ms", &c->notify_latency_ms, 0, 1000},
     };
     int done = 0;
     for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
@@ -230,10 +233,14 @@ int bm_core_submit_notify(bm_sensor *s, bm_rec *r) {
   int rc = 0;
   pthread_mutex_lock(&s->mu);
   bm_rec_set_u32(r, BM_OFF_SEQ, s->next_seq++);
+  uint32_t before = s->ring.used;
   if (s->closed || bm_ring_push(&s->ring, r->buf, len)) {
     s->st.dropped++;
     rc = -1;
-  } else {
+  } else if (before == 0) {
+    s->first_ns = bm_now_mono_ns();
+    wake_reader(s);
+  } else if (before < BATCH_BYTES && s->ring.used >= BATCH_BYTES) {
     wake_reader(s);
   }
   pthread_mutex_unlock(&s->mu);
@@ -283,6 +290,8 @@ uint32_t bm_core_submit_auth(bm_sensor *s, bm_rec *r, uint64_t token, int32_t pi
   h->cacheable = cacheable;
   h->due_ns = now + (uint64_t)(s->cfg.auth_deadline_ms - s->cfg.deadline_margin_ms) * 1000000ull;
   if (s->held_n++ == 0) pthread_cond_signal(&s->wd_cond);
+  if (s->ring.used == len) s->first_ns = now;
+  s->urgent = 1;
   wake_reader(s);
   pthread_mutex_unlock(&s->mu);
   return id;
@@ -296,18 +305,36 @@ void bm_core_count(bm_sensor *s, size_t off) {
 
 /* ---- public ABI ------------------------------------------------------- */
 
+/*
+ * Ready means: an auth record is queued (wake at once), or notify records
+ * have waited notify_latency_ms or fill BATCH_BYTES. Coalescing notify-only
+ * records saves the agent a wake-up (tens of microseconds) per event.
+ */
+static int batch_ready(bm_sensor *s, uint64_t now) {
+  if (s->ring.used == 0) return 0;
+  return s->urgent || s->cfg.notify_latency_ms == 0 || s->ring.used >= BATCH_BYTES ||
+         now >= s->first_ns + (uint64_t)s->cfg.notify_latency_ms * 1000000ull;
+}
+
 int32_t bm_sensor_wait(bm_sensor *s, int32_t timeout_ms) {
   if (!s) return -1;
   pthread_mutex_lock(&s->mu);
   s->waiters++;
-  if (timeout_ms < 0) {
-    while (!s->closed && s->ring.used == 0) pthread_cond_wait(&s->ready, &s->mu);
-  } else if (s->ring.used == 0 && !s->closed && timeout_ms > 0) {
-    uint64_t until = bm_now_mono_ns() + (uint64_t)timeout_ms * 1000000ull;
-    struct timespec ts = {(time_t)(until / 1000000000ull), (long)(until % 1000000000ull)};
-    while (!s->closed && s->ring.used == 0) {
-      if (pthread_cond_timedwait(&s->ready, &s->mu, &ts) == ETIMEDOUT) break;
+  uint64_t now = bm_now_mono_ns();
+  uint64_t end = timeout_ms < 0 ? UINT64_MAX : now + (uint64_t)timeout_ms * 1000000ull;
+  while (!s->closed && !batch_ready(s, now) && now < end) {
+    uint64_t until = end;
+    if (s->ring.used) {
+      uint64_t due = s->first_ns + (uint64_t)s->cfg.notify_latency_ms * 1000000ull;
+      if (due < until) until = due;
     }
+    if (until == UINT64_MAX) {
+      pthread_cond_wait(&s->ready, &s->mu);
+    } else {
+      struct timespec ts = {(time_t)(until / 1000000000ull), (long)(until % 1000000000ull)};
+      pthread_cond_timedwait(&s->ready, &s->mu, &ts);
+    }
+    now = bm_now_mono_ns();
   }
   int32_t r = s->closed ? -1 : s->ring.used ? 1 : 0;
   if (--s->waiters == 0) pthread_cond_broadcast(&s->idle);
@@ -323,6 +350,7 @@ int32_t bm_sensor_drain(bm_sensor *s, uint8_t *buf, uint32_t cap) {
     return -1;
   }
   uint32_t n = bm_ring_pop(&s->ring, buf, cap > 0x7fffffffu ? 0x7fffffffu : cap);
+  if (s->ring.used == 0) s->urgent = 0;
   uint64_t count = 0;
   for (uint32_t off = 0; off < n; off += bm_rec_get_u32(buf, off)) count++;
   s->st.events += count;
@@ -346,7 +374,15 @@ int32_t bm_sensor_respond(bm_sensor *s, uint32_t auth_id, int32_t allow, int32_t
   s->held_n--;
   s->st.auth_by_agent++;
   pthread_mutex_unlock(&s->mu);
-  if (allow && cache && cacheable) bm_tables_cache_add(&s->tables, key);
+  if (allow && cache && cacheable) {
+    bm_tables_cache_add(&s->tables, key);
+    if (s->cache_hint) {
+      pthread_mutex_lock(&s->tables.mu);
+      int on = s->tables.cache_enabled;
+      pthread_mutex_unlock(&s->tables.mu);
+      if (on) s->cache_hint(s->ctx, token); /* before answering: the token is still valid */
+    }
+  }
   s->answer(s->ctx, token, allow ? 1 : 0);
   return 0;
 }
@@ -354,12 +390,14 @@ int32_t bm_sensor_respond(bm_sensor *s, uint32_t auth_id, int32_t allow, int32_t
 int32_t bm_sensor_deny_pid(bm_sensor *s, int32_t pid, int32_t on) {
   if (!s) return -1;
   bm_tables_deny_pid(&s->tables, pid, on);
+  if (on && s->cache_flush) s->cache_flush(s->ctx);
   return 0;
 }
 
 int32_t bm_sensor_deny_path(bm_sensor *s, const char *path, int32_t on) {
   if (!s || !path) return -1;
   bm_tables_deny_path(&s->tables, path, on);
+  if (on && s->cache_flush) s->cache_flush(s->ctx);
   return 0;
 }
 
@@ -368,12 +406,14 @@ int32_t bm_sensor_allow_cache_enable(bm_sensor *s, int32_t enabled) {
   pthread_mutex_lock(&s->tables.mu);
   s->tables.cache_enabled = enabled ? 1 : 0;
   pthread_mutex_unlock(&s->tables.mu);
+  if (!enabled && s->cache_flush) s->cache_flush(s->ctx);
   return 0;
 }
 
 int32_t bm_sensor_allow_cache_clear(bm_sensor *s) {
   if (!s) return -1;
   bm_tables_cache_clear(&s->tables);
+  if (s->cache_flush) s->cache_flush(s->ctx);
   return 0;
 }
 

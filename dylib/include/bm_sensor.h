@@ -157,6 +157,9 @@ double bm_sensor_now_ms(void);
  *   mount=/path             repeatable
  *   ring_bytes=8388608      ring buffer capacity
  *   own_pid=N               the agent's pid: never held (default getpid())
+ *   notify_latency_ms=2     bm_sensor_wait returns at once for auth records;
+ *                           notify-only batches may wait this long to grow
+ *                           (0 = wake for every record)
  * On failure returns NULL and writes one line (capitalised, no final period)
  * naming what is missing into err[err_len], e.g. "Not running as root" or
  * "Kernel lacks fanotify permission events: ...".
@@ -164,8 +167,9 @@ double bm_sensor_now_ms(void);
 bm_sensor *bm_sensor_open(const char *config, char *err, uint32_t err_len);
 
 /*
- * Blocks until records are ready, the timeout (ms, < 0 = forever) passes or
- * the sensor closes. Returns 1 ready, 0 timeout, -1 closed.
+ * Blocks until records are ready (an auth record at once; notify records
+ * after notify_latency_ms or a full batch), the timeout (ms, < 0 = forever)
+ * passes or the sensor closes. Returns 1 records queued, 0 none, -1 closed.
  * Bind with `nonblocking: true`.
  */
 int32_t bm_sensor_wait(bm_sensor *s, int32_t timeout_ms);

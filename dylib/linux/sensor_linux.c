@@ -59,15 +59,43 @@ static double wall_minus_mono_ms(void) {
   return bm_now_wall_ms() - ((double)m.tv_sec * 1e3 + (double)m.tv_nsec / 1e6);
 }
 
+/* token = event fd, plus TOKEN_EXEC for exec permission events */
+#define TOKEN_EXEC (1ull << 32)
+
 static void linux_answer(void *vctx, uint64_t token, int allow) {
   linux_ctx *c = vctx;
-  int fd = (int)token;
+  int fd = (int)(token & 0xffffffffu);
   struct fanotify_response resp = {.fd = fd, .response = allow ? FAN_ALLOW : FAN_DENY};
   ssize_t w;
   do {
     w = write(c->perm_fd, &resp, sizeof resp);
   } while (w < 0 && errno == EINTR);
   close(fd);
+}
+
+/*
+ * The kernel's own cache: an ignore mark on the inode keeps further exec
+ * permission events for it from being generated at all, until the file is
+ * written (the kernel drops the ignore mask on modify). Not installed while a
+ * deny-by-pid entry exists, since the kernel would then skip that check.
+ * Limitation: a chmod/chown alone does not clear it; the C cache (keyed on
+ * ctime) does notice those.
+ */
+static void linux_cache_hint(void *vctx, uint64_t token) {
+  linux_ctx *c = vctx;
+  if (!(token & TOKEN_EXEC)) return;
+  pthread_mutex_lock(&c->s->tables.mu);
+  int pids = c->s->tables.pid_n;
+  pthread_mutex_unlock(&c->s->tables.mu);
+  if (pids) return;
+  fanotify_mark(c->perm_fd, FAN_MARK_ADD | FAN_MARK_IGNORED_MASK, FAN_OPEN_EXEC_PERM,
+                (int)(token & 0xffffffffu), NULL);
+}
+
+static void linux_cache_flush(void *vctx) {
+  linux_ctx *c = vctx;
+  /* our only inode marks are ignore marks: flushing them empties the kernel cache */
+  if (c->perm_fd >= 0) fanotify_mark(c->perm_fd, FAN_MARK_FLUSH, 0, AT_FDCWD, NULL);
 }
 
 /* ---- /proc helpers ------------------------------------------------------ */
@@ -366,7 +394,8 @@ static void read_perm(linux_ctx *c) {
         continue;
       }
       int cacheable = exec || !c->s->cfg.avoid_open_cache;
-      bm_core_submit_auth(c->s, &r, (uint64_t)fd, pid, pathp, key, cacheable);
+      uint64_t token = (uint64_t)fd | (exec ? TOKEN_EXEC : 0);
+      bm_core_submit_auth(c->s, &r, token, pid, pathp, key, cacheable);
     }
   }
 }
@@ -602,6 +631,10 @@ bm_sensor *bm_sensor_open(const char *config, char *err, uint32_t err_len) {
   }
   if (open_proc_connector(c, err, err_len)) goto fail;
   if (bm_core_init(s, &cfg, linux_answer, linux_stop, c, err, err_len)) goto fail_core;
+  if (c->perm_fd >= 0) {
+    s->cache_hint = linux_cache_hint;
+    s->cache_flush = linux_cache_flush;
+  }
   if (pthread_create(&c->thr, NULL, sensor_main, c)) {
     bm_set_err(err, err_len, "Cannot start the sensor thread");
     bm_sensor_close(s);

@@ -332,6 +332,29 @@ static void test_close_wakes_waiter(void) {
   pthread_join(t, NULL);
 }
 
+static void test_coalescing(void) {
+  answers a;
+  bm_sensor *s = open_core("notify_latency_ms=50\nown_pid=1\n", &a);
+  uint8_t buf[256], out[4096];
+  uint32_t len = make_rec(buf, sizeof buf, 1, 10);
+  bm_rec r = {buf, sizeof buf, len, 1, 0};
+  bm_core_submit_notify(s, &r);
+  uint64_t t0 = bm_now_mono_ns();
+  CHECK(bm_sensor_wait(s, 5000) == 1);
+  uint64_t waited = (bm_now_mono_ns() - t0) / 1000000ull;
+  CHECK(waited >= 40 && waited < 4000); /* a notify-only batch waits for the latency, not the timeout */
+  CHECK(bm_sensor_drain(s, out, sizeof out) > 0);
+  bm_core_submit_notify(s, &r);
+  CHECK(hold(s, 1, 50) != 0);
+  t0 = bm_now_mono_ns();
+  CHECK(bm_sensor_wait(s, 5000) == 1);
+  CHECK((bm_now_mono_ns() - t0) / 1000000ull < 40); /* an auth record wakes at once */
+  CHECK(bm_sensor_drain(s, out, sizeof out) > 0);
+  CHECK(bm_sensor_wait(s, 0) == 0);
+  bm_sensor_close(s);
+  pthread_mutex_destroy(&a.mu);
+}
+
 static void test_config(void) {
   bm_config c;
   char err[256];
@@ -352,6 +375,7 @@ int main(void) {
   test_config();
   test_watchdog();
   test_ring_full();
+  test_coalescing();
   test_close_wakes_waiter();
   if (failures) {
     fprintf(stderr, "test_common: %d failure(s)\n", failures);

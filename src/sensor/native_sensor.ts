@@ -33,6 +33,8 @@ export interface NativeSensorOptions {
   ringBytes?: number;
   /** Let the C allow cache answer auth events the agent allowed with cache=true. */
   allowCache?: boolean;
+  /** Notify-only batches may wait this long to grow (auth records wake at once). Default 2. */
+  notifyLatencyMs?: number;
   /** Never hold this pid (default: this process). */
   ownPid?: number;
   /** Library path (default: library.ts resolution). */
@@ -60,6 +62,7 @@ export function sensorConfigText(o: NativeSensorOptions): string {
     put("mount", m);
   }
   put("ring_bytes", o.ringBytes);
+  put("notify_latency_ms", o.notifyLatencyMs);
   put("own_pid", o.ownPid ?? Deno.pid);
   return lines.join("\n") + "\n";
 }
