@@ -16,13 +16,18 @@ import { DEFAULT_ENGINE_OPTIONS, Engine } from "../engine/engine.ts";
 import { FakeClock } from "../clock.ts";
 import type { Verdict } from "../engine/verdict.ts";
 import type { BmEvent } from "../sensor/event.ts";
+import { loadRtpBlocklist } from "../engine/rtp_blocklist.ts";
+import { join } from "node:path";
 
 const USAGE = `Usage: bm replay TRACE.jsonl [--rules DIR] [--platform linux|macos] [--output json]
+                 [--audit] [--forward-rtp]
 
 Replays a trace through the behavior engine and prints the verdicts.
   --rules DIR      rule pack (default: the installed pack)
   --platform OS    linux or macos (default: this machine's)
   --output json    { "threats": [ { name, rule_ids, score, process, lineage, events } ] }
+  --audit          verdicts as in audit mode (blockExecution disabled): report only
+  --forward-rtp    forwardRtpToBm with the pack's rtp_blocklist.txt
 Bad trace lines are reported on stderr with their line number and skipped.`;
 
 function traceForm(e: BmEvent): Record<string, unknown> {
@@ -54,6 +59,8 @@ export const replayCommand: Command = {
           rules: { type: "string" },
           platform: { type: "string" },
           output: { type: "string" },
+          audit: { type: "boolean" },
+          "forward-rtp": { type: "boolean" },
         },
       });
     } catch (e) {
@@ -76,7 +83,8 @@ export const replayCommand: Command = {
       const why = e instanceof Deno.errors.NotFound ? "no such file" : (e as Error).message;
       throw new InputError(`Cannot read "${trace}": ${why}`);
     }
-    const { rules, problems } = await loadRules(values.rules ?? defaultRulesDir(), {
+    const rulesDir = values.rules ?? defaultRulesDir();
+    const { rules, problems } = await loadRules(rulesDir, {
       requireRootOwned: false,
       checkTests: false,
     });
@@ -87,9 +95,19 @@ export const replayCommand: Command = {
     const parsedTrace = parseTrace(text, trace);
     for (const p of parsedTrace.problems) console.error(formatProblem(trace, p));
     const events = parsedTrace.events;
+    const forwardRtp = values["forward-rtp"] === true;
+    const rtpBlocklist = forwardRtp
+      ? await loadRtpBlocklist(join(rulesDir, "rtp_blocklist.txt"), { requireRootOwned: false })
+      : new Set<string>();
     const engine = new Engine(
       rules,
-      { ...DEFAULT_ENGINE_OPTIONS, platform },
+      {
+        ...DEFAULT_ENGINE_OPTIONS,
+        platform,
+        mode: values.audit ? "audit" : "block",
+        forwardRtp,
+        rtpBlocklist,
+      },
       new FakeClock(events[0]?.["@timestamp"] ?? 0),
     );
     const verdicts: Verdict[] = [];

@@ -146,6 +146,8 @@ interface RuleRt {
   rule: CompiledRule;
   /** Per step index >= 1: partials waiting for it, by relation key. */
   waiters: Map<string, PartialMatch[]>[];
+  /** Per step index >= 1, lineage relation only: partials by the entity id of the step they refer to. */
+  down: Map<string, PartialMatch[]>[];
   /** First-step counters by group key (count > 1 on step 1). */
   counters: Map<string, Counter> | undefined;
 }
@@ -236,13 +238,23 @@ export class Engine {
     };
   }
 
+  /** Partial sequences in flight per rule id (tuning, `bm health`). */
+  partialCounts(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (let i = this.partialHead; i < this.partialQueue.length; i++) {
+      const p = this.partialQueue[i]!;
+      if (!p.dead) out[p.rt.rule.id] = (out[p.rt.rule.id] ?? 0) + 1;
+    }
+    return out;
+  }
+
   /** The process table's view of a process (tests, `bm replay`). */
   processByPid(pid: number): Proc | undefined {
     return this.table.byPidLookup(pid);
   }
 
   private buildIndex(): void {
-    for (const rt of this.rts) for (const m of rt.waiters) m.clear();
+    for (const rt of this.rts) for (const m of [...rt.waiters, ...rt.down]) m.clear();
     this.partialQueue = [];
     this.partialHead = 0;
     this.livePartials = 0;
@@ -258,6 +270,7 @@ export class Engine {
     this.rts = active.map((rule) => ({
       rule,
       waiters: rule.steps.map(() => new Map<string, PartialMatch[]>()),
+      down: rule.steps.map(() => new Map<string, PartialMatch[]>()),
       counters: rule.steps[0]!.count > 1 ? new Map<string, Counter>() : undefined,
     }));
     for (const rt of this.rts) {
@@ -320,7 +333,8 @@ export class Engine {
     const now = ev["@timestamp"];
     this.eventNo++;
     this.s.events++;
-    const { proc, execPair } = this.table.apply(ev);
+    const proc = this.table.apply(ev);
+    const execPair = this.table.lastExecPair;
     if (ev.event.action === "exec" && ev.bm?.auth_id !== undefined) proc.authExecNo = this.eventNo;
     if (this.eventNo % SWEEP_EVERY === 0 || now - this.lastSweep > 10_000) this.sweep(now);
     if (this.isExcluded(ev, proc)) {
@@ -480,43 +494,57 @@ export class Engine {
     const { rt, k, step } = ref;
     const waiters = rt.waiters[k]!;
     if (waiters.size === 0) return;
-    const stamp = this.eventNo;
-    const visit = (bucket: PartialMatch[] | undefined) => {
-      if (bucket === undefined) return;
-      // Copy: advancing unregisters from this bucket.
-      for (const p of bucket.length === 1 ? [bucket[0]!] : bucket.slice()) {
-        if (p.dead || p.stamp === stamp || p.next !== k) continue;
-        p.stamp = stamp;
-        if (now > p.deadline) {
-          this.kill(p);
-          this.s.partialsExpired++;
-          continue;
-        }
-        if (execPair && p.lastEventNo === proc.authExecNo) continue;
-        if (step.relation === "sibling" && p.procs[step.of] === proc) continue;
-        if (!this.stepMatches(step, rt.rule, p.refs)) continue;
-        this.advance(p, step, ev, proc, now, verdicts);
-      }
-    };
+    const down = rt.down[k]!;
     switch (step.relation) {
       case "same":
-        visit(waiters.get(proc.entity_id));
+        this.visit(waiters.get(proc.entity_id), ref, ev, proc, execPair, now, verdicts);
         break;
       case "child":
       case "sibling":
-        if (proc.parent !== undefined) visit(waiters.get(proc.parent.entity_id));
+        if (proc.parent !== undefined) {
+          this.visit(waiters.get(proc.parent.entity_id), ref, ev, proc, execPair, now, verdicts);
+        }
         break;
       case "descendant":
         for (let a = proc.parent, n = 0; a !== undefined && n < MAX_DEPTH; a = a.parent, n++) {
-          visit(waiters.get(a.entity_id));
+          this.visit(waiters.get(a.entity_id), ref, ev, proc, execPair, now, verdicts);
         }
         break;
       case "lineage":
-        visit(waiters.get(`u:${proc.entity_id}`));
+        this.visit(waiters.get(proc.entity_id), ref, ev, proc, execPair, now, verdicts);
         for (let a = proc.parent, n = 0; a !== undefined && n < MAX_DEPTH; a = a.parent, n++) {
-          visit(waiters.get(`d:${a.entity_id}`));
+          this.visit(down.get(a.entity_id), ref, ev, proc, execPair, now, verdicts);
         }
         break;
+    }
+  }
+
+  /** Tries the partials of one bucket against the event; newest first (advancing removes). */
+  private visit(
+    bucket: PartialMatch[] | undefined,
+    ref: StepRef,
+    ev: BmEvent,
+    proc: Proc,
+    execPair: boolean,
+    now: number,
+    verdicts: Verdict[],
+  ): void {
+    if (bucket === undefined) return;
+    const { rt, k, step } = ref;
+    const stamp = this.eventNo;
+    for (let i = bucket.length - 1; i >= 0; i--) {
+      const p = bucket[i];
+      if (p === undefined || p.dead || p.stamp === stamp || p.next !== k) continue;
+      p.stamp = stamp;
+      if (now > p.deadline) {
+        this.kill(p);
+        this.s.partialsExpired++;
+        continue;
+      }
+      if (execPair && p.lastEventNo === proc.authExecNo) continue;
+      if (step.relation === "sibling" && p.procs[step.of] === proc) continue;
+      if (!this.stepMatches(step, rt.rule, p.refs)) continue;
+      this.advance(p, step, ev, proc, now, verdicts);
     }
   }
 
@@ -579,28 +607,31 @@ export class Engine {
     const step = p.rt.rule.steps[p.next]!;
     const r = p.procs[step.of]!;
     const m = p.rt.waiters[p.next]!;
-    const add = (key: string) => {
-      let b = m.get(key);
-      if (b === undefined) m.set(key, b = []);
+    const add = (map: Map<string, PartialMatch[]>, key: string) => {
+      let b = map.get(key);
+      if (b === undefined) map.set(key, b = []);
       b.push(p);
-      p.regs.push([m, key]);
+      p.regs.push([map, key]);
     };
     switch (step.relation) {
       case "same":
       case "child":
       case "descendant":
-        add(r.entity_id);
+        add(m, r.entity_id);
         break;
       case "sibling":
-        if (r.parent !== undefined) add(r.parent.entity_id);
+        if (r.parent !== undefined) add(m, r.parent.entity_id);
         break;
-      case "lineage":
-        add(`u:${r.entity_id}`);
-        add(`d:${r.entity_id}`);
+      case "lineage": {
+        // Up: the event's process is `r` or an ancestor of it. Down: `r` is an ancestor of it.
+        add(m, r.entity_id);
+        const down = p.rt.down[p.next]!;
+        add(down, r.entity_id);
         for (let a = r.parent, n = 0; a !== undefined && n < MAX_DEPTH; a = a.parent, n++) {
-          add(`u:${a.entity_id}`);
+          add(m, a.entity_id);
         }
         break;
+      }
     }
   }
 

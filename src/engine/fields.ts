@@ -6,7 +6,7 @@
  */
 import type { BmEvent } from "../sensor/event.ts";
 import type { Proc } from "./process_table.ts";
-import { basename } from "./process_table.ts";
+import { basename, commandLine } from "./process_table.ts";
 
 /** What a compiled predicate sees. */
 export interface MatchCtx {
@@ -135,7 +135,7 @@ function procField(k: string): ProcAccessor {
     case "args":
       return (p) => p.args;
     case "command_line":
-      return (p) => p.command_line;
+      return (p) => commandLine(p);
     case "working_directory":
       return (p) => p.working_directory;
     case "tty":

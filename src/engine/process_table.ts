@@ -37,6 +37,7 @@ export interface Proc {
   executable: string;
   name: string;
   args: string[] | undefined;
+  /** Cache of `commandLine(p)`; undefined until asked for. */
   command_line: string | undefined;
   working_directory: string | undefined;
   uid: number | undefined;
@@ -125,7 +126,26 @@ function startOfEntityId(id: string): number | undefined {
 
 export function setArgs(p: Proc, args: string[] | undefined): void {
   p.args = args;
-  p.command_line = args === undefined ? undefined : args.join(" ");
+  p.command_line = undefined;
+}
+
+/** `process.command_line`: the args joined by spaces, computed on first use. */
+export function commandLine(p: Proc): string | undefined {
+  if (p.args === undefined) return undefined;
+  return p.command_line ??= p.args.join(" ");
+}
+
+/**
+ * Executables, names and folders repeat across thousands of processes; one
+ * copy each. Bounded: cleared when full (only sharing is lost).
+ */
+const INTERN = new Map<string, string>();
+export function intern(s: string): string {
+  const hit = INTERN.get(s);
+  if (hit !== undefined) return hit;
+  if (INTERN.size >= 8192) INTERN.clear();
+  INTERN.set(s, s);
+  return s;
 }
 
 function setExecutable(p: Proc, exe: string | undefined, name?: string): void {
@@ -133,15 +153,8 @@ function setExecutable(p: Proc, exe: string | undefined, name?: string): void {
     if (name !== undefined && p.name === "") p.name = name;
     return;
   }
-  p.executable = exe;
-  p.name = name ?? basename(exe);
-}
-
-/** Result of applying one event: the acting process and whether this exec is a Linux notify pair. */
-export interface Applied {
-  proc: Proc;
-  /** A notify exec completing an auth exec of the same image (Linux). */
-  execPair: boolean;
+  p.executable = intern(exe);
+  p.name = intern(name ?? basename(exe));
 }
 
 export class ProcessTable {
@@ -259,8 +272,11 @@ export class ProcessTable {
     return p;
   }
 
+  /** Set by `apply`: the event was a notify exec completing an auth exec of the same image (Linux). */
+  lastExecPair = false;
+
   /** Stage 2 of the pipeline: updates the table from one event and returns its process. */
-  apply(ev: BmEvent): Applied {
+  apply(ev: BmEvent): Proc {
     const now = ev["@timestamp"];
     const action = ev.event.action;
     const pf = ev.process;
@@ -276,7 +292,7 @@ export class ProcessTable {
       if (isAuth) {
         setExecutable(p, exe, pf.name);
         setArgs(p, pf.args);
-        p.working_directory = pf.working_directory;
+        p.working_directory = pf.working_directory && intern(pf.working_directory);
         p.pendingAuthExec = pf.args === undefined;
         p.authMatched = undefined;
         this.pushExec(p, now);
@@ -286,7 +302,7 @@ export class ProcessTable {
         if (!execPair) p.authMatched = undefined;
         setExecutable(p, exe, pf.name);
         if (pf.args !== undefined) setArgs(p, pf.args);
-        if (pf.working_directory !== undefined) p.working_directory = pf.working_directory;
+        if (pf.working_directory !== undefined) p.working_directory = intern(pf.working_directory);
         if (execPair) {
           const last = p.execs[p.execs.length - 1];
           if (last !== undefined) {
@@ -318,7 +334,8 @@ export class ProcessTable {
       p.exitTime = now;
       this.exitedQueue.push(p);
     }
-    return { proc: p, execPair };
+    this.lastExecPair = execPair;
+    return p;
   }
 
   private pushExec(p: Proc, now: number): void {

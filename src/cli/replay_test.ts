@@ -1,0 +1,74 @@
+/** `bm replay` end to end: spawns bin/bm, checks exit codes and output. */
+import { deepEqual, equal, match, ok } from "node:assert/strict";
+import { join } from "node:path";
+
+const BM = new URL("../../bin/bm", import.meta.url).pathname;
+const PACK = new URL("../../tests/engine/fixtures/pack", import.meta.url).pathname;
+
+async function bm(...args: string[]) {
+  const out = await new Deno.Command(BM, {
+    args,
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(60_000),
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+async function tempDir(files: Record<string, string>): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "bm_cli_replay_" });
+  for (const [name, text] of Object.entries(files)) await Deno.writeTextFile(join(dir, name), text);
+  return dir;
+}
+
+Deno.test("bm replay --output json: the exact threat shape; bad lines counted on stderr", async () => {
+  const trace = await Deno.readTextFile(join(PACK, "traces/write_then_exec.pos.jsonl"));
+  const lines = trace.trim().split("\n");
+  lines.splice(
+    1,
+    0,
+    "{not json",
+    `{"@timestamp": 5, "event": {"action": "open"}, "process": {"pid": 1}}`,
+  );
+  const dir = await tempDir({ "t.jsonl": lines.join("\n") + "\n" });
+  try {
+    const r = await bm("replay", join(dir, "t.jsonl"), "--rules", PACK, "--output", "json");
+    equal(r.code, 0, r.stderr);
+    const doc = JSON.parse(r.stdout);
+    deepEqual(Object.keys(doc), ["threats"]);
+    equal(doc.threats.length, 1);
+    const t = doc.threats[0];
+    deepEqual(Object.keys(t), ["name", "rule_ids", "score", "process", "lineage", "events"]);
+    equal(t.name, "Behavior:Linux/FixtureWriteThenExec.A");
+    deepEqual(t.rule_ids, ["fixture.write_then_exec"]);
+    deepEqual(t.process, { pid: 301, path: "/tmp/.x/payload", argv: [] });
+    deepEqual(t.lineage.map((l: { pid: number }) => l.pid), [1, 300, 301]);
+    equal(t.events.length, 2);
+    equal(t.events[0]["@timestamp"], "1970-01-01T00:00:01.010Z");
+    match(r.stderr, /line 2: not JSON/);
+    match(r.stderr, /line 3: file: required for "open"/);
+    match(r.stderr, /2 bad lines skipped/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("bm replay: text output, missing trace exits 2", async () => {
+  const r = await bm("replay", join(PACK, "traces/change_file_test.pos.jsonl"), "--rules", PACK);
+  equal(r.code, 0, r.stderr);
+  match(r.stdout, /Behavior:Linux\/BmChangeFileTest {2}score 100 {2}block/);
+  match(r.stdout, /actions {2}report, kill/);
+  const audit = await bm(
+    "replay",
+    join(PACK, "traces/change_file_test.pos.jsonl"),
+    "--rules",
+    PACK,
+    "--audit",
+  );
+  match(audit.stdout, /actions {2}report\n/);
+  const missing = await bm("replay", "/nonexistent/trace.jsonl", "--rules", PACK);
+  equal(missing.code, 2);
+  equal(missing.stderr.trim(), `Cannot read "/nonexistent/trace.jsonl": no such file`);
+  ok(missing.stdout === "");
+});

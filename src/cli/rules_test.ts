@@ -1,0 +1,101 @@
+/** `bm rules` end to end: spawns bin/bm, checks exit codes and output. */
+import { deepEqual, equal, match } from "node:assert/strict";
+import { join } from "node:path";
+
+const BM = new URL("../../bin/bm", import.meta.url).pathname;
+const PACK = new URL("../../tests/engine/fixtures/pack", import.meta.url).pathname;
+
+async function bm(...args: string[]) {
+  const out = await new Deno.Command(BM, {
+    args,
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(60_000),
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+async function tempDir(files: Record<string, string>): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "bm_cli_rules_" });
+  for (const [name, text] of Object.entries(files)) await Deno.writeTextFile(join(dir, name), text);
+  return dir;
+}
+
+Deno.test("bm rules validate: a good pack", async () => {
+  const r = await bm("rules", "validate", PACK);
+  equal(r.code, 0, r.stderr);
+  match(r.stdout, /^5 rules valid in /);
+});
+
+Deno.test("bm rules test: every fixture rule passes", async () => {
+  const r = await bm("rules", "test", PACK);
+  equal(r.code, 0, r.stdout + r.stderr);
+  match(r.stdout, /10 passed, 0 failed, 5 rules, 0 problems/);
+});
+
+const BROKEN = `[[rule]]
+id = "broken"
+name = "Behavior:Linux/Broken.A"
+description = "x"
+platforms = ["linux"]
+severity = "low"
+score = 1
+tests = { positive = ["p.jsonl"], negative = ["n.jsonl"] }
+
+[[rule.steps]]
+action = "exec"
+where = [{ field = "process.name", regex = "(" }]
+`;
+
+Deno.test("bm rules validate/test: invalid rules exit 2 with file:line: rule: reason", async () => {
+  const dir = await tempDir({ "r.toml": BROKEN, "p.jsonl": "", "n.jsonl": "" });
+  try {
+    const v = await bm("rules", "validate", dir);
+    equal(v.code, 2);
+    match(v.stderr, new RegExp(`^${join(dir, "r.toml")}:12: broken: Bad regex "\\(":`));
+    equal((await bm("rules", "test", dir)).code, 2);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("bm rules test: a failing trace exits 1 and names the rule", async () => {
+  const rule = BROKEN.replace(`regex = "("`, `eq = "sh"`);
+  const sh =
+    `{"@timestamp": 1, "event": {"action": "exec"}, "process": {"pid": 2, "executable": "/bin/sh", "args": ["sh"]}}\n`;
+  // Positive trace does not fire, negative trace fires: two failures.
+  const dir = await tempDir({
+    "r.toml": rule,
+    "p.jsonl": sh.replace("/bin/sh", "/bin/ls"),
+    "n.jsonl": sh,
+  });
+  try {
+    const r = await bm("rules", "test", dir);
+    equal(r.code, 1);
+    match(r.stdout, /FAIL broken positive .*p\.jsonl: rule did not fire/);
+    match(r.stdout, /FAIL broken negative .*n\.jsonl: rule fired/);
+    match(r.stdout, /0 passed, 2 failed/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("bm rules list --output json", async () => {
+  const r = await bm("rules", "list", "--rules", PACK, "--output", "json");
+  equal(r.code, 0, r.stderr);
+  const ids = JSON.parse(r.stdout).rules.map((x: { id: string }) => x.id);
+  deepEqual(ids, [
+    "fixture.fetch_pipe_shell",
+    "fixture.write_then_exec",
+    "fixture.change_file_test",
+    "fixture.discovery_burst",
+    "fixture.shadow_read",
+  ]);
+});
+
+Deno.test("bm rules: usage errors exit 2", async () => {
+  equal((await bm("rules")).code, 2);
+  equal((await bm("rules", "frobnicate")).code, 2);
+  equal((await bm("rules", "validate")).code, 2);
+});
