@@ -247,6 +247,11 @@ async function child(config: "full" | "empty" | "none"): Promise<void> {
   const gc = (globalThis as { gc?: () => void }).gc;
   gc?.();
   const retainedMb = Math.round(Deno.memoryUsage().heapUsed / 1048576);
+  if (Deno.env.get("BM_BENCH_BREAKDOWN")) {
+    engine.setRules(set); // drops partial sequences
+    gc?.();
+    console.error("without partials", Math.round(Deno.memoryUsage().heapUsed / 1048576), "MB");
+  }
   const peakAfterPass1 = Math.round(peakRssMb());
   // Pass 2: per-call latency.
   engine = new Engine(set, opts, new FakeClock(0));

@@ -745,7 +745,9 @@ export class Engine {
     proc: Proc,
     now: number,
   ): Verdict {
-    const recs = acting.hits as unknown as ScoreRec[];
+    // Hits older than 8 half-lives add under 0.4% and no longer explain anything.
+    const h = this.opts.halfLifeMs;
+    const recs = (acting.hits as ScoreRec[]).filter((r) => h <= 0 || now - r.firing.time <= 8 * h);
     const allEvents: BmEvent[] = [];
     const index = new Map<BmEvent, number>();
     const hits: RuleHit[] = [];

@@ -560,3 +560,48 @@ Deno.test("setRules swaps rule sets; setOptions changes mode", () => {
   engine.setOptions({ platform: "macos" });
   equal(engine.stats().rules, 0, "linux-only rule inactive on macos");
 });
+
+Deno.test("seeded processes match sensor entity ids whose start differs by a few ms", () => {
+  const engine = new Engine(rules(KILL), DEFAULT_ENGINE_OPTIONS, new FakeClock(10_000));
+  engine.seed([
+    { pid: 1, ppid: 0, start: 0, executable: "/sbin/init", args: ["/sbin/init"] },
+    { pid: 500, ppid: 1, start: 5000, executable: "/usr/sbin/sshd", args: ["sshd"] },
+    { pid: 600, ppid: 500, start: 6000, executable: "/bin/bash", args: ["-bash"], uid: 1000 },
+  ]);
+  engine.process(
+    ev(20_000, "fork", {
+      pid: 700,
+      start: 20_000,
+      entity_id: "700-20000",
+      parent: { pid: 600, entity_id: "600-6004" },
+    }),
+  );
+  const out = engine.process(
+    ev(20_001, "exec", {
+      pid: 700,
+      start: 20_000,
+      entity_id: "700-20000",
+      executable: "/tmp/x",
+      args: ["x"],
+    }),
+  );
+  equal(out.verdicts.length, 0);
+  const v = engine.process(
+    ev(20_002, "open", { pid: 700, entity_id: "700-20000" }, { file: { path: "/etc/shadow" } }),
+  ).verdicts[0]!;
+  deepEqual(v.lineage.map((l) => [l.pid, l.entity_id, l.executable]), [
+    [1, "1-0", "/sbin/init"],
+    [500, "500-5000", "/usr/sbin/sshd"],
+    [600, "600-6000", "/bin/bash"],
+    [700, "700-20000", "/tmp/x"],
+  ]);
+  equal(v.lineage[2]!.uid, 1000);
+  // Seeded bash, known to the sensor as 600-6004, is the same process.
+  const bash = engine.process(
+    ev(20_003, "open", { pid: 600, entity_id: "600-6004", start: 6004 }, {
+      file: { path: "/etc/shadow" },
+    }),
+  ).verdicts[0]!;
+  equal(bash.process.entity_id, "600-6000");
+  equal(engine.stats().processes, 4);
+});

@@ -169,8 +169,11 @@ export class ProcessTable {
 
   constructor(public max: number, public exitedRetentionMs: number) {}
 
+  /** Entity ids registered as aliases of another process (not processes themselves). */
+  private aliasCount = 0;
+
   get size(): number {
-    return this.byEntity.size;
+    return this.byEntity.size - this.aliasCount;
   }
 
   get(entityId: string): Proc | undefined {
@@ -183,9 +186,9 @@ export class ProcessTable {
 
   stats(): ProcessTableStats {
     let live = 0;
-    for (const p of this.byEntity.values()) if (!p.exited) live++;
+    for (const [id, p] of this.byEntity) if (!p.exited && id === p.entity_id) live++;
     return {
-      processes: this.byEntity.size,
+      processes: this.size,
       live,
       evictions: this.evictions,
       expiredExited: this.expired,
@@ -234,6 +237,7 @@ export class ProcessTable {
     const p = this.byPid.get(pid);
     if (p === undefined || Math.abs(p.start - start) > START_TOLERANCE_MS) return undefined;
     (p.aliases ??= []).push(entityId);
+    this.aliasCount++;
     this.byEntity.set(entityId, p);
     return p;
   }
@@ -360,7 +364,7 @@ export class ProcessTable {
       this.exitedQueue = q.slice(this.exitedHead);
       this.exitedHead = 0;
     }
-    if (this.byEntity.size > this.max) this.evict();
+    if (this.size > this.max) this.evict();
   }
 
   private remove(p: Proc): boolean {
@@ -375,14 +379,14 @@ export class ProcessTable {
   private evict(): void {
     // Exited first (oldest exit), then live processes in insertion order (oldest first).
     const q = this.exitedQueue;
-    while (this.byEntity.size > this.max && this.exitedHead < q.length) {
+    while (this.size > this.max && this.exitedHead < q.length) {
       const p = q[this.exitedHead++]!;
       if (this.remove(p)) this.evictions++;
     }
-    if (this.byEntity.size <= this.max) return;
+    if (this.size <= this.max) return;
     const target = Math.floor(this.max * 0.95);
     for (const p of this.byEntity.values()) {
-      if (this.byEntity.size <= target) break;
+      if (this.size <= target) break;
       if (this.remove(p)) this.evictions++;
     }
   }
