@@ -13,7 +13,9 @@
  *    table's, or the watchdog's fail-open default at (deadline - margin);
  *  - when the ring is full, notify events are dropped and auth events are
  *    answered at once with the default; both are counted;
- *  - the agent's own process (own_pid and its threads) is never held.
+ *  - the agent's own process (own_pid and its threads) is never held, nor
+ *    (Linux) a child it is spawning (forked, still the agent's image): the
+ *    agent may be blocked in spawn waiting for that exec.
  *
  * ---------------------------------------------------------------------------
  * Record layout (version BM_RECORD_VERSION), little-endian, each record starts
@@ -126,7 +128,7 @@ typedef struct bm_sensor_stats {
   uint64_t auth_ring_full;     /* auth events answered at once: ring full */
   uint64_t enrichment_misses;  /* /proc reads that lost the race with an exit */
   uint64_t fast_path_answers;  /* auth answered in C by the allow cache or deny tables */
-  uint64_t own_pid_skips;      /* auth events of the agent itself, allowed at once */
+  uint64_t own_pid_skips;      /* auth events of the agent (or its child's exec), allowed at once */
   uint64_t held_now;           /* auth events currently waiting */
   uint64_t queue_errors;       /* OS queue overflows / read errors reported by the kernel */
 } bm_sensor_stats;

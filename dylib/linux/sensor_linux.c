@@ -50,6 +50,7 @@ typedef struct linux_ctx {
   double boot_wall_ms;    /* wall time at boot (for /proc starttime) */
   double wall_minus_mono; /* for proc connector timestamps */
   long hz;
+  char own_exe[PATH_MAX + 1]; /* the agent's executable, "" if unknown */
   uint8_t rec[BM_MAX_RECORD];
 } linux_ctx;
 
@@ -171,6 +172,13 @@ static uint8_t stream_kind(int pid, int fd, char *target, size_t cap) {
     return BM_STREAM_TTY;
   if (target[0] == '/') return BM_STREAM_FILE;
   return BM_STREAM_UNKNOWN;
+}
+
+/* True while pid still runs the agent's own executable (forked, not yet exec'd). */
+static int is_unexeced_fork(linux_ctx *c, int pid) {
+  char path[64], exe[PATH_MAX + 1];
+  snprintf(path, sizeof path, "/proc/%d/exe", pid);
+  return read_link(path, exe, sizeof exe) >= 0 && strcmp(exe, c->own_exe) == 0;
 }
 
 /* ---- proc connector ----------------------------------------------------- */
@@ -362,8 +370,22 @@ static void read_perm(linux_ctx *c) {
         bm_rec_set_u32(&r, BM_OFF_FILE_MODE, st.st_mode);
         bm_rec_set_f64(&r, BM_OFF_FILE_SIZE, (double)st.st_size);
       }
+      int32_t ppid = -1, uid = -1, euid = -1;
+      double start = 0;
+      int miss = proc_stat(c, pid, &ppid, &start);
+      if (ppid == c->s->cfg.own_pid && c->own_exe[0] && is_unexeced_fork(c, pid)) {
+        /*
+         * A child the agent is spawning (still the agent's image, between
+         * fork and exec) is never held: the agent may be blocked in spawn
+         * waiting for this very exec. Once it runs its own image it is
+         * treated like any other process.
+         */
+        BM_COUNT(c->s, own_pid_skips);
+        linux_answer(c, (uint64_t)fd, 1);
+        continue;
+      }
       /*
-       * Fast path before any /proc read: a cached allow is answered at once and
+       * Fast path before the other /proc reads: a cached allow is answered at once and
        * not queued (the proc connector's exec record follows); a deny is
        * answered at once and still reported, as a notify record.
        */
@@ -378,9 +400,7 @@ static void read_perm(linux_ctx *c) {
         linux_answer(c, (uint64_t)fd, 0);
         r.buf[BM_OFF_FLAGS] &= (uint8_t)~BM_FLAG_AUTH;
       }
-      int32_t ppid = -1, uid = -1, euid = -1;
-      double start = 0;
-      int miss = proc_stat(c, pid, &ppid, &start) | proc_uids(pid, &uid, &euid);
+      miss |= proc_uids(pid, &uid, &euid);
       bm_rec_set_i32(&r, BM_OFF_PPID, ppid);
       bm_rec_set_f64(&r, BM_OFF_START, start);
       bm_rec_set_i32(&r, BM_OFF_UID, uid);
@@ -587,6 +607,11 @@ bm_sensor *bm_sensor_open(const char *config, char *err, uint32_t err_len) {
   c->boot_wall_ms = bm_now_wall_ms() - ((double)bt.tv_sec * 1e3 + (double)bt.tv_nsec / 1e6);
   c->wall_minus_mono = wall_minus_mono_ms();
   unsigned where = cfg.marks_mounts ? FAN_MARK_MOUNT : FAN_MARK_FILESYSTEM;
+  {
+    char p[64];
+    snprintf(p, sizeof p, "/proc/%d/exe", cfg.own_pid);
+    if (read_link(p, c->own_exe, sizeof c->own_exe) < 0) c->own_exe[0] = 0;
+  }
 
   c->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   for (int i = 0; i < cfg.n_mounts; i++) {

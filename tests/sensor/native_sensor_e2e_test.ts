@@ -395,7 +395,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "native sensor: the agent's own opens are never held; bad config is one clear error",
+  name:
+    "native sensor: the agent's own opens and children are never held; bad config is one clear error",
   ignore,
   sanitizeResources: false,
   fn: () =>
@@ -407,6 +408,11 @@ Deno.test({
         const sensor = open(dir, { openAuth: true });
         try {
           assert.equal(await Deno.readTextFile(`${dir}/f`), "x"); // would hang without the skip
+          // the agent's own child is not held either: Deno's spawn waits for the exec
+          const target = await copyBinary("true", dir);
+          assert.equal((await new Deno.Command(target).output()).code, 0);
+          assert.equal(sensor.stats().authByWatchdog, 0);
+          assert.equal(sensor.stats().authByAgent, 0);
           await new Promise((res) => setTimeout(res, 50));
           assert.ok(sensor.nativeStats().ownPidSkips >= 1);
         } finally {
