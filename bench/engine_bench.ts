@@ -5,11 +5,15 @@
  * rule set as the baseline.
  *
  *   deno run --allow-all bench/engine_bench.ts [--events N] [--processes N] [--rules DIR]
+ *     [--v8-flags FLAGS]   (default "--max-semi-space-size=4"; "" for V8's defaults)
  *
- * Each configuration runs in its own child process so peak RSS (VmHWM) is
- * its own. Events are generated in chunks (the whole trace is never held in
- * memory); throughput counts only time inside `Engine.process`. A second
- * pass times every call for the p99.
+ * Three configurations: "no engine" (the trace generator alone: the
+ * harness's own memory floor), an empty rule set (process table only) and
+ * the pack. Each pass of each configuration runs in its own child process,
+ * so peak RSS (VmHWM) is its own. Events are generated in chunks of 512
+ * (about one sensor drain; the trace is never held in memory whole). The
+ * throughput pass counts only time inside `Engine.process`; the latency pass
+ * times every call for the percentiles.
  */
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
@@ -26,6 +30,8 @@ const { values } = parseArgs({
     processes: { type: "string", default: "20000" },
     rules: { type: "string" },
     child: { type: "string" },
+    pass: { type: "string" },
+    "v8-flags": { type: "string", default: "--max-semi-space-size=4" },
   },
 });
 const N_EVENTS = Number(values.events);
@@ -218,21 +224,25 @@ function peakRssMb(): number {
   return m ? Number(m[1]) / 1024 : Deno.memoryUsage().rss / 1048576;
 }
 
-async function child(config: "full" | "empty" | "none"): Promise<void> {
-  let set: RuleSet = { rules: [] };
-  if (config === "full") {
-    const dir = values.rules ?? defaultRulesDir();
-    const { rules, problems } = await loadRules(dir, {
-      requireRootOwned: false,
-      checkTests: false,
-    });
-    for (const p of problems) console.error(formatProblem(p));
-    set = rules;
-  }
-  const opts = { ...DEFAULT_ENGINE_OPTIONS, platform: "linux" as const };
-  // Pass 1: throughput, time only inside Engine.process per chunk.
-  let engine = new Engine(set, opts, new FakeClock(0));
-  let gen = new TraceGen(N_EVENTS, N_PROCS);
+type Config = "none" | "empty" | "full";
+
+async function ruleSet(config: Config): Promise<RuleSet> {
+  if (config !== "full") return { rules: [] };
+  const dir = values.rules ?? defaultRulesDir();
+  const { rules, problems } = await loadRules(dir, { requireRootOwned: false, checkTests: false });
+  for (const p of problems) console.error(formatProblem(p));
+  return rules;
+}
+
+/** Throughput pass: time only inside Engine.process, per chunk. Also peak RSS and live heap. */
+async function throughput(config: Config): Promise<Record<string, unknown>> {
+  const set = await ruleSet(config);
+  const engine = new Engine(
+    set,
+    { ...DEFAULT_ENGINE_OPTIONS, platform: "linux" },
+    new FakeClock(0),
+  );
+  const gen = new TraceGen(N_EVENTS, N_PROCS);
   let busy = 0;
   let n = 0;
   let verdicts = 0;
@@ -242,101 +252,103 @@ async function child(config: "full" | "empty" | "none"): Promise<void> {
     busy += performance.now() - t0;
     n += chunk.length;
   }
+  const peak = Math.round(peakRssMb());
+  // Live heap after a full GC: harness plus the engine's state (process table, partials, evidence).
+  (globalThis as { gc?: () => void }).gc?.();
   const stats = engine.stats();
-  // Live heap after a full GC: the engine's own state (process table, partials, evidence).
-  const gc = (globalThis as { gc?: () => void }).gc;
-  gc?.();
-  const retainedMb = Math.round(Deno.memoryUsage().heapUsed / 1048576);
-  if (Deno.env.get("BM_BENCH_BREAKDOWN")) {
-    engine.setRules(set); // drops partial sequences
-    gc?.();
-    console.error("without partials", Math.round(Deno.memoryUsage().heapUsed / 1048576), "MB");
-  }
-  const peakAfterPass1 = Math.round(peakRssMb());
-  // Pass 2: per-call latency.
-  engine = new Engine(set, opts, new FakeClock(0));
-  gen = new TraceGen(N_EVENTS, N_PROCS);
+  return {
+    rules: stats.rules,
+    events: n,
+    evsPerSec: config === "none" ? 0 : Math.round(n / (busy / 1000)),
+    peakRssMb: peak,
+    liveHeapMb: Math.round(Deno.memoryUsage().heapUsed / 1048576),
+    processes: stats.processes,
+    partials: stats.partials,
+    partialsByRule: engine.partialCounts(),
+    firings: stats.firings,
+    verdicts,
+    processEvictions: stats.processEvictions,
+    partialsEvicted: stats.partialsEvicted,
+  };
+}
+
+/** Latency pass: every call timed on its own. */
+async function latency(config: Config): Promise<Record<string, unknown>> {
+  const set = await ruleSet(config);
+  const engine = new Engine(
+    set,
+    { ...DEFAULT_ENGINE_OPTIONS, platform: "linux" },
+    new FakeClock(0),
+  );
+  const gen = new TraceGen(N_EVENTS, N_PROCS);
   const lat = new Float64Array(N_EVENTS);
   let i = 0;
   for (let chunk = gen.next(CHUNK); chunk !== null; chunk = gen.next(CHUNK)) {
     for (const e of chunk) {
       const t0 = performance.now();
-      if (config !== "none") engine.process(e);
+      engine.process(e);
       lat[i++] = performance.now() - t0;
     }
   }
   const sorted = lat.subarray(0, i).sort();
   const q = (p: number) => sorted[Math.min(i - 1, Math.floor(i * p))]! * 1000;
-  console.log(JSON.stringify({
-    config,
-    rules: stats.rules,
-    events: n,
-    processes: stats.processes,
-    evsPerSec: Math.round(n / (busy / 1000)),
-    p50us: q(0.5),
-    p99us: q(0.99),
-    p999us: q(0.999),
-    maxUs: sorted[i - 1]! * 1000,
-    peakRssMb: Math.round(peakRssMb()),
-    peakRssPass1Mb: peakAfterPass1,
-    retainedHeapMb: retainedMb,
-    verdicts,
-    firings: stats.firings,
-    partials: stats.partials,
-    partialsByRule: config === "full" ? engine.partialCounts() : {},
-    partialsEvicted: stats.partialsEvicted,
-    processEvictions: stats.processEvictions,
-  }));
+  return { p50us: q(0.5), p99us: q(0.99), p999us: q(0.999), maxUs: sorted[i - 1]! * 1000 };
 }
 
+async function runChild(config: Config, pass: "throughput" | "latency") {
+  const args = ["run", "--allow-all", `--v8-flags=--expose-gc${v8Flags ? `,${v8Flags}` : ""}`];
+  args.push(fileURLToPath(import.meta.url), "--child", config, "--pass", pass);
+  args.push("--events", String(N_EVENTS), "--processes", String(N_PROCS));
+  if (values.rules) args.push("--rules", values.rules);
+  const out = await new Deno.Command(Deno.execPath(), { args, stderr: "inherit" }).output();
+  if (!out.success) throw new Error(`Benchmark child "${config} ${pass}" failed`);
+  return JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").pop()!);
+}
+
+const v8Flags = values["v8-flags"] ?? "";
+
 async function main(): Promise<void> {
-  if (values.child === "full" || values.child === "empty" || values.child === "none") {
-    await child(values.child);
+  const child = values.child as Config | undefined;
+  if (child !== undefined) {
+    if (!["none", "empty", "full"].includes(child)) throw new Error(`Unknown child "${child}"`);
+    const r = values.pass === "latency" ? await latency(child) : await throughput(child);
+    console.log(JSON.stringify({ config: child, ...r }));
     return;
   }
-  const self = fileURLToPath(import.meta.url);
-  const results: Record<string, number | string>[] = [];
-  for (const config of ["none", "empty", "full"]) {
-    const args = ["run", "--allow-all", "--v8-flags=--expose-gc", self, "--child", config];
-    args.push("--events", String(N_EVENTS));
-    args.push("--processes", String(N_PROCS));
-    if (values.rules) args.push("--rules", values.rules);
-    const out = await new Deno.Command(Deno.execPath(), { args, stderr: "inherit" }).output();
-    if (!out.success) throw new Error(`Benchmark child "${config}" failed`);
-    results.push(JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").pop()!));
+  const res: Record<string, Record<string, number>> = {};
+  for (const config of ["none", "empty", "full"] as const) {
+    const r = await runChild(config, "throughput");
+    if (config !== "none") Object.assign(r, await runChild(config, "latency"));
+    res[config] = r;
   }
-  const [none, empty, full] = results as Record<string, number>[] as [
-    Record<string, number>,
-    Record<string, number>,
-    Record<string, number>,
-  ];
+  const { none, empty, full } = res as Record<Config, Record<string, number>>;
+  const cell = (v: number | undefined, digits: number) =>
+    (v === undefined ? "-" : v.toFixed(digits)).padStart(12);
   const row = (k: string, unit: string, digits = 0, withNone = false) =>
-    `${k.padEnd(16)} ${(withNone ? Number(none[k]).toFixed(digits) : "-").padStart(12)} ${
-      Number(empty[k]).toFixed(digits).padStart(12)
-    } ${Number(full[k]).toFixed(digits).padStart(12)}  ${unit}`;
+    `${k.padEnd(14)} ${withNone ? cell(none[k], digits) : "-".padStart(12)} ${
+      cell(empty[k], digits)
+    } ${cell(full[k], digits)}  ${unit}`;
   console.log(
-    `Engine benchmark: ${full.events} events, ${N_PROCS} processes, Deno ${Deno.version.deno}`,
+    `Engine benchmark: ${full.events} events, ${N_PROCS} processes, Deno ${Deno.version.deno}, ` +
+      `V8 flags "${v8Flags}"`,
   );
   console.log(
-    `${"".padEnd(16)} ${"no engine".padStart(12)} ${"empty rules".padStart(12)} ${
+    `${"".padEnd(14)} ${"no engine".padStart(12)} ${"empty rules".padStart(12)} ${
       `${full.rules} rules`.padStart(12)
     }`,
   );
-  console.log(row("evsPerSec", "events/s (target >= 300000 with the pack)"));
+  console.log(row("evsPerSec", "events/s through Engine.process (target >= 300000 with the pack)"));
   console.log(row("p50us", "µs per event", 2));
   console.log(row("p99us", "µs per event (target < 50)", 2));
   console.log(row("p999us", "µs per event", 2));
-  console.log(row("maxUs", "µs per event", 0));
-  console.log(row("peakRssPass1Mb", "MB peak RSS, throughput pass (target < 150)", 0, true));
-  console.log(row("peakRssMb", "MB peak RSS, whole child incl. latency pass", 0, true));
-  console.log(row("retainedHeapMb", "MB live JS heap after GC (engine state)", 0, true));
-  console.log(row("partials", "partial sequences in flight at the end"));
+  console.log(row("maxUs", "µs per event (GC pauses included)", 0));
+  console.log(row("peakRssMb", "MB peak RSS of the throughput run (target < 150)", 0, true));
+  console.log(row("liveHeapMb", "MB live JS heap after GC at the end", 0, true));
   console.log(row("processes", "processes in the table at the end"));
+  console.log(row("partials", "partial sequences in flight at the end"));
   console.log(row("firings", "rule firings"));
   console.log(row("verdicts", "verdicts"));
-  console.log(
-    `pack/baseline throughput ratio: ${(full.evsPerSec! / empty.evsPerSec!).toFixed(2)}`,
-  );
+  console.log(`pack/empty throughput ratio: ${(full.evsPerSec! / empty.evsPerSec!).toFixed(2)}`);
 }
 
 await main();

@@ -119,20 +119,25 @@ interface ScoreRec {
   after: number;
 }
 
+/** An in-flight sequence. Kept small: thousands may wait at once (write, then exec). */
 interface PartialMatch {
   rt: RuleRt;
   next: number;
-  start: number;
   deadline: number;
   procs: Proc[];
-  events: BmEvent[][];
-  refs: (unknown[] | undefined)[];
+  /** Per matched step: its event, or its events for a `count` step. */
+  events: (BmEvent | BmEvent[])[];
+  /** Captured values per step; undefined while no step captured anything. */
+  refs: (unknown[] | undefined)[] | undefined;
   count: number;
   distinct: Set<unknown> | undefined;
   stamp: number;
   lastEventNo: number;
   dead: boolean;
-  regs: [Map<string, PartialMatch[]>, string][];
+  /** Where it is registered: the first bucket inline, the rest (lineage) flat as map, key, ... */
+  regMap: Map<string, PartialMatch[]> | undefined;
+  regKey: string;
+  regMore: (Map<string, PartialMatch[]> | string)[] | undefined;
 }
 
 interface Counter {
@@ -386,7 +391,7 @@ export class Engine {
   private stepMatches(
     step: CompiledStep,
     rule: CompiledRule,
-    refs: PartialMatch["refs"] | undefined,
+    refs: PartialMatch["refs"],
   ): boolean {
     const ctx = this.ctx;
     ctx.refs = refs;
@@ -422,25 +427,26 @@ export class Engine {
       if (got === undefined) return;
       events = got;
     }
-    const refs = rule.steps.length > 1 ? [this.capture(step)] : [];
     if (rule.steps.length === 1) {
       this.fire(rt, [groupProc], [events], ev, proc, now, verdicts);
       return;
     }
+    const cap = this.capture(step);
     const p: PartialMatch = {
       rt,
       next: 1,
-      start: events.length > 1 ? events[0]!["@timestamp"] : now,
-      deadline: (events.length > 1 ? events[0]!["@timestamp"] : now) + rule.maxspanMs,
+      deadline: events[0]!["@timestamp"] + rule.maxspanMs,
       procs: [groupProc],
-      events: [events],
-      refs,
+      events: [events.length === 1 ? events[0]! : events],
+      refs: cap === undefined ? undefined : [cap],
       count: 0,
       distinct: undefined,
       stamp: this.eventNo,
       lastEventNo: this.eventNo,
       dead: false,
-      regs: [],
+      regMap: undefined,
+      regKey: "",
+      regMore: undefined,
     };
     this.addPartial(p);
   }
@@ -566,21 +572,23 @@ export class Engine {
         p.distinct.add(Array.isArray(v) ? v.join("\u0000") : v);
         p.count = p.distinct.size;
       } else p.count++;
-      const evs = (p.events[k] ??= []);
+      const evs = (p.events[k] ??= []) as BmEvent[];
       evs.push(ev);
       if (evs.length > step.count) evs.shift();
       if (p.count < step.count) return;
     } else {
-      p.events[k] = [ev];
+      p.events[k] = ev;
     }
     p.procs[k] = proc;
-    p.refs[k] = this.capture(step);
+    const cap = this.capture(step);
+    if (cap !== undefined) (p.refs ??= [])[k] = cap;
     this.unregister(p);
     if (k === p.rt.rule.steps.length - 1) {
       this.kill(p);
       const anchor = p.procs[0]!;
       if (anchor.fired?.has(p.rt.rule.id)) return;
-      this.fire(p.rt, p.procs, p.events, ev, proc, now, verdicts);
+      const events = p.events.map((e) => (Array.isArray(e) ? e : [e]));
+      this.fire(p.rt, p.procs, events, ev, proc, now, verdicts);
       return;
     }
     p.next = k + 1;
@@ -611,7 +619,10 @@ export class Engine {
       let b = map.get(key);
       if (b === undefined) map.set(key, b = []);
       b.push(p);
-      p.regs.push([map, key]);
+      if (p.regMap === undefined) {
+        p.regMap = map;
+        p.regKey = key;
+      } else (p.regMore ??= []).push(map, key);
     };
     switch (step.relation) {
       case "same":
@@ -636,14 +647,16 @@ export class Engine {
   }
 
   private unregister(p: PartialMatch): void {
-    for (const [m, key] of p.regs) {
-      const b = m.get(key);
-      if (b === undefined) continue;
-      const i = b.indexOf(p);
-      if (i >= 0) b.splice(i, 1);
-      if (b.length === 0) m.delete(key);
+    if (p.regMap === undefined) return;
+    unlist(p, p.regMap, p.regKey);
+    const more = p.regMore;
+    if (more !== undefined) {
+      for (let i = 0; i < more.length; i += 2) {
+        unlist(p, more[i] as Map<string, PartialMatch[]>, more[i + 1] as string);
+      }
     }
-    p.regs = [];
+    p.regMap = undefined;
+    p.regMore = undefined;
   }
 
   private kill(p: PartialMatch): void {
@@ -706,8 +719,9 @@ export class Engine {
       const after = before + rule.score;
       a.score = after;
       a.scoreTime = now;
-      a.hits.push({ firing, before, added: rule.score, after } satisfies ScoreRec);
-      if (a.hits.length > MAX_HITS_PER_PROC) a.hits.shift();
+      const hits = (a.hits ??= []);
+      hits.push({ firing, before, added: rule.score, after } satisfies ScoreRec);
+      if (hits.length > MAX_HITS_PER_PROC) hits.shift();
       if (acting === undefined && before < thr && after >= thr) acting = a;
     }
     if (rule.score >= thr) acting = firingProc;
@@ -747,7 +761,9 @@ export class Engine {
   ): Verdict {
     // Hits older than 8 half-lives add under 0.4% and no longer explain anything.
     const h = this.opts.halfLifeMs;
-    const recs = (acting.hits as ScoreRec[]).filter((r) => h <= 0 || now - r.firing.time <= 8 * h);
+    const recs = ((acting.hits ?? []) as ScoreRec[]).filter((r) =>
+      h <= 0 || now - r.firing.time <= 8 * h
+    );
     const allEvents: BmEvent[] = [];
     const index = new Map<BmEvent, number>();
     const hits: RuleHit[] = [];
@@ -855,6 +871,14 @@ export class Engine {
       actions,
     };
   }
+}
+
+function unlist(p: PartialMatch, m: Map<string, PartialMatch[]>, key: string): void {
+  const b = m.get(key);
+  if (b === undefined) return;
+  const i = b.lastIndexOf(p);
+  if (i >= 0) b.splice(i, 1);
+  if (b.length === 0) m.delete(key);
 }
 
 function lineageEntry(p: Proc): LineageEntry {

@@ -58,12 +58,10 @@ export interface Proc {
   fired: Set<string> | undefined;
   score: number;
   scoreTime: number;
-  /** Already given a verdict while its score stayed above the threshold. */
-  convicted: boolean;
   /** Other entity ids the sensor used for this process (start times computed differently). */
   aliases: string[] | undefined;
   /** The engine's score records (explanations), newest last, bounded. */
-  hits: unknown[];
+  hits: unknown[] | undefined;
   /** Engine event number of the current image's auth exec (pairs it with its notify exec). */
   authExecNo: number;
   evicted: boolean;
@@ -110,8 +108,7 @@ function newProc(entity_id: string, pid: number, start: number, now: number): Pr
     fired: undefined,
     score: 0,
     scoreTime: now,
-    convicted: false,
-    hits: [],
+    hits: undefined,
     aliases: undefined,
     authExecNo: -1,
     evicted: false,
@@ -347,7 +344,8 @@ export class ProcessTable {
     if (p.args !== undefined) rec.args = p.args;
     if (p.working_directory !== undefined) rec.working_directory = p.working_directory;
     if (p.uid !== undefined) rec.uid = p.uid;
-    p.execs.push(rec);
+    if (p.execs.length === 0) p.execs = [rec]; // a literal: push on [] reserves 16 slots
+    else p.execs.push(rec);
     if (p.execs.length > MAX_EXECS) p.execs.shift();
   }
 
@@ -401,7 +399,7 @@ export class ProcessTable {
       p.working_directory = s.working_directory;
       p.uid = s.uid;
       const rec: ExecRecord = { time: s.start, executable: s.executable, args: s.args };
-      p.execs.push(rec);
+      p.execs = [rec];
       made.set(s.pid, p);
       this.insert(p);
     }
