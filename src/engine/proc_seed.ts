@@ -77,3 +77,6 @@ export function readProcesses(procRoot = "/proc"): SeedProcess[] {
   out.sort((a, b) => a.pid - b.pid);
   return out;
 }
+
+/** The name the daemon's sensor factory looks for. */
+export const readProcSeed: () => SeedProcess[] = () => readProcesses();
