@@ -1,0 +1,89 @@
+import { deepEqual, equal, ok } from "node:assert/strict";
+import { ProcessTable } from "./process_table.ts";
+import { ev } from "./_test_helpers.ts";
+
+Deno.test("fork inherits the parent's image; exec replaces it and keeps the entity", () => {
+  const t = new ProcessTable(100, 60_000);
+  t.apply(
+    ev(1, "exec", {
+      pid: 10,
+      executable: "/bin/bash",
+      args: ["bash"],
+      working_directory: "/h",
+      parent: { pid: 1 },
+    }, { user: { id: 1000 } }),
+  );
+  const child = t.apply(ev(2, "fork", { pid: 11, parent: { pid: 10 } }));
+  equal(child.entity_id, "11-2");
+  equal(child.executable, "/bin/bash");
+  equal(child.uid, 1000);
+  equal(child.parent?.pid, 10);
+  const after = t.apply(ev(3, "exec", { pid: 11, executable: "/usr/bin/ls", args: ["ls", "-l"] }));
+  equal(after, child, "same entity after exec");
+  equal(after.name, "ls");
+  deepEqual(after.execs.map((e) => e.executable), ["/usr/bin/ls"]);
+  deepEqual(t.lineage(after).map((p) => p.pid), [1, 10, 11]);
+});
+
+Deno.test("Linux auth exec clears args until the notify exec fills them; one history entry", () => {
+  const t = new ProcessTable(100, 60_000);
+  t.apply(ev(1, "exec", { pid: 10, executable: "/bin/sh", args: ["sh"], parent: { pid: 1 } }));
+  const p = t.apply(
+    ev(2, "exec", { pid: 10, executable: "/usr/bin/curl" }, {
+      file: { path: "/usr/bin/curl" },
+      bm: { auth_id: 1 },
+    }),
+  );
+  equal(p.executable, "/usr/bin/curl");
+  equal(p.args, undefined, "the old image's args are not the new image's");
+  equal(t.lastExecPair, false);
+  t.apply(
+    ev(3, "exec", {
+      pid: 10,
+      executable: "/usr/bin/curl",
+      args: ["curl", "x"],
+      working_directory: "/w",
+    }),
+  );
+  equal(t.lastExecPair, true);
+  deepEqual(p.args, ["curl", "x"]);
+  equal(p.execs.length, 2);
+  deepEqual(p.execs[1], {
+    time: 2,
+    executable: "/usr/bin/curl",
+    args: ["curl", "x"],
+    working_directory: "/w",
+  });
+});
+
+Deno.test("unknown parents get placeholders; events with only a pid find the process", () => {
+  const t = new ProcessTable(100, 60_000);
+  const p = t.apply(
+    ev(5, "exec", {
+      pid: 20,
+      executable: "/x",
+      args: ["x"],
+      parent: { pid: 19, executable: "/bin/zsh", name: "zsh" },
+    }),
+  );
+  equal(p.parent?.name, "zsh");
+  const q = t.apply(ev(6, "open", { pid: 20 }, { file: { path: "/etc/passwd" } }));
+  equal(q, p);
+});
+
+Deno.test("exit retention and size bound with eviction counter", () => {
+  const t = new ProcessTable(10, 1000);
+  for (let i = 0; i < 30; i++) t.apply(ev(i, "fork", { pid: 100 + i, parent: { pid: 1 } }));
+  t.apply(ev(30, "exit", { pid: 100 }));
+  t.sweep(31);
+  ok(t.size <= 10);
+  ok(t.stats().evictions >= 20);
+  const u = new ProcessTable(100, 1000);
+  u.apply(ev(0, "fork", { pid: 5, parent: { pid: 1 } }));
+  u.apply(ev(10, "exit", { pid: 5 }));
+  u.sweep(500);
+  ok(u.byPidLookup(5)?.exited, "kept within retention");
+  u.sweep(1011);
+  equal(u.byPidLookup(5), undefined);
+  equal(u.stats().expiredExited, 1);
+});
