@@ -67,7 +67,7 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   processTableMax: 50_000,
   exitedRetentionMs: 5 * 60_000,
   rtpScore: 60,
-  partialsMax: 100_000,
+  partialsMax: 50_000,
 };
 
 export interface EngineOutput {
@@ -138,6 +138,8 @@ interface PartialMatch {
   regMap: Map<string, PartialMatch[]> | undefined;
   regKey: string;
   regMore: (Map<string, PartialMatch[]> | string)[] | undefined;
+  /** Key in `rt.ident` while waiting for step 2. */
+  identKey: string | undefined;
 }
 
 interface Counter {
@@ -155,6 +157,12 @@ interface RuleRt {
   down: Map<string, PartialMatch[]>[];
   /** First-step counters by group key (count > 1 on step 1). */
   counters: Map<string, Counter> | undefined;
+  /**
+   * Partials still waiting for step 2, by first-step process and captured
+   * values: a newer identical start replaces the older one (same meaning, later
+   * deadline), so a process rewriting one temp file holds one partial, not thousands.
+   */
+  ident: Map<string, PartialMatch>;
 }
 
 type StepRef = { rt: RuleRt; k: number; step: CompiledStep };
@@ -259,7 +267,10 @@ export class Engine {
   }
 
   private buildIndex(): void {
-    for (const rt of this.rts) for (const m of [...rt.waiters, ...rt.down]) m.clear();
+    for (const rt of this.rts) {
+      for (const m of [...rt.waiters, ...rt.down]) m.clear();
+      rt.ident.clear();
+    }
     this.partialQueue = [];
     this.partialHead = 0;
     this.livePartials = 0;
@@ -277,6 +288,7 @@ export class Engine {
       waiters: rule.steps.map(() => new Map<string, PartialMatch[]>()),
       down: rule.steps.map(() => new Map<string, PartialMatch[]>()),
       counters: rule.steps[0]!.count > 1 ? new Map<string, Counter>() : undefined,
+      ident: new Map<string, PartialMatch>(),
     }));
     for (const rt of this.rts) {
       rt.rule.steps.forEach((step, k) => {
@@ -447,7 +459,17 @@ export class Engine {
       regMap: undefined,
       regKey: "",
       regMore: undefined,
+      identKey: undefined,
     };
+    if (step.count === 1) {
+      const key = cap === undefined
+        ? groupProc.entity_id
+        : `${groupProc.entity_id}\u0000${cap.map(String).join("\u0000")}`;
+      const old = rt.ident.get(key);
+      if (old !== undefined) this.kill(old);
+      p.identKey = key;
+      rt.ident.set(key, p);
+    }
     this.addPartial(p);
   }
 
@@ -580,6 +602,7 @@ export class Engine {
       p.events[k] = ev;
     }
     p.procs[k] = proc;
+    this.forget(p);
     const cap = this.capture(step);
     if (cap !== undefined) (p.refs ??= [])[k] = cap;
     this.unregister(p);
@@ -646,6 +669,12 @@ export class Engine {
     }
   }
 
+  private forget(p: PartialMatch): void {
+    if (p.identKey === undefined) return;
+    if (p.rt.ident.get(p.identKey) === p) p.rt.ident.delete(p.identKey);
+    p.identKey = undefined;
+  }
+
   private unregister(p: PartialMatch): void {
     if (p.regMap === undefined) return;
     unlist(p, p.regMap, p.regKey);
@@ -662,6 +691,7 @@ export class Engine {
   private kill(p: PartialMatch): void {
     if (p.dead) return;
     p.dead = true;
+    this.forget(p);
     this.livePartials--;
     this.unregister(p);
   }

@@ -605,3 +605,26 @@ Deno.test("seeded processes match sensor entity ids whose start differs by a few
   equal(bash.process.entity_id, "600-6000");
   equal(engine.stats().processes, 4);
 });
+
+Deno.test("identical sequence starts collapse into the newest (bounded partials, later deadline)", () => {
+  const set = rules(
+    WRITE_EXEC.replace('maxspan = "5m"', "").replace(
+      'actions = [{ type = "block" }',
+      'maxspan = "10s"\nactions = [{ type = "block" }',
+    ),
+  );
+  const evs: BmEvent[] = [ev(1, "exec", { ...P(10, "/bin/bash"), parent: { pid: 1 } })];
+  for (let i = 0; i < 1000; i++) {
+    evs.push(ev(2 + i * 10, "close_modified", { pid: 10 }, { file: { path: "/tmp/a" } }));
+  }
+  evs.push(ev(10_010, "close_modified", { pid: 10 }, { file: { path: "/tmp/b" } }));
+  const r = run(set, evs);
+  equal(r.engine.stats().partials, 2, "one per (process, file)");
+  // The first write is older than maxspan, the last one is not: still fires.
+  const r2 = run(set, [
+    ...evs,
+    ev(10_020, "fork", { pid: 11, parent: { pid: 10 } }),
+    ev(10_030, "exec", P(11, "/tmp/a")),
+  ]);
+  deepEqual(r2.fired, ["wx"]);
+});
