@@ -35,10 +35,15 @@ export function formatProblem(p: RuleProblem): string {
     : `${p.file}:${p.line}: ${p.message}`;
 }
 
-/** The pack shipped with bm: the repo's policies/ when running from source, else /usr/share/bm/policies. */
+/**
+ * The pack shipped with bm: the repo's policies/ when running from source,
+ * else (a compiled release) /usr/share/bm/policies.
+ */
 export function defaultRulesDir(): string {
   const url = new URL("../../policies/", import.meta.url);
-  if (url.protocol === "file:") {
+  // A `deno compile` binary is a release: its rules live in /usr/share/bm/policies.
+  const standalone = (Deno.build as { standalone?: boolean }).standalone === true;
+  if (url.protocol === "file:" && !standalone) {
     const dir = fileURLToPath(url);
     try {
       if (Deno.statSync(join(dir, "FORMAT.md")).isFile) return dir.replace(/\/$/, "");

@@ -1,6 +1,6 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { join } from "node:path";
-import { formatProblem, loadRules } from "./rule_loader.ts";
+import { defaultRulesDir, formatProblem, loadRules } from "./rule_loader.ts";
 import { problemsOf, rule } from "./_test_helpers.ts";
 
 const STEP = `
@@ -206,4 +206,8 @@ Deno.test("ownership check refuses non-root or group/world-writable rule files, 
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("defaultRulesDir is the repo's policies/ when running from source", () => {
+  equal(defaultRulesDir(), new URL("../../policies", import.meta.url).pathname);
 });
