@@ -279,6 +279,7 @@ export function compileFile(
           push(loc, `${loc.length ? `"${loc.join(".")}": ` : ""}${issue.message}`);
         }
       }
+      checkRawConditions(raw, push);
       return;
     }
     const before = problems.length;
@@ -293,6 +294,23 @@ export function compileFile(
     if (rule && problems.length === before) out.push(rule);
   });
   return out;
+}
+
+/** When the rule's shape is wrong, its conditions are still checked so every problem shows at once. */
+function checkRawConditions(raw: unknown, report: (loc: Loc, message: string) => void): void {
+  const steps = (raw as { steps?: unknown } | null)?.steps;
+  if (!Array.isArray(steps)) return;
+  const captures = { fields: steps.map(() => [] as string[]) };
+  steps.forEach((st, i) => {
+    const where = (st as { where?: unknown } | null)?.where;
+    if (!Array.isArray(where)) return;
+    const scope: CompileScope = {
+      stepIndex: i,
+      captures,
+      report: (loc, m) => report(["steps", i, ...loc], m),
+    };
+    where.forEach((c, j) => compileCondition(c, ["where", j], scope));
+  });
 }
 
 function compileRule(

@@ -27,7 +27,9 @@ export const actionSchema = z.strictObject({
 export type RuleActionSpec = z.infer<typeof actionSchema>;
 
 export const stepSchema = z.strictObject({
-  action: z.union([eventAction, z.array(eventAction).min(1)]),
+  action: z.union([eventAction, z.array(eventAction).min(1)], {
+    error: `Step action must be one of ${EVENT_ACTIONS.join(", ")}, or a list of them`,
+  }),
   relation: z.enum(["same", "child", "descendant", "sibling", "lineage"]).optional(),
   of: z.int().min(1).optional(),
   where: z.array(condition).optional(),
@@ -63,5 +65,6 @@ export const ruleSchema = z.strictObject({
 export type RuleSpec = z.infer<typeof ruleSchema>;
 
 export const fileSchema = z.strictObject({
-  rule: z.array(z.unknown()).min(1, "A rule file needs at least one [[rule]]"),
+  rule: z.array(z.unknown(), { error: "A rule file holds [[rule]] tables" })
+    .min(1, "A rule file needs at least one [[rule]]"),
 });
