@@ -286,7 +286,11 @@ static void read_netlink(linux_ctx *c) {
       const struct cn_msg *m = NLMSG_DATA(h);
       if (m->id.idx != CN_IDX_PROC || m->id.val != CN_VAL_PROC) continue;
       if (m->len < sizeof(struct proc_event) - sizeof(((struct proc_event *)0)->event_data)) continue;
-      handle_proc_event(c, (const struct proc_event *)m->data);
+      /* cn_msg data sits at a 4-byte offset: copy out before reading its u64 fields */
+      struct proc_event ev;
+      memset(&ev, 0, sizeof ev);
+      memcpy(&ev, m->data, m->len < sizeof ev ? m->len : sizeof ev);
+      handle_proc_event(c, &ev);
     }
   }
 }
