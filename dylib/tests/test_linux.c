@@ -138,6 +138,17 @@ int main(void) {
     pthread_join(t, NULL);
     bm_sensor_close(s);
   }
+  /* not root: says so, in one line */
+  pid_t child = fork();
+  if (child == 0) {
+    char e[256] = "";
+    if (setgid(65534) || setuid(65534)) _exit(2);
+    bm_sensor *x = bm_sensor_open("", e, sizeof e);
+    _exit(x == NULL && strncmp(e, "Not running as root", 19) == 0 ? 0 : 1);
+  }
+  int cst = -1;
+  waitpid(child, &cst, 0);
+  CHECK(WIFEXITED(cst) && WEXITSTATUS(cst) == 0);
   /* bad config and a missing mount: one clear line, no leak */
   CHECK(bm_sensor_open("marks=mounts\n", err, sizeof err) == NULL && strstr(err, "needs at least one mount"));
   CHECK(bm_sensor_open("mount=/nonexistent/bm\n", err, sizeof err) == NULL &&
