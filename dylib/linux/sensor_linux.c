@@ -40,6 +40,12 @@ typedef struct linux_mount {
   fsid_t fsid;
 } linux_mount;
 
+#define START_SLOTS 65536u /* pid -> start time, for exit records (collisions just miss) */
+typedef struct start_slot {
+  int32_t pid;
+  double start_ms;
+} start_slot;
+
 typedef struct linux_ctx {
   bm_sensor *s;
   int perm_fd, notif_fd, nl_fd, stop_fd;
@@ -51,6 +57,7 @@ typedef struct linux_ctx {
   double wall_minus_mono; /* for proc connector timestamps */
   long hz;
   char own_exe[PATH_MAX + 1]; /* the agent's executable, "" if unknown */
+  start_slot starts[START_SLOTS];
   uint8_t rec[BM_MAX_RECORD];
 } linux_ctx;
 
@@ -183,6 +190,13 @@ static int is_unexeced_fork(linux_ctx *c, int pid) {
 
 /* ---- proc connector ----------------------------------------------------- */
 
+static void remember_start(linux_ctx *c, int32_t pid, double start) {
+  if (start <= 0) return;
+  start_slot *slot = &c->starts[(uint32_t)pid & (START_SLOTS - 1)];
+  slot->pid = pid;
+  slot->start_ms = start;
+}
+
 static void on_exec(linux_ctx *c, int pid, double t) {
   bm_rec r;
   bm_rec_begin(&r, c->rec, sizeof c->rec, BM_KIND_EXEC, 0);
@@ -195,6 +209,7 @@ static void on_exec(linux_ctx *c, int pid, double t) {
   if (proc_uids(pid, &uid, &euid)) miss = 1;
   bm_rec_set_i32(&r, BM_OFF_PPID, ppid);
   bm_rec_set_f64(&r, BM_OFF_START, start);
+  remember_start(c, pid, start);
   bm_rec_set_i32(&r, BM_OFF_UID, uid);
   bm_rec_set_i32(&r, BM_OFF_EUID, euid);
   char path[64], buf[PATH_MAX + 1];
@@ -243,7 +258,10 @@ static void handle_proc_event(linux_ctx *c, const struct proc_event *ev) {
       bm_rec_set_i32(&r, BM_OFF_PPID, f->parent_tgid);
       int32_t ppid = -1;
       double start = 0;
-      if (proc_stat(c, f->child_tgid, &ppid, &start) == 0) bm_rec_set_f64(&r, BM_OFF_START, start);
+      if (proc_stat(c, f->child_tgid, &ppid, &start) == 0) {
+        bm_rec_set_f64(&r, BM_OFF_START, start);
+        remember_start(c, f->child_tgid, start);
+      }
       bm_core_submit_notify(c->s, &r);
       return;
     }
@@ -258,6 +276,12 @@ static void handle_proc_event(linux_ctx *c, const struct proc_event *ev) {
       bm_rec_set_f64(&r, BM_OFF_TIME, t);
       bm_rec_set_i32(&r, BM_OFF_PID, x->process_tgid);
       bm_rec_set_i32(&r, BM_OFF_PPID, (int32_t)x->parent_tgid);
+      /* /proc is gone by now: the start time remembered at fork/exec keeps entity_id stable */
+      start_slot *slot = &c->starts[(uint32_t)x->process_tgid & (START_SLOTS - 1)];
+      if (slot->pid == x->process_tgid) {
+        bm_rec_set_f64(&r, BM_OFF_START, slot->start_ms);
+        slot->pid = 0;
+      }
       int st = (int)x->exit_code;
       bm_rec_set_i32(&r, BM_OFF_AUX, WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
       bm_core_submit_notify(c->s, &r);

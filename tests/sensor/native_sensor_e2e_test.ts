@@ -291,8 +291,10 @@ Deno.test({
           assert.equal(exit(c), 0);
           assert.equal(exit(b), 3);
           assert.equal(exit(a), 5);
-          // entity ids agree between fork and exec of the same process
+          // entity ids agree between fork, exec and exit of the same process
           assert.equal(forkC.process.entity_id, execC?.process.entity_id);
+          const exitC = ev.find((e) => e.event.action === "exit" && e.process.pid === c);
+          assert.equal(exitC?.process.entity_id, execC?.process.entity_id);
         } finally {
           await sensor.close();
           await p.stop();
