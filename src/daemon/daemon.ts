@@ -63,6 +63,7 @@ interface Good {
 export class Daemon {
   private good!: Good;
   private agent!: Agent;
+  private started = false;
   private store!: ThreatStore;
   private responder!: Responder;
   private server: ControlServer | undefined;
@@ -93,10 +94,34 @@ export class Daemon {
 
   /** Builds everything and runs until stopped; resolves to the exit code. */
   async run(): Promise<number> {
-    const log = this.logger;
     if (!this.isRoot && this.o.trace === undefined) {
       throw new BmError(`"bm daemon" must run as root (uid 0); uid is ${Deno.uid()}`, 1);
     }
+    // Listen for signals before building anything: a SIGTERM during start-up
+    // must still give a graceful stop (answer held events, close the store).
+    let stopNow = false;
+    const stop = new Promise<void>((resolve) => (this.stopRequested = resolve));
+    const onStop = () => {
+      stopNow = true;
+      this.stopRequested?.();
+    };
+    const onHup = () => {
+      if (this.started) void this.reload("SIGHUP");
+    };
+    Deno.addSignalListener("SIGTERM", onStop);
+    Deno.addSignalListener("SIGINT", onStop);
+    Deno.addSignalListener("SIGHUP", onHup);
+    try {
+      return await this.start(stop, () => stopNow);
+    } finally {
+      Deno.removeSignalListener("SIGTERM", onStop);
+      Deno.removeSignalListener("SIGINT", onStop);
+      Deno.removeSignalListener("SIGHUP", onHup);
+    }
+  }
+
+  private async start(stop: Promise<void>, stopped: () => boolean): Promise<number> {
+    const log = this.logger;
     const cfg = await loadEffectiveConfig({ paths: this.paths, rootUid: 0 });
     this.applyLogging(cfg.settings);
     for (const w of cfg.warnings) log.warn("Configuration warning", { reason: w });
@@ -152,12 +177,7 @@ export class Daemon {
       (method, params) => this.handle(method, params),
     );
     this.startWatcher();
-    const stop = new Promise<void>((resolve) => (this.stopRequested = resolve));
-    const onStop = () => this.stopRequested?.();
-    const onHup = () => void this.reload("SIGHUP");
-    Deno.addSignalListener("SIGTERM", onStop);
-    Deno.addSignalListener("SIGINT", onStop);
-    Deno.addSignalListener("SIGHUP", onHup);
+    this.started = true;
     log.info("bm daemon started", {
       pid: Deno.pid,
       "bm.subsystem": this.subsystem ?? null,
@@ -168,13 +188,11 @@ export class Daemon {
       "bm.socket": this.server.path,
     });
 
+    if (stopped()) log.info("Stop requested during start-up");
     const loop = this.agent.run({
       untilSourceEnds: this.o.trace !== undefined && !!this.o.exitAtEnd,
     });
     await Promise.race([stop, loop]);
-    Deno.removeSignalListener("SIGTERM", onStop);
-    Deno.removeSignalListener("SIGINT", onStop);
-    Deno.removeSignalListener("SIGHUP", onHup);
     await this.shutdown();
     return 0;
   }
@@ -184,9 +202,12 @@ export class Daemon {
     log.info("bm daemon stopping");
     this.watcher?.close();
     await this.agent.stop();
+    log.debug("Event loop stopped; closing the sensor");
     const stats = this.agent.sensorStats();
     await this.agent.sensor.close();
+    log.debug("Sensor closed; closing the control socket");
     await this.server?.close();
+    log.debug("Control socket closed; closing the store");
     this.agent.exporter?.close();
     try {
       this.store.close();
@@ -293,9 +314,14 @@ export class Daemon {
       [
         { path: this.paths.managed, kind: "file" },
         { path: this.paths.local, kind: "file" },
-        { path: this.good.rulesDir, kind: "dir" },
+        { path: this.good.rulesDir, kind: "dir", suffixes: [".toml", "/VERSION"] },
       ],
-      (paths) => void this.reload(`file changed: ${paths.join(", ")}`),
+      (paths) =>
+        void this.reload(
+          `file changed: ${paths.slice(0, 3).join(", ")}${
+            paths.length > 3 ? ` and ${paths.length - 3} more` : ""
+          }`,
+        ),
     );
     for (const s of this.watcher.skipped) this.logger.debug("Not watching", { reason: s });
   }

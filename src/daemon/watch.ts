@@ -8,6 +8,8 @@ export interface WatchTarget {
   /** A file: only events naming it count. A dir: anything below it counts. */
   path: string;
   kind: "file" | "dir";
+  /** For a dir: only paths ending with one of these count (e.g. ".toml"). */
+  suffixes?: string[];
 }
 
 export class ChangeWatcher {
@@ -46,7 +48,7 @@ export class ChangeWatcher {
       for await (const ev of w) {
         if (ev.kind === "access" || ev.kind === "any") continue;
         for (const p of ev.paths) {
-          if (targets.some((t) => t.kind === "dir" ? p.startsWith(t.path) : p === t.path)) {
+          if (targets.some((t) => matches(t, p))) {
             pending.add(p);
           }
         }
@@ -75,4 +77,10 @@ export class ChangeWatcher {
     }
     this.watchers = [];
   }
+}
+
+function matches(t: WatchTarget, p: string): boolean {
+  if (t.kind === "file") return p === t.path;
+  if (!p.startsWith(t.path.endsWith("/") ? t.path : t.path + "/")) return false;
+  return !t.suffixes || t.suffixes.some((s) => p.endsWith(s));
 }
