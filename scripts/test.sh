@@ -14,7 +14,7 @@ if [ -f dylib/Makefile ]; then
 fi
 
 log="$(mktemp)"
-"$deno" test --allow-all --quiet "$@" 2>&1 | tee "$log"
+NO_COLOR=1 "$deno" test --allow-all --quiet "$@" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 summary="$(grep -E '^(ok|FAILED) \| [0-9]+ passed' "$log" | tail -1)"
 rm -f "$log"
