@@ -13,6 +13,7 @@ import { recordCommand } from "./record.ts";
 import { daemonCommand } from "./daemon.ts";
 import { healthCommand } from "./health.ts";
 import { diagnosticCommand } from "./diagnostic.ts";
+import { demoCommand } from "./demo.ts";
 
 export const COMMANDS: readonly Command[] = [
   versionCommand,
@@ -25,4 +26,5 @@ export const COMMANDS: readonly Command[] = [
   daemonCommand,
   healthCommand,
   diagnosticCommand,
+  demoCommand,
 ];

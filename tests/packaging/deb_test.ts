@@ -77,6 +77,7 @@ Deno.test({
         "/lib/systemd/system/bm.service": "-rw-r--r--",
         "/etc/bm/bm.toml": "-rw-r--r--",
         "/usr/share/bm/policies/FORMAT.md": "-rw-r--r--",
+        "/usr/share/bm/demo/demo_trace.jsonl": "-rw-r--r--",
       };
       for (const [path, mode] of Object.entries(expect)) {
         assert.equal(entries.get(path)?.mode, mode, `${path} mode`);
