@@ -18,17 +18,32 @@ import type { Verdict } from "../engine/verdict.ts";
 import type { BmEvent } from "../sensor/event.ts";
 import { loadRtpBlocklist } from "../engine/rtp_blocklist.ts";
 import { join } from "node:path";
+import type { Platform } from "../engine/rule_set.ts";
 
 const USAGE = `Usage: bm replay TRACE.jsonl [--rules DIR] [--platform linux|macos] [--output json]
                  [--audit] [--forward-rtp]
 
 Replays a trace through the behavior engine and prints the verdicts.
   --rules DIR      rule pack (default: the installed pack)
-  --platform OS    linux or macos (default: this machine's)
+  --platform OS    linux or macos (default: the trace's bm.source, else this machine's)
   --output json    { "threats": [ { name, rule_ids, score, process, lineage, events } ] }
   --audit          verdicts as in audit mode (blockExecution disabled): report only
   --forward-rtp    forwardRtpToBm with the pack's rtp_blocklist.txt
 Bad trace lines are reported on stderr with their line number and skipped.`;
+
+/** The platform the trace's events name in `bm.source`; undefined when none does. */
+export function traceOs(events: readonly BmEvent[], file: string): Platform | undefined {
+  let os: Platform | undefined;
+  for (const e of events) {
+    const src = e.bm?.source;
+    if (src !== "linux" && src !== "macos") continue;
+    if (os !== undefined && os !== src) {
+      throw new InputError(`Trace "${file}" mixes linux and macos events: pass --platform`);
+    }
+    os = src;
+  }
+  return os;
+}
 
 function traceForm(e: BmEvent): Record<string, unknown> {
   return { ...e, "@timestamp": new Date(e["@timestamp"]).toISOString() };
@@ -71,9 +86,10 @@ export const replayCommand: Command = {
     if (values.output !== undefined && values.output !== "json") {
       throw new UsageError(`Unknown output format "${values.output}": only "json"`);
     }
-    const platform = values.platform ?? (Deno.build.os === "darwin" ? "macos" : "linux");
-    if (platform !== "linux" && platform !== "macos") {
-      throw new UsageError(`Unknown platform "${platform}": linux or macos`);
+    if (
+      values.platform !== undefined && values.platform !== "linux" && values.platform !== "macos"
+    ) {
+      throw new UsageError(`Unknown platform "${values.platform}": linux or macos`);
     }
     const trace = positionals[0]!;
     let text: string;
@@ -95,6 +111,8 @@ export const replayCommand: Command = {
     const parsedTrace = parseTrace(text, trace);
     for (const p of parsedTrace.problems) console.error(formatProblem(trace, p));
     const events = parsedTrace.events;
+    const platform = (values.platform as Platform | undefined) ?? traceOs(events, trace) ??
+      (Deno.build.os === "darwin" ? "macos" : "linux");
     const forwardRtp = values["forward-rtp"] === true;
     const rtpBlocklist = forwardRtp
       ? await loadRtpBlocklist(join(rulesDir, "rtp_blocklist.txt"), { requireRootOwned: false })

@@ -72,3 +72,36 @@ Deno.test("bm replay: text output, missing trace exits 2", async () => {
   equal(missing.stderr.trim(), `Cannot read "/nonexistent/trace.jsonl": no such file`);
   ok(missing.stdout === "");
 });
+
+Deno.test("bm replay: the platform defaults to the trace's bm.source; mixed sources need --platform", async () => {
+  const POLICIES = new URL("../../policies", import.meta.url).pathname;
+  const mac = join(POLICIES, "tests/macos/bm_change_file_test.pos.jsonl");
+  const r = await bm("replay", mac, "--rules", POLICIES, "--output", "json");
+  equal(r.code, 0, r.stderr);
+  const names = JSON.parse(r.stdout).threats.map((t: { name: string }) => t.name);
+  ok(names.includes("Behavior:MacOS/BmChangeFileTest"), JSON.stringify(names));
+  const forced = await bm(
+    "replay",
+    mac,
+    "--rules",
+    POLICIES,
+    "--platform",
+    "linux",
+    "--output",
+    "json",
+  );
+  equal(forced.code, 0, forced.stderr);
+  ok(!forced.stdout.includes("Behavior:MacOS/"), "--platform wins over bm.source");
+  const linux =
+    (await Deno.readTextFile(join(POLICIES, "tests/linux/bm_change_file_test.pos.jsonl")))
+      .trim().split("\n");
+  const macLines = (await Deno.readTextFile(mac)).trim().split("\n");
+  const dir = await tempDir({ "mixed.jsonl": [linux[0], macLines[0]].join("\n") + "\n" });
+  try {
+    const mixed = await bm("replay", join(dir, "mixed.jsonl"), "--rules", POLICIES);
+    equal(mixed.code, 2);
+    match(mixed.stderr, /mixes linux and macos events: pass --platform/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -205,7 +205,8 @@ export class ProcessTable {
     now: number,
   ): Proc | undefined {
     const pf = ev.process.parent;
-    if (pf === undefined) return undefined;
+    // pid 0 is no process (Linux) or the kernel (macOS kernel_task): not a lineage entry.
+    if (pf === undefined || pf.pid === 0) return undefined;
     const idStart = pf.entity_id !== undefined ? startOfEntityId(pf.entity_id) : undefined;
     let parent = pf.entity_id !== undefined
       ? this.byEntity.get(pf.entity_id) ?? this.byStartTolerance(pf.pid, idStart, pf.entity_id)
@@ -405,7 +406,9 @@ export class ProcessTable {
     }
     for (const s of procs) {
       const p = made.get(s.pid)!;
-      const parent = s.ppid !== s.pid ? made.get(s.ppid) ?? this.byPid.get(s.ppid) : undefined;
+      const parent = s.ppid !== s.pid && s.ppid !== 0
+        ? made.get(s.ppid) ?? this.byPid.get(s.ppid)
+        : undefined;
       if (parent !== undefined) p.parent = parent;
     }
   }

@@ -87,3 +87,14 @@ Deno.test("exit retention and size bound with eviction counter", () => {
   equal(u.byPidLookup(5), undefined);
   equal(u.stats().expiredExited, 1);
 });
+
+Deno.test("a parent pid of 0 is no lineage entry (init's and launchd's parent)", () => {
+  const t = new ProcessTable(100, 60_000);
+  const init = t.apply(ev(1, "exec", { pid: 1, executable: "/sbin/init", parent: { pid: 0 } }));
+  equal(init.parent, undefined);
+  const sh = t.apply(ev(2, "exec", { pid: 9, executable: "/bin/sh", parent: { pid: 1 } }));
+  deepEqual(t.lineage(sh).map((p) => p.pid), [1, 9]);
+  equal(t.byPidLookup(0), undefined);
+  t.seed([{ pid: 1, ppid: 0, start: 0, executable: "/sbin/init", args: [] }], 3);
+  equal(t.byPidLookup(1)?.parent, undefined);
+});
