@@ -32,6 +32,41 @@ export interface CompileScope {
   stepIndex: number;
   captures: Captures;
   report: Report;
+  /** Per step index: NEED_* bits of the fields its conditions (or later steps' refs to it) read. */
+  needs?: number[];
+}
+
+/**
+ * Fields an event may lack although the same process gets them later (the
+ * Linux auth exec has no args and no cwd; the notify exec brings them). A step
+ * that reads one (with any operator but `exists`) is not tried on an event
+ * whose process lacks it: it waits for the event that has it.
+ */
+export const NEED_ARGS = 1;
+export const NEED_CWD = 2;
+export const NEED_PARENT_ARGS = 4;
+export const NEED_PARENT_CWD = 8;
+const NEED_BITS: Record<string, number> = {
+  "process.args": NEED_ARGS,
+  "process.command_line": NEED_ARGS,
+  "process.working_directory": NEED_CWD,
+  "process.parent.args": NEED_PARENT_ARGS,
+  "process.parent.command_line": NEED_PARENT_ARGS,
+  "process.parent.working_directory": NEED_PARENT_CWD,
+};
+
+/** Records that step `i` reads `field`. */
+export function noteNeed(scope: CompileScope, i: number, field: string): void {
+  const b = NEED_BITS[field];
+  if (b !== undefined && scope.needs !== undefined) scope.needs[i] = (scope.needs[i] ?? 0) | b;
+}
+
+/** True when the process lacks a field of `needs` (see NEED_ARGS). */
+export function lacksNeeded(needs: number, p: Proc): boolean {
+  if ((needs & NEED_ARGS) !== 0 && p.args === undefined) return true;
+  if ((needs & NEED_CWD) !== 0 && p.working_directory === undefined) return true;
+  if ((needs & NEED_PARENT_ARGS) !== 0 && p.parent?.args === undefined) return true;
+  return (needs & NEED_PARENT_CWD) !== 0 && p.parent?.working_directory === undefined;
 }
 
 const OPERATORS = [
@@ -55,6 +90,8 @@ const OPERATORS = [
   "lt",
   "lte",
   "exists",
+  "bits_any",
+  "bits_all",
 ] as const;
 type Operator = typeof OPERATORS[number];
 const OPERATOR_SET: ReadonlySet<string> = new Set(OPERATORS);
@@ -73,7 +110,14 @@ const REF_OPS: ReadonlySet<string> = new Set([
   "lt",
   "lte",
 ]);
-const NUMERIC_OPS: ReadonlySet<string> = new Set(["gt", "gte", "lt", "lte"]);
+const NUMERIC_OPS: ReadonlySet<string> = new Set([
+  "gt",
+  "gte",
+  "lt",
+  "lte",
+  "bits_any",
+  "bits_all",
+]);
 
 type Test = (x: unknown) => boolean;
 
@@ -265,6 +309,19 @@ function literalTest(op: Operator, value: unknown, loc: Loc, report: Report): Te
       if (op === "lt") return (x) => typeof x === "number" && x < n;
       return (x) => typeof x === "number" && x <= n;
     }
+    case "bits_any":
+    case "bits_all": {
+      if (
+        typeof value !== "number" || !Number.isInteger(value) || value <= 0 || value > 0x7fffffff
+      ) {
+        report(loc, `"${op}" needs a positive integer mask (e.g. 2048 for setuid)`);
+        return undefined;
+      }
+      const m = value;
+      return op === "bits_any"
+        ? (x) => typeof x === "number" && (x & m) !== 0
+        : (x) => typeof x === "number" && (x & m) === m;
+    }
     case "exists":
       report(loc, "internal: exists handled elsewhere");
       return undefined;
@@ -354,6 +411,7 @@ export function compileCondition(cond: unknown, loc: Loc, scope: CompileScope): 
     report(opLoc, `"${op}" on non-numeric field "${field}"`);
     return undefined;
   }
+  if (op !== "exists") noteNeed(scope, scope.stepIndex, field);
   if (op === "exists") {
     if (typeof value !== "boolean") {
       report(opLoc, `"exists" needs true or false`);
@@ -391,8 +449,22 @@ function compileRef(
   const keys = Object.keys(value).sort().join(",");
   const step = value.step;
   const field = value.field;
+  if (keys === "field" && typeof field === "string") {
+    // `{ field = "path" }`: another field of the same event.
+    const other = compileAccessor(field);
+    if (other === undefined) {
+      report(loc, `Unknown field path "${field}" in field reference`);
+      return undefined;
+    }
+    noteNeed(scope, scope.stepIndex, field);
+    const negSame = op === "ne";
+    return (c) => {
+      const hit = refHolds(op, acc(c), other(c));
+      return negSame ? !hit : hit;
+    };
+  }
   if (keys !== "field,step" || typeof step !== "number" || typeof field !== "string") {
-    report(loc, `A step reference is { step = N, field = "path" }`);
+    report(loc, `A reference is { step = N, field = "path" } or { field = "path" } (this event)`);
     return undefined;
   }
   if (!Number.isInteger(step) || step < 1 || step > scope.stepIndex) {
@@ -410,18 +482,23 @@ function compileRef(
     k = list.length;
     list.push(field);
   }
+  noteNeed(scope, si, field);
   const neg = op === "ne";
   return (c) => {
-    const r = c.refs?.[si]?.[k];
-    if (r === undefined || r === null) return neg;
-    const v = acc(c);
-    let hit = false;
-    if (v !== undefined && v !== null) {
-      const t = refTest(op, r);
-      hit = Array.isArray(v) ? v.some(t) : t(v);
-    }
+    const hit = refHolds(op, acc(c), c.refs?.[si]?.[k]);
     return neg ? !hit : hit;
   };
+}
+
+/** `v op r` where either side may be a list (any element) and an absent side never holds. */
+function refHolds(op: Operator, v: unknown, r: unknown): boolean {
+  if (r === undefined || r === null || v === undefined || v === null) return false;
+  if (Array.isArray(r)) {
+    for (const x of r) if (refHolds(op, v, x)) return true;
+    return false;
+  }
+  const t = refTest(op, r);
+  return Array.isArray(v) ? v.some(t) : t(v);
 }
 
 /** Conditions on an ancestor's process record (`child_of`, `descendant_of`). */

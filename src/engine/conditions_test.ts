@@ -128,6 +128,28 @@ const cases: [string, string, boolean][] = [
     `{ descendant_of = [{ not = { field = "process.name", eq = "bash" } }] }`,
     true,
   ],
+  ["bits_any", `{ field = "file.mode", bits_any = 0o400 }`, true],
+  ["bits_any miss (setuid)", `{ field = "file.mode", bits_any = 2048 }`, false],
+  ["bits_all", `{ field = "file.mode", bits_all = 0o600 }`, true],
+  ["bits_all needs every bit", `{ field = "file.mode", bits_all = 0o700 }`, false],
+  ["bits on an absent field", `{ field = "process.exit_code", bits_any = 1 }`, false],
+  [
+    "field ref: same event",
+    `{ field = "file.path", starts_with = { field = "file.directory" } }`,
+    true,
+  ],
+  ["field ref: miss", `{ field = "file.name", eq = { field = "file.path" } }`, false],
+  ["field ref: ne", `{ field = "file.name", ne = { field = "file.path" } }`, true],
+  [
+    "field ref: list side, any element",
+    `{ field = "process.args", eq = { field = "process.name" } }`,
+    true,
+  ],
+  [
+    "field ref: absent side never holds",
+    `{ field = "file.target_path", eq = { field = "file.path" } }`,
+    false,
+  ],
   [
     "two conditions are and-ed",
     `{ field = "process.name", eq = "python3" }, { field = "file.size", lt = 10 }`,
@@ -164,4 +186,22 @@ where = [{ field = "file.name", ieq = "id_rsa" }]
 `,
   );
   deepEqual(run(set, scenario(OPEN)).fired, []);
+});
+
+Deno.test("field ref: a rename target is its source plus an extension", () => {
+  const set = rules(
+    rule("t") + `
+[[rule.steps]]
+action = "rename"
+where = [
+  { field = "file.target_path", starts_with = { field = "file.path" } },
+  { field = "file.target_path", ne = { field = "file.path" } },
+]
+`,
+  );
+  const ren = (dst: string) =>
+    scenario(ev(4, "rename", { pid: 11 }, { file: { path: "/home/u/a.docx", target_path: dst } }));
+  deepEqual(run(set, ren("/home/u/a.docx.locked")).fired, ["t"]);
+  deepEqual(run(set, ren("/home/u/b.docx")).fired, []);
+  deepEqual(run(set, ren("/home/u/a.docx")).fired, []);
 });

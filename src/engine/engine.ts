@@ -28,6 +28,7 @@ import type {
 import type { MatchCtx } from "./fields.ts";
 import { type Proc, ProcessTable, type SeedProcess } from "./process_table.ts";
 import type { CompiledRule, CompiledStep, Platform, RuleSet } from "./rule_set.ts";
+import { lacksNeeded } from "./conditions.ts";
 import { compileExclusions, type Exclusion, type PathMatcher } from "./exclusions.ts";
 
 export type { SeedProcess } from "./process_table.ts";
@@ -325,6 +326,7 @@ export class Engine {
         distinct: undefined,
         group: "entity",
         captures: [],
+        needs: 0,
       }],
       tests: { positive: [], negative: [] },
       file: "<builtin>",
@@ -406,6 +408,7 @@ export class Engine {
     refs: PartialMatch["refs"],
   ): boolean {
     const ctx = this.ctx;
+    if (step.needs !== 0 && lacksNeeded(step.needs, ctx.proc)) return false;
     ctx.refs = refs;
     if (!step.pred(ctx)) return false;
     return rule.excluded === undefined || !rule.excluded(ctx);

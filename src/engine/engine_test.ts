@@ -3,6 +3,7 @@ import { ev, rule, rules, run } from "./_test_helpers.ts";
 import type { BmEvent } from "../sensor/event.ts";
 import { DEFAULT_ENGINE_OPTIONS, Engine } from "./engine.ts";
 import { FakeClock } from "../clock.ts";
+import { NEED_ARGS, NEED_CWD } from "./conditions.ts";
 
 const P = (pid: number, exe: string, args: string[] = [exe]) => ({ pid, executable: exe, args });
 
@@ -431,6 +432,61 @@ where = [{ field = "process.name", eq = "miner" }]
 `,
   );
   deepEqual(run(set, LINUX_EXEC).fired, []);
+});
+
+Deno.test("a step reading args waits for them: not over args does not hold at the Linux auth exec", () => {
+  const notArgs = (extra = "") =>
+    rules(
+      rule("no_safe", `actions = [{ type = "block" }]\n${extra}`) + `
+[[rule.steps]]
+action = "exec"
+where = [
+  { field = "process.name", eq = "miner" },
+  { not = { field = "process.args", in = ["--safe"] } },
+]
+`,
+    );
+  // Fires at the notify exec (args known): a kill, not a deny of the auth exec.
+  const r = run(notArgs(), LINUX_EXEC);
+  deepEqual(r.fired, ["no_safe"]);
+  deepEqual(r.auth, [{ authId: 41, allow: true, cache: false }]);
+  equal(r.verdicts[0]!.actions[1]!.type, "kill");
+  // With the excluded argument it never fires, neither at auth nor at notify.
+  const safe = LINUX_EXEC.map((e, i) =>
+    i === 3 ? { ...e, process: { ...e.process, args: ["miner", "--safe"] } } : e
+  ) as BmEvent[];
+  deepEqual(run(notArgs(), safe).fired, []);
+  // The rule's exclude reads the cwd: the step waits for it too.
+  const excl = notArgs(`exclude = [{ field = "process.working_directory", eq = "/tmp" }]`);
+  deepEqual(run(excl, LINUX_EXEC).fired, []);
+  equal(excl.rules[0]!.steps[0]!.needs, NEED_ARGS | NEED_CWD);
+  // `exists` asks about presence: no need, so it can hold at the auth exec.
+  const absent = rules(
+    rule("absent") + `
+[[rule.steps]]
+action = "exec"
+where = [{ field = "process.name", eq = "miner" }, { field = "process.args", exists = false }]
+`,
+  );
+  equal(absent.rules[0]!.steps[0]!.needs, 0);
+  deepEqual(run(absent, LINUX_EXEC).fired, ["absent"]);
+});
+
+Deno.test("a step reference to args makes the referenced step wait for them", () => {
+  const set = rules(
+    rule("ref") + `
+[[rule.steps]]
+action = "exec"
+where = [{ field = "process.name", eq = "miner" }]
+
+[[rule.steps]]
+action = "open"
+where = [{ field = "file.path", eq = { step = 1, field = "process.working_directory" } }]
+`,
+  );
+  equal(set.rules[0]!.steps[0]!.needs, NEED_CWD);
+  const r = run(set, [...LINUX_EXEC, ev(5, "open", { pid: 11 }, { file: { path: "/tmp" } })]);
+  deepEqual(r.fired, ["ref"]);
 });
 
 const HASH = "ab".repeat(32);

@@ -8,7 +8,13 @@
 import { parse as parseToml } from "smol-toml";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { compileCondition, type CompileScope, type Loc, type Pred } from "./conditions.ts";
+import {
+  compileCondition,
+  type CompileScope,
+  type Loc,
+  noteNeed,
+  type Pred,
+} from "./conditions.ts";
 import { allOf } from "./conditions.ts";
 import { compileAccessor } from "./fields.ts";
 import { fileSchema, parseDuration, ruleSchema, type RuleSpec } from "./rule_schema.ts";
@@ -326,10 +332,12 @@ function compileRule(
   }
   const maxspanMs = spec.maxspan !== undefined ? parseDuration(spec.maxspan)! : DEFAULT_MAXSPAN_MS;
   const captures = { fields: spec.steps.map(() => [] as string[]) };
-  const steps: (Omit<CompiledStep, "captures"> | undefined)[] = spec.steps.map((s, i) => {
+  const needs = spec.steps.map(() => 0);
+  const steps: (Omit<CompiledStep, "captures" | "needs"> | undefined)[] = spec.steps.map((s, i) => {
     const scope: CompileScope = {
       stepIndex: i,
       captures,
+      needs,
       report: (loc, m) => report(["steps", i, ...loc], m),
     };
     const preds = (s.where ?? []).map((c, j) => compileCondition(c, ["where", j], scope));
@@ -356,6 +364,7 @@ function compileRule(
         report(["steps", i, "distinct"], `"distinct" needs "count"`);
         ok = false;
       }
+      noteNeed(scope, i, s.distinct);
     }
     if (s.group !== undefined && s.count === undefined) {
       report(["steps", i, "group"], `"group" needs "count"`);
@@ -372,7 +381,8 @@ function compileRule(
       group: s.group ?? "entity",
     };
   });
-  const exclScope: CompileScope = { stepIndex: 0, captures, report };
+  const exclNeeds = [0];
+  const exclScope: CompileScope = { stepIndex: 0, captures, report, needs: exclNeeds };
   const excl = spec.exclude.map((c, j) => compileCondition(c, ["exclude", j], exclScope));
   const actions: CompiledAction[] = [];
   spec.actions.forEach((a, j) => {
@@ -426,9 +436,10 @@ function compileRule(
     maxspanMs,
     actions,
     excluded: exPreds.length === 0 ? undefined : (c) => exPreds.some((p) => p(c)),
-    steps: (steps as Omit<CompiledStep, "captures">[]).map((s, i) => ({
+    steps: (steps as Omit<CompiledStep, "captures" | "needs">[]).map((s, i) => ({
       ...s,
       captures: captures.fields[i]!.map((f) => compileAccessor(f)!),
+      needs: needs[i]! | exclNeeds[0]!,
     })),
     tests,
     file,

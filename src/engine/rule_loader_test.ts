@@ -211,3 +211,30 @@ Deno.test("ownership check refuses non-root or group/world-writable rule files, 
 Deno.test("defaultRulesDir is the repo's policies/ when running from source", () => {
   equal(defaultRulesDir(), new URL("../../policies", import.meta.url).pathname);
 });
+
+Deno.test("field references and bit tests are checked at load", () => {
+  const step = (where: string) =>
+    problemsOf(
+      rule("r") + `
+[[rule.steps]]
+action = "create"
+where = [${where}]
+`,
+    ).map((p) => p.message);
+  deepEqual(step(`{ field = "file.path", eq = { field = "file.nope" } }`), [
+    `Unknown field path "file.nope" in field reference`,
+  ]);
+  deepEqual(step(`{ field = "file.path", glob = { field = "file.path" } }`), [
+    `"glob" cannot refer to another step`,
+  ]);
+  deepEqual(step(`{ field = "file.path", eq = { stp = 1 } }`), [
+    `A reference is { step = N, field = "path" } or { field = "path" } (this event)`,
+  ]);
+  deepEqual(step(`{ field = "file.path", bits_any = 2048 }`), [
+    `"bits_any" on non-numeric field "file.path"`,
+  ]);
+  deepEqual(step(`{ field = "file.mode", bits_all = -1 }`), [
+    `"bits_all" needs a positive integer mask (e.g. 2048 for setuid)`,
+  ]);
+  deepEqual(step(`{ field = "file.mode", bits_any = 2048 }`), []);
+});

@@ -21,6 +21,12 @@ export interface CompiledStep {
   group: "entity" | "parent";
   /** Accessors of fields later steps read from this step's event. */
   captures: Accessor[];
+  /**
+   * NEED_* bits (conditions.ts) of the fields this step, its later steps' refs
+   * to it and the rule's exclude read: the step is not tried on an event whose
+   * process lacks one (a Linux auth exec has no args yet).
+   */
+  needs: number;
 }
 
 export type CompiledAction =
