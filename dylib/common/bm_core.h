@@ -6,7 +6,9 @@
  *     OS source and submits records with bm_core_submit_notify/auth;
  *   - an answer callback (Linux: write fanotify_response; macOS:
  *     es_respond_auth_result) called exactly once per held auth event, from
- *     whichever thread answers (agent, watchdog, ring-full path, close);
+ *     whichever thread answers (agent, watchdog, ring-full path, close),
+ *     with a cache flag saying whether the OS may remember this allow;
+ *   - optionally a tables-changed callback (OS caches to flush);
  *   - a stop callback that the core calls from bm_sensor_close(): first
  *     (release=0) to stop its threads, then, after answering whatever is
  *     still held, (release=1) to free its OS resources.
@@ -123,7 +125,15 @@ int bm_tables_decide(bm_tables *t, int32_t pid, const char *path, bm_key k);
 
 /* ---- core ------------------------------------------------------------- */
 
-typedef void (*bm_answer_fn)(void *ctx, uint64_t token, int allow);
+/*
+ * allow: 1/0. cache: 1 when the OS may remember this allow for the file (its
+ * own cache: Linux fanotify ignore mark, macOS ES cache): only for an allow the
+ * agent or the allow cache gave with caching on, on an event submitted as
+ * cacheable (never an open with avoid_open_cache), while no deny-by-pid entry
+ * exists (an OS cache entry is per file: it would let a denied pid run it
+ * unseen). Watchdog, ring-full and close answers never cache.
+ */
+typedef void (*bm_answer_fn)(void *ctx, uint64_t token, int allow, int cache);
 /* release=0: stop OS threads (no submits after return); release=1: free OS resources. */
 typedef void (*bm_stop_fn)(void *ctx, int release);
 
@@ -152,13 +162,12 @@ struct bm_sensor {
   bm_answer_fn answer; bm_stop_fn stop; void *ctx;
   double wall_minus_mono_ms; /* realtime - monotonic, for deadlines in wall ms */
   /*
-   * Optional OS-cache hooks (Linux: fanotify ignore marks). cache_hint is
-   * called with the token of an exec the agent allowed with cache=1 while the
-   * allow cache is on; cache_flush when cached allows may have become wrong
-   * (cache cleared or disabled, deny entry added). NULL when unused.
+   * Optional: called (on the thread that changed the tables, after the change)
+   * when allows the OS may have cached can have become wrong: a deny entry was
+   * added, the allow cache was cleared or disabled. Linux flushes its fanotify
+   * ignore marks, macOS calls es_clear_cache. NULL when unused.
    */
-  void (*cache_hint)(void *ctx, uint64_t token);
-  void (*cache_flush)(void *ctx);
+  void (*tables_changed)(void *ctx);
   int urgent;                /* an auth record is in the ring: wake the agent now */
   uint64_t first_ns;         /* when the ring last went from empty to non-empty */
 };
@@ -173,13 +182,29 @@ int bm_core_submit_notify(bm_sensor *s, bm_rec *r); /* 0 queued, -1 dropped */
  * If the ring or the held table is full, answers at once with the default.
  * Fast-path tables are consulted first when path/key are given; own pid is
  * allowed at once. Returns the auth id, or 0 when it was answered at once.
+ * The deadline is now + auth_deadline_ms.
  */
 uint32_t bm_core_submit_auth(bm_sensor *s, bm_rec *r, uint64_t token, int32_t pid,
                              const char *path, bm_key key, int cacheable);
+/*
+ * The same with the OS's own deadline for this event (macOS: the message's
+ * deadline), in bm_now_mono_ns() nanoseconds; 0 = none. The event's deadline
+ * is the earlier of it and now + auth_deadline_ms: the record's deadline_ms
+ * says it, and the watchdog answers at that deadline - margin (at once when
+ * less than the margin is left).
+ */
+uint32_t bm_core_submit_auth_deadline(bm_sensor *s, bm_rec *r, uint64_t token, int32_t pid,
+                                      const char *path, bm_key key, int cacheable,
+                                      uint64_t deadline_ns);
+/* May the OS cache an allow of a cacheable event now? (see bm_answer_fn) */
+int bm_core_os_cache_ok(bm_sensor *s);
+/* Watchdog due time of an event submitted at now_ns with OS deadline deadline_ns (0 none). */
+uint64_t bm_core_due_ns(const bm_config *cfg, uint64_t now_ns, uint64_t deadline_ns);
 void bm_core_count(bm_sensor *s, size_t field_offset);
 #define BM_COUNT(s, field) bm_core_count((s), offsetof(bm_sensor_stats, field))
 
 double bm_now_wall_ms(void);
+/* Monotonic ns: the clock of due times and of bm_core_submit_auth_deadline. */
 uint64_t bm_now_mono_ns(void);
 void bm_set_err(char *err, uint32_t err_len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

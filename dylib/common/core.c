@@ -40,6 +40,43 @@ uint64_t bm_now_mono_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/*
+ * Waits on `c` until signalled or the monotonic time `until_ns` (UINT64_MAX =
+ * no limit). Linux: the conds use CLOCK_MONOTONIC (bm_core_init), so the
+ * deadline is absolute. macOS has no pthread_condattr_setclock: it waits a
+ * relative time computed from the monotonic clock, so wall clock steps do not
+ * move due times there either.
+ */
+static void cond_wait_until(pthread_cond_t *c, pthread_mutex_t *m, uint64_t until_ns) {
+  if (until_ns == UINT64_MAX) {
+    pthread_cond_wait(c, m);
+    return;
+  }
+#if defined(__APPLE__)
+  uint64_t now = bm_now_mono_ns();
+  if (until_ns <= now) return;
+  uint64_t rel = until_ns - now;
+  struct timespec ts = {(time_t)(rel / 1000000000ull), (long)(rel % 1000000000ull)};
+  pthread_cond_timedwait_relative_np(c, m, &ts);
+#else
+  struct timespec ts = {(time_t)(until_ns / 1000000000ull), (long)(until_ns % 1000000000ull)};
+  pthread_cond_timedwait(c, m, &ts);
+#endif
+}
+
+/* Creates a cond that cond_wait_until can use. */
+static int cond_init(pthread_cond_t *c) {
+#if defined(__APPLE__)
+  return pthread_cond_init(c, NULL);
+#else
+  pthread_condattr_t ca;
+  if (pthread_condattr_init(&ca)) return -1;
+  int rc = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) || pthread_cond_init(c, &ca);
+  pthread_condattr_destroy(&ca);
+  return rc;
+#endif
+}
+
 uint32_t bm_sensor_abi_version(void) { return BM_SENSOR_ABI_VERSION; }
 double bm_sensor_now_ms(void) { return bm_now_wall_ms(); }
 
@@ -150,7 +187,7 @@ int bm_config_parse(const char *text, bm_config *c, char *err, uint32_t err_len)
 /* ---- watchdog --------------------------------------------------------- */
 
 static void answer_batch(bm_sensor *s, uint64_t *tokens, uint32_t n, int allow) {
-  for (uint32_t i = 0; i < n; i++) s->answer(s->ctx, tokens[i], allow);
+  for (uint32_t i = 0; i < n; i++) s->answer(s->ctx, tokens[i], allow, 0);
 }
 
 static void *watchdog_main(void *arg) {
@@ -181,9 +218,7 @@ static void *watchdog_main(void *arg) {
       pthread_mutex_lock(&s->mu);
       continue;
     }
-    uint64_t until = earliest == UINT64_MAX ? now + 1000000000ull : earliest;
-    struct timespec ts = {(time_t)(until / 1000000000ull), (long)(until % 1000000000ull)};
-    pthread_cond_timedwait(&s->wd_cond, &s->mu, &ts);
+    cond_wait_until(&s->wd_cond, &s->mu, earliest == UINT64_MAX ? now + 1000000000ull : earliest);
   }
   pthread_mutex_unlock(&s->mu);
   return NULL;
@@ -197,15 +232,11 @@ int bm_core_init(bm_sensor *s, const bm_config *cfg, bm_answer_fn answer, bm_sto
   s->ctx = ctx;
   s->next_auth = 1;
   s->next_seq = 1;
-  pthread_condattr_t ca;
-  pthread_condattr_init(&ca);
-  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-  if (pthread_mutex_init(&s->mu, NULL) || pthread_cond_init(&s->ready, &ca) ||
-      pthread_cond_init(&s->wd_cond, &ca) || pthread_cond_init(&s->idle, &ca)) {
+  if (pthread_mutex_init(&s->mu, NULL) || cond_init(&s->ready) || cond_init(&s->wd_cond) ||
+      cond_init(&s->idle)) {
     bm_set_err(err, err_len, "Cannot create sensor locks");
     return -1;
   }
-  pthread_condattr_destroy(&ca);
   if (bm_ring_init(&s->ring, cfg->ring_bytes) || bm_tables_init(&s->tables)) {
     bm_set_err(err, err_len, "Cannot allocate the sensor ring of %u bytes", cfg->ring_bytes);
     return -1;
@@ -247,17 +278,37 @@ int bm_core_submit_notify(bm_sensor *s, bm_rec *r) {
   return rc;
 }
 
+int bm_core_os_cache_ok(bm_sensor *s) {
+  pthread_mutex_lock(&s->tables.mu);
+  int ok = s->tables.cache_enabled && s->tables.pid_n == 0;
+  pthread_mutex_unlock(&s->tables.mu);
+  return ok;
+}
+
+uint64_t bm_core_due_ns(const bm_config *cfg, uint64_t now, uint64_t deadline_ns) {
+  uint64_t end = now + (uint64_t)cfg->auth_deadline_ms * 1000000ull;
+  if (deadline_ns && deadline_ns < end) end = deadline_ns;
+  uint64_t margin = (uint64_t)cfg->deadline_margin_ms * 1000000ull;
+  return end > now + margin ? end - margin : now;
+}
+
 uint32_t bm_core_submit_auth(bm_sensor *s, bm_rec *r, uint64_t token, int32_t pid, const char *path,
                              bm_key key, int cacheable) {
+  return bm_core_submit_auth_deadline(s, r, token, pid, path, key, cacheable, 0);
+}
+
+uint32_t bm_core_submit_auth_deadline(bm_sensor *s, bm_rec *r, uint64_t token, int32_t pid,
+                                      const char *path, bm_key key, int cacheable,
+                                      uint64_t deadline_ns) {
   if (pid == s->cfg.own_pid) {
     BM_COUNT(s, own_pid_skips);
-    s->answer(s->ctx, token, 1);
+    s->answer(s->ctx, token, 1, 0);
     return 0;
   }
   int d = bm_tables_decide(&s->tables, pid, path, key);
   if (d >= 0) {
     BM_COUNT(s, fast_path_answers);
-    s->answer(s->ctx, token, d);
+    s->answer(s->ctx, token, d, d == 1 && cacheable && bm_core_os_cache_ok(s));
     /* the agent still sees it, as a notify record */
     r->buf[BM_OFF_FLAGS] &= (uint8_t)~BM_FLAG_AUTH;
     bm_core_submit_notify(s, r);
@@ -266,6 +317,8 @@ uint32_t bm_core_submit_auth(bm_sensor *s, bm_rec *r, uint64_t token, int32_t pi
   uint32_t len = bm_rec_finish(r);
   double now_wall = bm_now_wall_ms();
   uint64_t now = bm_now_mono_ns();
+  uint64_t end = now + (uint64_t)s->cfg.auth_deadline_ms * 1000000ull;
+  if (deadline_ns && deadline_ns < end) end = deadline_ns > now ? deadline_ns : now;
   pthread_mutex_lock(&s->mu);
   uint32_t id = s->next_auth;
   bm_held *h = &s->held[id & (s->held_cap - 1)];
@@ -273,14 +326,14 @@ uint32_t bm_core_submit_auth(bm_sensor *s, bm_rec *r, uint64_t token, int32_t pi
   int ok = !s->closed && h->id == 0;
   if (ok) {
     bm_rec_set_u32(r, BM_OFF_AUTH_ID, id);
-    bm_rec_set_f64(r, BM_OFF_DEADLINE, now_wall + s->cfg.auth_deadline_ms);
+    bm_rec_set_f64(r, BM_OFF_DEADLINE, now_wall + (double)(end - now) / 1e6);
     r->buf[BM_OFF_FLAGS] |= BM_FLAG_AUTH;
     ok = bm_ring_push(&s->ring, r->buf, len) == 0;
   }
   if (!ok) {
     s->st.auth_ring_full++;
     pthread_mutex_unlock(&s->mu);
-    s->answer(s->ctx, token, s->cfg.fail_open);
+    s->answer(s->ctx, token, s->cfg.fail_open, 0);
     return 0;
   }
   s->next_auth = id + 1 ? id + 1 : 1;
@@ -288,8 +341,10 @@ uint32_t bm_core_submit_auth(bm_sensor *s, bm_rec *r, uint64_t token, int32_t pi
   h->token = token;
   h->key = key;
   h->cacheable = cacheable;
-  h->due_ns = now + (uint64_t)(s->cfg.auth_deadline_ms - s->cfg.deadline_margin_ms) * 1000000ull;
-  if (s->held_n++ == 0) pthread_cond_signal(&s->wd_cond);
+  h->due_ns = bm_core_due_ns(&s->cfg, now, deadline_ns);
+  /* the watchdog sleeps until the earliest due time it knew: wake it when this is
+     the first held event, or when an OS deadline may put this one first */
+  if (s->held_n++ == 0 || deadline_ns) pthread_cond_signal(&s->wd_cond);
   if (s->ring.used == len) s->first_ns = now;
   s->urgent = 1;
   wake_reader(s);
@@ -328,12 +383,7 @@ int32_t bm_sensor_wait(bm_sensor *s, int32_t timeout_ms) {
       uint64_t due = s->first_ns + (uint64_t)s->cfg.notify_latency_ms * 1000000ull;
       if (due < until) until = due;
     }
-    if (until == UINT64_MAX) {
-      pthread_cond_wait(&s->ready, &s->mu);
-    } else {
-      struct timespec ts = {(time_t)(until / 1000000000ull), (long)(until % 1000000000ull)};
-      pthread_cond_timedwait(&s->ready, &s->mu, &ts);
-    }
+    cond_wait_until(&s->ready, &s->mu, until);
     now = bm_now_mono_ns();
   }
   int32_t r = s->closed ? -1 : s->ring.used ? 1 : 0;
@@ -374,30 +424,30 @@ int32_t bm_sensor_respond(bm_sensor *s, uint32_t auth_id, int32_t allow, int32_t
   s->held_n--;
   s->st.auth_by_agent++;
   pthread_mutex_unlock(&s->mu);
+  int os_cache = 0;
   if (allow && cache && cacheable) {
     bm_tables_cache_add(&s->tables, key);
-    if (s->cache_hint) {
-      pthread_mutex_lock(&s->tables.mu);
-      int on = s->tables.cache_enabled;
-      pthread_mutex_unlock(&s->tables.mu);
-      if (on) s->cache_hint(s->ctx, token); /* before answering: the token is still valid */
-    }
+    os_cache = bm_core_os_cache_ok(s);
   }
-  s->answer(s->ctx, token, allow ? 1 : 0);
+  s->answer(s->ctx, token, allow ? 1 : 0, os_cache);
   return 0;
+}
+
+static void tables_changed(bm_sensor *s) {
+  if (s->tables_changed) s->tables_changed(s->ctx);
 }
 
 int32_t bm_sensor_deny_pid(bm_sensor *s, int32_t pid, int32_t on) {
   if (!s) return -1;
   bm_tables_deny_pid(&s->tables, pid, on);
-  if (on && s->cache_flush) s->cache_flush(s->ctx);
+  if (on) tables_changed(s);
   return 0;
 }
 
 int32_t bm_sensor_deny_path(bm_sensor *s, const char *path, int32_t on) {
   if (!s || !path) return -1;
   bm_tables_deny_path(&s->tables, path, on);
-  if (on && s->cache_flush) s->cache_flush(s->ctx);
+  if (on) tables_changed(s);
   return 0;
 }
 
@@ -406,14 +456,14 @@ int32_t bm_sensor_allow_cache_enable(bm_sensor *s, int32_t enabled) {
   pthread_mutex_lock(&s->tables.mu);
   s->tables.cache_enabled = enabled ? 1 : 0;
   pthread_mutex_unlock(&s->tables.mu);
-  if (!enabled && s->cache_flush) s->cache_flush(s->ctx);
+  if (!enabled) tables_changed(s);
   return 0;
 }
 
 int32_t bm_sensor_allow_cache_clear(bm_sensor *s) {
   if (!s) return -1;
   bm_tables_cache_clear(&s->tables);
-  if (s->cache_flush) s->cache_flush(s->ctx);
+  tables_changed(s);
   return 0;
 }
 
@@ -444,7 +494,7 @@ void bm_sensor_close(bm_sensor *s) {
     h->id = 0;
     s->held_n--;
     s->st.auth_by_watchdog++;
-    s->answer(s->ctx, h->token, s->cfg.fail_open);
+    s->answer(s->ctx, h->token, s->cfg.fail_open, 0);
   }
   pthread_mutex_lock(&s->mu);
   while (s->waiters) pthread_cond_wait(&s->idle, &s->mu);
@@ -462,8 +512,8 @@ void bm_sensor_close(bm_sensor *s) {
 
 /* ---- synthetic source (tests, benchmarks) ----------------------------- */
 
-static void synthetic_answer(void *ctx, uint64_t token, int allow) {
-  (void)ctx; (void)token; (void)allow;
+static void synthetic_answer(void *ctx, uint64_t token, int allow, int cache) {
+  (void)ctx; (void)token; (void)allow; (void)cache;
 }
 
 bm_sensor *bm_sensor_open_synthetic(const char *config, char *err, uint32_t err_len) {

@@ -135,32 +135,11 @@ uint64_t bm_mach_to_ns(uint64_t ticks, uint32_t numer, uint32_t denom) {
   return q * numer + rem * numer / denom;
 }
 
-uint64_t bm_macos_due_ns(uint64_t now_ns, uint64_t mach_now, uint64_t es_deadline,
-                         uint32_t numer, uint32_t denom, int32_t auth_deadline_ms,
-                         int32_t margin_ms) {
-  uint64_t margin = (uint64_t)(margin_ms > 0 ? margin_ms : 0) * 1000000ull;
-  uint64_t own = (uint64_t)(auth_deadline_ms > 0 ? auth_deadline_ms : 0) * 1000000ull;
-  uint64_t due = now_ns + (own > margin ? own - margin : 0);
-  if (es_deadline) {
-    uint64_t left = es_deadline > mach_now ? bm_mach_to_ns(es_deadline - mach_now, numer, denom) : 0;
-    uint64_t es_due = now_ns + (left > margin ? left - margin : 0);
-    if (es_due < due) due = es_due;
-  }
-  return due;
-}
-
-int bm_macos_tighten_due(bm_sensor *s, uint32_t auth_id, uint64_t due_ns) {
-  if (!auth_id) return 0;
-  int moved = 0;
-  pthread_mutex_lock(&s->mu);
-  bm_held *h = &s->held[auth_id & (s->held_cap - 1)];
-  if (h->id == auth_id && due_ns < h->due_ns) {
-    h->due_ns = due_ns;
-    moved = 1;
-    pthread_cond_signal(&s->wd_cond);
-  }
-  pthread_mutex_unlock(&s->mu);
-  return moved;
+uint64_t bm_macos_deadline_ns(uint64_t now_ns, uint64_t mach_now, uint64_t es_deadline,
+                              uint32_t numer, uint32_t denom) {
+  if (!es_deadline) return 0;
+  uint64_t left = es_deadline > mach_now ? bm_mach_to_ns(es_deadline - mach_now, numer, denom) : 0;
+  return now_ns + left;
 }
 
 uint64_t bm_seq_missed(bm_seq_track *t, uint64_t seq) {
@@ -216,43 +195,4 @@ const char *bm_macos_new_client_error(enum bm_mac_new_client code) {
   default:
     return "Cannot start the EndpointSecurity client: unknown result from es_new_client";
   }
-}
-
-static uint64_t mix64(uint64_t x) {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdull;
-  x ^= x >> 33;
-  x *= 0xc4ceb9fe1a85ec53ull;
-  return x ^ (x >> 33);
-}
-
-static uint64_t str_hash(const char *s) {
-  uint64_t h = 1469598103934665603ull;
-  for (; *s; s++) h = (h ^ (uint8_t)*s) * 1099511628211ull;
-  return h;
-}
-
-int bm_macos_tables_changed(bm_tables *t, bm_tables_state *st) {
-  pthread_mutex_lock(&t->mu);
-  /* order-independent: a sum of mixed members, plus the counts */
-  uint64_t h = mix64(t->pid_n) ^ mix64(((uint64_t)t->path_n << 32) | 1u);
-  for (uint32_t i = 0; i < t->pid_n; i++) h += mix64((uint64_t)(uint32_t)t->pids[i] + 7u);
-  for (uint32_t i = 0; i < t->path_n; i++) h += mix64(str_hash(t->paths[i]));
-  uint32_t cache_n = t->cache_n;
-  int enabled = t->cache_enabled;
-  pthread_mutex_unlock(&t->mu);
-  int changed = st->primed &&
-                (h != st->deny_hash || cache_n < st->cache_n || enabled != st->cache_enabled);
-  st->deny_hash = h;
-  st->cache_n = cache_n;
-  st->cache_enabled = enabled;
-  st->primed = 1;
-  return changed;
-}
-
-int bm_macos_exec_os_cache_ok(bm_tables *t) {
-  pthread_mutex_lock(&t->mu);
-  int ok = t->pid_n == 0 && t->cache_enabled;
-  pthread_mutex_unlock(&t->mu);
-  return ok;
 }

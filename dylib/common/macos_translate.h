@@ -7,8 +7,7 @@
  * tested on Linux (dylib/tests/test_macos_translate.c): record encoding with
  * the macOS extras (signing id, team id, cdhash, platform binary, responsible
  * and parent pids, tty), mach-time deadlines, seq_num gap counting, exit
- * status, file identity keys, the es_new_client error messages and the
- * deny-table change detector that decides when to call es_clear_cache.
+ * status, file identity keys and the es_new_client error messages.
  */
 #ifndef BM_MACOS_TRANSLATE_H
 #define BM_MACOS_TRANSLATE_H
@@ -96,21 +95,13 @@ void bm_macos_cdhash_hex(const uint8_t cdhash[20], char out[41]);
 uint64_t bm_mach_to_ns(uint64_t ticks, uint32_t numer, uint32_t denom);
 
 /*
- * When the watchdog must answer an ES auth message: the earlier of the core's
- * own due time (now + auth_deadline_ms - margin) and the ES deadline minus the
- * margin. All times in the same monotonic nanoseconds as bm_now_mono_ns();
- * es_deadline/mach_now in mach ticks. Never earlier than now_ns.
+ * An ES message deadline (mach ticks; es_deadline 0 = none) as a time of the
+ * monotonic clock of bm_now_mono_ns(), for bm_core_submit_auth_deadline:
+ * now_ns + the ticks left (0 left when the deadline has passed). Returns 0
+ * when there is no deadline.
  */
-uint64_t bm_macos_due_ns(uint64_t now_ns, uint64_t mach_now, uint64_t es_deadline,
-                         uint32_t numer, uint32_t denom, int32_t auth_deadline_ms,
-                         int32_t margin_ms);
-
-/*
- * Moves the watchdog time of held event `auth_id` earlier to `due_ns` (never
- * later) and wakes the watchdog. The core's submit uses its configured
- * deadline; ES gives each message its own. Returns 1 moved, 0 not held/later.
- */
-int bm_macos_tighten_due(bm_sensor *s, uint32_t auth_id, uint64_t due_ns);
+uint64_t bm_macos_deadline_ns(uint64_t now_ns, uint64_t mach_now, uint64_t es_deadline,
+                              uint32_t numer, uint32_t denom);
 
 /*
  * seq_num gap counting. ES numbers messages per client and per event type;
@@ -142,24 +133,5 @@ enum bm_mac_new_client {
 };
 /* One actionable line for a failed es_new_client (capitalised, no final period). */
 const char *bm_macos_new_client_error(enum bm_mac_new_client code);
-
-/*
- * Deny-table change detector. The OS may cache an allow only while no table
- * change would have turned it into a deny; when the deny lists change, the
- * allow cache shrinks (cleared, entry removed, full restart) or it is
- * disabled, the OS cache must be cleared (es_clear_cache). Returns 1 when
- * that is needed since the previous call.
- */
-typedef struct bm_tables_state {
-  uint64_t deny_hash;
-  uint32_t cache_n;
-  int cache_enabled;
-  int primed;
-} bm_tables_state;
-int bm_macos_tables_changed(bm_tables *t, bm_tables_state *st);
-
-/* True when an exec allow may be cached by the OS: no pid is denied (an OS
- * cache entry is per file, so it would let a denied pid exec that file). */
-int bm_macos_exec_os_cache_ok(bm_tables *t);
 
 #endif

@@ -70,9 +70,20 @@ static double wall_minus_mono_ms(void) {
 /* token = event fd, plus TOKEN_EXEC for exec permission events */
 #define TOKEN_EXEC (1ull << 32)
 
-static void linux_answer(void *vctx, uint64_t token, int allow) {
+/*
+ * The kernel's own cache (cache=1, exec only): an ignore mark on the inode
+ * keeps further exec permission events for it from being generated at all,
+ * until the file is written (the kernel drops the ignore mask on modify). The
+ * core passes cache=1 only while no deny-by-pid entry exists, since the kernel
+ * would then skip that check. Limitation: a chmod/chown alone does not clear
+ * it; the C cache (keyed on ctime) does notice those. Set before the response
+ * is written: the event fd is still open.
+ */
+static void linux_answer(void *vctx, uint64_t token, int allow, int cache) {
   linux_ctx *c = vctx;
   int fd = (int)(token & 0xffffffffu);
+  if (allow && cache && (token & TOKEN_EXEC))
+    fanotify_mark(c->perm_fd, FAN_MARK_ADD | FAN_MARK_IGNORED_MASK, FAN_OPEN_EXEC_PERM, fd, NULL);
   struct fanotify_response resp = {.fd = fd, .response = allow ? FAN_ALLOW : FAN_DENY};
   ssize_t w;
   do {
@@ -81,25 +92,7 @@ static void linux_answer(void *vctx, uint64_t token, int allow) {
   close(fd);
 }
 
-/*
- * The kernel's own cache: an ignore mark on the inode keeps further exec
- * permission events for it from being generated at all, until the file is
- * written (the kernel drops the ignore mask on modify). Not installed while a
- * deny-by-pid entry exists, since the kernel would then skip that check.
- * Limitation: a chmod/chown alone does not clear it; the C cache (keyed on
- * ctime) does notice those.
- */
-static void linux_cache_hint(void *vctx, uint64_t token) {
-  linux_ctx *c = vctx;
-  if (!(token & TOKEN_EXEC)) return;
-  pthread_mutex_lock(&c->s->tables.mu);
-  int pids = c->s->tables.pid_n;
-  pthread_mutex_unlock(&c->s->tables.mu);
-  if (pids) return;
-  fanotify_mark(c->perm_fd, FAN_MARK_ADD | FAN_MARK_IGNORED_MASK, FAN_OPEN_EXEC_PERM,
-                (int)(token & 0xffffffffu), NULL);
-}
-
+/* The core's tables-changed hook: cached allows may be wrong now. */
 static void linux_cache_flush(void *vctx) {
   linux_ctx *c = vctx;
   /* our only inode marks are ignore marks: flushing them empties the kernel cache */
@@ -371,7 +364,7 @@ static void read_perm(linux_ctx *c) {
       int fd = md->fd, pid = md->pid;
       if (pid == c->s->cfg.own_pid) { /* never hold ourselves; skip /proc reads */
         BM_COUNT(c->s, own_pid_skips);
-        linux_answer(c, (uint64_t)fd, 1);
+        linux_answer(c, (uint64_t)fd, 1, 0);
         continue;
       }
       int exec = (md->mask & FAN_OPEN_EXEC_PERM) != 0;
@@ -409,7 +402,7 @@ static void read_perm(linux_ctx *c) {
          * treated like any other process.
          */
         BM_COUNT(c->s, own_pid_skips);
-        linux_answer(c, (uint64_t)fd, 1);
+        linux_answer(c, (uint64_t)fd, 1, 0);
         continue;
       }
       /*
@@ -420,12 +413,12 @@ static void read_perm(linux_ctx *c) {
       int d = bm_tables_decide(&c->s->tables, pid, pathp, key);
       if (d == 1) {
         BM_COUNT(c->s, fast_path_answers);
-        linux_answer(c, (uint64_t)fd, 1);
+        linux_answer(c, (uint64_t)fd | (exec ? TOKEN_EXEC : 0), 1, bm_core_os_cache_ok(c->s));
         continue;
       }
       if (d == 0) {
         BM_COUNT(c->s, fast_path_answers);
-        linux_answer(c, (uint64_t)fd, 0);
+        linux_answer(c, (uint64_t)fd, 0, 0);
         r.buf[BM_OFF_FLAGS] &= (uint8_t)~BM_FLAG_AUTH;
       }
       miss |= proc_uids(pid, &uid, &euid);
@@ -685,8 +678,7 @@ bm_sensor *bm_sensor_open(const char *config, char *err, uint32_t err_len) {
   if (open_proc_connector(c, err, err_len)) goto fail;
   if (bm_core_init(s, &cfg, linux_answer, linux_stop, c, err, err_len)) goto fail_core;
   if (c->perm_fd >= 0) {
-    s->cache_hint = linux_cache_hint;
-    s->cache_flush = linux_cache_flush;
+    s->tables_changed = linux_cache_flush;
   }
   if (pthread_create(&c->thr, NULL, sensor_main, c)) {
     bm_set_err(err, err_len, "Cannot start the sensor thread");

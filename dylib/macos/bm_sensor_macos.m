@@ -8,10 +8,13 @@
  * (scripts/check_macos_syntax.sh) and must be built and run on a Mac.
  *
  * Life of an auth message (AUTH_EXEC, AUTH_OPEN):
- *   ES handler -> es_retain_message -> bm_core_submit_auth (fast path / own
- *   pid / ring full answer at once) -> watchdog due time moved to the ES
- *   deadline minus the margin -> exactly one answer via mac_answer (agent,
- *   watchdog or close) -> es_respond_* -> es_release_message.
+ *   ES handler -> es_retain_message -> bm_core_submit_auth_deadline with the
+ *   message's deadline (fast path / own pid / ring full answer at once; else
+ *   held, the watchdog due at that deadline minus the margin) -> exactly one
+ *   answer via mac_answer (agent, watchdog or close), with the core's cache
+ *   flag -> es_respond_* -> es_release_message.
+ * When the deny tables change, the core calls mac_tables_changed, which
+ * clears the ES cache at once (retried by a thread only if ES throttles it).
  * Plain C with blocks: no Objective-C objects, so no ARC or autorelease pool.
  */
 #include <EndpointSecurity/EndpointSecurity.h>
@@ -36,7 +39,7 @@
 #define BM_HAS_MACOS_13() 1 /* syntax check on Linux */
 #endif
 
-#define TABLE_POLL_MS 50
+#define CLEAR_RETRY_US 20000 /* ES throttled es_clear_cache: try again this much later */
 #define ALLOW_ALL_FLAGS 0xffffffffu
 
 /* Per-type seq_num trackers, one per event type bm subscribes to. */
@@ -54,20 +57,19 @@ typedef struct mac_ctx {
   bm_seq_track seq[SEQ_N];
   /* the handler runs on one serial queue per client: one record buffer */
   uint8_t *recbuf;
-  /* deny-table watcher: es_clear_cache when a cached allow may have become wrong */
-  pthread_t poll_thr;
-  int poll_started;
-  pthread_mutex_t poll_mu;
-  pthread_cond_t poll_cond;
-  int poll_stop;
-  bm_tables_state tables_state;
+  /* es_clear_cache retries (only when ES throttles a clear) */
+  pthread_t clear_thr;
+  int clear_started;
+  pthread_mutex_t clear_mu;
+  pthread_cond_t clear_cond;
+  int clear_pending; /* a clear is owed: the tables changed and ES refused to clear */
+  int clear_stop;
 } mac_ctx;
 
 /* One held auth message; its address is the core's token. */
 typedef struct mac_held {
   const es_message_t *msg; /* retained until answered */
   int is_open;             /* AUTH_OPEN: answered with flags */
-  int os_cacheable;        /* the OS may remember an allow */
   int32_t pid;
   bm_key key;
   char path[1024]; /* executable (exec) or file (open); "" when too long */
@@ -112,16 +114,13 @@ static void respond_now(mac_ctx *c, es_client_t *client, const es_message_t *msg
  * The core's answer callback: called exactly once per held message, from the
  * agent's respond, the watchdog, the fast path or close.
  */
-static void mac_answer(void *vctx, uint64_t token, int allow) {
+static void mac_answer(void *vctx, uint64_t token, int allow, int os_cache) {
   mac_ctx *c = vctx;
   mac_held *h = (mac_held *)(uintptr_t)token;
-  bool cache = false;
-  if (allow && h->os_cacheable &&
-      bm_tables_decide(&c->s->tables, h->pid, h->path[0] ? h->path : NULL, h->key) == 1) {
-    /* the agent let the allow cache keep it; the OS may keep it too, unless a
-       denied pid could then exec this file unseen (the OS cache is per file) */
-    cache = h->is_open ? !c->s->cfg.avoid_open_cache : bm_macos_exec_os_cache_ok(&c->s->tables);
-  }
+  /* the core says cache only for an allow it may remember while no pid is denied
+     (the ES cache is per file); opens never when avoidOpenCache is on (they were
+     submitted as not cacheable; checked again here because ES would hide them) */
+  bool cache = allow && os_cache && !(h->is_open && c->s->cfg.avoid_open_cache);
   es_respond_result_t rr;
   if (h->is_open) {
     /* AUTH_OPEN takes the flags the open may use: all of them, or none */
@@ -151,14 +150,11 @@ static void handle_auth(mac_ctx *c, es_client_t *client, const es_message_t *msg
   copy_path(h->path, sizeof h->path, h->is_open ? f->path : ev->proc.executable);
   h->key = bm_macos_file_key(f);
   int cacheable = h->key.a != 0 && !(h->is_open && c->s->cfg.avoid_open_cache);
-  h->os_cacheable = cacheable;
-  /* computed before submit: h may be answered and freed as soon as it is queued */
-  uint64_t due = bm_macos_due_ns(bm_now_mono_ns(), mach_absolute_time(), msg->deadline,
-                                 c->tb.numer, c->tb.denom, c->s->cfg.auth_deadline_ms,
-                                 c->s->cfg.deadline_margin_ms);
-  uint32_t id = bm_core_submit_auth(c->s, r, (uint64_t)(uintptr_t)h, h->pid,
-                                    h->path[0] ? h->path : NULL, h->key, cacheable);
-  if (id) bm_macos_tighten_due(c->s, id, due);
+  uint64_t deadline = bm_macos_deadline_ns(bm_now_mono_ns(), mach_absolute_time(), msg->deadline,
+                                           c->tb.numer, c->tb.denom);
+  /* h may be answered and freed as soon as it is submitted: not touched after */
+  bm_core_submit_auth_deadline(c->s, r, (uint64_t)(uintptr_t)h, h->pid,
+                               h->path[0] ? h->path : NULL, h->key, cacheable, deadline);
 }
 
 static void handle_message(mac_ctx *c, es_client_t *client, const es_message_t *msg) {
@@ -194,28 +190,43 @@ out:
   atomic_fetch_sub(&c->inflight, 1);
 }
 
-/* Clears the OS cache when the deny tables or the allow cache shrank. */
-static void *table_poll_main(void *arg) {
+/* Returns 1 when the ES cache is cleared, 0 when ES refused (throttled). */
+static int clear_es_cache(mac_ctx *c) {
+  return es_clear_cache(c->client) == ES_CLEAR_CACHE_RESULT_SUCCESS;
+}
+
+/*
+ * The core's tables-changed callback (a deny entry added, the allow cache
+ * cleared or disabled): an allow ES cached may be wrong now, so the cache is
+ * cleared before the call that changed the tables returns. ES throttles
+ * clears; a refused one is owed and retried by clear_main.
+ */
+static void mac_tables_changed(void *vctx) {
+  mac_ctx *c = vctx;
+  if (!c->client) return;
+  if (clear_es_cache(c)) return;
+  pthread_mutex_lock(&c->clear_mu);
+  c->clear_pending = 1;
+  pthread_cond_signal(&c->clear_cond);
+  pthread_mutex_unlock(&c->clear_mu);
+}
+
+/* Sleeps until a clear is owed, then retries it until ES accepts. */
+static void *clear_main(void *arg) {
   mac_ctx *c = arg;
-  int pending = 0;
-  pthread_mutex_lock(&c->poll_mu);
-  while (!c->poll_stop) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_nsec += TABLE_POLL_MS * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-      ts.tv_sec++;
-      ts.tv_nsec -= 1000000000L;
+  pthread_mutex_lock(&c->clear_mu);
+  while (!c->clear_stop) {
+    if (!c->clear_pending) {
+      pthread_cond_wait(&c->clear_cond, &c->clear_mu);
+      continue;
     }
-    pthread_cond_timedwait(&c->poll_cond, &c->poll_mu, &ts);
-    if (c->poll_stop) break;
-    pthread_mutex_unlock(&c->poll_mu);
-    if (bm_macos_tables_changed(&c->s->tables, &c->tables_state)) pending = 1;
-    /* ES throttles clears; keep asking until one succeeds */
-    if (pending && es_clear_cache(c->client) == ES_CLEAR_CACHE_RESULT_SUCCESS) pending = 0;
-    pthread_mutex_lock(&c->poll_mu);
+    pthread_mutex_unlock(&c->clear_mu);
+    usleep(CLEAR_RETRY_US);
+    int ok = clear_es_cache(c);
+    pthread_mutex_lock(&c->clear_mu);
+    if (ok) c->clear_pending = 0;
   }
-  pthread_mutex_unlock(&c->poll_mu);
+  pthread_mutex_unlock(&c->clear_mu);
   return NULL;
 }
 
@@ -225,13 +236,13 @@ static void mac_stop(void *vctx, int release) {
   if (!release) {
     atomic_store(&c->stopping, 1);
     if (c->client) es_unsubscribe_all(c->client);
-    if (c->poll_started) {
-      pthread_mutex_lock(&c->poll_mu);
-      c->poll_stop = 1;
-      pthread_cond_signal(&c->poll_cond);
-      pthread_mutex_unlock(&c->poll_mu);
-      pthread_join(c->poll_thr, NULL);
-      c->poll_started = 0;
+    if (c->clear_started) {
+      pthread_mutex_lock(&c->clear_mu);
+      c->clear_stop = 1;
+      pthread_cond_signal(&c->clear_cond);
+      pthread_mutex_unlock(&c->clear_mu);
+      pthread_join(c->clear_thr, NULL);
+      c->clear_started = 0;
     }
     /* no submit may follow: wait for handler invocations already running */
     for (int i = 0; i < 2000 && atomic_load(&c->inflight); i++) usleep(1000);
@@ -239,8 +250,8 @@ static void mac_stop(void *vctx, int release) {
   }
   /* every held message has been answered by now */
   if (c->client) es_delete_client(c->client);
-  pthread_mutex_destroy(&c->poll_mu);
-  pthread_cond_destroy(&c->poll_cond);
+  pthread_mutex_destroy(&c->clear_mu);
+  pthread_cond_destroy(&c->clear_cond);
   free(c->recbuf);
   free(c);
 }
@@ -312,8 +323,8 @@ bm_sensor *bm_sensor_open(const char *config, char *err, uint32_t err_len) {
   c->s = s;
   c->recbuf = recbuf;
   c->emit_forks = cfg.notify_forks;
-  pthread_mutex_init(&c->poll_mu, NULL);
-  pthread_cond_init(&c->poll_cond, NULL);
+  pthread_mutex_init(&c->clear_mu, NULL);
+  pthread_cond_init(&c->clear_cond, NULL);
   if (mach_timebase_info(&c->tb) != KERN_SUCCESS || c->tb.denom == 0) {
     c->tb.numer = 1;
     c->tb.denom = 1;
@@ -350,16 +361,16 @@ bm_sensor *bm_sensor_open(const char *config, char *err, uint32_t err_len) {
     bm_sensor_close(s);
     return NULL;
   }
-  bm_macos_tables_changed(&s->tables, &c->tables_state); /* prime the watcher */
+  if (pthread_create(&c->clear_thr, NULL, clear_main, c)) {
+    bm_set_err(err, err_len, "Cannot start the EndpointSecurity cache-clear thread");
+    bm_sensor_close(s);
+    return NULL;
+  }
+  c->clear_started = 1;
+  s->tables_changed = mac_tables_changed;
   if (subscribe(c, &cfg, err, err_len)) {
     bm_sensor_close(s);
     return NULL;
   }
-  if (pthread_create(&c->poll_thr, NULL, table_poll_main, c)) {
-    bm_set_err(err, err_len, "Cannot start the deny-table watcher thread");
-    bm_sensor_close(s);
-    return NULL;
-  }
-  c->poll_started = 1;
   return s;
 }

@@ -171,15 +171,18 @@ typedef struct answers {
   int n;
   uint64_t token[64];
   int allow[64];
+  int cache[64];
   uint64_t at_ns[64];
+  int tables_changed; /* calls of the tables-changed hook */
 } answers;
 
-static void record_answer(void *ctx, uint64_t token, int allow) {
+static void record_answer(void *ctx, uint64_t token, int allow, int cache) {
   answers *a = ctx;
   pthread_mutex_lock(&a->mu);
   if (a->n < 64) {
     a->token[a->n] = token;
     a->allow[a->n] = allow;
+    a->cache[a->n] = cache;
     a->at_ns[a->n] = bm_now_mono_ns();
   }
   a->n++;
@@ -219,13 +222,13 @@ static void test_watchdog(void) {
   uint32_t id1 = hold(s, 101, 50);
   uint32_t id2 = hold(s, 102, 51);
   CHECK(id1 && id2 && id1 != id2);
-  /* the agent answers id2 in time */
+  /* the agent answers id2 in time; the allow cache is off: the OS may not cache it */
   CHECK(bm_sensor_respond(s, id2, 1, 1) == 0);
-  CHECK(count_answers(&a) == 1 && a.token[0] == 102 && a.allow[0] == 1);
+  CHECK(count_answers(&a) == 1 && a.token[0] == 102 && a.allow[0] == 1 && a.cache[0] == 0);
   /* id1 is left alone: the watchdog answers it at deadline - margin with the default (deny) */
   for (int i = 0; i < 200 && count_answers(&a) < 2; i++) usleep(5000);
   CHECK(count_answers(&a) == 2);
-  CHECK(a.token[1] == 101 && a.allow[1] == 0);
+  CHECK(a.token[1] == 101 && a.allow[1] == 0 && a.cache[1] == 0);
   uint64_t waited_ms = (a.at_ns[1] - t0) / 1000000ull;
   CHECK(waited_ms >= 195 && waited_ms < 290); /* due at 200 ms, well before the 300 ms deadline */
   /* a late answer is ignored and counted */
@@ -239,14 +242,14 @@ static void test_watchdog(void) {
   /* the allow with cache=1 went into the cache; with the cache on, pid 51 is answered in C */
   bm_sensor_allow_cache_enable(s, 1);
   CHECK(hold(s, 103, 51) == 0);
-  CHECK(count_answers(&a) == 3 && a.token[2] == 103 && a.allow[2] == 1);
+  CHECK(count_answers(&a) == 3 && a.token[2] == 103 && a.allow[2] == 1 && a.cache[2] == 1);
   bm_sensor_allow_cache_clear(s);
   uint32_t id4 = hold(s, 104, 51);
   CHECK(id4 != 0);
   /* deny table answers in C */
   bm_sensor_deny_pid(s, 60, 1);
   CHECK(hold(s, 105, 60) == 0);
-  CHECK(count_answers(&a) == 4 && a.token[3] == 105 && a.allow[3] == 0);
+  CHECK(count_answers(&a) == 4 && a.token[3] == 105 && a.allow[3] == 0 && a.cache[3] == 0);
   /* own pid is never held */
   CHECK(hold(s, 106, 1) == 0);
   CHECK(count_answers(&a) == 5 && a.allow[4] == 1);
@@ -355,6 +358,103 @@ static void test_coalescing(void) {
   pthread_mutex_destroy(&a.mu);
 }
 
+static void count_tables_changed(void *ctx) {
+  answers *a = ctx;
+  pthread_mutex_lock(&a->mu);
+  a->tables_changed++;
+  pthread_mutex_unlock(&a->mu);
+}
+
+/* The cache flag of the answer callback and the tables-changed hook. */
+static void test_os_cache(void) {
+  answers a;
+  bm_sensor *s = open_core("own_pid=1\n", &a);
+  s->tables_changed = count_tables_changed;
+  uint8_t out[65536];
+  bm_sensor_allow_cache_enable(s, 1);
+  CHECK(a.tables_changed == 0); /* enabling makes no cached allow wrong */
+  /* an allow with cache=1 on a cacheable event: the OS may cache it */
+  uint32_t id = hold(s, 1, 70);
+  CHECK(bm_sensor_respond(s, id, 1, 1) == 0 && a.cache[0] == 1);
+  /* the agent said no cache, or denied: never */
+  id = hold(s, 2, 71);
+  CHECK(bm_sensor_respond(s, id, 1, 0) == 0 && a.cache[1] == 0);
+  id = hold(s, 3, 72);
+  CHECK(bm_sensor_respond(s, id, 0, 1) == 0 && a.allow[2] == 0 && a.cache[2] == 0);
+  /* not cacheable (an open with avoid_open_cache): never */
+  uint8_t buf[256];
+  bm_rec r;
+  bm_rec_begin(&r, buf, sizeof buf, BM_KIND_OPEN, BM_FLAG_AUTH);
+  id = bm_core_submit_auth(s, &r, 4, 73, "/t/doc", (bm_key){73, 9}, 0);
+  CHECK(bm_sensor_respond(s, id, 1, 1) == 0 && a.cache[3] == 0);
+  /* a deny-by-pid entry: the hook runs at once, and no allow may be OS-cached
+     while it exists (not even one the C cache gives) */
+  bm_sensor_deny_pid(s, 999, 1);
+  CHECK(a.tables_changed == 1);
+  id = hold(s, 5, 74);
+  CHECK(bm_sensor_respond(s, id, 1, 1) == 0 && a.cache[4] == 0);
+  CHECK(hold(s, 6, 70) == 0 && a.allow[5] == 1 && a.cache[5] == 0); /* C cache, no OS cache */
+  bm_sensor_deny_pid(s, 999, 0);
+  CHECK(a.tables_changed == 1); /* removing a deny makes no cached allow wrong */
+  CHECK(hold(s, 7, 70) == 0 && a.allow[6] == 1 && a.cache[6] == 1);
+  bm_sensor_deny_path(s, "/t/evil", 1);
+  CHECK(a.tables_changed == 2);
+  bm_sensor_deny_path(s, "/t/evil", 0);
+  bm_sensor_allow_cache_clear(s);
+  CHECK(a.tables_changed == 3);
+  bm_sensor_allow_cache_enable(s, 0);
+  CHECK(a.tables_changed == 4);
+  /* the cache off: no OS caching either */
+  id = hold(s, 8, 75);
+  CHECK(bm_sensor_respond(s, id, 1, 1) == 0 && a.cache[7] == 0);
+  CHECK(count_answers(&a) == 8);
+  CHECK(bm_sensor_drain(s, out, sizeof out) > 0);
+  bm_sensor_close(s);
+  pthread_mutex_destroy(&a.mu);
+}
+
+/* An OS deadline per event (macOS: the ES message's) sets the watchdog time and deadline_ms. */
+static void test_event_deadline(void) {
+  answers a;
+  bm_sensor *s = open_core("auth_deadline_ms=30000\ndeadline_margin_ms=100\nfail_open=1\nown_pid=1\n", &a);
+  bm_config cfg = s->cfg;
+  /* due = the earlier deadline - margin, never before now */
+  CHECK(bm_core_due_ns(&cfg, 1000000000ull, 0) == 1000000000ull + 29900000000ull);
+  CHECK(bm_core_due_ns(&cfg, 1000000000ull, 1300000000ull) == 1200000000ull);
+  CHECK(bm_core_due_ns(&cfg, 1000000000ull, 99000000000ull) == 1000000000ull + 29900000000ull);
+  CHECK(bm_core_due_ns(&cfg, 1000000000ull, 1050000000ull) == 1000000000ull); /* inside the margin */
+  CHECK(bm_core_due_ns(&cfg, 1000000000ull, 500000000ull) == 1000000000ull);  /* past */
+  /* a held event with the configured 30 s, then one whose OS deadline is 300 ms away:
+     the watchdog wakes for the second although it sleeps for the first */
+  uint32_t id1 = hold(s, 11, 80);
+  uint8_t buf[256];
+  bm_rec r;
+  bm_rec_begin(&r, buf, sizeof buf, BM_KIND_EXEC, BM_FLAG_AUTH);
+  bm_rec_set_i32(&r, BM_OFF_PID, 81);
+  double wall0 = bm_now_wall_ms();
+  uint64_t t0 = bm_now_mono_ns();
+  uint32_t id2 = bm_core_submit_auth_deadline(s, &r, 12, 81, "/t/bin", (bm_key){81, 9}, 1,
+                                              t0 + 300000000ull);
+  CHECK(id1 && id2);
+  uint8_t out[4096];
+  int32_t n = bm_sensor_drain(s, out, sizeof out);
+  CHECK(n > 0);
+  uint32_t second = bm_rec_get_u32(out, 0);
+  double dl1 = bm_rec_get_f64(out, BM_OFF_DEADLINE);
+  double dl2 = bm_rec_get_f64(out, second + BM_OFF_DEADLINE);
+  CHECK(dl1 > wall0 + 29000 && dl1 < wall0 + 31000); /* the configured deadline */
+  CHECK(dl2 > wall0 + 250 && dl2 < wall0 + 350);     /* the real one, not the configured */
+  for (int i = 0; i < 300 && count_answers(&a) < 1; i++) usleep(5000);
+  CHECK(count_answers(&a) == 1 && a.token[0] == 12 && a.allow[0] == 1 && a.cache[0] == 0);
+  uint64_t waited_ms = (a.at_ns[0] - t0) / 1000000ull;
+  CHECK(waited_ms >= 195 && waited_ms < 290); /* 300 ms deadline - 100 ms margin */
+  CHECK(bm_sensor_respond(s, id2, 0, 0) == 1); /* late */
+  CHECK(bm_sensor_respond(s, id1, 1, 0) == 0); /* still held: answered by the agent */
+  bm_sensor_close(s);
+  CHECK(a.n == 2);
+  pthread_mutex_destroy(&a.mu);
+}
+
 static void test_config(void) {
   bm_config c;
   char err[256];
@@ -375,6 +475,8 @@ int main(void) {
   test_config();
   test_watchdog();
   test_ring_full();
+  test_os_cache();
+  test_event_deadline();
   test_coalescing();
   test_close_wakes_waiter();
   if (failures) {

@@ -2,7 +2,8 @@
  * The macOS sensor cannot be built here (no SDK); scripts/check_macos_syntax.sh
  * compiles it with `clang -fsyntax-only` against test-only EndpointSecurity
  * declarations. These tests show the check passes on the real sources and
- * fails on copies with a wrong ES call, a misspelt ES field or a wrong type.
+ * fails on copies with a wrong ES call, a misspelt ES field or a wrong type,
+ * and on a shared-core copy that calls what macOS's libc lacks.
  */
 import assert from "node:assert/strict";
 
@@ -10,6 +11,7 @@ const root = new URL("../../", import.meta.url).pathname;
 const script = `${root}scripts/check_macos_syntax.sh`;
 const sensor = `${root}dylib/macos/bm_sensor_macos.m`;
 const esMap = `${root}dylib/macos/es_map.c`;
+const core = `${root}dylib/common/core.c`;
 
 async function check(...files: string[]): Promise<{ code: number; out: string }> {
   const r = await new Deno.Command("bash", {
@@ -22,13 +24,18 @@ async function check(...files: string[]): Promise<{ code: number; out: string }>
   return { code: r.code, out: dec.decode(r.stdout) + dec.decode(r.stderr) };
 }
 
-/** Copies `file` into a temp dir with one replacement; fails if `from` is not in it. */
+/**
+ * Copies `file` into a temp dir with one replacement; fails if `from` is not in
+ * it. The copy keeps its parent folder's name (the script checks common/*.c as
+ * macOS code).
+ */
 async function mutated(file: string, from: string, to: string): Promise<string> {
   const text = await Deno.readTextFile(file);
   assert.ok(text.includes(from), `"${from}" no longer in ${file}: update this test`);
   const dir = await Deno.makeTempDir({ prefix: "bm_macos_syntax_" });
-  const name = file.split("/").pop()!;
-  const out = `${dir}/${name}`;
+  const [parent, name] = file.split("/").slice(-2);
+  await Deno.mkdir(`${dir}/${parent}`);
+  const out = `${dir}/${parent}/${name}`;
   await Deno.writeTextFile(out, text.replace(from, to));
   return out;
 }
@@ -38,6 +45,8 @@ Deno.test("the macOS sensor sources pass the clang syntax check", async () => {
   assert.equal(r.code, 0, r.out);
   assert.match(r.out, /ok .*bm_sensor_macos\.m/);
   assert.match(r.out, /ok .*es_map\.c/);
+  assert.match(r.out, /ok .*common\/core\.c/);
+  assert.match(r.out, /ok .*common\/macos_translate\.c/);
 });
 
 const broken: { name: string; file: string; from: string; to: string; error: RegExp }[] = [
@@ -76,6 +85,21 @@ const broken: { name: string; file: string; from: string; to: string; error: Reg
     to: "es_exec_arg((const es_event_exec_t *)ctx)",
     error: /too few arguments/,
   },
+  {
+    name: "the core choosing a cond clock (macOS has no pthread_condattr_setclock)",
+    file: core,
+    from: "  return pthread_cond_init(c, NULL);\n#else",
+    to: "  pthread_condattr_t ca;\n  pthread_condattr_init(&ca);\n" +
+      "  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);\n  return pthread_cond_init(c, &ca);\n#else",
+    error: /pthread_condattr_setclock/,
+  },
+  {
+    name: "the core's relative wait without its timeout",
+    file: core,
+    from: "pthread_cond_timedwait_relative_np(c, m, &ts);",
+    to: "pthread_cond_timedwait_relative_np(c, m);",
+    error: /too few arguments/,
+  },
 ];
 
 for (const b of broken) {
@@ -87,7 +111,7 @@ for (const b of broken) {
       assert.match(r.out, b.error);
       assert.match(r.out, /FAILED /);
     } finally {
-      await Deno.remove(file.slice(0, file.lastIndexOf("/")), { recursive: true });
+      await Deno.remove(file.split("/").slice(0, -2).join("/"), { recursive: true });
     }
   });
 }
