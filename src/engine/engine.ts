@@ -27,7 +27,7 @@ import type {
 } from "./verdict.ts";
 import type { MatchCtx } from "./fields.ts";
 import { type Proc, ProcessTable, type SeedProcess } from "./process_table.ts";
-import type { CompiledRule, CompiledStep, Platform, RuleSet } from "./rule_set.ts";
+import type { CompiledRule, CompiledStep, Platform, Relation, RuleSet } from "./rule_set.ts";
 import { lacksNeeded } from "./conditions.ts";
 import { compileExclusions, type Exclusion, type PathMatcher } from "./exclusions.ts";
 
@@ -150,12 +150,26 @@ interface Counter {
   last: number;
 }
 
+/** Partials waiting for one step under one of its relations. */
+interface RelIndex {
+  rel: Relation;
+  /** By relation key (see `register`). */
+  m: Map<string, PartialMatch[]>;
+  /** Lineage only: by the entity id of the step they refer to (the event's process descends from it). */
+  down: Map<string, PartialMatch[]> | undefined;
+}
+
+/** One rule in one arrival order (an ordered rule has one; `ordered = false` one per order). */
 interface RuleRt {
   rule: CompiledRule;
-  /** Per step index >= 1: partials waiting for it, by relation key. */
-  waiters: Map<string, PartialMatch[]>[];
-  /** Per step index >= 1, lineage relation only: partials by the entity id of the step they refer to. */
-  down: Map<string, PartialMatch[]>[];
+  /** The steps in arrival order. */
+  steps: readonly CompiledStep[];
+  /** Arrival position -> written step index; undefined when they are the same. */
+  perm: readonly number[] | undefined;
+  /** Key for per-process bookkeeping of this order (auth exec matches). */
+  key: string;
+  /** Per step index >= 1: partials waiting for it, per relation of the step. */
+  waiters: RelIndex[][];
   /** First-step counters by group key (count > 1 on step 1). */
   counters: Map<string, Counter> | undefined;
   /**
@@ -180,6 +194,7 @@ export class Engine {
   private first = new Map<EventAction, StepRef[]>();
   private later = new Map<EventAction, StepRef[]>();
   private rts: RuleRt[] = [];
+  private activeRules = 0;
   private partialQueue: PartialMatch[] = [];
   private partialHead = 0;
   private livePartials = 0;
@@ -248,7 +263,7 @@ export class Engine {
       liveProcesses: t.live,
       processEvictions: t.evictions,
       exitedExpired: t.expiredExited,
-      rules: this.rts.length,
+      rules: this.activeRules,
     };
   }
 
@@ -269,7 +284,12 @@ export class Engine {
 
   private buildIndex(): void {
     for (const rt of this.rts) {
-      for (const m of [...rt.waiters, ...rt.down]) m.clear();
+      for (const ris of rt.waiters) {
+        for (const ri of ris) {
+          ri.m.clear();
+          ri.down?.clear();
+        }
+      }
       rt.ident.clear();
     }
     this.partialQueue = [];
@@ -284,15 +304,26 @@ export class Engine {
     ) {
       active.push(this.builtinRtpRule());
     }
-    this.rts = active.map((rule) => ({
-      rule,
-      waiters: rule.steps.map(() => new Map<string, PartialMatch[]>()),
-      down: rule.steps.map(() => new Map<string, PartialMatch[]>()),
-      counters: rule.steps[0]!.count > 1 ? new Map<string, Counter>() : undefined,
-      ident: new Map<string, PartialMatch>(),
-    }));
+    this.activeRules = active.length;
+    this.rts = active.flatMap((rule) =>
+      (rule.orders ?? [{ steps: rule.steps, perm: undefined }]).map((o, v): RuleRt => ({
+        rule,
+        steps: o.steps,
+        perm: o.perm,
+        key: v === 0 ? rule.id : `${rule.id}#${v}`,
+        waiters: o.steps.map((st, k) =>
+          k === 0 ? [] : st.relations.map((rel) => ({
+            rel,
+            m: new Map<string, PartialMatch[]>(),
+            down: rel === "lineage" ? new Map<string, PartialMatch[]>() : undefined,
+          }))
+        ),
+        counters: o.steps[0]!.count > 1 ? new Map<string, Counter>() : undefined,
+        ident: new Map<string, PartialMatch>(),
+      }))
+    );
     for (const rt of this.rts) {
-      rt.rule.steps.forEach((step, k) => {
+      rt.steps.forEach((step, k) => {
         const idx = k === 0 ? this.first : this.later;
         for (const a of step.actions) {
           let list = idx.get(a);
@@ -320,7 +351,7 @@ export class Engine {
       steps: [{
         actions: ["rtp_verdict"],
         pred: () => true,
-        relation: "same",
+        relations: ["same"],
         of: 0,
         count: 1,
         distinct: undefined,
@@ -328,6 +359,7 @@ export class Engine {
         captures: [],
         needs: 0,
       }],
+      orders: undefined,
       tests: { positive: [], negative: [] },
       file: "<builtin>",
       line: 0,
@@ -430,19 +462,20 @@ export class Engine {
     const { rt, step } = ref;
     const rule = rt.rule;
     const isExec = ev.event.action === "exec";
-    if (execPair && proc.authMatched?.has(rule.id)) return;
+    if (execPair && proc.authMatched?.has(rt.key)) return;
     const groupProc = step.count > 1 && step.group === "parent" ? proc.parent : proc;
     if (groupProc === undefined) return;
-    if (groupProc.fired?.has(rule.id)) return;
+    // The anchor is the written first step's process; in another order it is known at the end.
+    if (rt.perm === undefined && groupProc.fired?.has(rule.id)) return;
     if (!this.stepMatches(step, rule, undefined)) return;
-    if (isExec && ev.bm?.auth_id !== undefined) (proc.authMatched ??= new Set()).add(rule.id);
+    if (isExec && ev.bm?.auth_id !== undefined) (proc.authMatched ??= new Set()).add(rt.key);
     let events: BmEvent[] = [ev];
     if (step.count > 1) {
       const got = this.countFirst(rt, step, groupProc.entity_id, ev, now);
       if (got === undefined) return;
       events = got;
     }
-    if (rule.steps.length === 1) {
+    if (rt.steps.length === 1) {
       this.fire(rt, [groupProc], [events], ev, proc, now, verdicts);
       return;
     }
@@ -522,31 +555,36 @@ export class Engine {
     now: number,
     verdicts: Verdict[],
   ): void {
-    const { rt, k, step } = ref;
-    const waiters = rt.waiters[k]!;
-    if (waiters.size === 0) return;
-    const down = rt.down[k]!;
-    switch (step.relation) {
-      case "same":
-        this.visit(waiters.get(proc.entity_id), ref, ev, proc, execPair, now, verdicts);
-        break;
-      case "child":
-      case "sibling":
-        if (proc.parent !== undefined) {
-          this.visit(waiters.get(proc.parent.entity_id), ref, ev, proc, execPair, now, verdicts);
+    const { rt, k } = ref;
+    for (const ri of rt.waiters[k]!) {
+      const waiters = ri.m;
+      if (waiters.size === 0) continue;
+      const rel = ri.rel;
+      switch (rel) {
+        case "same":
+          this.visit(waiters.get(proc.entity_id), ref, rel, ev, proc, execPair, now, verdicts);
+          break;
+        case "child":
+        case "sibling":
+          if (proc.parent !== undefined) {
+            const b = waiters.get(proc.parent.entity_id);
+            this.visit(b, ref, rel, ev, proc, execPair, now, verdicts);
+          }
+          break;
+        case "descendant":
+          for (let a = proc.parent, n = 0; a !== undefined && n < MAX_DEPTH; a = a.parent, n++) {
+            this.visit(waiters.get(a.entity_id), ref, rel, ev, proc, execPair, now, verdicts);
+          }
+          break;
+        case "lineage": {
+          this.visit(waiters.get(proc.entity_id), ref, rel, ev, proc, execPair, now, verdicts);
+          const down = ri.down!;
+          for (let a = proc.parent, n = 0; a !== undefined && n < MAX_DEPTH; a = a.parent, n++) {
+            this.visit(down.get(a.entity_id), ref, rel, ev, proc, execPair, now, verdicts);
+          }
+          break;
         }
-        break;
-      case "descendant":
-        for (let a = proc.parent, n = 0; a !== undefined && n < MAX_DEPTH; a = a.parent, n++) {
-          this.visit(waiters.get(a.entity_id), ref, ev, proc, execPair, now, verdicts);
-        }
-        break;
-      case "lineage":
-        this.visit(waiters.get(proc.entity_id), ref, ev, proc, execPair, now, verdicts);
-        for (let a = proc.parent, n = 0; a !== undefined && n < MAX_DEPTH; a = a.parent, n++) {
-          this.visit(down.get(a.entity_id), ref, ev, proc, execPair, now, verdicts);
-        }
-        break;
+      }
     }
   }
 
@@ -554,6 +592,7 @@ export class Engine {
   private visit(
     bucket: PartialMatch[] | undefined,
     ref: StepRef,
+    rel: Relation,
     ev: BmEvent,
     proc: Proc,
     execPair: boolean,
@@ -566,6 +605,8 @@ export class Engine {
     for (let i = bucket.length - 1; i >= 0; i--) {
       const p = bucket[i];
       if (p === undefined || p.dead || p.stamp === stamp || p.next !== k) continue;
+      // Not its own sibling; checked before the stamp, as another relation of the step may hold.
+      if (rel === "sibling" && p.procs[step.of] === proc) continue;
       p.stamp = stamp;
       if (now > p.deadline) {
         this.kill(p);
@@ -573,7 +614,6 @@ export class Engine {
         continue;
       }
       if (execPair && p.lastEventNo === proc.authExecNo) continue;
-      if (step.relation === "sibling" && p.procs[step.of] === proc) continue;
       if (!this.stepMatches(step, rt.rule, p.refs)) continue;
       this.advance(p, step, ev, proc, now, verdicts);
     }
@@ -609,12 +649,16 @@ export class Engine {
     const cap = this.capture(step);
     if (cap !== undefined) (p.refs ??= [])[k] = cap;
     this.unregister(p);
-    if (k === p.rt.rule.steps.length - 1) {
+    if (k === p.rt.steps.length - 1) {
       this.kill(p);
-      const anchor = p.procs[0]!;
+      // Back to the written step order: actions, anchor and explanation name written steps.
+      const perm = p.rt.perm;
+      const procs = perm === undefined ? p.procs : written(perm, p.procs);
+      const evs = perm === undefined ? p.events : written(perm, p.events);
+      const anchor = procs[0]!;
       if (anchor.fired?.has(p.rt.rule.id)) return;
-      const events = p.events.map((e) => (Array.isArray(e) ? e : [e]));
-      this.fire(p.rt, p.procs, events, ev, proc, now, verdicts);
+      const events = evs.map((e) => (Array.isArray(e) ? e : [e]));
+      this.fire(p.rt, procs, events, ev, proc, now, verdicts);
       return;
     }
     p.next = k + 1;
@@ -638,9 +682,8 @@ export class Engine {
   }
 
   private register(p: PartialMatch): void {
-    const step = p.rt.rule.steps[p.next]!;
+    const step = p.rt.steps[p.next]!;
     const r = p.procs[step.of]!;
-    const m = p.rt.waiters[p.next]!;
     const add = (map: Map<string, PartialMatch[]>, key: string) => {
       let b = map.get(key);
       if (b === undefined) map.set(key, b = []);
@@ -650,24 +693,26 @@ export class Engine {
         p.regKey = key;
       } else (p.regMore ??= []).push(map, key);
     };
-    switch (step.relation) {
-      case "same":
-      case "child":
-      case "descendant":
-        add(m, r.entity_id);
-        break;
-      case "sibling":
-        if (r.parent !== undefined) add(m, r.parent.entity_id);
-        break;
-      case "lineage": {
-        // Up: the event's process is `r` or an ancestor of it. Down: `r` is an ancestor of it.
-        add(m, r.entity_id);
-        const down = p.rt.down[p.next]!;
-        add(down, r.entity_id);
-        for (let a = r.parent, n = 0; a !== undefined && n < MAX_DEPTH; a = a.parent, n++) {
-          add(m, a.entity_id);
+    for (const ri of p.rt.waiters[p.next]!) {
+      const m = ri.m;
+      switch (ri.rel) {
+        case "same":
+        case "child":
+        case "descendant":
+          add(m, r.entity_id);
+          break;
+        case "sibling":
+          if (r.parent !== undefined) add(m, r.parent.entity_id);
+          break;
+        case "lineage": {
+          // Up: the event's process is `r` or an ancestor of it. Down: `r` is an ancestor of it.
+          add(m, r.entity_id);
+          add(ri.down!, r.entity_id);
+          for (let a = r.parent, n = 0; a !== undefined && n < MAX_DEPTH; a = a.parent, n++) {
+            add(m, a.entity_id);
+          }
+          break;
         }
-        break;
       }
     }
   }
@@ -904,6 +949,13 @@ export class Engine {
       actions,
     };
   }
+}
+
+/** Arrival order -> written step order. */
+function written<T>(perm: readonly number[], xs: readonly T[]): T[] {
+  const out = new Array<T>(xs.length);
+  for (let i = 0; i < perm.length; i++) out[perm[i]!] = xs[i]!;
+  return out;
 }
 
 function unlist(p: PartialMatch, m: Map<string, PartialMatch[]>, key: string): void {

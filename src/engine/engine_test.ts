@@ -1,5 +1,5 @@
-import { deepEqual, equal, ok } from "node:assert/strict";
-import { ev, rule, rules, run } from "./_test_helpers.ts";
+import { deepEqual, equal, match, ok } from "node:assert/strict";
+import { ev, problemsOf, rule, rules, run } from "./_test_helpers.ts";
 import type { BmEvent } from "../sensor/event.ts";
 import { DEFAULT_ENGINE_OPTIONS, Engine } from "./engine.ts";
 import { FakeClock } from "../clock.ts";
@@ -576,7 +576,16 @@ Deno.test("pid reuse: a new start time is a new entity", () => {
 });
 
 Deno.test("determinism: the same events give the same verdicts", () => {
-  const set = rules(SIXTY + SIXTY_B + WRITE_EXEC + seqRule("sibling", "curl", "sh"));
+  // Every kind of sequence: ordered, unordered (two arrival orders), relation lists.
+  const list = seqRule("X", "bash", "python3").replace(
+    `relation = "X"`,
+    `relation = ["sibling", "lineage"]`,
+  )
+    .replace(`id = "seq"`, `id = "seq_list"`).replace("seq.A", "seqlist.A");
+  const set = rules(
+    SIXTY + SIXTY_B + WRITE_EXEC + seqRule("sibling", "curl", "sh") + UNORDERED + list,
+  );
+  equal(set.rules.length, 6);
   const evs: BmEvent[] = [];
   for (let k = 0; k < 20; k++) {
     const t = k * 1000;
@@ -601,7 +610,10 @@ Deno.test("determinism: the same events give the same verdicts", () => {
   const a = run(set, evs);
   const b = run(set, structuredClone(evs));
   ok(a.verdicts.length >= 40);
+  for (const id of ["seq", "seq_list", "pipe"]) ok(a.fired.includes(id), `${id} never fired`);
   equal(JSON.stringify(a.verdicts), JSON.stringify(b.verdicts));
+  deepEqual(a.fired, b.fired);
+  deepEqual(a.engine.stats(), b.engine.stats());
 });
 
 Deno.test("setRules swaps rule sets; setOptions changes mode", () => {
@@ -683,4 +695,146 @@ Deno.test("identical sequence starts collapse into the newest (bounded partials,
     ev(10_030, "exec", P(11, "/tmp/a")),
   ]);
   deepEqual(r2.fired, ["wx"]);
+});
+
+Deno.test("relation lists: any of the listed relations; each keeps its own meaning", () => {
+  const list = (first: string, second: string) =>
+    rules(
+      seqRule("X", first, second).replace(`relation = "X"`, `relation = ["sibling", "lineage"]`),
+    );
+  equal(run(list("curl", "sh"), tree()).fired.includes("seq"), true, "sibling");
+  equal(run(list("bash", "python3"), tree()).fired.includes("seq"), true, "lineage: descendant");
+  // Its own later event: not a sibling of itself, but lineage (the same process) holds.
+  const again = [...tree(), ev(20, "open", { pid: 11 }, { file: { path: "/x" } })];
+  equal(run(list("curl", "curl"), again).fired.includes("seq"), true, "lineage: same process");
+  equal(run(list("python3", "sh"), tree()).fired.includes("seq"), false, "other tree");
+  // bash(20) is a child of init, an ancestor of sh(12): lineage keys must not answer for sibling.
+  equal(run(list("sh", "bash"), tree()).fired.includes("seq"), false, "uncle");
+  // A single relation written as a list of one is that relation.
+  const one = rules(
+    seqRule("X", "curl", "python3").replace(`relation = "X"`, `relation = ["sibling"]`),
+  );
+  equal(run(one, tree()).fired.includes("seq"), false);
+});
+
+/** bash(10) runs `a | b | c`: three forked siblings exec'ing in the given order. */
+function siblings(order: string[]): BmEvent[] {
+  const out: BmEvent[] = [ev(1, "exec", { ...P(10, "/bin/bash"), parent: { pid: 1 } })];
+  order.forEach((name, i) => {
+    out.push(ev(2 + i * 2, "fork", { pid: 30 + i, parent: { pid: 10 } }));
+    out.push(ev(3 + i * 2, "exec", P(30 + i, `/usr/bin/${name}`)));
+  });
+  return out;
+}
+
+const UNORDERED = rule(
+  "pipe",
+  `ordered = false\nactions = [{ type = "report" }, { type = "kill", step = 2, tree = true }]`,
+) + `
+[[rule.steps]]
+action = "exec"
+where = [{ field = "process.name", eq = "curl" }]
+
+[[rule.steps]]
+action = "exec"
+relation = "sibling"
+where = [{ field = "process.name", eq = "sh" }]
+`;
+
+Deno.test("ordered = false: steps complete in any order; actions and events name written steps", () => {
+  const set = rules(UNORDERED);
+  equal(set.rules[0]!.orders?.length, 2);
+  for (const order of [["curl", "sh"], ["sh", "curl"]]) {
+    const r = run(set, siblings(order));
+    deepEqual(r.fired, ["pipe"], order.join(","));
+    const v = r.verdicts[0]!;
+    const shPid = 30 + order.indexOf("sh");
+    const kill = v.actions[1]!;
+    ok(kill.type === "kill" && kill.pid === shPid && kill.tree, JSON.stringify(kill));
+    // The hit's events follow the written steps: curl's exec, then sh's.
+    deepEqual(v.hits[0]!.event_indexes.map((i) => v.events[i]!.process.executable), [
+      "/usr/bin/curl",
+      "/usr/bin/sh",
+    ]);
+    equal(v.process.pid, shPid, "the written last step's process acts");
+  }
+  // Ordered, the reversed pipeline does not match; and two shells alone never do.
+  const ordered = rules(UNORDERED.replace("ordered = false", "ordered = true"));
+  deepEqual(run(ordered, siblings(["sh", "curl"])).fired, []);
+  deepEqual(run(set, siblings(["sh", "sh"])).fired, []);
+  // Once per first-step process: curl, sh, sh fires once.
+  deepEqual(run(set, siblings(["curl", "sh", "sh"])).fired, ["pipe"]);
+  deepEqual(run(set, siblings(["sh", "curl", "sh"])).fired, ["pipe"]);
+  equal(run(set, siblings(["sh", "curl"])).engine.stats().rules, 1);
+});
+
+Deno.test("ordered = false: three steps chained by sibling match in every order", () => {
+  const set = rules(
+    rule("three", "ordered = false") + `
+[[rule.steps]]
+action = "exec"
+where = [{ field = "process.name", eq = "curl" }]
+[[rule.steps]]
+action = "exec"
+relation = "sibling"
+where = [{ field = "process.name", eq = "base64" }]
+[[rule.steps]]
+action = "exec"
+relation = "sibling"
+where = [{ field = "process.name", eq = "sh" }]
+`,
+  );
+  const names = ["curl", "base64", "sh"];
+  const orders = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]];
+  for (const o of orders) {
+    deepEqual(run(set, siblings(o.map((i) => names[i]!))).fired, ["three"], String(o));
+  }
+  deepEqual(run(set, siblings(["curl", "sh"])).fired, []);
+});
+
+Deno.test("ordered = false: load problems (refs, count, one-way relations, unrelatable orders)", () => {
+  const msgs = (extra: string, steps: string) =>
+    problemsOf(rule("u", "ordered = false") + extra + steps).map((p) => p.message);
+  const two = (rel: string, where2 = `{ field = "process.name", eq = "sh" }`, more = "") => `
+[[rule.steps]]
+action = "exec"
+where = [{ field = "process.name", eq = "curl" }]${more}
+[[rule.steps]]
+action = "exec"
+relation = ${rel}
+where = [${where2}]
+`;
+  deepEqual(msgs("", two(`"child"`)), [
+    `With "ordered = false" a relation must hold both ways (same, sibling, lineage), not "child"`,
+  ]);
+  deepEqual(
+    msgs(
+      "",
+      two(`"sibling"`, `{ field = "process.executable", eq = { step = 1, field = "file.path" } }`),
+    ),
+    [
+      `Step references ({ step = N, ... }) need ordered steps`,
+    ],
+  );
+  deepEqual(msgs("", two(`"sibling"`, `{ field = "process.name", eq = "sh" }`, "\ncount = 3")), [
+    `"count" needs ordered steps`,
+  ]);
+  deepEqual(msgs("", two(`["same", "lineage"]`)), []);
+  const star = `
+[[rule.steps]]
+action = "exec"
+where = [{ field = "process.name", eq = "a" }]
+[[rule.steps]]
+action = "exec"
+relation = "lineage"
+where = [{ field = "process.name", eq = "b" }]
+[[rule.steps]]
+action = "exec"
+relation = "lineage"
+of = 1
+where = [{ field = "process.name", eq = "c" }]
+`;
+  const m = msgs("", star);
+  equal(m.length, 1);
+  match(m[0]!, /step 3 may arrive before every step it is related to \(order 2, 3, 1\)/);
 });

@@ -18,7 +18,14 @@ import {
 import { allOf } from "./conditions.ts";
 import { compileAccessor } from "./fields.ts";
 import { fileSchema, parseDuration, ruleSchema, type RuleSpec } from "./rule_schema.ts";
-import type { CompiledAction, CompiledRule, CompiledStep, RuleSet } from "./rule_set.ts";
+import type {
+  CompiledAction,
+  CompiledRule,
+  CompiledStep,
+  Relation,
+  RuleSet,
+  StepOrder,
+} from "./rule_set.ts";
 
 export interface RuleProblem {
   file: string;
@@ -374,7 +381,11 @@ function compileRule(
     return {
       actions: Array.isArray(s.action) ? [...new Set(s.action)] : [s.action],
       pred: allOf(preds as Pred[]),
-      relation: s.relation ?? "same",
+      relations: s.relation === undefined
+        ? ["same"]
+        : Array.isArray(s.relation)
+        ? [...new Set(s.relation)]
+        : [s.relation],
       of: s.of !== undefined ? s.of - 1 : Math.max(0, i - 1),
       count: s.count ?? 1,
       distinct,
@@ -424,6 +435,16 @@ function compileRule(
   }
   if (steps.some((s) => s === undefined) || excl.some((e) => e === undefined)) return undefined;
   const exPreds = excl as Pred[];
+  const compiled = (steps as Omit<CompiledStep, "captures" | "needs">[]).map((s, i) => ({
+    ...s,
+    captures: captures.fields[i]!.map((f) => compileAccessor(f)!),
+    needs: needs[i]! | exclNeeds[0]!,
+  }));
+  let orders: StepOrder[] | undefined;
+  if (!spec.ordered && compiled.length > 1) {
+    orders = unorderedSteps(compiled, captures.fields, report);
+    if (orders === undefined) return undefined;
+  }
   return {
     id: spec.id,
     name: spec.name,
@@ -436,13 +457,128 @@ function compileRule(
     maxspanMs,
     actions,
     excluded: exPreds.length === 0 ? undefined : (c) => exPreds.some((p) => p(c)),
-    steps: (steps as Omit<CompiledStep, "captures" | "needs">[]).map((s, i) => ({
-      ...s,
-      captures: captures.fields[i]!.map((f) => compileAccessor(f)!),
-      needs: needs[i]! | exclNeeds[0]!,
-    })),
+    steps: compiled,
+    orders,
     tests,
     file,
     line,
   };
+}
+
+/** Relations that hold both ways, so a step may arrive before the step it names. */
+const SYMMETRIC: ReadonlySet<Relation> = new Set(["same", "sibling", "lineage"]);
+const MAX_UNORDERED_STEPS = 4;
+
+/**
+ * `ordered = false`: the steps may complete in any order. Each order becomes
+ * an ordered variant whose steps keep their written relation, checked from
+ * whichever of the two steps arrives second (hence symmetric relations only).
+ * A step that arrives before every step it is related to is related through
+ * a chain of one transitive relation (all `same`, or all `sibling`: same
+ * parent); otherwise the rule is refused.
+ */
+function unorderedSteps(
+  steps: CompiledStep[],
+  captured: string[][],
+  report: (loc: Loc, message: string) => void,
+): StepOrder[] | undefined {
+  const n = steps.length;
+  let ok = true;
+  if (n > MAX_UNORDERED_STEPS) {
+    report(["ordered"], `"ordered = false" takes at most ${MAX_UNORDERED_STEPS} steps, got ${n}`);
+    ok = false;
+  }
+  if (captured.some((f) => f.length > 0)) {
+    report(["ordered"], `Step references ({ step = N, ... }) need ordered steps`);
+    ok = false;
+  }
+  steps.forEach((s, i) => {
+    if (s.count > 1) {
+      report(["steps", i, "count"], `"count" needs ordered steps`);
+      ok = false;
+    }
+    const bad = s.relations.filter((r) => !SYMMETRIC.has(r));
+    if (i > 0 && bad.length > 0) {
+      report(
+        ["steps", i, "relation"],
+        `With "ordered = false" a relation must hold both ways (same, sibling, lineage), not "${
+          bad[0]
+        }"`,
+      );
+      ok = false;
+    }
+  });
+  if (!ok) return undefined;
+  // Tree edges: step k relates to step of(k).
+  const edge = (a: number, b: number): CompiledStep | undefined => {
+    if (a > 0 && steps[a]!.of === b) return steps[a];
+    if (b > 0 && steps[b]!.of === a) return steps[b];
+    return undefined;
+  };
+  /** A single transitive relation along the tree path from a to b, if there is one. */
+  const chain = (a: number, b: number): Relation | undefined => {
+    const path: number[] = [];
+    const walk = (x: number, from: number): boolean => {
+      if (x === b) return true;
+      for (let y = 0; y < n; y++) {
+        if (y !== from && edge(x, y) !== undefined && walk(y, x)) {
+          path.push(edge(x, y) === steps[x] ? x : y);
+          return true;
+        }
+      }
+      return false;
+    };
+    if (!walk(a, -1)) return undefined;
+    const rels = new Set(path.map((k) => steps[k]!.relations.join(",")));
+    const only = [...rels][0];
+    return rels.size === 1 && (only === "same" || only === "sibling") ? only : undefined;
+  };
+  const orders: StepOrder[] = [];
+  const perms = permutations(n);
+  for (const perm of perms) {
+    const pos = new Array<number>(n);
+    perm.forEach((w, i) => (pos[w] = i));
+    const out: CompiledStep[] = [];
+    for (let i = 0; i < n; i++) {
+      const w = perm[i]!;
+      const base = { ...steps[w]! };
+      if (i === 0) {
+        out.push({ ...base, relations: ["same"], of: 0 });
+        continue;
+      }
+      let linked: { relations: readonly Relation[]; of: number } | undefined;
+      for (let j = 0; j < i && linked === undefined; j++) {
+        const e = edge(w, perm[j]!);
+        if (e !== undefined) linked = { relations: e.relations, of: j };
+      }
+      for (let j = 0; j < i && linked === undefined; j++) {
+        const r = chain(w, perm[j]!);
+        if (r !== undefined) linked = { relations: [r], of: j };
+      }
+      if (linked === undefined) {
+        report(
+          ["ordered"],
+          `With "ordered = false" step ${
+            w + 1
+          } may arrive before every step it is related to (order ${
+            perm.map((x) => x + 1).join(", ")
+          }): relate the steps in a chain of one relation, or keep them ordered`,
+        );
+        return undefined;
+      }
+      out.push({ ...base, ...linked });
+    }
+    orders.push({ steps: out, perm });
+  }
+  return orders;
+}
+
+/** Every permutation of 0..n-1, the identity first. */
+function permutations(n: number): number[][] {
+  if (n === 1) return [[0]];
+  const out: number[][] = [];
+  for (const p of permutations(n - 1)) {
+    for (let i = p.length; i >= 0; i--) out.push([...p.slice(0, i), n - 1, ...p.slice(i)]);
+  }
+  return out;
 }

@@ -17,6 +17,8 @@ export function parseDuration(s: string): number | undefined {
 }
 
 const eventAction = z.enum(EVENT_ACTIONS);
+export const RELATIONS = ["same", "child", "descendant", "sibling", "lineage"] as const;
+const relation = z.enum(RELATIONS);
 const condition = z.record(z.string(), z.unknown());
 
 export const actionSchema = z.strictObject({
@@ -30,7 +32,9 @@ export const stepSchema = z.strictObject({
   action: z.union([eventAction, z.array(eventAction).min(1)], {
     error: `Step action must be one of ${EVENT_ACTIONS.join(", ")}, or a list of them`,
   }),
-  relation: z.enum(["same", "child", "descendant", "sibling", "lineage"]).optional(),
+  relation: z.union([relation, z.array(relation).min(1)], {
+    error: `Relation must be one of ${RELATIONS.join(", ")}, or a list of them`,
+  }).optional(),
   of: z.int().min(1).optional(),
   where: z.array(condition).optional(),
   count: z.int().min(1).optional(),
@@ -54,6 +58,7 @@ export const ruleSchema = z.strictObject({
   tactics: z.array(z.string().regex(/^TA\d{4}$/, "Tactic ids look like TA0002")).default([]),
   maxspan: z.string().regex(DURATION_RE, 'Duration looks like "500ms", "60s", "5m" or "1h"')
     .optional(),
+  ordered: z.boolean().default(true),
   actions: z.array(actionSchema).default([{ type: "report" }]),
   exclude: z.array(condition).default([]),
   tests: z.strictObject({

@@ -13,7 +13,8 @@ export type Platform = "linux" | "macos";
 export interface CompiledStep {
   actions: readonly EventAction[];
   pred: Pred;
-  relation: Relation;
+  /** The event's process stands in any of these relations to the process of step `of`. */
+  relations: readonly Relation[];
   /** 0-based index of the step the relation refers to. */
   of: number;
   count: number;
@@ -27,6 +28,11 @@ export interface CompiledStep {
    * process lacks one (a Linux auth exec has no args yet).
    */
   needs: number;
+}
+
+export interface StepOrder {
+  steps: CompiledStep[];
+  perm: number[];
 }
 
 export type CompiledAction =
@@ -48,7 +54,14 @@ export interface CompiledRule {
   actions: CompiledAction[];
   /** True when any exclude condition holds for the event. */
   excluded: Pred | undefined;
+  /** The steps as written; with `ordered = false` the first of `orders` is this order. */
   steps: CompiledStep[];
+  /**
+   * `ordered = false`: every arrival order the engine tracks, each its steps in
+   * arrival order (`of` in arrival positions) and `perm[i]` the written index
+   * of arrival position i. Undefined for ordered rules.
+   */
+  orders: StepOrder[] | undefined;
   tests: { positive: string[]; negative: string[] };
   /** Source, for messages. */
   file: string;
