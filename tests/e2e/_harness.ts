@@ -1,0 +1,289 @@
+/**
+ * End-to-end harness: a real `bm daemon` child process (the real native
+ * sensor, engine, responder and SQLite store) whose fanotify marks are
+ * confined to tmpfs mounts this harness creates, with BM_STATE_DIR,
+ * BM_LOCAL_CONFIG and BM_MANAGED_CONFIG in a private temp dir. Root only.
+ *
+ * Every wait has a deadline; `stop()` always unmounts and removes what it
+ * made, even after a failure.
+ */
+import { callDaemon } from "../../src/daemon/control_socket.ts";
+import type { HealthReport } from "../../src/daemon/health.ts";
+import type { ThreatSummary } from "../../src/store/threat.ts";
+
+const repo = new URL("../../", import.meta.url).pathname;
+export const canRunE2e = Deno.build.os === "linux" && Deno.uid() === 0 &&
+  exists(`${repo}dylib/build/libbm_sensor.so`);
+
+function exists(p: string): boolean {
+  try {
+    Deno.statSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface AgentOptions {
+  mode: "block" | "audit";
+  /** Extra tmpfs mounts to create and mark (e.g. a fake home under /home). */
+  extraMounts?: string[];
+  /** Extra TOML appended to the local config. */
+  toml?: string;
+  /** BM_DEBUG_STALL_MS for the daemon. */
+  stallMs?: number;
+}
+
+export class TestAgent {
+  private logged: Promise<void> | undefined;
+  constructor(
+    readonly dir: string,
+    /** The marked scratch tmpfs, under /tmp so download rules see a temp path. */
+    readonly scratch: string,
+    readonly mounts: string[],
+    readonly env: Record<string, string>,
+    readonly proc: Deno.ChildProcess,
+    logFile: Deno.FsFile,
+  ) {
+    this.logged = proc.stderr.pipeTo(logFile.writable).catch(() => {});
+  }
+
+  get socket(): string {
+    return `${this.env.BM_STATE_DIR}/bm.sock`;
+  }
+
+  call(method: string, params: Record<string, unknown> = {}): Promise<unknown> {
+    return callDaemon(method, params, { path: this.socket, timeoutMs: 5000 });
+  }
+
+  async health(): Promise<Record<string, unknown>> {
+    return ((await this.call("health")) as HealthReport).fields;
+  }
+
+  threats(): Promise<ThreatSummary[]> {
+    return this.call("threat_list") as Promise<ThreatSummary[]>;
+  }
+
+  /**
+   * Waits until a threat with one of `names` has one of `statuses` (its
+   * response recorded); hard deadline `timeoutMs`.
+   */
+  async waitThreat(
+    names: string[],
+    statuses: string[],
+    timeoutMs = 10_000,
+  ): Promise<ThreatSummary> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const t = (await this.threats()).find((x) =>
+        names.includes(x.name) && statuses.includes(x.status)
+      );
+      if (t) return t;
+      await sleep(100);
+    }
+    const seen = (await this.threats()).map((t) => `${t.name} (${t.status})`);
+    throw new Error(
+      `No threat ${names.join(" or ")} in ${timeoutMs} ms; threats: ${
+        seen.join(", ") || "none"
+      }\n${this.log()}`,
+    );
+  }
+
+  log(): string {
+    try {
+      return Deno.readTextFileSync(`${this.dir}/daemon.log`).split("\n").slice(-40).join("\n");
+    } catch {
+      return "";
+    }
+  }
+
+  /** SIGTERM, wait (hard 15 s, then SIGKILL), unmount, remove. Returns the daemon's exit code. */
+  async stop(): Promise<number | undefined> {
+    let code: number | undefined;
+    try {
+      this.proc.kill("SIGTERM");
+    } catch { /* gone */ }
+    const st = await withTimeout(this.proc.status, 15_000);
+    if (st === undefined) {
+      try {
+        this.proc.kill("SIGKILL");
+      } catch { /* gone */ }
+      await this.proc.status;
+    } else code = st.code;
+    await withTimeout(this.logged ?? Promise.resolve(), 2000);
+    for (const m of [...this.mounts].reverse()) await umount(m);
+    for (const m of this.mounts) {
+      if (!m.startsWith(this.dir)) await Deno.remove(m, { recursive: true }).catch(() => {});
+    }
+    await Deno.remove(this.dir, { recursive: true }).catch(() => {});
+    return code;
+  }
+}
+
+export async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const r = await Promise.race([
+    p,
+    new Promise<undefined>((res) => (timer = setTimeout(() => res(undefined), ms))),
+  ]);
+  clearTimeout(timer);
+  return r;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+export async function run(
+  cmd: string,
+  args: string[],
+  opts: { timeoutMs?: number; cwd?: string; env?: Record<string, string> } = {},
+): Promise<
+  { code: number; signal: Deno.Signal | null; stdout: string; stderr: string; timedOut: boolean }
+> {
+  const child = new Deno.Command(cmd, {
+    args,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    ...(opts.cwd ? { cwd: opts.cwd } : {}),
+    ...(opts.env ? { env: opts.env } : {}),
+  }).spawn();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    try {
+      child.kill("SIGKILL");
+    } catch { /* gone */ }
+  }, opts.timeoutMs ?? 30_000);
+  const out = await child.output();
+  clearTimeout(timer);
+  const dec = new TextDecoder();
+  return {
+    code: out.code,
+    signal: out.signal,
+    stdout: dec.decode(out.stdout),
+    stderr: dec.decode(out.stderr),
+    timedOut,
+  };
+}
+
+async function mountTmpfs(path: string): Promise<void> {
+  await Deno.mkdir(path, { recursive: true });
+  const r = await run("mount", ["-t", "tmpfs", "-o", "mode=0755,size=64m", "bm-e2e", path], {
+    timeoutMs: 10_000,
+  });
+  if (r.code !== 0) throw new Error(`mount tmpfs on ${path} failed: ${r.stderr}`);
+}
+
+async function umount(path: string): Promise<void> {
+  const r = await run("umount", [path], { timeoutMs: 10_000 });
+  if (r.code !== 0) await run("umount", ["-l", path], { timeoutMs: 10_000 });
+}
+
+/** Starts a daemon; resolves once behavior monitoring is enabled (hard 30 s). */
+export async function startAgent(o: AgentOptions): Promise<TestAgent> {
+  const dir = await Deno.makeTempDir({ prefix: "bm_e2e_", dir: "/tmp" });
+  const scratch = `${dir}/t`;
+  const mounts: string[] = [];
+  let proc: Deno.ChildProcess | undefined;
+  try {
+    await mountTmpfs(scratch);
+    mounts.push(scratch);
+    for (const m of o.extraMounts ?? []) {
+      await mountTmpfs(m);
+      mounts.push(m);
+    }
+    const env = {
+      BM_STATE_DIR: `${dir}/state`,
+      BM_LOCAL_CONFIG: `${dir}/bm.toml`,
+      BM_MANAGED_CONFIG: `${dir}/managed.json`,
+      BM_SENSOR_LIB: `${repo}dylib/build/libbm_sensor.so`,
+      ...(o.stallMs ? { BM_DEBUG_STALL_MS: String(o.stallMs) } : {}),
+    };
+    await Deno.writeTextFile(env.BM_LOCAL_CONFIG, agentToml(mounts, o), { mode: 0o644 });
+    const log = await Deno.open(`${dir}/daemon.log`, { write: true, create: true });
+    proc = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--quiet",
+        "--allow-all",
+        "--cached-only",
+        "--config",
+        `${repo}deno.json`,
+        `${repo}main.ts`,
+        "daemon",
+      ],
+      env,
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    const agent = new TestAgent(dir, scratch, mounts, env, proc, log);
+    const deadline = Date.now() + 30_000;
+    let last = "";
+    while (Date.now() < deadline) {
+      try {
+        const h = await agent.health();
+        if (h.behavior_monitoring === "enabled") return agent;
+        last = JSON.stringify(h.behavior_monitoring_reason ?? h.behavior_monitoring);
+      } catch (e) {
+        last = e instanceof Error ? e.message : String(e);
+      }
+      await sleep(200);
+    }
+    await agent.stop();
+    throw new Error(`bm daemon did not become ready: ${last}\n${agent.log()}`);
+  } catch (e) {
+    if (proc) {
+      try {
+        proc.kill("SIGKILL");
+      } catch { /* gone */ }
+    }
+    for (const m of mounts.reverse()) await umount(m);
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    throw e;
+  }
+}
+
+export function agentToml(mounts: string[], o: AgentOptions): string {
+  return [
+    "[sensor.marks]",
+    `mode = "mounts"`,
+    `mounts = ${JSON.stringify(mounts)}`,
+    "",
+    "[features.behaviorMonitoringConfigurations]",
+    `blockExecution = "${o.mode === "block" ? "enabled" : "disabled"}"`,
+    "",
+    o.toml ?? "",
+  ].join("\n");
+}
+
+/** Writes an executable script into the scratch tmpfs. */
+export async function script(agent: TestAgent, name: string, body: string): Promise<string> {
+  const p = `${agent.scratch}/${name}`;
+  await Deno.writeTextFile(p, `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+  return p;
+}
+
+/** A loopback HTTP server serving fixed bodies; port 0 picks a free port. */
+export function httpServer(
+  files: Record<string, string>,
+): { port: number; close: () => Promise<void> } {
+  const ac = new AbortController();
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, signal: ac.signal, onListen: () => {} },
+    (req) => {
+      const path = new URL(req.url).pathname;
+      const body = files[path];
+      return body === undefined ? new Response("no", { status: 404 }) : new Response(body);
+    },
+  );
+  return {
+    port: (server.addr as Deno.NetAddr).port,
+    close: async () => {
+      ac.abort();
+      await server.finished;
+    },
+  };
+}
