@@ -268,7 +268,7 @@ export async function script(agent: TestAgent, name: string, body: string): Prom
 
 /** A loopback HTTP server serving fixed bodies; port 0 picks a free port. */
 export function httpServer(
-  files: Record<string, string>,
+  files: Record<string, string | Uint8Array<ArrayBuffer>>,
 ): { port: number; close: () => Promise<void> } {
   const ac = new AbortController();
   const server = Deno.serve(

@@ -15,10 +15,32 @@ export interface Outcome {
 
 const enc = (s: string) => btoa(s);
 
-/** curl downloads an executable into the scratch tmpfs (a /tmp path) and runs it. */
+/**
+ * curl downloads an executable (a small ELF program built here) into the
+ * scratch tmpfs (a /tmp path) and runs it. An ELF rather than a script: the
+ * exec record of a script names its interpreter, not the file.
+ */
 export async function downloadAndRun(agent: TestAgent): Promise<Outcome> {
   const marker = `${agent.scratch}/payload_ran`;
-  const srv = httpServer({ "/payload": `#!/bin/sh\necho ran > "${marker}"\n` });
+  const src = `${agent.dir}/payload.c`;
+  const bin = `${agent.dir}/payload.bin`;
+  await Deno.writeTextFile(
+    src,
+    [
+      "#include <stdio.h>",
+      "#include <unistd.h>",
+      "int main(void) {",
+      `  FILE *f = fopen(${JSON.stringify(marker)}, "w");`,
+      '  if (f) { fputs("ran\\n", f); fclose(f); }',
+      "  usleep(500000); /* live a moment, like a real payload */",
+      "  return 0;",
+      "}",
+      "",
+    ].join("\n"),
+  );
+  const cc = await run("gcc", ["-O2", "-o", bin, src], { timeoutMs: 60_000 });
+  if (cc.code !== 0) throw new Error(`gcc failed: ${cc.stderr}`);
+  const srv = httpServer({ "/payload": await Deno.readFile(bin) });
   try {
     const s = await script(
       agent,
@@ -150,7 +172,10 @@ export async function persistence(agent: TestAgent, home: string): Promise<Outco
       `mkdir -p "${home}/.ssh"`,
       // tee writes both files (the shell-rc rule does not count shells
       // themselves as suspicious writers: they write their own rc files)
-      `printf 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIbmtestkey attacker\\n' | tee -a "${home}/.ssh/authorized_keys" "${home}/.bashrc" >/dev/null`,
+      // the writer lives a moment (as real droppers do): a process that exits
+      // within microseconds of its exec can have its file events arrive
+      // before its exec record (a known sensor ordering gap)
+      `(printf 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIbmtestkey attacker\\n'; sleep 0.5) | tee -a "${home}/.ssh/authorized_keys" "${home}/.bashrc" >/dev/null`,
     ].join("\n"),
   );
   const r = await run("/bin/sh", [s], { timeoutMs: 20_000 });
