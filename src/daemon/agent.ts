@@ -128,7 +128,14 @@ export class Agent {
         this.parts.logger.warn("Debug stall: holding a batch with auth events", {
           ms: this.stallMs,
         });
-        await sleep(this.stallMs);
+        await new Promise<void>((r) => {
+          const t = setTimeout(r, this.stallMs);
+          this.wake = () => {
+            clearTimeout(t);
+            r();
+          };
+        });
+        this.wake = undefined;
       }
       this.processBatch(sensor, batch);
       this.exporter?.flush();
