@@ -1,0 +1,113 @@
+import assert from "node:assert/strict";
+import { FakeClock } from "../clock.ts";
+import type { Verdict } from "../engine/verdict.ts";
+import type { BmEvent } from "../sensor/event.ts";
+import { FakeSensor } from "../sensor/fake_sensor.ts";
+import type { AuthAnswer } from "../sensor/sensor.ts";
+import { FakeThreatStore } from "../store/fake_threat_store.ts";
+import { sampleVerdict } from "../store/test_verdict.ts";
+import { Agent, type EngineLike, type RespondFn } from "./agent.ts";
+import { Logger, MemorySink } from "./log.ts";
+
+function exec(pid: number, authId?: number): BmEvent {
+  return {
+    "@timestamp": 1000 + pid,
+    event: { action: "exec" },
+    process: { pid, executable: `/bin/p${pid}` },
+    ...(authId !== undefined ? { bm: { auth_id: authId } } : {}),
+  };
+}
+
+function setup(engine: EngineLike) {
+  const clock = new FakeClock(5000);
+  const sensor = new FakeSensor();
+  const store = new FakeThreatStore(clock);
+  const sink = new MemorySink();
+  const order: string[] = [];
+  const respond: RespondFn = (v: Verdict) => {
+    order.push(`respond ${v.name} after ${sensor.responses.length} answers`);
+    const threatId = store.record(v);
+    return Promise.resolve({ threatId, status: "killed", actions: [] });
+  };
+  const agent = new Agent({
+    sensor,
+    engine,
+    store,
+    respond,
+    logger: new Logger("debug", [sink], clock),
+    clock,
+    failOpen: true,
+  });
+  return { sensor, store, sink, agent, order };
+}
+
+Deno.test("agent: every auth event is answered before any verdict is handled", async () => {
+  const verdict = sampleVerdict({ name: "Behavior:Linux/Test.A" });
+  const engine: EngineLike = {
+    process(e) {
+      const auth: AuthAnswer | undefined = e.bm?.auth_id !== undefined
+        ? { authId: e.bm.auth_id, allow: e.process.pid !== 2, cache: false }
+        : undefined;
+      return { verdicts: e.process.pid === 2 ? [verdict] : [], ...(auth ? { auth } : {}) };
+    },
+  };
+  const { sensor, store, sink, agent, order } = setup(engine);
+  sensor.push(exec(1, 11), exec(2, 12), exec(3, 13), exec(4));
+  sensor.end();
+  await agent.run({ untilSourceEnds: true });
+  assert.deepEqual(sensor.responses.map((r) => [r.authId, r.allow]), [[11, true], [12, false], [
+    13,
+    true,
+  ]]);
+  assert.deepEqual(sensor.pendingAuth, []);
+  assert.deepEqual(order, ["respond Behavior:Linux/Test.A after 3 answers"]);
+  assert.equal(store.list().length, 1);
+  assert.equal(agent.counters.events, 4);
+  assert.equal(agent.hot.total, 4);
+  const alert = sink.records().find((r) => r.message === "Threat detected");
+  assert.equal(alert?.["rule.name"], "Behavior:Linux/Test.A");
+  assert.equal(alert?.["bm.status"], "killed");
+});
+
+Deno.test("agent: an engine failure still answers the auth event with the fail-open default", async () => {
+  const engine: EngineLike = {
+    process(e) {
+      if (e.process.pid === 7) throw new Error("rule bug");
+      return { verdicts: [] };
+    },
+  };
+  const { sensor, sink, agent } = setup(engine);
+  sensor.push(exec(7, 70));
+  sensor.end();
+  await agent.run({ untilSourceEnds: true });
+  assert.deepEqual(sensor.responses, [{ authId: 70, allow: true, cache: false }]);
+  assert.equal(agent.counters.engineErrors, 1);
+  assert.ok(sink.records().some((r) => r.message === "Engine failed on an event"));
+});
+
+Deno.test("agent: a store failure is counted and logged, never thrown into the loop", async () => {
+  const engine: EngineLike = { process: () => ({ verdicts: [sampleVerdict()] }) };
+  const { sensor, sink, agent } = setup(engine);
+  (agent as unknown as { parts: { respond: RespondFn } }).parts.respond = () =>
+    Promise.reject(new Error("disk full"));
+  sensor.push(exec(1));
+  sensor.end();
+  await agent.run({ untilSourceEnds: true });
+  assert.equal(agent.counters.storeFailures, 1);
+  assert.ok(sink.records().some((r) => r.message === "Cannot record or act on a threat"));
+});
+
+Deno.test("agent: stop() ends a running loop; swapped sensors keep their counters", async () => {
+  const { sensor, agent } = setup({ process: () => ({ verdicts: [] }) });
+  const loop = agent.run();
+  sensor.push(exec(1), exec(2));
+  await new Promise((r) => setTimeout(r, 50));
+  const next = new FakeSensor();
+  await agent.replaceSensor(next);
+  assert.equal(sensor.closed, true);
+  next.push(exec(3));
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(agent.sensorStats().events, 3);
+  await agent.stop();
+  await loop;
+});
