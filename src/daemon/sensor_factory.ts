@@ -8,6 +8,7 @@
  */
 import type { Settings } from "../config/schema.ts";
 import type { SeedProcess } from "../engine/engine.ts";
+import { readProcesses } from "../engine/proc_seed.ts";
 import { type NativeSensorOptions } from "../sensor/native_sensor.ts";
 import type { Sensor } from "../sensor/sensor.ts";
 import type { Logger } from "./log.ts";
@@ -65,7 +66,7 @@ export async function openSensor(req: SensorRequest): Promise<SensorResult> {
   try {
     const { NativeSensor } = await import("../sensor/native_sensor.ts");
     const sensor = NativeSensor.open(nativeOptions(req.settings));
-    const seed = await seedProcesses(req.logger);
+    const seed = seedProcesses(req.logger);
     return seed ? { sensor, seed } : { sensor };
   } catch (e) {
     return { unavailable: errorText(e) };
@@ -73,13 +74,10 @@ export async function openSensor(req: SensorRequest): Promise<SensorResult> {
 }
 
 /** Processes older than the agent, so their children have parents (Linux /proc). */
-async function seedProcesses(logger: Logger): Promise<SeedProcess[] | undefined> {
+function seedProcesses(logger: Logger): SeedProcess[] | undefined {
   if (Deno.build.os !== "linux") return undefined;
   try {
-    const mod = await import("../engine/proc_seed.ts") as {
-      readProcSeed?: () => SeedProcess[] | Promise<SeedProcess[]>;
-    };
-    return mod.readProcSeed ? await mod.readProcSeed() : undefined;
+    return readProcesses();
   } catch (e) {
     logger.warn("Cannot seed the process table from /proc", { error: errorText(e) });
     return undefined;
