@@ -27,12 +27,18 @@ import type { RuleSet } from "../engine/rule_set.ts";
 import type { Verdict } from "../engine/verdict.ts";
 import { BmError } from "../errors.ts";
 import { Responder } from "../response/responder.ts";
+import { restoreFile, type RestoreOptions } from "../response/quarantine.ts";
+import type { Restored } from "../store/threat_source.ts";
 import type { Sensor } from "../sensor/sensor.ts";
 import { emptyStats } from "../sensor/sensor.ts";
 import { vaultDir } from "../store/state_dir.ts";
-import type { ActionRecord, ThreatStatus } from "../store/threat.ts";
+import type { ActionRecord, QuarantineEntry, ThreatStatus } from "../store/threat.ts";
 import { THREAT_STATUSES } from "../store/threat.ts";
-import { SqliteThreatStore, type ThreatStore } from "../store/threat_store.ts";
+import {
+  type QuarantineQuery,
+  SqliteThreatStore,
+  type ThreatStore,
+} from "../store/threat_store.ts";
 import { Agent, errorText } from "./agent.ts";
 import { ControlServer, socketPath } from "./control_socket.ts";
 import { EventExporter } from "./event_export.ts";
@@ -413,6 +419,27 @@ export class Daemon {
     return buildHealth(input);
   }
 
+  private restore(id: string, params: Record<string, unknown>): Restored[] {
+    const store = this.store;
+    let entries: QuarantineEntry[];
+    const one = store.getQuarantine(id);
+    if (one) entries = [one];
+    else {
+      if (!store.get(id)) throw new BmError(`Unknown threat or quarantine entry "${id}"`, 2);
+      entries = store.listQuarantine({ threatId: id });
+      if (entries.length === 0) throw new BmError(`Threat "${id}" has no file in quarantine`, 2);
+    }
+    const vault = {
+      dir: this.good.cfg.settings.quarantine.path,
+      store,
+      clock: this.clock,
+    };
+    return entries.map((entry) => ({
+      entry,
+      path: restoreFile(entry.id, restoreOptions(params), vault),
+    }));
+  }
+
   private async handle(method: string, params: Record<string, unknown>): Promise<unknown> {
     switch (method) {
       case "health":
@@ -432,6 +459,31 @@ export class Daemon {
         }
         return this.store.list(status ? { status: status as ThreatStatus } : {});
       }
+      case "threat_get_or_null":
+        return this.store.get(String(params.id ?? "")) ?? null;
+      case "quarantine_list": {
+        const q: QuarantineQuery = {};
+        if (typeof params.threatId === "string") q.threatId = params.threatId;
+        if (params.includeRestored === true) q.includeRestored = true;
+        return this.store.listQuarantine(q);
+      }
+      case "allowed_list":
+        return this.store.listAllowed();
+      case "allowed_add":
+      case "allowed_remove": {
+        const name = String(params.name ?? "");
+        if (name === "") throw new BmError("A threat name is needed", 2);
+        const changed = method === "allowed_add"
+          ? this.store.addAllowed(name)
+          : this.store.removeAllowed(name);
+        // takes effect in the running engine and responder at once
+        const s = this.good.cfg.settings;
+        this.engine.setOptions({ allowedThreats: this.allowedThreats(s) });
+        this.responder.setAllowedThreats(this.allowedThreats(s));
+        return changed;
+      }
+      case "threat_restore":
+        return this.restore(String(params.id ?? ""), params);
       case "threat_get": {
         const id = String(params.id ?? "");
         const t = this.store.get(id);
@@ -442,6 +494,13 @@ export class Daemon {
         throw new BmError(`Unknown control method "${method}"`, 2);
     }
   }
+}
+
+function restoreOptions(p: Record<string, unknown>): RestoreOptions {
+  const o: RestoreOptions = {};
+  if (typeof p.destination === "string") o.destination = p.destination;
+  if (p.force === true) o.force = true;
+  return o;
 }
 
 /** --trace mode: replayed pids and paths are not this machine's; record, never act. */

@@ -4,7 +4,9 @@
  * offline), threats, hot event sources, the ECS export, graceful stop.
  */
 import assert from "node:assert/strict";
+import { systemClock } from "../clock.ts";
 import { decodeLine } from "../sensor/trace.ts";
+import { DaemonThreatSource } from "./daemon_threat_source.ts";
 
 const repo = new URL("../../", import.meta.url).pathname;
 const trace = `${repo}policies/tests/linux/bm_change_file_test.pos.jsonl`;
@@ -101,6 +103,26 @@ Deno.test({
 
       const threats = await bm(env, "threats");
       assert.match(threats.stdout, /Behavior:Linux\/BmChangeFileTest/);
+
+      // the socket-backed ThreatSource the threat CLI can use
+      const src = new DaemonThreatSource({
+        stateDir: env.BM_STATE_DIR,
+        clock: systemClock,
+        socket: `${env.BM_STATE_DIR}/bm.sock`,
+      });
+      try {
+        const list = await src.list();
+        assert.equal(list.length, 1);
+        assert.equal((await src.get(list[0]!.id))?.name, "Behavior:Linux/BmChangeFileTest");
+        assert.equal(await src.get("nope"), undefined);
+        assert.equal(await src.addAllowed("Behavior:Linux/Other.A"), true);
+        assert.deepEqual((await src.listAllowed()).map((a) => a.name), ["Behavior:Linux/Other.A"]);
+        assert.equal(await src.removeAllowed("Behavior:Linux/Other.A"), true);
+        assert.deepEqual(await src.listQuarantine(), []);
+        await assert.rejects(src.restore("nope", {}), /Unknown threat or quarantine entry "nope"/);
+      } finally {
+        src.close();
+      }
     } finally {
       daemon.kill("SIGTERM");
     }
