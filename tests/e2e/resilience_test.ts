@@ -44,11 +44,16 @@ Deno.test({
   },
 });
 
-async function waitReload(agent: TestAgent, after: string | undefined, timeoutMs = 10_000) {
+async function waitReload(
+  agent: TestAgent,
+  after: string | undefined,
+  timeoutMs = 10_000,
+  until: (h: Record<string, unknown>) => boolean = () => true,
+) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const h = await agent.health();
-    if (h.last_reload !== undefined && h.last_reload !== after) return h;
+    if (h.last_reload !== undefined && h.last_reload !== after && until(h)) return h;
     await sleep(100);
   }
   throw new Error(`No reload within ${timeoutMs} ms\n${agent.log()}`);
@@ -107,6 +112,21 @@ Deno.test({
       assert.equal(h3.last_reload_result, "ok");
       assert.equal(h3.log_level, "debug");
       assert.equal(h3.rules_count, rules);
+
+      // 4. blockExecution switched off: the sensor is reopened with the new
+      // settings and the same behavior is now only audited
+      const b4 = (await agent.health()).last_reload as string;
+      await Deno.writeTextFile(
+        agent.env.BM_LOCAL_CONFIG!,
+        good.replace('blockExecution = "enabled"', 'blockExecution = "disabled"'),
+      );
+      const h4 = await waitReload(agent, b4, 10_000, (h) => h.block_execution === "disabled");
+      assert.equal(h4.last_reload_result, "ok");
+      assert.equal(h4.block_execution, "disabled");
+      assert.equal(h4.behavior_monitoring, "enabled");
+      const o4 = await decodedPayload(agent, 1);
+      assert.equal(o4.effect, true, `blocked after switching to audit: ${o4.detail}`);
+      await agent.waitThreat(o4.names, ["audited"]);
     } catch (e) {
       console.error(agent.log());
       throw e;
