@@ -433,7 +433,9 @@ function compileRule(
       });
     }
   }
+  const unorderedOk = spec.ordered || checkUnordered(spec, captures.fields, report);
   if (steps.some((s) => s === undefined) || excl.some((e) => e === undefined)) return undefined;
+  if (!unorderedOk) return undefined;
   const exPreds = excl as Pred[];
   const compiled = (steps as Omit<CompiledStep, "captures" | "needs">[]).map((s, i) => ({
     ...s,
@@ -442,7 +444,7 @@ function compileRule(
   }));
   let orders: StepOrder[] | undefined;
   if (!spec.ordered && compiled.length > 1) {
-    orders = unorderedSteps(compiled, captures.fields, report);
+    orders = unorderedSteps(compiled, report);
     if (orders === undefined) return undefined;
   }
   return {
@@ -477,12 +479,13 @@ const MAX_UNORDERED_STEPS = 4;
  * a chain of one transitive relation (all `same`, or all `sibling`: same
  * parent); otherwise the rule is refused.
  */
-function unorderedSteps(
-  steps: CompiledStep[],
+/** What `ordered = false` cannot take; reported from the spec, so every problem shows at once. */
+function checkUnordered(
+  spec: RuleSpec,
   captured: string[][],
   report: (loc: Loc, message: string) => void,
-): StepOrder[] | undefined {
-  const n = steps.length;
+): boolean {
+  const n = spec.steps.length;
   let ok = true;
   if (n > MAX_UNORDERED_STEPS) {
     report(["ordered"], `"ordered = false" takes at most ${MAX_UNORDERED_STEPS} steps, got ${n}`);
@@ -492,12 +495,17 @@ function unorderedSteps(
     report(["ordered"], `Step references ({ step = N, ... }) need ordered steps`);
     ok = false;
   }
-  steps.forEach((s, i) => {
-    if (s.count > 1) {
+  spec.steps.forEach((s, i) => {
+    if (s.count !== undefined && s.count > 1) {
       report(["steps", i, "count"], `"count" needs ordered steps`);
       ok = false;
     }
-    const bad = s.relations.filter((r) => !SYMMETRIC.has(r));
+    const rels = s.relation === undefined
+      ? []
+      : Array.isArray(s.relation)
+      ? s.relation
+      : [s.relation];
+    const bad = rels.filter((r) => !SYMMETRIC.has(r));
     if (i > 0 && bad.length > 0) {
       report(
         ["steps", i, "relation"],
@@ -508,7 +516,14 @@ function unorderedSteps(
       ok = false;
     }
   });
-  if (!ok) return undefined;
+  return ok;
+}
+
+function unorderedSteps(
+  steps: CompiledStep[],
+  report: (loc: Loc, message: string) => void,
+): StepOrder[] | undefined {
+  const n = steps.length;
   // Tree edges: step k relates to step of(k).
   const edge = (a: number, b: number): CompiledStep | undefined => {
     if (a > 0 && steps[a]!.of === b) return steps[a];
