@@ -29,7 +29,8 @@ Replays a trace through the behavior engine and prints the verdicts.
   --output json    { "threats": [ { name, rule_ids, score, process, lineage, events } ] }
   --audit          verdicts as in audit mode (blockExecution disabled): report only
   --forward-rtp    forwardRtpToBm with the pack's rtp_blocklist.txt
-Bad trace lines are reported on stderr with their line number and skipped.`;
+Bad trace lines are reported on stderr with their line number and skipped; the
+verdicts of the good lines are still printed, and the exit code is then 2.`;
 
 /** The platform the trace's events name in `bm.source`; undefined when none does. */
 export function traceOs(events: readonly BmEvent[], file: string): Platform | undefined {
@@ -130,12 +131,14 @@ export const replayCommand: Command = {
     );
     const verdicts: Verdict[] = [];
     for (const e of events) verdicts.push(...engine.process(e).verdicts);
-    if (parsedTrace.problems.length > 0) {
+    // Bad lines are bad input (exit 2), but the good lines' verdicts are still shown.
+    const code = parsedTrace.problems.length > 0 ? 2 : 0;
+    if (code !== 0) {
       console.error(`${parsedTrace.problems.length} bad lines skipped in "${trace}"`);
     }
     if (values.output === "json") {
       printJson({ threats: verdicts.map(threatJson) });
-      return 0;
+      return code;
     }
     for (const v of verdicts) {
       console.log(`${v.name}  score ${Math.round(v.score)}  ${v.mode}`);
@@ -147,6 +150,6 @@ export const replayCommand: Command = {
       console.log(`  actions  ${v.actions.map((a) => a.type).join(", ")}`);
     }
     console.log(`${verdicts.length} threats from ${events.length} events`);
-    return 0;
+    return code;
   },
 };

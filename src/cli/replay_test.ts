@@ -34,7 +34,7 @@ Deno.test("bm replay --output json: the exact threat shape; bad lines counted on
   const dir = await tempDir({ "t.jsonl": lines.join("\n") + "\n" });
   try {
     const r = await bm("replay", join(dir, "t.jsonl"), "--rules", PACK, "--output", "json");
-    equal(r.code, 0, r.stderr);
+    equal(r.code, 2, r.stderr); // bad lines: exit 2, verdicts still printed
     const doc = JSON.parse(r.stdout);
     deepEqual(Object.keys(doc), ["threats"]);
     equal(doc.threats.length, 1);
