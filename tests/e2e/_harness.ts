@@ -81,7 +81,19 @@ export class TestAgent {
       if (t) return t;
       await sleep(100);
     }
-    const seen = (await this.threats()).map((t) => `${t.name} (${t.status})`);
+    const seen: string[] = [];
+    for (const t of await this.threats()) {
+      const d = await this.call("threat_get", { id: t.id }) as {
+        actions: { type: string; target: string; result: string; detail?: string }[];
+        process: { executable: string; args: string[] };
+      };
+      const acts = d.actions.map((a) => `${a.type} ${a.target}: ${a.result} ${a.detail ?? ""}`);
+      seen.push(
+        `${t.name} (${t.status}; ${d.process.executable} ${d.process.args.join(" ")}; ${
+          acts.join("; ")
+        })`,
+      );
+    }
     throw new Error(
       `No threat ${names.join(" or ")} in ${timeoutMs} ms; threats: ${
         seen.join(", ") || "none"

@@ -58,7 +58,14 @@ Deno.test({
       // let the daemon drain what is left
       await new Promise((r) => setTimeout(r, 1000));
       const threats = await agent.threats();
-      assert.deepEqual(threats.map((t) => t.name), [], "benign workload raised threats");
+      const shown = [];
+      for (const t of threats) {
+        const d = await agent.call("threat_get", { id: t.id }) as {
+          lineage: { executable: string; args: string[] }[];
+        };
+        shown.push(`${t.name}: ${d.lineage.map((l) => l.args.join(" ")).join(" > ")}`);
+      }
+      assert.deepEqual(shown, [], "benign workload raised threats");
       const h = await agent.health();
       assert.ok((h.events as number) > 50, `too few events seen: ${h.events}`);
       assert.equal(h.auth_answered_by_watchdog, 0);
