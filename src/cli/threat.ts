@@ -1,14 +1,16 @@
 /**
  * `bm threat ...` (and `bm threats`): list, show, quarantine list, restore,
- * allowed threat names. Reads go through a ThreatSource (today the local
- * store opened read-only); anything that changes state needs root.
+ * allowed threat names. Calls go through a ThreatSource: the running daemon
+ * over its control socket (so `allowed add` takes effect in the engine at
+ * once), else the local store; anything that changes state needs root.
  */
 import { parseArgs } from "node:util";
 import { systemClock } from "../clock.ts";
 import { PermissionError, UsageError } from "../errors.ts";
 import { stateDir } from "../store/state_dir.ts";
 import { THREAT_STATUSES, type ThreatStatus } from "../store/threat.ts";
-import { LocalThreatSource, type ThreatSource } from "../store/threat_source.ts";
+import type { ThreatSource } from "../store/threat_source.ts";
+import { DaemonThreatSource } from "../daemon/daemon_threat_source.ts";
 import { type Command, printJson } from "./command.ts";
 import { quarantineTable, threatDetail, threatTable } from "./_threat_format.ts";
 
@@ -67,7 +69,7 @@ function need(value: unknown, flag: string, verb: string): string {
 export function makeThreatCommand(deps: ThreatCommandDeps = {}, name = "threat"): Command {
   const uid = deps.uid ?? (() => Deno.uid());
   const open = deps.source ??
-    (() => new LocalThreatSource({ stateDir: stateDir(), clock: systemClock }));
+    (() => new DaemonThreatSource({ stateDir: stateDir(), clock: systemClock }));
 
   const requireRoot = (what: string) => {
     const u = uid();

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { FakeClock } from "../clock.ts";
+import { ControlServer, socketPath } from "../daemon/control_socket.ts";
 import { PermissionError } from "../errors.ts";
 import { quarantineFile } from "../response/quarantine.ts";
 import { threatDbPath, vaultDir } from "../store/state_dir.ts";
@@ -246,5 +247,35 @@ Deno.test("non-root callers are refused anything that changes state; reads are n
     }
   } finally {
     await Deno.remove(s.dir, { recursive: true });
+  }
+});
+
+Deno.test("bm threat goes to the running daemon first: allowed add reaches its control socket", async () => {
+  const dir = await Deno.makeTempDir();
+  const state = `${dir}/state`;
+  const calls: Array<[string, Record<string, unknown>]> = [];
+  const server = await ControlServer.listen(socketPath({ get: () => state }), (m, params) => {
+    calls.push([m, params]);
+    if (m === "allowed_add") return Promise.resolve(true);
+    if (m === "allowed_list") {
+      return Promise.resolve([{ name: "Behavior:Linux/Daemon.A", added_time: 1_800_000_000_000 }]);
+    }
+    return Promise.reject(new Error(`Unexpected "${m}"`));
+  });
+  try {
+    const add = await bm(state, "threat", "allowed", "add", "--name", "Behavior:Linux/X.A");
+    assert.equal(add.code, 0, add.stderr);
+    assert.deepEqual(calls, [["allowed_add", { name: "Behavior:Linux/X.A" }]]);
+    const l = await bm(state, "threat", "allowed", "list", "--output", "json");
+    assert.deepEqual(
+      JSON.parse(l.stdout).allowed_threats.map((a: { name: string }) => a.name),
+      ["Behavior:Linux/Daemon.A"],
+      "listed from the daemon, not the local store",
+    );
+    // Nothing went to the local store.
+    assert.equal(fs.existsSync(threatDbPath(state)), false);
+  } finally {
+    await server.close();
+    await Deno.remove(dir, { recursive: true });
   }
 });
