@@ -1,17 +1,26 @@
 /**
  * Sensor figures (not tests): run as root on Linux.
  *
- *   deno run -A bench/sensor_bench.ts [--quick]
+ *   deno run -A bench/sensor_bench.ts [--quick] [--lib PATH] [--rounds N]
  *
  * 1. records/s through wait + drain + decode on one core (synthetic sensor:
  *    records injected through the bm_sensor_inject hook, injection not timed);
- * 2. auth round trip (record time in C -> TS answer -> respond returns) p50/p99
- *    at 100 and 1,000 execs/s, on a tmpfs this script mounts;
- * 3. fork+exec of a tiny binary in that tmpfs: agent in block mode answering
- *    from TS, and with the allow cache on (C cache + kernel ignore mark: repeat
- *    execs are not even asked), each against no agent, as ratios measured in
- *    the same run (rounds interleaved to share the noise). The agent runs in
- *    full: proc connector, /proc enrichment and TS decoding of every record.
+ * 2. auth round trip p50/p90/p99 at 100 and 1,000 execs/s, on a tmpfs this
+ *    script mounts: from the record's time (taken in C when the permission
+ *    event is read) to the answer (TS calls respond, which writes it). Also
+ *    shown: to respond's return, which on a busy CPU includes running the
+ *    unblocked exec first (the write wakes it and the kernel often lets it
+ *    preempt the caller), so it is not answer latency;
+ * 3. fork+exec of a tiny binary in that tmpfs, timed one by one: agent in
+ *    block mode answering from TS, and with the allow cache on (C cache +
+ *    kernel ignore mark: repeat execs are not even asked), each against no
+ *    agent: the same binary, mount and driver, rounds interleaved so load
+ *    changes hit every mode; ratios of the medians (and of the means). The
+ *    agent runs in full: proc connector, /proc enrichment and TS decoding of
+ *    every record.
+ * --lib runs another build of the library (before/after comparisons with
+ * this same harness); the box's load average is printed: on a shared
+ * 2-vCPU machine the figures move with it, so run it several times.
  */
 import { SensorBinding } from "../ffi/binding.ts";
 import { encodeRecord } from "../ffi/record_encoder.ts";
@@ -20,6 +29,13 @@ import { decodeRecords } from "../ffi/decoder.ts";
 import { NativeSensor } from "../src/sensor/native_sensor.ts";
 
 const quick = Deno.args.includes("--quick");
+const argAfter = (name: string) => {
+  const i = Deno.args.indexOf(name);
+  return i >= 0 ? Deno.args[i + 1] : undefined;
+};
+const libraryPath = argAfter("--lib");
+const lib = libraryPath ? { libraryPath } : {};
+const roundsArg = Number(argAfter("--rounds") ?? NaN);
 const repo = new URL("../", import.meta.url).pathname;
 
 function sh(cmd: string, args: string[]): void {
@@ -41,6 +57,7 @@ async function throughput(): Promise<void> {
     config: "ring_bytes=67108864\nown_pid=1\n",
     synthetic: true,
     bufferBytes: 1 << 20,
+    ...lib,
   });
   const rec = encodeRecord({
     kind: 6,
@@ -110,11 +127,12 @@ async function withTmpfs<T>(fn: (dir: string) => Promise<T>): Promise<T> {
 }
 
 // A driver that posix_spawns `target` at a given rate (0 = back to back) and
-// prints the elapsed seconds of the spawn+wait loop. It runs outside the marked
-// mount, so only the target's exec is held.
+// prints the elapsed seconds of the spawn+wait loop, then each spawn+wait in
+// microseconds. It runs outside the marked mount, so only the target's exec is held.
 const DRIVER = `import os, sys, time
 target, n, rate = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
 gap = 1.0 / rate if rate > 0 else 0.0
+each = []
 t0 = time.perf_counter()
 nxt = t0
 for i in range(n):
@@ -122,20 +140,29 @@ for i in range(n):
         nxt += gap
         d = nxt - time.perf_counter()
         if d > 0: time.sleep(d)
+    t = time.perf_counter()
     pid = os.posix_spawn(target, [target], {})
     os.waitpid(pid, 0)
-print(time.perf_counter() - t0)`;
+    each.append(time.perf_counter() - t)
+print(time.perf_counter() - t0)
+print(" ".join("%.1f" % (x * 1e6) for x in each))`;
 
-async function drive(target: string, n: number, rate: number): Promise<number> {
+async function drive(target: string, n: number, rate: number): Promise<[number, number[]]> {
   const o = await new Deno.Command("python3", {
     args: ["-c", DRIVER, target, String(n), String(rate)],
     stdout: "piped",
   }).output();
   if (!o.success) throw new Error("driver failed");
-  return Number(new TextDecoder().decode(o.stdout).trim());
+  const [secs, each] = new TextDecoder().decode(o.stdout).trim().split("\n");
+  return [Number(secs), (each ?? "").split(" ").map(Number)];
 }
 
-function pump(s: NativeSensor, rtts: number[] | null, cache: boolean) {
+interface Rtt {
+  answer: number[]; // record time -> respond called (the answer is written)
+  returned: number[]; // record time -> respond returned
+}
+
+function pump(s: NativeSensor, rtt: Rtt | null, cache: boolean) {
   let running = true;
   const done = (async () => {
     while (running) {
@@ -144,8 +171,12 @@ function pump(s: NativeSensor, rtts: number[] | null, cache: boolean) {
       for (const e of batch) {
         const id = e.bm?.auth_id;
         if (id === undefined) continue;
+        const t = s.nowMs();
         s.respond({ authId: id, allow: true, cache });
-        if (rtts) rtts.push(s.nowMs() - e["@timestamp"]);
+        if (rtt) {
+          rtt.answer.push(t - e["@timestamp"]);
+          rtt.returned.push(s.nowMs() - e["@timestamp"]);
+        }
       }
     }
   })();
@@ -158,22 +189,23 @@ function pump(s: NativeSensor, rtts: number[] | null, cache: boolean) {
 // ---- 2. auth round trip ----------------------------------------------------
 
 async function roundTrip(dir: string, target: string): Promise<void> {
+  const us = (xs: number[], p: number) => (pct(xs, p) * 1000).toFixed(0);
   for (const rate of [100, 1000]) {
-    const s = NativeSensor.open({ marks: "mounts", mounts: [dir], notifyFiles: false });
-    const rtts: number[] = [];
-    const stop = pump(s, rtts, false);
+    const s = NativeSensor.open({ marks: "mounts", mounts: [dir], notifyFiles: false, ...lib });
+    const rtt: Rtt = { answer: [], returned: [] };
+    const stop = pump(s, rtt, false);
     const n = quick ? rate : rate * 3;
-    const secs = await drive(target, n, rate);
+    const [secs] = await drive(target, n, rate);
     await new Promise((r) => setTimeout(r, 100));
     const st = s.stats();
     await stop();
     await s.close();
+    const a = rtt.answer, b = rtt.returned;
     console.log(
-      `auth round trip @ ${rate}/s (achieved ${(n / secs).toFixed(0)}/s, ${rtts.length} auth): ` +
-        `p50 ${(pct(rtts, 50) * 1000).toFixed(0)} us, p99 ${
-          (pct(rtts, 99) * 1000).toFixed(0)
-        } us, ` +
-        `max ${(Math.max(...rtts) * 1000).toFixed(0)} us; watchdog ${st.authByWatchdog}`,
+      `auth round trip @ ${rate}/s (achieved ${(n / secs).toFixed(0)}/s, ${a.length} auth): ` +
+        `to answer p50 ${us(a, 50)} us, p90 ${us(a, 90)} us, p99 ${us(a, 99)} us, ` +
+        `max ${(Math.max(...a) * 1000).toFixed(0)} us; to respond's return p50 ${us(b, 50)}, ` +
+        `p99 ${us(b, 99)} us; watchdog ${st.authByWatchdog}`,
     );
   }
 }
@@ -182,14 +214,14 @@ async function roundTrip(dir: string, target: string): Promise<void> {
 
 async function overhead(dir: string, target: string): Promise<void> {
   const n = quick ? 300 : 1000;
-  const rounds = quick ? 2 : 4;
-  const t = { none: 0, ts: 0, cache: 0 };
+  const rounds = roundsArg > 0 ? roundsArg : quick ? 2 : 5;
+  const t = { none: [] as number[], ts: [] as number[], cache: [] as number[] };
   for (let r = 0; r < rounds; r++) {
-    t.none += await drive(target, n, 0);
+    t.none.push(...(await drive(target, n, 0))[1]);
     {
-      const s = NativeSensor.open({ marks: "mounts", mounts: [dir], notifyFiles: false });
+      const s = NativeSensor.open({ marks: "mounts", mounts: [dir], notifyFiles: false, ...lib });
       const stop = pump(s, null, false);
-      t.ts += await drive(target, n, 0);
+      t.ts.push(...(await drive(target, n, 0))[1]);
       await stop();
       await s.close();
     }
@@ -199,20 +231,25 @@ async function overhead(dir: string, target: string): Promise<void> {
         mounts: [dir],
         notifyFiles: false,
         allowCache: true,
+        ...lib,
       });
       const stop = pump(s, null, true);
-      t.cache += await drive(target, n, 0);
+      t.cache.push(...(await drive(target, n, 0))[1]);
       const st = s.stats();
       await stop();
       await s.close();
       if (st.authByAgent > 1) console.log(`(cache round: ${st.authByAgent} execs went to TS)`);
     }
   }
-  const per = (x: number) => ((x / (n * rounds)) * 1e6).toFixed(0);
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const med = (xs: number[]) => pct(xs, 50);
+  const show = (xs: number[]) =>
+    `median ${med(xs).toFixed(0)} us (ratio ${(med(xs) / med(t.none)).toFixed(3)}; ` +
+    `means ${(mean(xs) / mean(t.none)).toFixed(3)})`;
   console.log(
-    `fork+exec in marked tmpfs (${n * rounds} each): no agent ${per(t.none)} us, ` +
-      `block mode via TS ${per(t.ts)} us (ratio ${(t.ts / t.none).toFixed(3)}), ` +
-      `allow cache in C ${per(t.cache)} us (ratio ${(t.cache / t.none).toFixed(3)})`,
+    `fork+exec in marked tmpfs (${n * rounds} each, ${rounds} interleaved rounds): ` +
+      `no agent median ${med(t.none).toFixed(0)} us; block mode via TS ${show(t.ts)}; ` +
+      `allow cache in C ${show(t.cache)}`,
   );
 }
 
@@ -221,8 +258,13 @@ if (import.meta.main) {
     console.error("Benchmark needs root on Linux");
     Deno.exit(1);
   }
-  sh("make", ["-s", "-C", `${repo}dylib`, "all"]);
-  console.log(`cpus ${navigator.hardwareConcurrency}, load ${Deno.loadavg().join(" ")}`);
+  if (!libraryPath) sh("make", ["-s", "-C", `${repo}dylib`, "all"]);
+  const load = () => Deno.loadavg().map((x) => x.toFixed(2)).join(" ");
+  console.log(
+    `cpus ${navigator.hardwareConcurrency}, load ${load()}${
+      libraryPath ? `, library ${libraryPath}` : ""
+    }`,
+  );
   await throughput();
   await withTmpfs(async (dir) => {
     const target = `${dir}/true`;
@@ -231,4 +273,5 @@ if (import.meta.main) {
     await roundTrip(dir, target);
     await overhead(dir, target);
   });
+  console.log(`load at the end ${load()}`);
 }

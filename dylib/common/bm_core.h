@@ -170,6 +170,27 @@ struct bm_sensor {
   void (*tables_changed)(void *ctx);
   int urgent;                /* an auth record is in the ring: wake the agent now */
   uint64_t first_ns;         /* when the ring last went from empty to non-empty */
+  /*
+   * Optional (Linux): the agent's waiting thread watches the OS auth source
+   * itself. bm_sensor_wait then polls wake_fd (an eventfd the core writes
+   * instead of only signalling `ready`) and auth_fd; when auth_fd is readable
+   * it calls auth_read, which reads one batch of auth events and submits them
+   * as the platform thread would, and returns how many it read (0 when another
+   * thread got them first, -1 on a read error: waiters then stop watching
+   * auth_fd). While a waiter watches it, the platform thread may leave auth_fd
+   * to it (bm_core_platform_may_yield) so that the waiter, not the platform
+   * thread, wakes for an auth event; the waiter writes kick_fd when it leaves,
+   * and the platform thread watches auth_fd again. The platform thread keeps watching auth_fd
+   * too (whoever reads an event first handles it), so nothing depends on the
+   * agent waiting; when it does, an auth event reaches it without a thread
+   * hand-off (tens of microseconds each on an idle CPU). auth_fd -1 = unused.
+   */
+  int auth_fd, wake_fd, kick_fd;
+  int (*auth_read)(void *ctx);
+  int poll_waiters;          /* waiters inside poll(): wake_reader writes wake_fd */
+  int platform_yields;       /* the platform thread is not watching auth_fd */
+  int auth_read_failed;      /* a waiter's auth_read failed: waiters leave auth_fd alone */
+  uint64_t waiter_auth_reads; /* auth events read by a waiter (tests, diagnosis) */
 };
 
 /* Prepares the core and starts the watchdog. Returns 0 or -1 with err set. */
@@ -200,6 +221,12 @@ uint32_t bm_core_submit_auth_deadline(bm_sensor *s, bm_rec *r, uint64_t token, i
 int bm_core_os_cache_ok(bm_sensor *s);
 /* Watchdog due time of an event submitted at now_ns with OS deadline deadline_ns (0 none). */
 uint64_t bm_core_due_ns(const bm_config *cfg, uint64_t now_ns, uint64_t deadline_ns);
+/*
+ * The platform thread asks, before each poll, whether it may leave auth_fd to
+ * the agent's waiter: 1 while a waiter watches it (the waiter writes kick_fd
+ * when it leaves, so auth_fd is never unwatched for long), else 0.
+ */
+int bm_core_platform_may_yield(bm_sensor *s);
 void bm_core_count(bm_sensor *s, size_t field_offset);
 #define BM_COUNT(s, field) bm_core_count((s), offsetof(bm_sensor_stats, field))
 

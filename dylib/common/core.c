@@ -8,6 +8,7 @@
  * exactly one answer.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -232,6 +233,9 @@ int bm_core_init(bm_sensor *s, const bm_config *cfg, bm_answer_fn answer, bm_sto
   s->ctx = ctx;
   s->next_auth = 1;
   s->next_seq = 1;
+  s->auth_fd = -1;
+  s->wake_fd = -1;
+  s->kick_fd = -1;
   if (pthread_mutex_init(&s->mu, NULL) || cond_init(&s->ready) || cond_init(&s->wd_cond) ||
       cond_init(&s->idle)) {
     bm_set_err(err, err_len, "Cannot create sensor locks");
@@ -257,7 +261,15 @@ int bm_core_init(bm_sensor *s, const bm_config *cfg, bm_answer_fn answer, bm_sto
 
 /* ---- submit ----------------------------------------------------------- */
 
-static void wake_reader(bm_sensor *s) { pthread_cond_signal(&s->ready); }
+/* Caller holds mu. */
+static void wake_reader(bm_sensor *s) {
+  pthread_cond_signal(&s->ready);
+  if (s->poll_waiters) {
+    uint64_t one = 1;
+    ssize_t w = write(s->wake_fd, &one, sizeof one);
+    (void)w; /* a full eventfd counter is a pending wake-up anyway */
+  }
+}
 
 int bm_core_submit_notify(bm_sensor *s, bm_rec *r) {
   uint32_t len = bm_rec_finish(r);
@@ -331,7 +343,8 @@ uint32_t bm_core_submit_auth_deadline(bm_sensor *s, bm_rec *r, uint64_t token, i
     ok = bm_ring_push(&s->ring, r->buf, len) == 0;
   }
   if (!ok) {
-    s->st.auth_ring_full++;
+    if (s->closed) s->st.auth_by_watchdog++; /* closing: the default, as close gives */
+    else s->st.auth_ring_full++;
     pthread_mutex_unlock(&s->mu);
     s->answer(s->ctx, token, s->cfg.fail_open, 0);
     return 0;
@@ -371,6 +384,62 @@ static int batch_ready(bm_sensor *s, uint64_t now) {
          now >= s->first_ns + (uint64_t)s->cfg.notify_latency_ms * 1000000ull;
 }
 
+/*
+ * The waiter watches wake_fd and the OS auth source until `until` (caller
+ * holds mu; released meanwhile). Auth events it reads are submitted from this
+ * thread, so bm_sensor_wait returns with them without another thread's wake-up.
+ */
+/* Caller holds mu: the platform thread watches auth_fd again. */
+static void kick_platform(bm_sensor *s) {
+  if (!s->platform_yields) return;
+  s->platform_yields = 0;
+  uint64_t one = 1;
+  ssize_t w = write(s->kick_fd, &one, sizeof one);
+  (void)w;
+}
+
+int bm_core_platform_may_yield(bm_sensor *s) {
+  pthread_mutex_lock(&s->mu);
+  s->platform_yields = s->waiters > 0 && s->auth_fd >= 0 && s->kick_fd >= 0 &&
+                       !s->auth_read_failed && !s->closed;
+  int y = s->platform_yields;
+  pthread_mutex_unlock(&s->mu);
+  return y;
+}
+
+static void poll_wait_until(bm_sensor *s, uint64_t until, uint64_t now) {
+  struct pollfd p[2] = {{.fd = s->wake_fd, .events = POLLIN},
+                        {.fd = s->auth_read_failed ? -1 : s->auth_fd, .events = POLLIN}};
+  int timeout = -1;
+  if (until != UINT64_MAX) {
+    uint64_t left = until > now ? until - now : 0;
+    timeout = (int)((left + 999999ull) / 1000000ull); /* ms, rounded up: never spin early */
+    if (left > 0x7fffffffull * 1000000ull) timeout = 0x7fffffff;
+  }
+  s->poll_waiters++;
+  pthread_mutex_unlock(&s->mu);
+  int n = poll(p, 2, timeout);
+  if (n > 0 && (p[0].revents & POLLIN)) {
+    uint64_t v;
+    ssize_t r = read(s->wake_fd, &v, sizeof v);
+    (void)r;
+  }
+  if (n > 0 && p[1].revents) {
+    /* 0 read: the platform thread took them first. An error (or POLLERR): stop
+       watching it for this wait rather than spin; the platform thread still reads it */
+    int got = (p[1].revents & POLLIN) ? s->auth_read(s->ctx) : -1;
+    pthread_mutex_lock(&s->mu);
+    if (got > 0) s->waiter_auth_reads += (uint64_t)got;
+    if (got < 0) {
+      s->auth_read_failed = 1;
+      kick_platform(s);
+    }
+  } else {
+    pthread_mutex_lock(&s->mu);
+  }
+  s->poll_waiters--;
+}
+
 int32_t bm_sensor_wait(bm_sensor *s, int32_t timeout_ms) {
   if (!s) return -1;
   pthread_mutex_lock(&s->mu);
@@ -383,11 +452,15 @@ int32_t bm_sensor_wait(bm_sensor *s, int32_t timeout_ms) {
       uint64_t due = s->first_ns + (uint64_t)s->cfg.notify_latency_ms * 1000000ull;
       if (due < until) until = due;
     }
-    cond_wait_until(&s->ready, &s->mu, until);
+    if (s->auth_fd >= 0) poll_wait_until(s, until, now);
+    else cond_wait_until(&s->ready, &s->mu, until);
     now = bm_now_mono_ns();
   }
   int32_t r = s->closed ? -1 : s->ring.used ? 1 : 0;
-  if (--s->waiters == 0) pthread_cond_broadcast(&s->idle);
+  if (--s->waiters == 0) {
+    pthread_cond_broadcast(&s->idle);
+    kick_platform(s); /* after the record is queued: not in the agent's way */
+  }
   pthread_mutex_unlock(&s->mu);
   return r;
 }
@@ -483,6 +556,11 @@ void bm_sensor_close(bm_sensor *s) {
   pthread_mutex_lock(&s->mu);
   s->closed = 1;
   pthread_cond_broadcast(&s->ready);
+  if (s->poll_waiters) {
+    uint64_t one = 1;
+    ssize_t w = write(s->wake_fd, &one, sizeof one);
+    (void)w;
+  }
   pthread_cond_broadcast(&s->wd_cond);
   pthread_mutex_unlock(&s->mu);
   if (s->stop) s->stop(s->ctx, 0); /* platform threads end: no more submits */

@@ -4,7 +4,10 @@
  * EndpointSecurity, dylib/macos). Shared code lives in dylib/common.
  *
  * Threading: bm_sensor_wait may block (bind it as `nonblocking: true`); every
- * other call returns at once and may be called while a wait is pending.
+ * other call returns at once and may be called while a wait is pending. On
+ * Linux the waiting thread also reads and enriches permission events itself
+ * (fewer thread wake-ups per exec); the library's own thread takes over
+ * whenever no wait is pending.
  * Per-batch calls use only 32-bit integers, pointers and buffers (64-bit
  * integers become BigInt in Deno and cost 5-10x).
  *

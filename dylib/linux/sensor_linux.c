@@ -6,6 +6,12 @@
  * from /proc on that thread the moment its event arrives (a read that loses
  * the race with a fast exit is counted in enrichment_misses).
  *
+ * While the agent waits in bm_sensor_wait, its waiting thread watches the
+ * permission group too and handles what it reads itself (bm_core.h auth_fd),
+ * and this thread leaves the group to it until it stops waiting: an exec then
+ * reaches the agent without a hand-off between two threads, each of which
+ * costs tens of microseconds on an idle vCPU. Everything else stays here.
+ *
  * Auth answers go through linux_answer (write fanotify_response, close the
  * event fd), called once per event by the core (agent, watchdog, fast path,
  * ring full, close).
@@ -28,6 +34,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -144,7 +152,49 @@ static int proc_stat(linux_ctx *c, int pid, int32_t *ppid, double *start_ms) {
   return 0;
 }
 
+/*
+ * PIDFD_GET_INFO (Linux 6.13+, linux/pidfd.h; declared here for older
+ * headers): real and effective uid in one ioctl, about half the cost of
+ * generating /proc/PID/status. Layout of struct pidfd_info, version 0 (64 bytes).
+ */
+struct bm_pidfd_info {
+  uint64_t mask, cgroupid;
+  uint32_t pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
+  int32_t exit_code;
+};
+#define BM_PIDFD_INFO_CREDS 2ull
+#define BM_PIDFD_GET_INFO _IOWR(0xFF, 11, struct bm_pidfd_info)
+static int pidfd_info_broken; /* the kernel lacks it: /proc/PID/status from then on */
+
+static int pidfd_uids(int pid, int32_t *uid, int32_t *euid) {
+#ifdef SYS_pidfd_open
+  int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+  if (fd < 0) {
+    if (errno == ENOSYS) __atomic_store_n(&pidfd_info_broken, 1, __ATOMIC_RELAXED);
+    return -1; /* ESRCH: gone */
+  }
+  struct bm_pidfd_info in;
+  memset(&in, 0, sizeof in);
+  in.mask = BM_PIDFD_INFO_CREDS;
+  int rc = ioctl(fd, BM_PIDFD_GET_INFO, &in);
+  int e = errno;
+  close(fd);
+  if (rc == 0 && (in.mask & BM_PIDFD_INFO_CREDS)) {
+    *uid = (int32_t)in.ruid;
+    *euid = (int32_t)in.euid;
+    return 0;
+  }
+  if (rc < 0 && e == ESRCH) return -1; /* exited meanwhile */
+#endif
+  __atomic_store_n(&pidfd_info_broken, 1, __ATOMIC_RELAXED);
+  return 1;
+}
+
 static int proc_uids(int pid, int32_t *uid, int32_t *euid) {
+  if (!__atomic_load_n(&pidfd_info_broken, __ATOMIC_RELAXED)) {
+    int r = pidfd_uids(pid, uid, euid);
+    if (r <= 0) return r;
+  }
   char path[64], buf[2048];
   snprintf(path, sizeof path, "/proc/%d/status", pid);
   ssize_t n = read_file(path, buf, sizeof buf - 1);
@@ -348,12 +398,21 @@ static int open_proc_connector(linux_ctx *c, char *err, uint32_t err_len) {
 
 /* ---- fanotify permission events ---------------------------------------- */
 
-static void read_perm(linux_ctx *c) {
+/*
+ * Reads permission events and holds or answers each one. once=0 (the sensor
+ * thread) reads until none are left; once=1 (the agent's waiting thread, see
+ * auth_fd in bm_core.h) reads one batch. rec[cap] is the caller's record
+ * storage: both threads may run this at once. Returns the events read, or -1
+ * on a read error other than "none left".
+ */
+static int read_perm_into(linux_ctx *c, uint8_t *rec, uint32_t cap, int once) {
   static __thread char buf[8192] __attribute__((aligned(8)));
+  int got = 0;
   for (;;) {
     ssize_t n = read(c->perm_fd, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
+    if (n < 0 && errno != EAGAIN) return got ? got : -1;
+    if (n <= 0) return got;
     for (struct fanotify_event_metadata *md = (void *)buf; FAN_EVENT_OK(md, n); md = FAN_EVENT_NEXT(md, n)) {
       if (md->vers != FANOTIFY_METADATA_VERSION) continue;
       if (md->mask & FAN_Q_OVERFLOW) {
@@ -362,6 +421,7 @@ static void read_perm(linux_ctx *c) {
       }
       if (md->fd < 0) continue;
       int fd = md->fd, pid = md->pid;
+      got++;
       if (pid == c->s->cfg.own_pid) { /* never hold ourselves; skip /proc reads */
         BM_COUNT(c->s, own_pid_skips);
         linux_answer(c, (uint64_t)fd, 1, 0);
@@ -369,7 +429,7 @@ static void read_perm(linux_ctx *c) {
       }
       int exec = (md->mask & FAN_OPEN_EXEC_PERM) != 0;
       bm_rec r;
-      bm_rec_begin(&r, c->rec, sizeof c->rec, exec ? BM_KIND_EXEC : BM_KIND_OPEN, BM_FLAG_AUTH);
+      bm_rec_begin(&r, rec, cap, exec ? BM_KIND_EXEC : BM_KIND_OPEN, BM_FLAG_AUTH);
       bm_rec_set_f64(&r, BM_OFF_TIME, bm_now_wall_ms());
       bm_rec_set_i32(&r, BM_OFF_PID, pid);
       char lp[64], path[PATH_MAX + 1];
@@ -438,7 +498,18 @@ static void read_perm(linux_ctx *c) {
       uint64_t token = (uint64_t)fd | (exec ? TOKEN_EXEC : 0);
       bm_core_submit_auth(c->s, &r, token, pid, pathp, key, cacheable);
     }
+    if (once) return got;
   }
+}
+
+static void read_perm(linux_ctx *c) { read_perm_into(c, c->rec, sizeof c->rec, 0); }
+
+/* The core's auth_read: called on the agent's waiting thread. */
+static int linux_auth_read(void *vctx) {
+  linux_ctx *c = vctx;
+  /* a permission record carries two paths at most: header + 2 * (4 + PATH_MAX) */
+  uint8_t rec[BM_RECORD_HEADER_SIZE + 2 * (4 + PATH_MAX + 1) + 8] __attribute__((aligned(8)));
+  return read_perm_into(c, rec, sizeof rec, 1);
 }
 
 /* ---- fanotify notification events (dir fid + name) --------------------- */
@@ -539,24 +610,33 @@ static void read_notif(linux_ctx *c) {
 
 static void *sensor_main(void *arg) {
   linux_ctx *c = arg;
-  struct pollfd p[4] = {
+  struct pollfd p[5] = {
       {.fd = c->stop_fd, .events = POLLIN},
       {.fd = c->perm_fd, .events = POLLIN},
       {.fd = c->nl_fd, .events = POLLIN},
       {.fd = c->notif_fd, .events = POLLIN},
+      {.fd = c->s->kick_fd, .events = POLLIN},
   };
   for (;;) {
-    int r = poll(p, 4, -1);
+    /* while the agent waits, it reads permission events itself (bm_core.h auth_fd) */
+    int yield = c->perm_fd >= 0 && bm_core_platform_may_yield(c->s);
+    p[1].fd = yield ? -1 : c->perm_fd;
+    int r = poll(p, 5, -1);
     if (r < 0) {
       if (errno == EINTR) continue;
       break;
     }
     if (p[0].revents) break;
+    if (p[4].revents & POLLIN) {
+      uint64_t v;
+      ssize_t n = read(c->s->kick_fd, &v, sizeof v);
+      (void)n;
+    }
     if (p[1].revents & POLLIN) read_perm(c);
     if (p[2].revents & POLLIN) read_netlink(c);
     if (p[3].revents & POLLIN) read_notif(c);
     /* permission events first: they hold a process */
-    if (c->perm_fd >= 0) read_perm(c);
+    if (c->perm_fd >= 0 && !yield) read_perm(c);
   }
   return NULL;
 }
@@ -578,6 +658,8 @@ static void linux_stop(void *vctx, int release) {
   if (c->notif_fd >= 0) close(c->notif_fd);
   if (c->nl_fd >= 0) close(c->nl_fd);
   if (c->stop_fd >= 0) close(c->stop_fd);
+  if (c->s->wake_fd >= 0) close(c->s->wake_fd); /* no waiter is left by now */
+  if (c->s->kick_fd >= 0) close(c->s->kick_fd);
   for (int i = 0; i < c->n_mounts; i++) close(c->mounts[i].fd);
   free(c);
 }
@@ -621,6 +703,8 @@ bm_sensor *bm_sensor_open(const char *config, char *err, uint32_t err_len) {
     return NULL;
   }
   c->s = s;
+  /* linux_stop closes these: not fd 0 on an early failure */
+  s->wake_fd = s->kick_fd = s->auth_fd = -1;
   c->perm_fd = c->notif_fd = c->nl_fd = c->stop_fd = -1;
   c->hz = sysconf(_SC_CLK_TCK);
   struct timespec bt;
@@ -679,6 +763,12 @@ bm_sensor *bm_sensor_open(const char *config, char *err, uint32_t err_len) {
   if (bm_core_init(s, &cfg, linux_answer, linux_stop, c, err, err_len)) goto fail_core;
   if (c->perm_fd >= 0) {
     s->tables_changed = linux_cache_flush;
+    s->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    s->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (s->wake_fd >= 0 && s->kick_fd >= 0) {
+      s->auth_fd = c->perm_fd;
+      s->auth_read = linux_auth_read;
+    }
   }
   if (pthread_create(&c->thr, NULL, sensor_main, c)) {
     bm_set_err(err, err_len, "Cannot start the sensor thread");

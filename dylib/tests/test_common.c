@@ -4,6 +4,12 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdint.h>
+#ifdef __linux__
+#include <sys/eventfd.h>
+#endif
 
 #include "bm_core.h"
 
@@ -455,6 +461,92 @@ static void test_event_deadline(void) {
   pthread_mutex_destroy(&a.mu);
 }
 
+/* ---- a waiter that watches the OS auth source itself (Linux's auth_fd) ---- */
+#ifdef __linux__
+
+static int fake_fds[2]; /* the "OS auth source": a pipe, one byte per event */
+static bm_sensor *fake_s;
+static int fake_fail;
+static int fake_auth_read(void *ctx) {
+  (void)ctx;
+  if (fake_fail) return -1;
+  char b[16];
+  ssize_t n = read(fake_fds[0], b, sizeof b);
+  for (ssize_t i = 0; i < n; i++) CHECK(hold(fake_s, 300 + (uint64_t)i, 90) != 0);
+  return n > 0 ? (int)n : 0;
+}
+
+static void *wait_thread(void *arg) {
+  return (void *)(intptr_t)bm_sensor_wait(arg, 1500);
+}
+
+static int fd_readable(int fd) {
+  struct pollfd p = {.fd = fd, .events = POLLIN};
+  return poll(&p, 1, 0) == 1;
+}
+
+static void wait_for_waiter(bm_sensor *s) {
+  for (int i = 0; i < 2000; i++) {
+    pthread_mutex_lock(&s->mu);
+    int in_poll = s->poll_waiters;
+    pthread_mutex_unlock(&s->mu);
+    if (in_poll) return;
+    usleep(1000);
+  }
+}
+
+static void test_waiter_reads_auth(void) {
+  answers a;
+  bm_sensor *s = open_core("own_pid=1\n", &a);
+  CHECK(pipe(fake_fds) == 0);
+  fcntl(fake_fds[0], F_SETFL, O_NONBLOCK);
+  int kick = eventfd(0, EFD_NONBLOCK);
+  fake_s = s;
+  s->auth_fd = fake_fds[0];
+  s->wake_fd = eventfd(0, EFD_NONBLOCK);
+  s->kick_fd = kick;
+  s->auth_read = fake_auth_read;
+  CHECK(bm_core_platform_may_yield(s) == 0); /* nobody waits: the platform watches */
+  pthread_t t;
+  pthread_create(&t, NULL, wait_thread, s);
+  wait_for_waiter(s);
+  CHECK(bm_core_platform_may_yield(s) == 1); /* a waiter watches auth_fd: leave it */
+  CHECK(write(fake_fds[1], "x", 1) == 1);
+  void *rv;
+  pthread_join(t, &rv);
+  CHECK((intptr_t)rv == 1); /* the waiter read the event, held it and returned */
+  CHECK(s->waiter_auth_reads == 1 && s->held_n == 1);
+  /* leaving, it told the platform thread to watch again */
+  CHECK(fd_readable(kick) && s->platform_yields == 0);
+  uint64_t v;
+  CHECK(read(kick, &v, sizeof v) == (ssize_t)sizeof v && v == 1);
+  CHECK(bm_core_platform_may_yield(s) == 0);
+  /* a failing auth source: the waiter stops watching it and the platform keeps it */
+  uint8_t out[4096];
+  CHECK(bm_sensor_drain(s, out, sizeof out) > 0);
+  fake_fail = 1;
+  pthread_create(&t, NULL, wait_thread, s);
+  wait_for_waiter(s);
+  CHECK(bm_core_platform_may_yield(s) == 1);
+  CHECK(write(fake_fds[1], "y", 1) == 1);
+  for (int i = 0; i < 2000 && !fd_readable(kick); i++) usleep(1000);
+  CHECK(fd_readable(kick)); /* kicked at once, not when the wait ends */
+  CHECK(bm_core_platform_may_yield(s) == 0);
+  pthread_join(t, &rv);
+  CHECK((intptr_t)rv == 0); /* timed out: nothing held */
+  fake_fail = 0;
+  int wake = s->wake_fd;
+  bm_sensor_close(s);
+  close(fake_fds[0]);
+  close(fake_fds[1]);
+  close(wake);
+  close(kick);
+  pthread_mutex_destroy(&a.mu);
+}
+#else
+static void test_waiter_reads_auth(void) {}
+#endif
+
 static void test_config(void) {
   bm_config c;
   char err[256];
@@ -477,6 +569,7 @@ int main(void) {
   test_ring_full();
   test_os_cache();
   test_event_deadline();
+  test_waiter_reads_auth();
   test_coalescing();
   test_close_wakes_waiter();
   if (failures) {

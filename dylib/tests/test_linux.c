@@ -34,6 +34,7 @@ typedef struct agent {
   volatile int silent;  /* do not answer */
   volatile int auth_seen;
   volatile int exec_notify_seen;
+  volatile int last_uid, last_euid; /* of the last auth record */
   char target[256];
 } agent;
 
@@ -49,6 +50,8 @@ static void *agent_main(void *arg) {
       const uint8_t *rec = buf + off;
       if (rec[BM_OFF_FLAGS] & BM_FLAG_AUTH) {
         a->auth_seen++;
+        a->last_uid = (int)bm_rec_get_u32(rec, BM_OFF_UID);
+        a->last_euid = (int)bm_rec_get_u32(rec, BM_OFF_EUID);
         if (!a->silent) bm_sensor_respond(a->s, bm_rec_get_u32(rec, BM_OFF_AUTH_ID), a->allow, 0);
       } else if (rec[BM_OFF_KIND] == BM_KIND_EXEC) {
         /* does this exec record name our target? */
@@ -134,8 +137,44 @@ int main(void) {
     CHECK(a.auth_seen == 3);
     CHECK(st.auth_by_agent == 2 && st.auth_by_watchdog == 1);
     CHECK(a.exec_notify_seen >= 1); /* the proc connector saw the allowed execs */
+    /* while the agent waits, its waiting thread reads permission events itself */
+    a.silent = 0;
+    a.allow = 1;
+    for (int i = 0; i < 20; i++) CHECK(run(a.target) == 0);
+    pthread_mutex_lock(&s->mu);
+    uint64_t by_waiter = s->waiter_auth_reads;
+    pthread_mutex_unlock(&s->mu);
+    CHECK(by_waiter > 0);
+    /* uid and euid of the exec's caller (PIDFD_GET_INFO or /proc/PID/status) */
+    pid_t u = fork();
+    if (u == 0) {
+      if (setgid(65534) || setuid(65534)) _exit(3);
+      execl(a.target, "true", (char *)NULL);
+      _exit(4);
+    }
+    int ust = -1;
+    waitpid(u, &ust, 0);
+    CHECK(WIFEXITED(ust) && WEXITSTATUS(ust) == 0);
+    CHECK(a.last_uid == 65534 && a.last_euid == 65534);
     a.stop = 1;
     pthread_join(t, NULL);
+    pthread_mutex_lock(&s->mu);
+    by_waiter = s->waiter_auth_reads;
+    pthread_mutex_unlock(&s->mu);
+    /* the agent no longer waits: the sensor thread reads them again (it must not
+       keep leaving them to a waiter that is gone), holds them, the watchdog answers */
+    usleep(100000);
+    bm_sensor_get_stats(s, &st, sizeof st);
+    uint64_t wd = st.auth_by_watchdog;
+    t0 = bm_now_mono_ns();
+    CHECK(run(a.target) == 0);
+    ms = (bm_now_mono_ns() - t0) / 1000000ull;
+    CHECK(ms >= 350 && ms < 600);
+    bm_sensor_get_stats(s, &st, sizeof st);
+    CHECK(st.auth_by_watchdog == wd + 1);
+    pthread_mutex_lock(&s->mu);
+    CHECK(s->waiter_auth_reads == by_waiter);
+    pthread_mutex_unlock(&s->mu);
     bm_sensor_close(s);
   }
   /* not root: says so, in one line */
