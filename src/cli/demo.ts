@@ -143,10 +143,68 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+/**
+ * Top-level entries of /tmp that this bm itself runs from (a source checkout or
+ * a Deno binary under /tmp, as in a CI clone). The scratch tmpfs would hide
+ * them, so they are bound back into it.
+ */
+function entriesBmNeedsUnderTmp(): string[] {
+  const paths = [Deno.execPath(), new URL("../../", import.meta.url).pathname, Deno.cwd()];
+  const tops = new Set<string>();
+  for (const p of paths) {
+    const real = (() => {
+      try {
+        return Deno.realPathSync(p);
+      } catch {
+        return p;
+      }
+    })();
+    for (const q of [p, real]) {
+      if (!q.startsWith("/tmp/")) continue;
+      const top = q.slice("/tmp/".length).split("/")[0];
+      if (top) tops.add(top);
+    }
+  }
+  return [...tops];
+}
+
+/** Mounts the scratch tmpfs on /tmp, keeping visible what bm itself runs from. */
+async function mountScratchTmp(): Promise<void> {
+  const keep = entriesBmNeedsUnderTmp();
+  let aside: string | undefined;
+  if (keep.length > 0) {
+    // A bind of the old /tmp outside it, so its entries can be bound back after.
+    for (const dir of ["/run", "/dev/shm", "/var/tmp"]) {
+      try {
+        aside = Deno.makeTempDirSync({ dir, prefix: "bm-demo-" });
+        break;
+      } catch { /* next */ }
+    }
+    if (aside === undefined) throw new BmError("Cannot make a directory to keep /tmp entries in");
+    await run("mount", ["--bind", "/tmp", aside]);
+  }
+  await run("mount", ["-t", "tmpfs", "-o", "mode=1777,size=16m", "bm-demo", "/tmp"]);
+  if (aside === undefined) return;
+  try {
+    for (const top of keep) {
+      const src = `${aside}/${top}`;
+      const dst = `/tmp/${top}`;
+      if (Deno.statSync(src).isDirectory) Deno.mkdirSync(dst);
+      else Deno.writeFileSync(dst, new Uint8Array());
+      await run("mount", ["--bind", src, dst]);
+    }
+  } finally {
+    await run("umount", ["-l", aside]).catch(() => {});
+    try {
+      Deno.removeSync(aside);
+    } catch { /* still busy: it is empty and in a scratch location */ }
+  }
+}
+
 /** In the private mount namespace. */
 async function inside(): Promise<number> {
   const t0 = Date.now();
-  await run("mount", ["-t", "tmpfs", "-o", "mode=1777,size=16m", "bm-demo", "/tmp"]);
+  await mountScratchTmp();
   let daemon: Deno.ChildProcess | undefined;
   try {
     Deno.mkdirSync(SCRATCH, { mode: 0o700 });
@@ -240,7 +298,8 @@ async function inside(): Promise<number> {
     return ok ? 0 : 1;
   } finally {
     if (daemon) await stopDaemon(daemon);
-    await run("umount", ["/tmp"]).catch((e) => console.error(String(e.message ?? e)));
+    // Lazy: the kept entries (see mountScratchTmp) are mounted below it and may be busy.
+    await run("umount", ["-l", "/tmp"]).catch((e) => console.error(String(e.message ?? e)));
   }
 }
 
