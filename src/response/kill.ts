@@ -32,7 +32,7 @@ export interface KillOptions {
   toleranceMs?: number;
   /** Sends a signal; tests may wrap it. Default Deno.kill. */
   signal?: (pid: number, sig: Deno.Signal) => void;
-  /** Never signalled, nor any tree containing it (default: this process). */
+  /** Never signalled, nor its ancestors, nor any tree containing it (default: this process). */
   selfPid?: number;
 }
 
@@ -55,6 +55,14 @@ export function killProcess(target: KillTarget, options: KillOptions): KillResul
 
   if (!Number.isInteger(pid) || pid <= 1) throw new KillRefused(`Refusing to kill pid ${pid}`);
   if (pid === self) throw new KillRefused(`Refusing to kill pid ${pid}: it is bm itself`);
+  // An ancestor of bm is a shell, sshd or a container's init that a score merely passed through.
+  for (
+    let p = inspector.info(self)?.ppid, n = 0;
+    p !== undefined && p > 1 && n < 256;
+    p = inspector.info(p)?.ppid, n++
+  ) {
+    if (p === pid) throw new KillRefused(`Refusing to kill pid ${pid}: it is an ancestor of bm`);
+  }
   const live = inspector.info(pid);
   if (!live || live.state === "Z" || live.state === "X") return { killed: [], gone: true };
   if (Math.abs(live.start - target.start) > tol) {

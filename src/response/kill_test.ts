@@ -19,6 +19,25 @@ function spawn(script: string): Deno.ChildProcess {
   return new Deno.Command("sh", { args: ["-c", script], stdout: "null", stderr: "null" }).spawn();
 }
 
+/** Test cleanup: SIGKILL a spawned shell and everything under it, so no sleeper outlives the test. */
+async function reap(p: Deno.ChildProcess): Promise<void> {
+  const ins = new LinuxProcessInspector();
+  const all: number[] = [];
+  const walk = (q: number) => {
+    for (const c of ins.children(q)) {
+      all.push(c);
+      walk(c);
+    }
+  };
+  walk(p.pid);
+  for (const q of [p.pid, ...all]) {
+    try {
+      Deno.kill(q, "SIGKILL");
+    } catch { /* already gone */ }
+  }
+  await p.status;
+}
+
 async function descendants(ins: LinuxProcessInspector, root: number, want: number) {
   for (let i = 0; i < 200; i++) {
     const all: number[] = [];
@@ -63,8 +82,7 @@ Deno.test({
       );
       assert.equal(ins.info(2 ** 22 + 12345), undefined);
     } finally {
-      p.kill("SIGKILL");
-      await p.status;
+      await reap(p);
     }
   },
 });
@@ -106,8 +124,7 @@ Deno.test({
       try {
         tree.kill("SIGKILL");
       } catch { /* already dead */ }
-      unrelated.kill("SIGKILL");
-      await unrelated.status;
+      await reap(unrelated);
       await tree.status;
     }
   },
@@ -138,8 +155,7 @@ Deno.test({
         KillRefused,
       );
     } finally {
-      p.kill("SIGKILL");
-      await p.status;
+      await reap(p);
     }
   },
 });
@@ -153,5 +169,29 @@ Deno.test({
     await p.status;
     const r = killProcess({ pid: p.pid, start: Date.now(), tree: false }, { inspector: ins });
     assert.deepEqual(r, { killed: [], gone: true });
+  },
+});
+
+Deno.test({
+  name: "an ancestor of bm is never killed, alone or as a tree",
+  ignore: !linux,
+  fn() {
+    const ins = new LinuxProcessInspector();
+    const sent: string[] = [];
+    // Record instead of sending: were the refusal missing, the test runner's parent would die.
+    const signal = (p: number, s: Deno.Signal) => void sent.push(`${s} ${p}`);
+    const parent = ins.info(Deno.pid)!.ppid;
+    assert.ok(parent > 1, "test runner has a parent");
+    for (const tree of [false, true]) {
+      assert.throws(
+        () =>
+          killProcess({ pid: parent, start: ins.info(parent)!.start, tree }, {
+            inspector: ins,
+            signal,
+          }),
+        (e: Error) => e instanceof KillRefused && /ancestor of bm/.test(e.message),
+      );
+    }
+    assert.deepEqual(sent, []);
   },
 });

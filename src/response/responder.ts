@@ -6,8 +6,8 @@
  * exists even if bm dies while acting; each action's outcome and the status
  * it earns are committed as soon as the action completes. Actions run
  * strongest-containment first whatever order the verdict lists them in:
- * block (stop new execs), kill (stop the tree), quarantine (remove the file),
- * report.
+ * block (stop new execs), tree kills, single kills, quarantine (remove the
+ * file), report; kills of one process are merged (see `plan`).
  *
  * Audit mode records the threat as `audited` and every requested action as
  * skipped. A threat name in the allowed list is recorded as `allowed` and
@@ -50,9 +50,34 @@ export interface ResponseResult {
 const ORDER: Record<ActionRequest["type"], number> = {
   block: 0,
   kill: 1,
-  quarantine: 2,
-  report: 3,
+  quarantine: 3,
+  report: 4,
 };
+
+/**
+ * The actions in the order they run, kills merged per process: a tree kill
+ * subsumes a single kill of the same process, and tree kills run before single
+ * kills. Run the other way, a single kill of the target (or of a process in
+ * its tree) would orphan its children away from the tree and they would
+ * survive the tree kill.
+ */
+export function plan(actions: readonly ActionRequest[]): ActionRequest[] {
+  const trees = new Set<string>();
+  for (const a of actions) if (a.type === "kill" && a.tree) trees.add(`${a.pid}:${a.start}`);
+  const seen = new Set<string>();
+  const out: ActionRequest[] = [];
+  for (const a of actions) {
+    if (a.type === "kill") {
+      const key = `${a.pid}:${a.start}`;
+      if (!a.tree && trees.has(key)) continue;
+      if (seen.has(key)) continue;
+      seen.add(key);
+    }
+    out.push(a);
+  }
+  const rank = (a: ActionRequest) => a.type === "kill" && !a.tree ? 2 : ORDER[a.type];
+  return out.sort((a, b) => rank(a) - rank(b));
+}
 const RANK: Partial<Record<ThreatStatus, number>> = {
   active: 0,
   blocked: 1,
@@ -96,7 +121,7 @@ export class Responder {
     }
 
     const threatId = store.record(verdict);
-    const requested = [...verdict.actions].sort((a, b) => ORDER[a.type] - ORDER[b.type]);
+    const requested = plan(verdict.actions);
     if (verdict.mode === "audit") {
       for (const a of requested) {
         note(threatId, {

@@ -200,3 +200,75 @@ Deno.test({
     }
   },
 });
+
+/** "alive" unless the pid is gone or a zombie. */
+function alive(pid: number): boolean {
+  try {
+    return parseStat(fs.readFileSync(`/proc/${pid}/stat`, "utf8")).state !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+Deno.test({
+  name: "single and tree kills of one tree: the tree kill runs first and no grandchild survives",
+  ignore: Deno.build.os !== "linux",
+  sanitizeResources: false,
+  async fn() {
+    const ins = new LinuxProcessInspector();
+    // Fixed literal script, tests only: sh -> {sh -> sleep, sleep}.
+    const tree = new Deno.Command("sh", {
+      args: ["-c", "sh -c 'sleep 300; :' & sleep 300 & wait"],
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    const all: number[] = [];
+    try {
+      for (let i = 0; i < 200 && all.length < 3; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        all.length = 0;
+        const walk = (p: number) => {
+          for (const c of ins.children(p)) {
+            all.push(c);
+            walk(c);
+          }
+        };
+        walk(tree.pid);
+      }
+      assert.equal(all.length, 3, "tree did not appear");
+      const mid = all.find((p) => ins.children(p).length > 0)!;
+      const kill = (pid: number, tree: boolean) => ({
+        type: "kill" as const,
+        pid,
+        start: ins.info(pid)!.start,
+        entity_id: `e${pid}`,
+        tree,
+      });
+      const clock = new FakeClock(10);
+      const store = new FakeThreatStore(clock);
+      const r = new Responder({ store, sensor: { denyProcess: () => {} }, clock, vaultDir: "/x" });
+      // A rule's single kill of the target and of its child, listed before another's tree kill.
+      const res = await r.handle(sampleVerdict({
+        actions: [kill(tree.pid, false), kill(mid, false), kill(tree.pid, true)],
+      }));
+      assert.deepEqual(res.actions.map((a) => [a.target, a.result]), [
+        [`pid ${tree.pid} and descendants`, "ok"],
+        [`pid ${mid}`, "skipped"],
+      ]);
+      assert.equal(res.status, "killed");
+      assert.equal((await tree.status).signal, "SIGKILL");
+      for (let i = 0; i < 100 && all.some(alive); i++) await new Promise((r) => setTimeout(r, 20));
+      for (const p of all) assert.equal(alive(p), false, `pid ${p} survived`);
+    } finally {
+      try {
+        tree.kill("SIGKILL");
+      } catch { /* dead */ }
+      for (const p of all) {
+        try {
+          Deno.kill(p, "SIGKILL");
+        } catch { /* dead */ }
+      }
+      await tree.status;
+    }
+  },
+});
