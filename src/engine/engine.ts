@@ -787,7 +787,10 @@ export class Engine {
     this.onFire?.({ ruleId: rule.id, entityId: firingProc.entity_id, time: now });
     const firing: Firingrec = { rule, time: now, entityId: firingProc.entity_id, events };
     const thr = this.opts.threshold;
-    let acting: Proc | undefined;
+    // The process whose score crossed: the firing process or an ancestor. It
+    // explains the verdict (score, score path); the verdict itself is about
+    // the firing process and its actions target what the rule names.
+    let crossed: Proc | undefined;
     for (
       let a: Proc | undefined = firingProc, n = 0;
       a !== undefined && n < MAX_DEPTH && (a === firingProc || a.pid > 1);
@@ -800,14 +803,14 @@ export class Engine {
       const hits = (a.hits ??= []);
       hits.push({ firing, before, added: rule.score, after } satisfies ScoreRec);
       if (hits.length > MAX_HITS_PER_PROC) hits.shift();
-      if (acting === undefined && before < thr && after >= thr) acting = a;
+      if (crossed === undefined && before < thr && after >= thr) crossed = a;
     }
-    if (rule.score >= thr) acting = firingProc;
-    if (acting === undefined) return;
-    const v = this.verdict(rule, acting, procs, events, ev, proc, now);
+    if (rule.score >= thr) crossed = firingProc;
+    if (crossed === undefined) return;
+    const v = this.verdict(rule, crossed, firingProc, procs, events, ev, proc, now);
     if (
-      this.excludePath !== undefined && acting.executable !== "" &&
-      this.excludePath(acting.executable)
+      this.excludePath !== undefined && crossed.executable !== "" &&
+      this.excludePath(crossed.executable)
     ) {
       this.s.suppressedByExclusion++;
       return;
@@ -830,7 +833,8 @@ export class Engine {
 
   private verdict(
     rule: CompiledRule,
-    acting: Proc,
+    crossed: Proc,
+    firingProc: Proc,
     procs: Proc[],
     events: BmEvent[][],
     ev: BmEvent,
@@ -839,7 +843,7 @@ export class Engine {
   ): Verdict {
     // Hits older than 8 half-lives add under 0.4% and no longer explain anything.
     const h = this.opts.halfLifeMs;
-    const recs = ((acting.hits ?? []) as ScoreRec[]).filter((r) =>
+    const recs = ((crossed.hits ?? []) as ScoreRec[]).filter((r) =>
       h <= 0 || now - r.firing.time <= 8 * h
     );
     const allEvents: BmEvent[] = [];
@@ -878,7 +882,7 @@ export class Engine {
       });
       scorePath.push({
         time: f.time,
-        entity_id: acting.entity_id,
+        entity_id: crossed.entity_id,
         rule_id: f.rule.id,
         before: r.before,
         added: r.added,
@@ -890,6 +894,15 @@ export class Engine {
     if (mode === "block") {
       const seen = new Set<string>();
       const push = (a: ActionRequest) => {
+        if (a.type === "kill") {
+          // One kill per process; a tree kill subsumes a single kill of it.
+          const i = actions.findIndex((b) => b.type === "kill" && b.entity_id === a.entity_id);
+          const b = actions[i];
+          if (b?.type === "kill") {
+            if (a.tree && !b.tree) actions[i] = a;
+            return;
+          }
+        }
         const key = JSON.stringify(a);
         if (!seen.has(key)) {
           seen.add(key);
@@ -931,18 +944,19 @@ export class Engine {
       severity: SEVERITY_ORDER[sev]!,
       techniques: [...techniques],
       tactics: [...tactics],
-      score: acting.score,
+      score: crossed.score,
       threshold: this.opts.threshold,
       time: now,
       mode,
+      // The process the firing rule matched, never an ancestor merely because its score crossed.
       process: {
-        pid: acting.pid,
-        entity_id: acting.entity_id,
-        executable: acting.executable,
-        args: acting.args ?? [],
-        start: acting.start,
+        pid: firingProc.pid,
+        entity_id: firingProc.entity_id,
+        executable: firingProc.executable,
+        args: firingProc.args ?? [],
+        start: firingProc.start,
       },
-      lineage: this.table.lineage(acting).map(lineageEntry),
+      lineage: this.table.lineage(firingProc).map(lineageEntry),
       hits,
       score_path: scorePath,
       events: allEvents,

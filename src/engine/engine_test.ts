@@ -246,15 +246,15 @@ Deno.test("threshold crossing by accumulation across a lineage", () => {
   const r = run(set, evs, { halfLifeMs: 0 });
   equal(r.verdicts.length, 1);
   const v = r.verdicts[0]!;
-  equal(v.process.pid, 10, "bash is the common ancestor that crossed");
+  // bash (10), the common ancestor, crossed; the verdict is about the process the rule matched.
+  equal(v.process.pid, 13, "the firing rule's process, not the ancestor that crossed");
   equal(v.name, "Behavior:Linux/sixtyb.A");
   deepEqual(v.rule_ids, ["sixty", "sixty_b"]);
-  deepEqual(v.lineage.map((l) => l.pid), [1, 10], "root first, acting last");
-  deepEqual(v.score_path.map((s) => [s.rule_id, s.before, s.after]), [["sixty", 0, 60], [
-    "sixty_b",
-    60,
-    120,
-  ]]);
+  deepEqual(v.lineage.map((l) => l.pid), [1, 10, 12, 13], "root first, verdict's process last");
+  deepEqual(v.score_path.map((s) => [s.rule_id, s.entity_id, s.before, s.after]), [
+    ["sixty", "10-1", 0, 60],
+    ["sixty_b", "10-1", 60, 120],
+  ]);
   equal(v.events.length, 2);
   deepEqual(v.hits.map((h) => h.event_indexes), [[0], [1]]);
   equal(v.score, 120);
@@ -280,6 +280,58 @@ where = [{ field = "file.path", eq = "/etc/shadow" }]
   equal(r.verdicts[0]!.process.pid, 13);
   deepEqual(r.verdicts[0]!.lineage.map((l) => l.pid), [1, 10, 12, 13]);
   deepEqual(r.fired, ["full"]);
+});
+
+Deno.test("an ancestor whose decayed score crosses again: verdict and kill name the firing rule's process", () => {
+  const kill = rule("sixty_k", `actions = [{ type = "kill" }]`, 60) + `
+[[rule.steps]]
+action = "open"
+where = [{ field = "file.path", eq = "/etc/gshadow" }]
+`;
+  const evs = [
+    ...tree(),
+    // A first scenario: bash (10) collects 60 + 60 and crosses (that verdict is curl's, pid 11).
+    ev(20, "open", { pid: 11 }, { file: { path: "/etc/shadow" } }),
+    ev(30, "open", { pid: 11 }, { file: { path: "/etc/gshadow" } }),
+    // A half-life later bash has decayed to 60; one 60-point firing in python (13) carries
+    // bash over again. python's own score (60) stays below.
+    ev(60_030, "open", { pid: 13 }, { file: { path: "/etc/gshadow" } }),
+  ];
+  const r = run(rules(SIXTY + kill), evs, { halfLifeMs: 60_000 });
+  deepEqual(r.verdicts.map((v) => v.process.pid), [11, 13], "one verdict per crossing firing");
+  const v = r.verdicts[1]!;
+  deepEqual(v.lineage.map((l) => l.pid), [1, 10, 12, 13]);
+  ok(v.score >= 100 && v.score_path.at(-1)!.entity_id === "10-1", "bash's score explains it");
+  deepEqual(v.actions, [{ type: "report" }, {
+    type: "kill",
+    pid: 13,
+    start: 6,
+    entity_id: "13-6",
+    tree: false,
+  }]);
+  ok(
+    r.verdicts.every((x) => x.actions.every((a) => a.type !== "kill" || a.pid !== 10)),
+    "the ancestor is never a kill target",
+  );
+});
+
+Deno.test("a single and a tree kill of one process merge into the tree kill", () => {
+  const both = rule(
+    "both",
+    `actions = [{ type = "kill", tree = false }, { type = "block" }, { type = "kill", tree = true }]`,
+  ) + `
+[[rule.steps]]
+action = "open"
+where = [{ field = "file.path", eq = "/etc/shadow" }]
+`;
+  const r = run(rules(both), SHADOW);
+  deepEqual(r.verdicts[0]!.actions, [{ type: "report" }, {
+    type: "kill",
+    pid: 10,
+    start: 1,
+    entity_id: "10-1",
+    tree: true,
+  }]);
 });
 
 const KILL = rule("k", `actions = [{ type = "kill", tree = true }]`) + `

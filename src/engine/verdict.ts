@@ -6,7 +6,7 @@ import type { BmEvent } from "../sensor/event.ts";
 
 export type Severity = "low" | "medium" | "high" | "critical";
 
-/** One process in the lineage snapshot, root first, the acting process last. */
+/** One process in the lineage snapshot, root first, the verdict's process last. */
 export interface LineageEntry {
   entity_id: string;
   pid: number;
@@ -60,19 +60,30 @@ export interface Verdict {
   severity: Severity;
   techniques: string[];
   tactics: string[];
+  /**
+   * Score of the process whose score crossed the threshold: the verdict's
+   * process or one of its ancestors (`score_path` entries name it).
+   */
   score: number;
   threshold: number;
   /** Detection time, ms since epoch (from the event, never the wall clock). */
   time: number;
   /** "block" when blockExecution is enabled, "audit" when verdicts are reports only. */
   mode: "block" | "audit";
-  /** The acting process. */
+  /**
+   * The process the firing rule matched (its last step), never an ancestor
+   * merely because that ancestor's accumulated score crossed.
+   */
   process: { pid: number; entity_id: string; executable: string; args: string[]; start: number };
   lineage: LineageEntry[];
   hits: RuleHit[];
   score_path: ScoreStep[];
   /** The evidence events, oldest first. */
   events: BmEvent[];
-  /** What should happen; empty or report-only in audit mode. */
+  /**
+   * What should happen; empty or report-only in audit mode. Targets are what
+   * the rule names (its steps' processes and files, the auth event that
+   * completed it); at most one kill per process (a tree kill subsumes a single one).
+   */
   actions: ActionRequest[];
 }
