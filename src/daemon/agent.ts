@@ -29,9 +29,29 @@ export interface EngineLike {
  * Records the verdict as a threat (committed first), then carries out its
  * actions (src/response/responder.ts Responder.handle).
  */
-export type RespondFn = (
-  verdict: Verdict,
-) => Promise<{ threatId: string; status: ThreatStatus; actions: ActionRecord[] }>;
+export type RespondFn = (verdict: Verdict) => Promise<RespondResult>;
+
+export interface RespondResult {
+  threatId: string;
+  status: ThreatStatus;
+  actions: ActionRecord[];
+  /** Set when the store could not record the threat; the actions were carried out anyway. */
+  storeError?: string;
+}
+
+/** A detection the store could not record, kept in memory for `bm health`. */
+export interface UnsavedThreat {
+  time: number;
+  name: string;
+  pid: number;
+  executable: string;
+  status: ThreatStatus;
+  actions: string[];
+  error: string;
+}
+
+/** How many unsaved detections health shows (the newest). */
+const MAX_UNSAVED = 20;
 
 export interface AgentParts {
   sensor: Sensor;
@@ -74,6 +94,8 @@ export class Agent {
     responseFailures: 0,
     authAnswered: 0,
   };
+  /** Detections the store could not record, newest last (bounded). */
+  readonly unsaved: UnsavedThreat[] = [];
   exporter: EventExporter | undefined;
   failOpen: boolean;
   stallMs: number;
@@ -188,12 +210,12 @@ export class Agent {
   private async handleVerdict(v: Verdict): Promise<void> {
     this.counters.verdicts++;
     const log = this.parts.logger;
-    let r: { threatId: string; status: ThreatStatus; actions: ActionRecord[] };
+    let r: RespondResult;
     try {
       r = await this.parts.respond(v);
     } catch (e) {
-      // The responder records first; when the store cannot commit, it throws
-      // before acting. The auth answer (block) already went out.
+      // The responder acts even when the store fails (storeError below); a
+      // throw is a failure it did not foresee. The auth answer already went out.
       this.counters.storeFailures++;
       log.error("Cannot record or act on a threat", {
         error: errorText(e),
@@ -203,6 +225,27 @@ export class Agent {
       return;
     }
     if (r.actions.some((a) => a.result === "error")) this.counters.responseFailures++;
+    if (r.storeError !== undefined) {
+      this.counters.storeFailures++;
+      const u: UnsavedThreat = {
+        time: v.time,
+        name: v.name,
+        pid: v.process.pid,
+        executable: v.process.executable,
+        status: r.status,
+        actions: r.actions.map((a) => `${a.type} ${a.target}: ${a.result}`),
+        error: r.storeError,
+      };
+      this.unsaved.push(u);
+      if (this.unsaved.length > MAX_UNSAVED) this.unsaved.shift();
+      log.error("Cannot record a threat: its actions were carried out", {
+        error: r.storeError,
+        "rule.name": v.name,
+        "process.pid": v.process.pid,
+        "bm.status": r.status,
+        "bm.actions": u.actions,
+      });
+    }
     log.info("Threat detected", {
       "event.kind": "alert",
       "bm.threat_id": r.threatId,

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { FakeClock } from "../clock.ts";
 import type { Verdict } from "../engine/verdict.ts";
 import type { BmEvent } from "../sensor/event.ts";
+import { Responder } from "../response/responder.ts";
 import { FakeSensor } from "../sensor/fake_sensor.ts";
 import type { AuthAnswer } from "../sensor/sensor.ts";
 import { FakeThreatStore } from "../store/fake_threat_store.ts";
@@ -110,4 +111,48 @@ Deno.test("agent: stop() ends a running loop; swapped sensors keep their counter
   assert.equal(agent.sensorStats().events, 3);
   await agent.stop();
   await loop;
+});
+
+Deno.test("agent: the store cannot write, yet the responder kills; the outcome is kept for health", async () => {
+  const v = sampleVerdict({
+    actions: [{ type: "report" }, {
+      type: "kill",
+      pid: 4242,
+      start: sampleVerdict().process.start,
+      entity_id: "x",
+      tree: true,
+    }],
+  });
+  const engine: EngineLike = { process: () => ({ verdicts: [v] }) };
+  const { sensor, sink, agent, store } = setup(engine);
+  store.failWrites = "disk I/O error";
+  const signals: string[] = [];
+  const responder = new Responder({
+    store,
+    sensor: { denyProcess: () => {} },
+    clock: new FakeClock(5000),
+    vaultDir: "/nonexistent",
+    inspector: {
+      info: (pid) =>
+        pid === 4242 ? { pid, ppid: 1, state: "S", start: v.process.start } : undefined,
+      children: () => [],
+    },
+    signal: (pid, sig) => void signals.push(`${sig} ${pid}`),
+  });
+  (agent as unknown as { parts: { respond: RespondFn } }).parts.respond = (x) =>
+    responder.handle(x);
+  sensor.push(exec(1));
+  sensor.end();
+  await agent.run({ untilSourceEnds: true });
+  assert.deepEqual(signals, ["SIGSTOP 4242", "SIGKILL 4242"]);
+  assert.equal(agent.counters.storeFailures, 1);
+  assert.equal(agent.unsaved.length, 1);
+  assert.equal(agent.unsaved[0]!.status, "killed");
+  assert.match(agent.unsaved[0]!.error, /disk I\/O error/);
+  assert.ok(agent.unsaved[0]!.actions.includes("kill pid 4242 and descendants: ok"));
+  assert.ok(
+    sink.records().some((r) =>
+      r.message === "Cannot record a threat: its actions were carried out"
+    ),
+  );
 });

@@ -407,6 +407,7 @@ export class Daemon {
       sensorStats: this.agent.sensorStats(),
       threatsByStatus: threatsByStatus(this.store),
       storeFailures: this.agent.counters.storeFailures,
+      unsavedThreats: this.agent.unsaved,
       startedAt: this.startedAt,
       now: this.clock.now(),
       pid: Deno.pid,

@@ -4,6 +4,7 @@
  * from the configuration, the rule pack and the threat store, and says the
  * daemon is not running.
  */
+import type { UnsavedThreat } from "./agent.ts";
 import type { Settings, Source } from "../config/schema.ts";
 import { behaviorMonitoringState } from "../config/behavior.ts";
 import type { SensorStats } from "../sensor/sensor.ts";
@@ -40,6 +41,8 @@ export interface HealthInput {
   threatsByStatus: Record<string, number>;
   /** Detections whose store write failed (never silent). */
   storeFailures?: number;
+  /** The newest of them, as the agent kept them in memory (their actions were carried out). */
+  unsavedThreats?: readonly UnsavedThreat[];
   startedAt?: number;
   now: number;
   lastReload?: { time: number; ok: boolean; reason?: string };
@@ -114,6 +117,15 @@ export function buildHealth(h: HealthInput): HealthReport {
     dropped: counter(st?.dropped),
     enrichment_misses: counter(st?.enrichmentMisses),
     threats: h.threatsByStatus,
+    ...(h.unsavedThreats?.length
+      ? {
+        unsaved_threats: h.unsavedThreats.map((u) =>
+          `${new Date(u.time).toISOString()} ${u.name} pid ${u.pid} ${u.executable}: ${u.status} (${
+            u.actions.join("; ")
+          }): not recorded: ${u.error}`
+        ),
+      }
+      : {}),
     ...(h.lastReload
       ? {
         last_reload: new Date(h.lastReload.time).toISOString(),

@@ -19,6 +19,7 @@ import type { ActionRequest, Verdict } from "../engine/verdict.ts";
 import type { Sensor } from "../sensor/sensor.ts";
 import type { ActionRecord, ThreatStatus } from "../store/threat.ts";
 import type { ThreatStore } from "../store/threat_store.ts";
+import { BmError } from "../errors.ts";
 import { blockProcess } from "./block.ts";
 import { killProcess } from "./kill.ts";
 import { type ProcessInspector, systemProcessInspector } from "./process_inspector.ts";
@@ -41,10 +42,15 @@ export interface ResponderOptions {
 }
 
 export interface ResponseResult {
+  /** The store's threat id, or `unsaved-N` when the store could not record it. */
   threatId: string;
   status: ThreatStatus;
-  /** The outcomes recorded, in the order carried out. */
+  /** The outcomes, in the order carried out. */
   actions: ActionRecord[];
+  /** False when a store write failed: the outcomes above are then all there is. */
+  stored: boolean;
+  /** The first store failure, when there was one. */
+  storeError?: string;
 }
 
 const ORDER: Record<ActionRequest["type"], number> = {
@@ -88,6 +94,9 @@ const RANK: Partial<Record<ThreatStatus, number>> = {
 export class Responder {
   private allowed: Set<string>;
   private inspector: ProcessInspector | undefined;
+  private unsaved = 0;
+  /** Pids the last kill action signalled. */
+  private killed: number[] = [];
 
   constructor(private readonly o: ResponderOptions) {
     this.allowed = new Set(o.allowedThreats ?? []);
@@ -99,46 +108,81 @@ export class Responder {
     this.allowed = new Set(names);
   }
 
-  /** Records the verdict (committed before anything else), then acts on it. */
+  /**
+   * Records the verdict (committed before anything else), then acts on it.
+   * Protection comes first: when the store cannot write, the actions are
+   * still carried out and the result says so (`storeError`, an `unsaved-N`
+   * id); the outcomes live only in the returned result then.
+   */
   handle(verdict: Verdict): Promise<ResponseResult> {
     const { store } = this.o;
     const actions: ActionRecord[] = [];
-    const note = (id: string, a: Omit<ActionRecord, "time">) => {
+    let storeError: string | undefined;
+    let threatId: string | undefined;
+    /** One failed write stops writing this threat: a half-written threat helps nobody. */
+    const write = (fn: () => void) => {
+      if (storeError !== undefined) return;
+      try {
+        fn();
+      } catch (e) {
+        storeError = e instanceof Error ? e.message : String(e);
+      }
+    };
+    const note = (a: Omit<ActionRecord, "time">) => {
       const rec: ActionRecord = { ...a, time: this.o.clock.now() };
-      store.addAction(id, rec);
+      write(() => store.addAction(threatId!, rec));
       actions.push(rec);
+    };
+    const result = (status: ThreatStatus): Promise<ResponseResult> => {
+      const r: ResponseResult = {
+        threatId: threatId ?? `unsaved-${++this.unsaved}`,
+        status,
+        actions,
+        stored: storeError === undefined,
+      };
+      if (storeError !== undefined) r.storeError = storeError;
+      return Promise.resolve(r);
     };
 
     if (this.allowed.has(verdict.name)) {
-      const threatId = store.record(verdict, "allowed");
-      note(threatId, {
+      write(() => threatId = store.record(verdict, "allowed"));
+      note({
         type: "allow",
         target: verdict.name,
         result: "skipped",
         detail: "threat name is in the allowed list: no action taken",
       });
-      return Promise.resolve({ threatId, status: "allowed", actions });
+      return result("allowed");
     }
 
-    const threatId = store.record(verdict);
+    write(() => threatId = store.record(verdict));
     const requested = plan(verdict.actions);
     if (verdict.mode === "audit") {
       for (const a of requested) {
-        note(threatId, {
-          type: a.type,
-          target: targetOf(a),
-          result: "skipped",
-          detail: "audit mode",
-        });
+        note({ type: a.type, target: targetOf(a), result: "skipped", detail: "audit mode" });
       }
-      return Promise.resolve({ threatId, status: "audited", actions });
+      return result("audited");
     }
 
     let status: ThreatStatus = "active";
+    /** pid -> the tree kill that already signalled it (SIGKILL lands asynchronously). */
+    const killedBy = new Map<number, number>();
     for (const a of requested) {
       let outcome: Omit<ActionRecord, "time">;
       try {
-        outcome = this.act(threatId, a);
+        const by = a.type === "kill" ? killedBy.get(a.pid) : undefined;
+        if (by !== undefined) {
+          outcome = {
+            type: "kill",
+            target: targetOf(a),
+            result: "skipped",
+            detail: `already killed with the tree of pid ${by}`,
+          };
+        } else {
+          this.killed = [];
+          outcome = this.act(threatId, a);
+          if (a.type === "kill") { for (const p of this.killed) killedBy.set(p, a.pid); }
+        }
       } catch (e) {
         outcome = {
           type: a.type,
@@ -147,20 +191,41 @@ export class Responder {
           detail: e instanceof Error ? e.message : String(e),
         };
       }
-      note(threatId, outcome);
+      note(outcome);
       const earned = outcome.result === "ok" ? earns(a.type) : undefined;
       if (earned && (RANK[earned] ?? 0) > (RANK[status] ?? 0)) {
         status = earned;
-        store.setStatus(threatId, status);
+        const st = status;
+        write(() => store.setStatus(threatId!, st));
       }
     }
-    return Promise.resolve({ threatId, status, actions });
+    return result(status);
   }
 
-  private act(threatId: string, a: ActionRequest): Omit<ActionRecord, "time"> {
+  /** bm and its ancestors (a shell, sshd, a container's init): never acted on. */
+  private agentLineage(): Set<number> {
+    const out = new Set([Deno.pid]);
+    let ins: ProcessInspector;
+    try {
+      ins = this.inspector ??= systemProcessInspector();
+    } catch {
+      return out;
+    }
+    for (
+      let p = ins.info(Deno.pid)?.ppid, n = 0;
+      p !== undefined && p > 1 && n < 256;
+      p = ins.info(p)?.ppid, n++
+    ) out.add(p);
+    return out;
+  }
+
+  private act(threatId: string | undefined, a: ActionRequest): Omit<ActionRecord, "time"> {
     const target = targetOf(a);
     switch (a.type) {
       case "block":
+        if (this.agentLineage().has(a.pid)) {
+          throw new BmError(`Refusing to block pid ${a.pid}: it is bm or an ancestor of bm`);
+        }
         blockProcess(this.o.sensor, a.pid);
         return { type: "block", target, result: "ok", detail: "further execs denied" };
       case "kill": {
@@ -170,10 +235,16 @@ export class Responder {
           ...(this.o.killToleranceMs !== undefined ? { toleranceMs: this.o.killToleranceMs } : {}),
           ...(this.o.signal ? { signal: this.o.signal } : {}),
         });
+        this.killed = r.killed;
         if (r.gone) return { type: "kill", target, result: "skipped", detail: "already exited" };
         return { type: "kill", target, result: "ok", detail: `killed pid ${r.killed.join(", ")}` };
       }
       case "quarantine": {
+        if (threatId === undefined) {
+          // Without a threat row the vault entry could not be indexed, and an
+          // unindexed file could never be restored: the file stays where it is.
+          throw new BmError(`Cannot quarantine "${a.path}": the threat store could not record it`);
+        }
         const q = quarantineFile(a.path, threatId, {
           dir: this.o.vaultDir,
           store: this.o.store,

@@ -272,3 +272,72 @@ Deno.test({
     }
   },
 });
+
+Deno.test("the store cannot write: block and kill are still carried out, the outcome kept in the result", async () => {
+  const w = fakeWorld();
+  const clock = new FakeClock(10);
+  const store = new FakeThreatStore(clock);
+  store.failWrites = "disk full";
+  const r = new Responder({
+    store,
+    sensor: w.sensor,
+    clock,
+    vaultDir: "/nonexistent/vault",
+    inspector: w.inspector,
+    signal: w.signal,
+  });
+  const res = await r.handle(sampleVerdict({
+    actions: [
+      { type: "report" },
+      { type: "quarantine", path: "/nonexistent/dir/payload", entity_id: "x" },
+      { type: "kill", pid: 4242, start: w.v.process.start, entity_id: "x", tree: true },
+      { type: "block", auth_id: 9, pid: 4242, entity_id: "x" },
+    ],
+  }));
+  assert.deepEqual(w.denied, [4242]);
+  assert.deepEqual(w.signals, ["SIGSTOP 4242", "SIGKILL 4242"]);
+  assert.equal(res.status, "killed");
+  assert.equal(res.stored, false);
+  assert.match(res.storeError!, /disk full/);
+  assert.match(res.threatId, /^unsaved-\d+$/);
+  assert.deepEqual(res.actions.map((a) => [a.type, a.result]), [
+    ["block", "ok"],
+    ["kill", "ok"],
+    ["quarantine", "error"],
+    ["report", "ok"],
+  ]);
+  // Not moved into a vault it could never be restored from.
+  assert.match(res.actions[2]!.detail!, /threat store could not record it/);
+  assert.equal(store.threats.size, 0);
+  // The store is back: the next verdict is recorded as usual.
+  store.failWrites = undefined;
+  const ok = await r.handle(sampleVerdict({ actions: [{ type: "report" }] }));
+  assert.equal(ok.stored, true);
+  assert.equal(ok.storeError, undefined);
+  assert.ok(store.get(ok.threatId));
+});
+
+Deno.test({
+  name: "a block of bm's own ancestor is refused and nothing is pushed down",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    const clock = new FakeClock(10);
+    const store = new FakeThreatStore(clock);
+    const denied: number[] = [];
+    const r = new Responder({
+      store,
+      sensor: { denyProcess: (pid) => void denied.push(pid) },
+      clock,
+      vaultDir: "/x",
+      inspector: new LinuxProcessInspector(),
+    });
+    const parent = Deno.ppid;
+    const res = await r.handle(sampleVerdict({
+      actions: [{ type: "block", auth_id: 1, pid: parent, entity_id: "p" }],
+    }));
+    assert.deepEqual(denied, []);
+    assert.equal(res.actions[0]!.result, "error");
+    assert.match(res.actions[0]!.detail!, /ancestor of bm/);
+    assert.equal(res.status, "active");
+  },
+});

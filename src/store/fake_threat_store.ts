@@ -20,10 +20,13 @@ export class FakeThreatStore implements ThreatStore {
   /** Every call, in order, for tests that check sequencing (e.g. record before act). */
   readonly calls: string[] = [];
   closed = false;
+  /** When set, every write throws this, as a real store does when its disk is full or gone. */
+  failWrites: string | undefined;
 
   constructor(private readonly clock: Clock) {}
 
   record(v: Verdict, status: ThreatStatus = initialStatus(v)): string {
+    this.failing();
     const id = crypto.randomUUID();
     const now = this.clock.now();
     this.calls.push(`record ${id}`);
@@ -57,11 +60,13 @@ export class FakeThreatStore implements ThreatStore {
   }
 
   addAction(threatId: string, action: ActionRecord): void {
+    this.failing();
     this.calls.push(`action ${action.type} ${action.result}`);
     this.must(threatId).actions.push({ ...action });
   }
 
   setStatus(threatId: string, status: ThreatStatus): void {
+    this.failing();
     this.calls.push(`status ${status}`);
     const t = this.must(threatId);
     t.status = status;
@@ -90,6 +95,7 @@ export class FakeThreatStore implements ThreatStore {
   }
 
   addQuarantine(entry: QuarantineEntry): void {
+    this.failing();
     this.must(entry.threat_id);
     this.calls.push(`quarantine ${entry.original_path}`);
     this.quarantine.set(entry.id, { ...entry });
@@ -108,6 +114,7 @@ export class FakeThreatStore implements ThreatStore {
   }
 
   markRestored(quarantineId: string, path: string, time: number): void {
+    this.failing();
     const q = this.quarantine.get(quarantineId);
     if (!q) throw new BmError(`Unknown quarantine entry "${quarantineId}"`, 2);
     q.restored_path = path;
@@ -137,6 +144,13 @@ export class FakeThreatStore implements ThreatStore {
 
   close(): void {
     this.closed = true;
+  }
+
+  private failing(): void {
+    if (this.failWrites !== undefined) {
+      this.calls.push("write failed");
+      throw new BmError(`Cannot write the threat store: ${this.failWrites}`);
+    }
   }
 
   private must(id: string): Threat {
