@@ -199,6 +199,10 @@ export class Agent {
       }
       for (const v of out.verdicts) verdicts.push(v);
     }
+    // Verdicts with a tree kill act first: a single kill from another verdict
+    // would orphan the tree's processes out of it before the tree kill runs.
+    const tree = (v: Verdict) => v.actions.some((a) => a.type === "kill" && a.tree) ? 0 : 1;
+    verdicts.sort((a, b) => tree(a) - tree(b));
     for (const v of verdicts) this.track(this.handleVerdict(v));
   }
 

@@ -156,3 +156,28 @@ Deno.test("agent: the store cannot write, yet the responder kills; the outcome i
     ),
   );
 });
+
+Deno.test("agent: in one batch, verdicts with a tree kill are handled before single kills", async () => {
+  const start = sampleVerdict().process.start;
+  const kill = (name: string, tree: boolean) =>
+    sampleVerdict({
+      name,
+      actions: [{ type: "report" }, { type: "kill", pid: 4242, start, entity_id: "x", tree }],
+    });
+  const engine: EngineLike = {
+    process: (e) => ({
+      verdicts: e.process.pid === 1
+        ? [kill("Behavior:Linux/Single.A", false), kill("Behavior:Linux/Tree.A", true)]
+        : [kill("Behavior:Linux/Later.A", false)],
+    }),
+  };
+  const { sensor, agent, order } = setup(engine);
+  sensor.push(exec(1), exec(2));
+  sensor.end();
+  await agent.run({ untilSourceEnds: true });
+  assert.deepEqual(order.map((o) => o.split(" ")[1]), [
+    "Behavior:Linux/Tree.A",
+    "Behavior:Linux/Single.A",
+    "Behavior:Linux/Later.A",
+  ]);
+});
