@@ -150,6 +150,7 @@ struct bm_sensor {
   pthread_mutex_t mu;       /* ring, held table, stats */
   pthread_cond_t ready;     /* records in the ring / closed */
   pthread_cond_t wd_cond;   /* watchdog wakeup */
+  uint64_t wd_until;        /* the watchdog sleeps until then (monotonic ns) */
   bm_ring ring;
   bm_held *held; uint32_t held_cap, held_n;
   uint32_t next_auth, next_seq;

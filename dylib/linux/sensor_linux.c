@@ -610,6 +610,7 @@ static void read_notif(linux_ctx *c) {
 
 static void *sensor_main(void *arg) {
   linux_ctx *c = arg;
+  pthread_setname_np(pthread_self(), "bm-sensor");
   struct pollfd p[5] = {
       {.fd = c->stop_fd, .events = POLLIN},
       {.fd = c->perm_fd, .events = POLLIN},

@@ -136,7 +136,6 @@ int main(void) {
     bm_sensor_get_stats(s, &st, sizeof st);
     CHECK(a.auth_seen == 3);
     CHECK(st.auth_by_agent == 2 && st.auth_by_watchdog == 1);
-    CHECK(a.exec_notify_seen >= 1); /* the proc connector saw the allowed execs */
     /* while the agent waits, its waiting thread reads permission events itself */
     a.silent = 0;
     a.allow = 1;
@@ -145,6 +144,9 @@ int main(void) {
     uint64_t by_waiter = s->waiter_auth_reads;
     pthread_mutex_unlock(&s->mu);
     CHECK(by_waiter > 0);
+    /* the proc connector saw the allowed execs (/proc reads can lose the race with
+       `true` exiting, so among 21 of them) */
+    CHECK(a.exec_notify_seen >= 1);
     /* uid and euid of the exec's caller (PIDFD_GET_INFO or /proc/PID/status) */
     pid_t u = fork();
     if (u == 0) {
