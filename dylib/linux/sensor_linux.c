@@ -154,7 +154,7 @@ static int proc_stat(linux_ctx *c, int pid, int32_t *ppid, double *start_ms) {
 
 /*
  * PIDFD_GET_INFO (Linux 6.13+, linux/pidfd.h; declared here for older
- * headers): real and effective uid in one ioctl, about half the cost of
+ * headers): ppid, real and effective uid in one ioctl, about half the cost of
  * generating /proc/PID/status. Layout of struct pidfd_info, version 0 (64 bytes).
  */
 struct bm_pidfd_info {
@@ -166,7 +166,9 @@ struct bm_pidfd_info {
 #define BM_PIDFD_GET_INFO _IOWR(0xFF, 11, struct bm_pidfd_info)
 static int pidfd_info_broken; /* the kernel lacks it: /proc/PID/status from then on */
 
-static int pidfd_uids(int pid, int32_t *uid, int32_t *euid) {
+/* 0 done, -1 the process is gone, 1 the kernel lacks it (use /proc). */
+static int pidfd_facts(int pid, int32_t *ppid, int32_t *uid, int32_t *euid) {
+  if (__atomic_load_n(&pidfd_info_broken, __ATOMIC_RELAXED)) return 1;
 #ifdef SYS_pidfd_open
   int fd = (int)syscall(SYS_pidfd_open, pid, 0);
   if (fd < 0) {
@@ -180,6 +182,7 @@ static int pidfd_uids(int pid, int32_t *uid, int32_t *euid) {
   int e = errno;
   close(fd);
   if (rc == 0 && (in.mask & BM_PIDFD_INFO_CREDS)) {
+    if (ppid) *ppid = (int32_t)in.ppid; /* PIDFD_INFO_PID: always filled */
     *uid = (int32_t)in.ruid;
     *euid = (int32_t)in.euid;
     return 0;
@@ -190,11 +193,7 @@ static int pidfd_uids(int pid, int32_t *uid, int32_t *euid) {
   return 1;
 }
 
-static int proc_uids(int pid, int32_t *uid, int32_t *euid) {
-  if (!__atomic_load_n(&pidfd_info_broken, __ATOMIC_RELAXED)) {
-    int r = pidfd_uids(pid, uid, euid);
-    if (r <= 0) return r;
-  }
+static int status_uids(int pid, int32_t *uid, int32_t *euid) {
   char path[64], buf[2048];
   snprintf(path, sizeof path, "/proc/%d/status", pid);
   ssize_t n = read_file(path, buf, sizeof buf - 1);
@@ -207,6 +206,11 @@ static int proc_uids(int pid, int32_t *uid, int32_t *euid) {
   *uid = (int32_t)r;
   *euid = (int32_t)e;
   return 0;
+}
+
+static int proc_uids(int pid, int32_t *uid, int32_t *euid) {
+  int r = pidfd_facts(pid, NULL, uid, euid);
+  return r <= 0 ? r : status_uids(pid, uid, euid);
 }
 
 static uint8_t stream_kind(int pid, int fd, char *target, size_t cap) {
@@ -248,8 +252,16 @@ static void on_exec(linux_ctx *c, int pid, double t) {
   int miss = 0;
   int32_t ppid = -1, uid = -1, euid = -1;
   double start = 0;
-  if (proc_stat(c, pid, &ppid, &start)) miss = 1;
-  if (proc_uids(pid, &uid, &euid)) miss = 1;
+  /* the start time does not change on exec: the one read at fork saves reading
+     /proc/PID/stat again when PIDFD_GET_INFO gives ppid and uids */
+  start_slot *slot = &c->starts[(uint32_t)pid & (START_SLOTS - 1)];
+  int pf = pidfd_facts(pid, &ppid, &uid, &euid);
+  if (pf == 0 && slot->pid == pid && slot->start_ms > 0) {
+    start = slot->start_ms;
+  } else {
+    if (proc_stat(c, pid, &ppid, &start)) miss = 1;
+    if (pf < 0 || (pf > 0 && status_uids(pid, &uid, &euid))) miss = 1;
+  }
   bm_rec_set_i32(&r, BM_OFF_PPID, ppid);
   bm_rec_set_f64(&r, BM_OFF_START, start);
   remember_start(c, pid, start);
