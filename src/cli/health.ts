@@ -30,7 +30,10 @@ behavior_monitoring (enabled, disabled or unavailable, with the reason),
 real_time_protection_enabled, real_time_protection_subsystem, the settings
 (values set by the managed file are marked [managed]), rules_version and
 rules_count, and the counters: events, auth answered by the engine and by the
-watchdog, dropped events, enrichment misses, threats by status.
+watchdog, dropped events, enrichment misses, the forwardRtpToBm scanner
+(rtp_blocklist_entries, rtp_files_hashed, rtp_cache_hits, rtp_matches,
+rtp_skipped: too big, not a regular file, a symlink or vanished;
+rtp_queue_dropped), threats by status.
   --field NAME         print one field's value only
   --details features   every behavior-monitoring setting with its source
   --output json        one JSON document: {"fields": {...}, "sources": {...}}

@@ -65,6 +65,8 @@ export interface AgentParts {
   failOpen: boolean;
   /** Debug only (BM_DEBUG_STALL_MS): hold every batch that has an auth event this long. */
   stallMs?: number;
+  /** Takes exec and close_modified events after they are answered (forwardRtpToBm). */
+  rtp?: { offer(event: BmEvent): void } | undefined;
 }
 
 export interface AgentCounters {
@@ -198,12 +200,24 @@ export class Agent {
         this.counters.authAnswered++;
       }
       for (const v of out.verdicts) verdicts.push(v);
+      this.parts.rtp?.offer(event);
     }
     // Verdicts with a tree kill act first: a single kill from another verdict
     // would orphan the tree's processes out of it before the tree kill runs.
     const tree = (v: Verdict) => v.actions.some((a) => a.type === "kill" && a.tree) ? 0 : 1;
     verdicts.sort((a, b) => tree(a) - tree(b));
     for (const v of verdicts) this.track(this.handleVerdict(v));
+  }
+
+  /**
+   * A follow-up event from a stage off the hot path (the RTP scanner): it
+   * goes through the same engine, verdict, store and response steps as a
+   * sensor event. Never an auth event. Dropped once the agent is stopping.
+   */
+  inject(event: BmEvent): void {
+    if (this.stopping || event.bm?.auth_id !== undefined) return;
+    this.processBatch(this.sensor, [event]);
+    this.exporter?.flush();
   }
 
   private track(p: Promise<void>): void {

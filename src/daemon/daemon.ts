@@ -22,6 +22,7 @@ import type { Settings } from "../config/schema.ts";
 import { behaviorMonitoringState } from "../config/behavior.ts";
 import { type Clock, systemClock } from "../clock.ts";
 import { Engine } from "../engine/engine.ts";
+import { loadRtpBlocklist } from "../engine/rtp_blocklist.ts";
 import { defaultRulesDir, formatProblem, loadRules } from "../engine/rule_loader.ts";
 import type { RuleSet } from "../engine/rule_set.ts";
 import type { Verdict } from "../engine/verdict.ts";
@@ -44,6 +45,7 @@ import { ControlServer, socketPath } from "./control_socket.ts";
 import { EventExporter } from "./event_export.ts";
 import { buildHealth, featureDetails, type HealthReport } from "./health.ts";
 import { FileSink, Logger, type LogSink, stderrSink } from "./log.ts";
+import { RtpScanner } from "./rtp_scanner.ts";
 import { rulesVersion } from "./rules_version.ts";
 import { engineOptions, sensorKey } from "./settings_map.ts";
 import { openSensor, type SensorRequest } from "./sensor_factory.ts";
@@ -64,7 +66,12 @@ interface Good {
   rules: RuleSet;
   rulesDir: string;
   rulesVersion: string;
+  /** `<rulesDir>/rtp_blocklist.txt` (forwardRtpToBm); empty when the file is missing. */
+  rtpBlocklist: ReadonlySet<string>;
 }
+
+/** The forwardRtpToBm blocklist's name inside the rules directory. */
+export const RTP_BLOCKLIST_FILE = "rtp_blocklist.txt";
 
 export class Daemon {
   private good!: Good;
@@ -89,6 +96,8 @@ export class Daemon {
   private stopRequested: (() => void) | undefined;
   private reloading: Promise<unknown> = Promise.resolve();
   private engine!: Engine;
+  private rtp!: RtpScanner;
+  private rtpMissingLogged = false;
 
   constructor(private readonly o: DaemonOptions) {
     this.clock = o.clock ?? systemClock;
@@ -140,7 +149,19 @@ export class Daemon {
     const loaded = await this.loadRuleSet(rulesDir);
     this.ruleErrors = loaded.problems;
     for (const e of loaded.problems) log.error("Rule error: rule skipped", { reason: e });
-    this.good = { cfg, rules: loaded.rules, rulesDir, rulesVersion: loaded.version };
+    // A bad blocklist at start: run without it (rules still protect) and show why.
+    const bl = await this.loadBlocklist(rulesDir);
+    if (bl.error !== undefined) {
+      this.ruleErrors.push(bl.error);
+      log.error("RTP blocklist error: blocklist not loaded", { reason: bl.error });
+    }
+    this.good = {
+      cfg,
+      rules: loaded.rules,
+      rulesDir,
+      rulesVersion: loaded.version,
+      rtpBlocklist: bl.set ?? new Set(),
+    };
 
     this.store = new SqliteThreatStore({
       path: cfg.settings.store.path,
@@ -165,6 +186,12 @@ export class Daemon {
       ? (v: Verdict) => Promise.resolve(recordOnly(this.store, v, this.clock))
       : (v: Verdict) => this.responder.handle(v);
 
+    this.rtp = new RtpScanner({
+      sink: (ev) => this.agent.inject(ev),
+      onSkip: (path, reason) => log.debug("RTP scan skipped a file", { "file.path": path, reason }),
+    });
+    this.configureRtp(cfg.settings);
+
     const sensor = await this.buildSensor(cfg.settings);
     this.agent = new Agent({
       sensor,
@@ -176,6 +203,7 @@ export class Daemon {
       exporter: this.buildExporter(cfg.settings),
       failOpen: cfg.settings.sensor.failOpen === "allow",
       stallMs: debugStallMs(this.o.env ?? Deno.env),
+      rtp: this.rtp,
     });
 
     this.server = await ControlServer.listen(
@@ -207,6 +235,7 @@ export class Daemon {
     const log = this.logger;
     log.info("bm daemon stopping");
     this.watcher?.close();
+    await this.rtp.stop();
     await this.agent.stop();
     log.debug("Event loop stopped; closing the sensor");
     const stats = this.agent.sensorStats();
@@ -230,7 +259,51 @@ export class Daemon {
   }
 
   private engineOptionsFor(s: Settings) {
-    return engineOptions(s, { allowedThreats: this.allowedThreats(s) });
+    return engineOptions(s, {
+      allowedThreats: this.allowedThreats(s),
+      rtpBlocklist: this.rtpOn(s) ? this.good.rtpBlocklist : new Set(),
+    });
+  }
+
+  private rtpOn(s: Settings): boolean {
+    return s.features.behaviorMonitoringConfigurations.forwardRtpToBm === "enabled";
+  }
+
+  /** Replayed paths are not this machine's files: no scanning with --trace. */
+  private configureRtp(s: Settings): void {
+    this.rtp.configure(
+      this.rtpOn(s) && this.o.trace === undefined,
+      this.good.rtpBlocklist,
+    );
+  }
+
+  /**
+   * `<dir>/rtp_blocklist.txt`, refused like a rule file when non-root users
+   * could write it. A missing file is an empty list (logged once); a bad one
+   * is an error (the caller keeps the last good list on reload).
+   */
+  private async loadBlocklist(
+    dir: string,
+  ): Promise<{ set?: ReadonlySet<string>; error?: string }> {
+    const path = `${dir.replace(/\/$/, "")}/${RTP_BLOCKLIST_FILE}`;
+    try {
+      await Deno.lstat(path);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) return { error: errorText(e) };
+      if (!this.rtpMissingLogged) {
+        this.logger.info("No RTP blocklist: forwardRtpToBm has no hashes to match", {
+          "file.path": path,
+        });
+        this.rtpMissingLogged = true;
+      }
+      return { set: new Set() };
+    }
+    this.rtpMissingLogged = false;
+    try {
+      return { set: await loadRtpBlocklist(path, { requireRootOwned: this.isRoot }) };
+    } catch (e) {
+      return { error: errorText(e) };
+    }
   }
 
   private allowedThreats(s: Settings): string[] {
@@ -320,7 +393,11 @@ export class Daemon {
       [
         { path: this.paths.managed, kind: "file" },
         { path: this.paths.local, kind: "file" },
-        { path: this.good.rulesDir, kind: "dir", suffixes: [".toml", "/VERSION"] },
+        {
+          path: this.good.rulesDir,
+          kind: "dir",
+          suffixes: [".toml", "/VERSION", `/${RTP_BLOCKLIST_FILE}`],
+        },
       ],
       (paths) =>
         void this.reload(
@@ -346,9 +423,12 @@ export class Daemon {
     const errors = [...cfg.errors];
     const rulesDir = cfg.settings.engine.rulesDir ?? defaultRulesDir();
     let loaded: Awaited<ReturnType<Daemon["loadRuleSet"]>> | undefined;
+    let bl: Awaited<ReturnType<Daemon["loadBlocklist"]>> = {};
     if (cfg.ok) {
       loaded = await this.loadRuleSet(rulesDir);
       errors.push(...loaded.problems);
+      bl = await this.loadBlocklist(rulesDir);
+      if (bl.error !== undefined) errors.push(bl.error);
     }
     if (errors.length > 0 || !loaded) {
       this.lastReload = { time: this.clock.now(), ok: false, reason: errors.join("; ") };
@@ -357,13 +437,20 @@ export class Daemon {
     }
     for (const w of cfg.warnings) log.warn("Configuration warning", { reason: w });
     const prev = this.good;
-    this.good = { cfg, rules: loaded.rules, rulesDir, rulesVersion: loaded.version };
+    this.good = {
+      cfg,
+      rules: loaded.rules,
+      rulesDir,
+      rulesVersion: loaded.version,
+      rtpBlocklist: bl.set ?? new Set(),
+    };
     this.configErrors = [];
     this.ruleErrors = [];
     const s = cfg.settings;
     this.applyLogging(s);
     this.engine.setRules(loaded.rules);
     this.engine.setOptions(this.engineOptionsFor(s));
+    this.configureRtp(s);
     this.responder.setAllowedThreats(this.allowedThreats(s));
     this.agent.failOpen = s.sensor.failOpen === "allow";
     if (
@@ -408,6 +495,7 @@ export class Daemon {
       threatsByStatus: threatsByStatus(this.store),
       storeFailures: this.agent.counters.storeFailures,
       unsavedThreats: this.agent.unsaved,
+      rtp: { ...this.rtp.counters, blocklistSize: this.rtp.blocklistSize },
       startedAt: this.startedAt,
       now: this.clock.now(),
       pid: Deno.pid,
@@ -452,7 +540,11 @@ export class Daemon {
         return { total: this.agent.hot.total, sources: this.agent.hot.top(limit) };
       }
       case "engine_stats":
-        return { engine: this.engine.stats(), agent: this.agent.counters };
+        return {
+          engine: this.engine.stats(),
+          agent: this.agent.counters,
+          rtp: { ...this.rtp.counters, pending: this.rtp.pending },
+        };
       case "threat_list": {
         const status = typeof params.status === "string" ? params.status : undefined;
         if (status !== undefined && !(THREAT_STATUSES as readonly string[]).includes(status)) {

@@ -5,6 +5,7 @@
  * daemon is not running.
  */
 import type { UnsavedThreat } from "./agent.ts";
+import type { RtpCounters } from "./rtp_scanner.ts";
 import type { Settings, Source } from "../config/schema.ts";
 import { behaviorMonitoringState } from "../config/behavior.ts";
 import type { SensorStats } from "../sensor/sensor.ts";
@@ -43,6 +44,8 @@ export interface HealthInput {
   storeFailures?: number;
   /** The newest of them, as the agent kept them in memory (their actions were carried out). */
   unsavedThreats?: readonly UnsavedThreat[];
+  /** forwardRtpToBm scanner counters and the loaded blocklist's size (daemon only). */
+  rtp?: RtpCounters & { blocklistSize: number };
   startedAt?: number;
   now: number;
   lastReload?: { time: number; ok: boolean; reason?: string };
@@ -116,6 +119,12 @@ export function buildHealth(h: HealthInput): HealthReport {
     late_answers: counter(st?.lateAnswers),
     dropped: counter(st?.dropped),
     enrichment_misses: counter(st?.enrichmentMisses),
+    rtp_blocklist_entries: h.rtp?.blocklistSize ?? null,
+    rtp_files_hashed: h.rtp?.filesHashed ?? null,
+    rtp_cache_hits: h.rtp?.cacheHits ?? null,
+    rtp_matches: h.rtp?.matches ?? null,
+    rtp_skipped: h.rtp?.skipped ?? null,
+    rtp_queue_dropped: h.rtp?.queueDropped ?? null,
     threats: h.threatsByStatus,
     ...(h.unsavedThreats?.length
       ? {

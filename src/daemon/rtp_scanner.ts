@@ -1,0 +1,251 @@
+/**
+ * forwardRtpToBm, live: hashes files that are executed or closed after a
+ * write and, when a SHA-256 is on the blocklist, hands the agent an
+ * `rtp_verdict` event of the same process for the engine to score.
+ *
+ * Off the hot path: `offer` only checks and enqueues (bounded; full = drop,
+ * counted); one worker hashes with streaming reads, so neither the auth answer
+ * nor the engine's processing of the original event waits for file I/O.
+ * The follow-up is a synthesized `rtp_verdict`, not a copy of the original
+ * event with `file.hash.sha256` set: a copied exec would pass through the
+ * process table and every exec rule a second time.
+ *
+ * Files are opened without following a symlink in the last component and
+ * without blocking on FIFOs; only regular files up to `maxBytes` are hashed.
+ * A cache keyed by (dev, ino, size, mtime) hashes a file run 1,000 times once.
+ */
+import { createHash } from "node:crypto";
+import { constants, promises as fsp } from "node:fs";
+import type { BmEvent, ProcessFields } from "../sensor/event.ts";
+
+export interface RtpCounters {
+  /** Files read and hashed (cache misses). */
+  filesHashed: number;
+  /** Events answered from the (dev, ino, size, mtime) cache. */
+  cacheHits: number;
+  /** Hashes found in the blocklist (one follow-up event each). */
+  matches: number;
+  /** Not hashed: too big, not a regular file, a symlink, vanished or unreadable. */
+  skipped: number;
+  /** Jobs dropped because the queue was full. */
+  queueDropped: number;
+}
+
+export interface RtpScannerOptions {
+  /** Receives each follow-up `rtp_verdict` event (the agent's inject). */
+  sink: (event: BmEvent) => void;
+  enabled?: boolean;
+  blocklist?: ReadonlySet<string>;
+  /** Pending jobs at most (default 1,024). */
+  queueMax?: number;
+  /** Larger files are skipped (default 64 MiB). */
+  maxBytes?: number;
+  /** Cached hashes at most (default 8,192). */
+  cacheMax?: number;
+  /** Called with why a file was skipped (debug logging). */
+  onSkip?: (path: string, reason: string) => void;
+}
+
+interface Job {
+  event: BmEvent;
+  path: string;
+}
+
+const CHUNK = 64 * 1024;
+/** Exec jobs remembered to skip the second exec event of one exec (Linux auth + notify). */
+const RECENT_EXEC_MAX = 4096;
+
+export class RtpScanner {
+  readonly counters: RtpCounters = {
+    filesHashed: 0,
+    cacheHits: 0,
+    matches: 0,
+    skipped: 0,
+    queueDropped: 0,
+  };
+  private enabled: boolean;
+  private blocklist: ReadonlySet<string>;
+  private readonly queueMax: number;
+  private readonly maxBytes: number;
+  private readonly cacheMax: number;
+  private queue: Job[] = [];
+  private head = 0;
+  private readonly cache = new Map<string, string>();
+  private readonly recentExec = new Map<string, true>();
+  private worker: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(private readonly o: RtpScannerOptions) {
+    this.enabled = o.enabled ?? true;
+    this.blocklist = o.blocklist ?? new Set();
+    this.queueMax = o.queueMax ?? 1024;
+    this.maxBytes = o.maxBytes ?? 64 * 1024 * 1024;
+    this.cacheMax = o.cacheMax ?? 8192;
+  }
+
+  /** Turns scanning on or off and replaces the blocklist (start and reload). */
+  configure(enabled: boolean, blocklist: ReadonlySet<string>): void {
+    this.enabled = enabled;
+    this.blocklist = blocklist;
+  }
+
+  get blocklistSize(): number {
+    return this.blocklist.size;
+  }
+
+  /** Pending jobs. */
+  get pending(): number {
+    return this.queue.length - this.head;
+  }
+
+  /** Hot path: O(1), no I/O. Enqueues a hash job for an exec or close_modified event. */
+  offer(ev: BmEvent): void {
+    if (!this.enabled || this.stopped || this.blocklist.size === 0) return;
+    const action = ev.event.action;
+    if (action !== "exec" && action !== "close_modified") return;
+    const file = (ev as { file?: { path?: string; hash?: { sha256?: string } } }).file;
+    // A source that hashes already: the engine checks the blocklist itself.
+    if (file?.hash?.sha256 !== undefined) return;
+    const path = file?.path ?? (action === "exec" ? ev.process.executable : undefined);
+    if (path === undefined || path === "" || !path.startsWith("/")) return;
+    if (action === "exec") {
+      // Linux reports one exec twice (held auth exec, then the notify exec):
+      // whichever names the file first is hashed.
+      const key = `${ev.process.entity_id ?? ev.process.pid}\0${path}`;
+      if (this.recentExec.has(key)) {
+        this.recentExec.delete(key);
+        return;
+      }
+      this.recentExec.set(key, true);
+      if (this.recentExec.size > RECENT_EXEC_MAX) {
+        const oldest = this.recentExec.keys().next().value;
+        if (oldest !== undefined) this.recentExec.delete(oldest);
+      }
+    }
+    if (this.pending >= this.queueMax) {
+      this.counters.queueDropped++;
+      return;
+    }
+    this.queue.push({ event: ev, path });
+    this.worker ??= this.work().finally(() => (this.worker = undefined));
+  }
+
+  /** Resolves when the queue is empty and no hash is in flight (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.worker !== undefined) await this.worker;
+  }
+
+  /** Stops taking jobs; drops those pending; resolves when the job in flight is done. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.queue = [];
+    this.head = 0;
+    await this.idle();
+  }
+
+  private async work(): Promise<void> {
+    while (!this.stopped && this.head < this.queue.length) {
+      const job = this.queue[this.head]!;
+      this.queue[this.head] = undefined as unknown as Job;
+      this.head++;
+      if (this.head > 1024 && this.head * 2 > this.queue.length) {
+        this.queue = this.queue.slice(this.head);
+        this.head = 0;
+      }
+      const hash = await this.hashOf(job.path);
+      if (hash === undefined || this.stopped) continue;
+      if (!this.blocklist.has(hash)) continue;
+      this.counters.matches++;
+      this.o.sink(rtpVerdictEvent(job.event, job.path, hash));
+    }
+    if (this.head >= this.queue.length) {
+      this.queue = [];
+      this.head = 0;
+    }
+  }
+
+  /** SHA-256 of a regular file (lower-case hex), from the cache when unchanged. */
+  private async hashOf(path: string): Promise<string | undefined> {
+    let fh: fsp.FileHandle;
+    try {
+      fh = await fsp.open(
+        path,
+        constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK,
+      );
+    } catch (e) {
+      this.skip(path, (e as { code?: string }).code === "ELOOP" ? "symlink" : errCode(e));
+      return undefined;
+    }
+    try {
+      const st = await fh.stat();
+      if (!st.isFile()) return this.skip(path, "not a regular file");
+      if (st.size > this.maxBytes) return this.skip(path, `over ${this.maxBytes} bytes`);
+      const key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
+      const cached = this.cache.get(key);
+      if (cached !== undefined) {
+        this.counters.cacheHits++;
+        return cached;
+      }
+      const h = createHash("sha256");
+      const buf = new Uint8Array(CHUNK);
+      let total = 0;
+      for (;;) {
+        const { bytesRead } = await fh.read(buf, 0, CHUNK, null);
+        if (bytesRead === 0) break;
+        total += bytesRead;
+        if (total > this.maxBytes) return this.skip(path, `over ${this.maxBytes} bytes`);
+        h.update(buf.subarray(0, bytesRead));
+      }
+      const hex = h.digest("hex");
+      this.counters.filesHashed++;
+      this.cache.set(key, hex);
+      if (this.cache.size > this.cacheMax) {
+        const oldest = this.cache.keys().next().value;
+        if (oldest !== undefined) this.cache.delete(oldest);
+      }
+      return hex;
+    } catch (e) {
+      return this.skip(path, errCode(e));
+    } finally {
+      await fh.close().catch(() => {});
+    }
+  }
+
+  private skip(path: string, reason: string): undefined {
+    this.counters.skipped++;
+    this.o.onSkip?.(path, reason);
+    return undefined;
+  }
+}
+
+/**
+ * The follow-up event: same process, the original event's time (so replaying
+ * what the daemon saw gives the same scores), the file and its hash.
+ */
+export function rtpVerdictEvent(orig: BmEvent, path: string, sha256: string): BmEvent {
+  const p = orig.process;
+  const process: ProcessFields = { pid: p.pid };
+  if (p.entity_id !== undefined) process.entity_id = p.entity_id;
+  if (p.start !== undefined) process.start = p.start;
+  const exe = orig.event.action === "exec" ? path : p.executable;
+  if (exe !== undefined) process.executable = exe;
+  if (p.parent !== undefined) {
+    process.parent = { pid: p.parent.pid };
+    if (p.parent.entity_id !== undefined) process.parent.entity_id = p.parent.entity_id;
+  }
+  const ev: BmEvent = {
+    "@timestamp": orig["@timestamp"],
+    event: { action: "rtp_verdict" },
+    process,
+    file: { path, hash: { sha256 } },
+    bm: { source: "rtp", rtp_threat: `sha256:${sha256}` },
+  };
+  if (orig.user !== undefined) ev.user = orig.user;
+  return ev;
+}
+
+function errCode(e: unknown): string {
+  const code = (e as { code?: string }).code;
+  if (code === "ENOENT") return "vanished";
+  return code ?? (e instanceof Error ? e.message : String(e));
+}

@@ -1,0 +1,205 @@
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { FakeClock } from "../clock.ts";
+import { DEFAULT_ENGINE_OPTIONS, Engine } from "../engine/engine.ts";
+import { EMPTY_RULES } from "../engine/rule_set.ts";
+import type { BmEvent } from "../sensor/event.ts";
+import { FakeSensor } from "../sensor/fake_sensor.ts";
+import { FakeThreatStore } from "../store/fake_threat_store.ts";
+import { Agent } from "./agent.ts";
+import { Logger, MemorySink } from "./log.ts";
+import { RtpScanner } from "./rtp_scanner.ts";
+
+const BAD = "harmless test content on a temp blocklist\n";
+const BAD_SHA = createHash("sha256").update(BAD).digest("hex");
+
+function closeModified(pid: number, path: string, t = 1000): BmEvent {
+  return {
+    "@timestamp": t,
+    event: { action: "close_modified" },
+    process: { pid, entity_id: `${pid}-1`, start: 1, executable: "/bin/writer" },
+    file: { path },
+  };
+}
+
+function exec(pid: number, path: string, viaFile: boolean, t = 2000): BmEvent {
+  return viaFile
+    ? {
+      "@timestamp": t,
+      event: { action: "exec" },
+      process: { pid, entity_id: `${pid}-1`, start: 1 },
+      file: { path },
+      bm: { auth_id: pid },
+    }
+    : {
+      "@timestamp": t,
+      event: { action: "exec" },
+      process: { pid, entity_id: `${pid}-1`, start: 1, executable: path },
+    };
+}
+
+async function fixture() {
+  const dir = await Deno.makeTempDir({ prefix: "bm_rtp_" });
+  const bad = `${dir}/bad.bin`;
+  await Deno.writeTextFile(bad, BAD);
+  const good = `${dir}/good.bin`;
+  await Deno.writeTextFile(good, "nothing to see\n");
+  const out: BmEvent[] = [];
+  const scanner = (o: Partial<ConstructorParameters<typeof RtpScanner>[0]> = {}) =>
+    new RtpScanner({ sink: (e) => out.push(e), blocklist: new Set([BAD_SHA]), ...o });
+  return { dir, bad, good, out, scanner, done: () => Deno.remove(dir, { recursive: true }) };
+}
+
+Deno.test("rtp scanner: a written file on the blocklist gives one rtp_verdict of the writer", async () => {
+  const f = await fixture();
+  try {
+    const s = f.scanner();
+    s.offer(closeModified(7, f.good));
+    s.offer(closeModified(8, f.bad, 1234));
+    assert.equal(f.out.length, 0, "offer never hashes inline");
+    await s.idle();
+    assert.equal(f.out.length, 1);
+    const ev = f.out[0]!;
+    assert.equal(ev.event.action, "rtp_verdict");
+    assert.equal(ev["@timestamp"], 1234, "the original event's time");
+    assert.equal(ev.process.pid, 8);
+    assert.equal(ev.process.entity_id, "8-1");
+    assert.equal(ev.process.executable, "/bin/writer");
+    assert.equal(ev.bm?.rtp_threat, `sha256:${BAD_SHA}`);
+    assert.deepEqual((ev as { file: unknown }).file, { path: f.bad, hash: { sha256: BAD_SHA } });
+    assert.deepEqual(s.counters, {
+      filesHashed: 2,
+      cacheHits: 0,
+      matches: 1,
+      skipped: 0,
+      queueDropped: 0,
+    });
+  } finally {
+    await f.done();
+  }
+});
+
+Deno.test("rtp scanner: a file run again is answered from the cache; one exec reported twice is hashed once", async () => {
+  const f = await fixture();
+  try {
+    const s = f.scanner();
+    // Linux: held auth exec (file.path) then notify exec (process.executable) of one exec.
+    s.offer(exec(10, f.bad, true));
+    s.offer(exec(10, f.bad, false));
+    await s.idle();
+    assert.equal(f.out.length, 1);
+    assert.equal(f.out[0]!.process.executable, f.bad, "the exec'd image");
+    for (let pid = 11; pid < 20; pid++) s.offer(exec(pid, f.bad, false));
+    await s.idle();
+    assert.equal(f.out.length, 10, "every process that ran it is reported");
+    assert.equal(s.counters.filesHashed, 1);
+    assert.equal(s.counters.cacheHits, 9);
+    assert.equal(s.counters.matches, 10);
+    // A rewrite (new size/mtime) is hashed again.
+    await Deno.writeTextFile(f.bad, "now different content\n");
+    s.offer(closeModified(30, f.bad));
+    await s.idle();
+    assert.equal(s.counters.filesHashed, 2);
+    assert.equal(f.out.length, 10);
+  } finally {
+    await f.done();
+  }
+});
+
+Deno.test("rtp scanner: too big, not regular, symlink and vanished files are skipped and counted", async () => {
+  const f = await fixture();
+  try {
+    const skips: string[] = [];
+    const s = f.scanner({ maxBytes: 16, onSkip: (_p, why) => skips.push(why) });
+    s.offer(closeModified(1, f.bad)); // over 16 bytes
+    s.offer(closeModified(2, f.dir)); // a directory
+    await Deno.symlink(f.bad, `${f.dir}/link`);
+    const small = f.scanner({ onSkip: (_p, why) => skips.push(why) });
+    small.offer(closeModified(3, `${f.dir}/link`)); // would match if followed
+    small.offer(closeModified(4, `${f.dir}/gone`));
+    await s.idle();
+    await small.idle();
+    assert.equal(f.out.length, 0, "no follow-up from a skipped file");
+    assert.equal(s.counters.skipped, 2);
+    assert.equal(small.counters.skipped, 2);
+    assert.equal(s.counters.filesHashed + small.counters.filesHashed, 0);
+    assert.deepEqual(skips.sort(), ["not a regular file", "over 16 bytes", "symlink", "vanished"]);
+  } finally {
+    await f.done();
+  }
+});
+
+Deno.test("rtp scanner: a full queue drops and counts; off or empty blocklist takes nothing", async () => {
+  const f = await fixture();
+  try {
+    const s = f.scanner({ queueMax: 2 });
+    for (let pid = 1; pid <= 6; pid++) s.offer(closeModified(pid, f.bad));
+    // The worker took the first job at once; two wait; three did not fit.
+    assert.equal(s.counters.queueDropped, 3);
+    await s.idle();
+    assert.equal(s.counters.matches, 3);
+    assert.equal(f.out.length, 3);
+
+    s.configure(false, new Set([BAD_SHA]));
+    s.offer(closeModified(40, f.bad));
+    s.configure(true, new Set());
+    s.offer(closeModified(41, f.bad));
+    s.configure(true, new Set([BAD_SHA]));
+    s.offer({ ...closeModified(42, f.bad), event: { action: "open" } } as BmEvent);
+    await s.idle();
+    assert.equal(f.out.length, 3);
+    assert.equal(s.pending, 0);
+  } finally {
+    await f.done();
+  }
+});
+
+Deno.test("rtp scanner through the agent: the follow-up reaches the engine's built-in rtp rule and the store", async () => {
+  const f = await fixture();
+  try {
+    const clock = new FakeClock(5000);
+    const sensor = new FakeSensor();
+    const store = new FakeThreatStore(clock);
+    const engine = new Engine(
+      EMPTY_RULES,
+      {
+        ...DEFAULT_ENGINE_OPTIONS,
+        platform: "linux",
+        threshold: 50,
+        forwardRtp: true,
+        rtpBlocklist: new Set([BAD_SHA]),
+      },
+      clock,
+    );
+    const ref: { agent?: Agent } = {};
+    const scanner = new RtpScanner({
+      sink: (e) => ref.agent!.inject(e),
+      blocklist: new Set([BAD_SHA]),
+    });
+    const agent = ref.agent = new Agent({
+      sensor,
+      engine,
+      store,
+      respond: (v) => Promise.resolve({ threatId: store.record(v), status: "active", actions: [] }),
+      logger: new Logger("debug", [new MemorySink()], clock),
+      clock,
+      failOpen: true,
+      rtp: scanner,
+    });
+    sensor.push(exec(50, "/bin/sh", false, 900), closeModified(50, f.bad, 1000));
+    sensor.end();
+    await agent.run({ untilSourceEnds: true });
+    assert.equal(engine.stats().verdicts, 0, "the original events alone score nothing");
+    await scanner.idle();
+    await agent.stop();
+    const threats = store.list();
+    assert.equal(threats.length, 1);
+    assert.equal(threats[0]!.name, "Behavior:Linux/RtpForward.A");
+    const t = store.get(threats[0]!.id)!;
+    assert.deepEqual(t.rule_ids, ["builtin.rtp_forward"]);
+    assert.equal(t.process.pid, 50);
+    assert.equal(agent.counters.verdicts, 1);
+  } finally {
+    await f.done();
+  }
+});
