@@ -1,0 +1,87 @@
+/**
+ * forwardRtpToBm, end to end: a real daemon (real sensor, marks confined to
+ * the test tmpfs) hashes files written there; the EICAR test file, whose
+ * SHA-256 is in policies/rtp_blocklist.txt, feeds the built-in
+ * `builtin.rtp_forward` rule (score 60) of the process that wrote it.
+ *
+ * 60 alone is under the default threshold (100), so this agent runs in audit
+ * mode with `engine.scoreThreshold = 50`: each writer of the file then
+ * becomes an audited `Behavior:Linux/RtpForward.A` threat, which is what can
+ * be observed of the score path. Root only; every wait has a hard timeout.
+ */
+import assert from "node:assert/strict";
+import type { Threat } from "../../src/store/threat.ts";
+import { canRunE2e, run, sleep, startAgent } from "./_harness.ts";
+
+const EICAR = "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
+const EICAR_SHA = "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f";
+const NAME = "Behavior:Linux/RtpForward.A";
+
+Deno.test({
+  name: "e2e forwardRtpToBm: writers of the EICAR file are scored by builtin.rtp_forward",
+  ignore: !canRunE2e,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const agent = await startAgent({ mode: "audit", toml: "[engine]\nscoreThreshold = 50\n" });
+    try {
+      const h0 = await agent.health();
+      assert.equal(h0.forward_rtp_to_bm, "enabled");
+      assert.equal(h0.rtp_blocklist_entries, 2, "policies/rtp_blocklist.txt loaded");
+
+      // A benign file written by a shell: hashed, no match.
+      const benign = `${agent.scratch}/notes.txt`;
+      const sh = await run("sh", ["-c", `printf 'just notes\\n' > "$1"`, "sh", benign]);
+      assert.equal(sh.code, 0, sh.stderr);
+      // The EICAR string, written by this test process, then copied by cp.
+      const eicar = `${agent.scratch}/eicar.com`;
+      await Deno.writeFile(eicar, new TextEncoder().encode(EICAR));
+      const cp = await run("cp", [eicar, `${agent.scratch}/copy.com`]);
+      assert.equal(cp.code, 0, cp.stderr);
+
+      const deadline = Date.now() + 15_000;
+      let mine: Threat[] = [];
+      while (Date.now() < deadline) {
+        const ids = (await agent.threats()).filter((t) => t.name === NAME).map((t) => t.id);
+        mine = await Promise.all(
+          ids.map((id) => agent.call("threat_get", { id }) as Promise<Threat>),
+        );
+        if (mine.some((t) => t.process.executable.endsWith("/cp"))) break;
+        await sleep(100);
+      }
+      const byCp = mine.find((t) => t.process.executable.endsWith("/cp"));
+      assert.ok(
+        byCp,
+        `no ${NAME} threat for cp; threats: ${JSON.stringify(mine.map((t) => t.process))}`,
+      );
+      assert.equal(byCp.status, "audited");
+      assert.deepEqual(byCp.rule_ids, ["builtin.rtp_forward"]);
+      assert.ok(
+        byCp.score_path.length > 0,
+        `score path explains the verdict: ${JSON.stringify(byCp.score_path)}`,
+      );
+      const ev = byCp.events.find((e) => e.event.action === "rtp_verdict");
+      assert.equal(ev?.bm?.rtp_threat, `sha256:${EICAR_SHA}`);
+      assert.equal((ev as { file?: { path: string } }).file?.path, `${agent.scratch}/copy.com`);
+      assert.ok(
+        mine.some((t) => t.process.pid === Deno.pid),
+        "the test process that wrote the file is scored too",
+      );
+      assert.ok(
+        !mine.some((t) => /\/(da|ba)?sh$/.test(t.process.executable)),
+        "the shell that wrote a benign file is not",
+      );
+
+      const h = await agent.health();
+      assert.ok((h.rtp_matches as number) >= 2, `rtp_matches ${h.rtp_matches}`);
+      assert.ok((h.rtp_files_hashed as number) >= 3, `rtp_files_hashed ${h.rtp_files_hashed}`);
+      assert.equal(h.rtp_queue_dropped, 0);
+      assert.equal(h.auth_answered_by_watchdog, 0);
+    } catch (e) {
+      console.error(agent.log());
+      throw e;
+    } finally {
+      assert.equal(await agent.stop(), 0);
+    }
+  },
+});
