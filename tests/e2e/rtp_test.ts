@@ -10,6 +10,7 @@
  * be observed of the score path. Root only; every wait has a hard timeout.
  */
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import type { Threat } from "../../src/store/threat.ts";
 import { canRunE2e, run, sleep, startAgent } from "./_harness.ts";
 
@@ -82,6 +83,79 @@ Deno.test({
       throw e;
     } finally {
       assert.equal(await agent.stop(), 0);
+    }
+  },
+});
+
+Deno.test({
+  name: "e2e forwardRtpToBm, block mode: a flagged binary written then run crosses 100 " +
+    "for its lineage; one exec is hashed once; the blocklist reloads",
+  ignore: !canRunE2e,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    // A unique copy of `true` (trailing bytes do not matter to ELF), so no
+    // other process on this machine runs a file with this hash.
+    const trueBin = await Deno.readFile("/bin/true");
+    const bin = new Uint8Array([
+      ...trueBin,
+      ...new TextEncoder().encode(`bm rtp e2e ${Deno.pid} ${Date.now()}`),
+    ]);
+    const sha = createHash("sha256").update(bin).digest("hex");
+    const rules = await Deno.makeTempDir({ prefix: "bm_e2e_rtp_rules_", dir: "/tmp" });
+    const blocklist = `${rules}/rtp_blocklist.txt`;
+    await Deno.writeTextFile(blocklist, `# test\n${sha}\n`, { mode: 0o644 });
+    const agent = await startAgent({
+      mode: "block",
+      toml: `[engine]\nrulesDir = "${rules}"\n`,
+    });
+    try {
+      assert.equal((await agent.health()).rtp_blocklist_entries, 1);
+      const path = `${agent.scratch}/flagged`;
+      // Written by this test process (close_modified: hashed, +60), then run
+      // by a child (held auth exec and notify exec of one exec: +60 once).
+      await Deno.writeFile(path, bin, { mode: 0o755 });
+      const r = await run(path, []);
+      assert.equal(r.code, 0, "report-only rule: the exec is not blocked");
+
+      const t = await agent.waitThreat([NAME], ["active"], 15_000);
+      const d = await agent.call("threat_get", { id: t.id }) as Threat;
+      // The verdict is about the process that ran the file; the score that
+      // crossed is its parent's (this test process): 60 for the write, 60
+      // added up the lineage for the child's exec.
+      assert.equal(d.process.executable, path);
+      assert.ok(d.score >= 100, `score ${d.score}`);
+      assert.deepEqual(
+        d.score_path.map((x) => [x.entity_id.split("-")[0], x.rule_id, x.added]),
+        [[String(Deno.pid), "builtin.rtp_forward", 60], [
+          String(Deno.pid),
+          "builtin.rtp_forward",
+          60,
+        ]],
+      );
+
+      const h = await agent.health();
+      assert.equal(h.rtp_matches, 2, "write and exec, the exec counted once");
+      assert.equal(h.rtp_cache_hits, 1, "the exec reused the hash of the write");
+      assert.equal(h.rtp_queue_dropped, 0);
+      assert.equal(h.auth_answered_by_watchdog, 0);
+
+      // A changed blocklist is picked up by the watcher's reload.
+      await Deno.writeTextFile(blocklist, `# test\n${sha}\n${EICAR_SHA}\n`, { mode: 0o644 });
+      const deadline = Date.now() + 10_000;
+      let n: unknown;
+      while (Date.now() < deadline) {
+        n = (await agent.health()).rtp_blocklist_entries;
+        if (n === 2) break;
+        await sleep(100);
+      }
+      assert.equal(n, 2, "blocklist reloaded");
+    } catch (e) {
+      console.error(agent.log());
+      throw e;
+    } finally {
+      assert.equal(await agent.stop(), 0);
+      await Deno.remove(rules, { recursive: true });
     }
   },
 });
