@@ -89,7 +89,7 @@ Deno.test({
 
 Deno.test({
   name: "e2e forwardRtpToBm, block mode: a flagged binary written then run crosses 100 " +
-    "for its lineage; one exec is hashed once; the blocklist reloads",
+    "for its lineage; one exec is hashed once; the blocklist reloads, a bad one is refused",
   ignore: !canRunE2e,
   sanitizeResources: false,
   sanitizeOps: false,
@@ -150,6 +150,18 @@ Deno.test({
         await sleep(100);
       }
       assert.equal(n, 2, "blocklist reloaded");
+
+      // A bad one is refused with file and line; the last good list stays.
+      await Deno.writeTextFile(blocklist, `${sha}\nnot-a-hash\n`, { mode: 0o644 });
+      const until = Date.now() + 10_000;
+      let h2: Record<string, unknown> = {};
+      while (Date.now() < until) {
+        h2 = await agent.health();
+        if (String(h2.last_reload_result).startsWith("failed")) break;
+        await sleep(100);
+      }
+      assert.match(String(h2.last_reload_result), /failed: .*rtp_blocklist\.txt" line 2/);
+      assert.equal(h2.rtp_blocklist_entries, 2, "last good blocklist kept");
     } catch (e) {
       console.error(agent.log());
       throw e;
