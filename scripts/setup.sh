@@ -8,6 +8,13 @@ cd "$here"
 need_apt=()
 command -v clang >/dev/null 2>&1 || need_apt+=(clang)
 command -v dpkg-deb >/dev/null 2>&1 || need_apt+=(dpkg)
+# The end-to-end scenarios run real tools: a download with curl, a benign git/tar workload, and
+# the demonstration's private mount namespace (unshare, mount).
+command -v curl >/dev/null 2>&1 || need_apt+=(curl)
+command -v git >/dev/null 2>&1 || need_apt+=(git)
+command -v tar >/dev/null 2>&1 || need_apt+=(tar)
+command -v unshare >/dev/null 2>&1 || need_apt+=(util-linux)
+command -v mount >/dev/null 2>&1 || need_apt+=(mount)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "Missing ${need_apt[*]}: run this as root or install them with apt-get" >&2
