@@ -1,3 +1,6 @@
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { UsageError } from "../errors.ts";
+
 /** What every `bm` subcommand file exports. */
 export interface Command {
   /** Top-level verb, e.g. "config". */
@@ -13,4 +16,29 @@ export interface Command {
 /** Writes one JSON document to stdout (the `--output json` contract). */
 export function printJson(value: unknown): void {
   console.log(JSON.stringify(value, null, 2));
+}
+
+/**
+ * node:util parseArgs for a verb: a parse error becomes a UsageError (exit 2)
+ * reading `Bad arguments to "VERB": DETAIL`, or `badArgs(DETAIL)` when given.
+ * Keeps parseArgs' inferred types for `values` and `positionals`.
+ */
+export function parseCommandArgs<T extends ParseArgsConfig>(
+  verb: string,
+  config: T,
+  badArgs: (detail: string) => string = (d) => `Bad arguments to "${verb}": ${d}`,
+): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config);
+  } catch (e) {
+    throw new UsageError(badArgs((e as Error).message));
+  }
+}
+
+/** Checks an `--output` value: only "json" (or none) is accepted. */
+export function outputFormat(value: unknown): "json" | undefined {
+  if (value !== undefined && value !== "json") {
+    throw new UsageError(`Unknown --output "${String(value)}": only "json" is supported`);
+  }
+  return value;
 }

@@ -2,7 +2,6 @@
  * `bm config`: show the effective settings with their sources, set a local
  * override, switch behavior monitoring (mdatp's form), validate a file.
  */
-import { parseArgs } from "node:util";
 import { behaviorMonitoringState } from "../config/behavior.ts";
 import { readConfigFile } from "../config/config_file.ts";
 import { defaultSettings } from "../config/defaults.ts";
@@ -15,7 +14,7 @@ import { getPath, setPath, SETTING_KEYS } from "../config/schema.ts";
 import { parseSettingValue, setLocalSettings } from "../config/set_local.ts";
 import { crossKeyProblems } from "../config/validate.ts";
 import { PermissionError, UsageError } from "../errors.ts";
-import { type Command, printJson } from "./command.ts";
+import { type Command, outputFormat, parseCommandArgs, printJson } from "./command.ts";
 
 const USAGE = `Usage:
   bm config show [--output json]      effective settings, each with its source
@@ -40,22 +39,19 @@ function parse(
   options: Record<string, { type: "string" | "boolean" }>,
   positionals: number,
 ) {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
-  } catch (e) {
-    throw new UsageError(`Bad arguments to "config ${verb}": ${(e as Error).message}`);
-  }
+  const parsed = parseCommandArgs(`config ${verb}`, {
+    args,
+    options,
+    allowPositionals: true,
+    strict: true,
+  });
   if (parsed.positionals.length !== positionals) {
     throw new UsageError(
       `"config ${verb}" takes ${positionals} argument${positionals === 1 ? "" : "s"}, got ` +
         `${parsed.positionals.length}: run "bm config --help"`,
     );
   }
-  const output = parsed.values.output;
-  if (output !== undefined && output !== "json") {
-    throw new UsageError(`Unknown --output "${String(output)}": only "json" is supported`);
-  }
+  outputFormat(parsed.values.output);
   return parsed;
 }
 

@@ -1,9 +1,8 @@
 /** `bm daemon`: run the agent in the foreground (root), or ask a running one to reload. */
-import { parseArgs } from "node:util";
 import { UsageError } from "../errors.ts";
 import { callDaemon } from "../daemon/control_socket.ts";
 import { Daemon } from "../daemon/daemon.ts";
-import { type Command, printJson } from "./command.ts";
+import { type Command, outputFormat, parseCommandArgs, printJson } from "./command.ts";
 
 const USAGE = `Usage:
   bm daemon [--trace FILE [--exit-at-end]]   run the agent in the foreground (root)
@@ -22,25 +21,17 @@ export const daemonCommand: Command = {
   summary: "Run the agent in the foreground (root); reload a running one",
   usage: USAGE,
   async run(args: string[]): Promise<number> {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args,
-        options: {
-          trace: { type: "string" },
-          "exit-at-end": { type: "boolean" },
-          output: { type: "string" },
-        },
-        allowPositionals: true,
-        strict: true,
-      });
-    } catch (e) {
-      throw new UsageError(`Bad arguments to "daemon": ${(e as Error).message}`);
-    }
-    const { values, positionals } = parsed;
-    if (values.output !== undefined && values.output !== "json") {
-      throw new UsageError(`Unknown --output "${values.output}": only "json" is supported`);
-    }
+    const { values, positionals } = parseCommandArgs("daemon", {
+      args,
+      options: {
+        trace: { type: "string" },
+        "exit-at-end": { type: "boolean" },
+        output: { type: "string" },
+      },
+      allowPositionals: true,
+      strict: true,
+    });
+    outputFormat(values.output);
     if (positionals[0] === "reload") {
       if (positionals.length > 1) throw new UsageError(`"daemon reload" takes no arguments`);
       const r = await callDaemon("reload") as { ok: boolean; errors: string[] };

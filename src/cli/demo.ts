@@ -19,12 +19,11 @@
  * while the same script ran, then cut down to the script's process tree (the
  * proc connector also reports every other process on the machine).
  */
-import { parseArgs } from "node:util";
 import { callDaemon } from "../daemon/control_socket.ts";
 import type { HealthReport } from "../daemon/health.ts";
 import { selfCommand } from "../daemon/self_command.ts";
-import { BmError, UsageError } from "../errors.ts";
-import type { Command } from "./command.ts";
+import { BmError } from "../errors.ts";
+import { type Command, parseCommandArgs } from "./command.ts";
 import { replayCommand } from "./replay.ts";
 import { threatsCommand } from "./threats.ts";
 
@@ -49,16 +48,11 @@ export const demoCommand: Command = {
   summary: "The behavior-monitoring demonstration (live as root on Linux, else replayed)",
   usage: USAGE,
   async run(args: string[]): Promise<number> {
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args,
-        options: { replay: { type: "boolean" }, inside: { type: "boolean" } },
-        strict: true,
-      }));
-    } catch (e) {
-      throw new UsageError(`Bad arguments to "demo": ${(e as Error).message}`);
-    }
+    const { values } = parseCommandArgs("demo", {
+      args,
+      options: { replay: { type: "boolean" }, inside: { type: "boolean" } },
+      strict: true,
+    });
     if (values.inside) return await inside();
     const why = values.replay ? "--replay given" : liveUnavailable();
     if (why) return await replayed(why);

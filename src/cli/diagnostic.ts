@@ -1,9 +1,8 @@
 /** `bm diagnostic hot-event-sources`: the processes producing the most events. */
-import { parseArgs } from "node:util";
 import { callDaemon } from "../daemon/control_socket.ts";
 import type { HotSource } from "../daemon/hot_sources.ts";
 import { UsageError } from "../errors.ts";
-import { type Command, printJson } from "./command.ts";
+import { type Command, outputFormat, parseCommandArgs, printJson } from "./command.ts";
 
 const USAGE = `Usage: bm diagnostic hot-event-sources [--limit N] [--output json]
 
@@ -18,26 +17,18 @@ export const diagnosticCommand: Command = {
   summary: "Diagnostics from the running daemon: hot-event-sources",
   usage: USAGE,
   async run(args: string[]): Promise<number> {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args,
-        options: { limit: { type: "string" }, output: { type: "string" } },
-        allowPositionals: true,
-        strict: true,
-      });
-    } catch (e) {
-      throw new UsageError(`Bad arguments to "diagnostic": ${(e as Error).message}`);
-    }
-    const { values, positionals } = parsed;
+    const { values, positionals } = parseCommandArgs("diagnostic", {
+      args,
+      options: { limit: { type: "string" }, output: { type: "string" } },
+      allowPositionals: true,
+      strict: true,
+    });
     if (positionals.length !== 1 || positionals[0] !== "hot-event-sources") {
       throw new UsageError(
         `Unknown diagnostic "${positionals.join(" ")}": run "bm diagnostic --help"`,
       );
     }
-    if (values.output !== undefined && values.output !== "json") {
-      throw new UsageError(`Unknown --output "${values.output}": only "json" is supported`);
-    }
+    outputFormat(values.output);
     const limit = values.limit === undefined ? 20 : Number(values.limit);
     if (!Number.isInteger(limit) || limit <= 0) {
       throw new UsageError(`Bad --limit "${values.limit}": a positive whole number`);

@@ -4,7 +4,6 @@
  * socket; without one, reports what it can from the configuration, the rule
  * pack and the threat store, and says the daemon is not running.
  */
-import { parseArgs } from "node:util";
 import { loadEffectiveConfig } from "../config/load.ts";
 import { systemClock } from "../clock.ts";
 import { callDaemon, DaemonUnreachable } from "../daemon/control_socket.ts";
@@ -21,7 +20,7 @@ import { enginePlatform } from "../daemon/settings_map.ts";
 import { defaultRulesDir, formatProblem, loadRules } from "../engine/rule_loader.ts";
 import { UsageError } from "../errors.ts";
 import { SqliteThreatStore } from "../store/threat_store.ts";
-import { type Command, printJson } from "./command.ts";
+import { type Command, outputFormat, parseCommandArgs, printJson } from "./command.ts";
 
 const USAGE = `Usage: bm health [--field NAME] [--details features] [--output json]
 
@@ -45,23 +44,16 @@ export const healthCommand: Command = {
   summary: "Agent status: behavior monitoring, subsystem, rules, counters",
   usage: USAGE,
   async run(args: string[]): Promise<number> {
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args,
-        options: {
-          field: { type: "string" },
-          details: { type: "string" },
-          output: { type: "string" },
-        },
-        strict: true,
-      }));
-    } catch (e) {
-      throw new UsageError(`Bad arguments to "health": ${(e as Error).message}`);
-    }
-    if (values.output !== undefined && values.output !== "json") {
-      throw new UsageError(`Unknown --output "${values.output}": only "json" is supported`);
-    }
+    const { values } = parseCommandArgs("health", {
+      args,
+      options: {
+        field: { type: "string" },
+        details: { type: "string" },
+        output: { type: "string" },
+      },
+      strict: true,
+    });
+    outputFormat(values.output);
     if (values.details !== undefined && values.details !== "features") {
       throw new UsageError(`Unknown --details "${values.details}": only "features" is supported`);
     }

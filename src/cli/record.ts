@@ -1,5 +1,4 @@
-import type { Command } from "./command.ts";
-import { parseArgs } from "node:util";
+import { type Command, parseCommandArgs } from "./command.ts";
 import { BmError, UsageError } from "../errors.ts";
 import { NativeSensor, type NativeSensorOptions } from "../sensor/native_sensor.ts";
 import type { Sensor } from "../sensor/sensor.ts";
@@ -24,21 +23,16 @@ export interface RecordOptions {
 }
 
 export function parseRecordArgs(args: string[]): RecordOptions {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        output: { type: "string", short: "o" },
-        duration: { type: "string" },
-        mount: { type: "string", multiple: true },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (e) {
-    throw new UsageError(`Bad arguments to "record": ${(e as Error).message}`);
-  }
+  const { values } = parseCommandArgs("record", {
+    args,
+    options: {
+      output: { type: "string", short: "o" },
+      duration: { type: "string" },
+      mount: { type: "string", multiple: true },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
   if (!values.output) throw new UsageError(`Missing --output FILE for "record"`);
   const o: RecordOptions = { output: values.output, mounts: values.mount ?? [] };
   if (values.duration !== undefined) {

@@ -2,9 +2,8 @@
  * `bm replay TRACE`: offline verdicts for a JSONL trace, through the same
  * engine the daemon runs (block mode, default threshold and half-life).
  */
-import { parseArgs } from "node:util";
 import type { Command } from "./command.ts";
-import { printJson } from "./command.ts";
+import { parseCommandArgs, printJson } from "./command.ts";
 import { InputError, UsageError } from "../errors.ts";
 import {
   defaultRulesDir,
@@ -66,23 +65,17 @@ export const replayCommand: Command = {
   summary: "Replay a JSONL trace through the engine and print verdicts",
   usage: USAGE,
   async run(args: string[]): Promise<number> {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args,
-        allowPositionals: true,
-        options: {
-          rules: { type: "string" },
-          platform: { type: "string" },
-          output: { type: "string" },
-          audit: { type: "boolean" },
-          "forward-rtp": { type: "boolean" },
-        },
-      });
-    } catch (e) {
-      throw new UsageError(`${(e as Error).message}: run "bm replay --help"`);
-    }
-    const { values, positionals } = parsed;
+    const { values, positionals } = parseCommandArgs("replay", {
+      args,
+      allowPositionals: true,
+      options: {
+        rules: { type: "string" },
+        platform: { type: "string" },
+        output: { type: "string" },
+        audit: { type: "boolean" },
+        "forward-rtp": { type: "boolean" },
+      },
+    }, (detail) => `${detail}: run "bm replay --help"`);
     if (positionals.length !== 1) throw new UsageError(`"bm replay" needs one TRACE file`);
     if (values.output !== undefined && values.output !== "json") {
       throw new UsageError(`Unknown output format "${values.output}": only "json"`);

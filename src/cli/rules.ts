@@ -5,9 +5,8 @@
  * insist on root ownership; `list` shows the pack the agent would load and
  * applies the same ownership check as the daemon.
  */
-import { parseArgs } from "node:util";
 import type { Command } from "./command.ts";
-import { printJson } from "./command.ts";
+import { parseCommandArgs, printJson } from "./command.ts";
 import { UsageError } from "../errors.ts";
 import { defaultRulesDir, formatProblem, loadRules } from "../engine/rule_loader.ts";
 import { runRuleTests } from "../engine/rule_tests.ts";
@@ -21,15 +20,11 @@ const USAGE = `Usage:
 Exit codes: 0 ok, 1 a rule test failed, 2 bad usage or an invalid rule`;
 
 function parse(args: string[]) {
-  try {
-    return parseArgs({
-      args,
-      allowPositionals: true,
-      options: { rules: { type: "string" }, output: { type: "string" } },
-    });
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message}: run "bm rules --help"`);
-  }
+  return parseCommandArgs("rules", {
+    args,
+    allowPositionals: true,
+    options: { rules: { type: "string" }, output: { type: "string" } },
+  }, (detail) => `${detail}: run "bm rules --help"`);
 }
 
 export const rulesCommand: Command = {

@@ -4,14 +4,13 @@
  * over its control socket (so `allowed add` takes effect in the engine at
  * once), else the local store; anything that changes state needs root.
  */
-import { parseArgs } from "node:util";
 import { systemClock } from "../clock.ts";
 import { PermissionError, UsageError } from "../errors.ts";
 import { stateDir } from "../store/state_dir.ts";
 import { THREAT_STATUSES, type ThreatStatus } from "../store/threat.ts";
 import type { ThreatSource } from "../store/threat_source.ts";
 import { DaemonThreatSource } from "../daemon/daemon_threat_source.ts";
-import { type Command, printJson } from "./command.ts";
+import { type Command, outputFormat, parseCommandArgs, printJson } from "./command.ts";
 import { quarantineTable, threatDetail, threatTable } from "./_threat_format.ts";
 
 export const THREAT_USAGE = `Usage:
@@ -40,22 +39,19 @@ export interface ThreatCommandDeps {
 type Opts = Record<string, { type: "string" | "boolean" }>;
 
 function parse(verb: string, args: string[], options: Opts, positionals: number) {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
-  } catch (e) {
-    throw new UsageError(`Bad arguments to "threat ${verb}": ${(e as Error).message}`);
-  }
+  const parsed = parseCommandArgs(`threat ${verb}`, {
+    args,
+    options,
+    allowPositionals: true,
+    strict: true,
+  });
   if (parsed.positionals.length !== positionals) {
     throw new UsageError(
       `"threat ${verb}" takes ${positionals} argument${positionals === 1 ? "" : "s"}, got ` +
         `${parsed.positionals.length}: run "bm threat --help"`,
     );
   }
-  const output = parsed.values.output;
-  if (output !== undefined && output !== "json") {
-    throw new UsageError(`Unknown --output "${String(output)}": only "json" is supported`);
-  }
+  outputFormat(parsed.values.output);
   return parsed;
 }
 

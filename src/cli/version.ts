@@ -1,19 +1,15 @@
-import type { Command } from "./command.ts";
-import { parseArgs } from "node:util";
+import { type Command, parseCommandArgs } from "./command.ts";
 import { VERSION } from "../version.ts";
-import { UsageError } from "../errors.ts";
 
 export const versionCommand: Command = {
   name: "version",
   summary: "print bm's version",
   usage: "Usage: bm version [--output json]",
   run(args) {
-    let values;
-    try {
-      ({ values } = parseArgs({ args, options: { output: { type: "string" } } }));
-    } catch (e) {
-      throw new UsageError(`Bad arguments to "version": ${(e as Error).message}`);
-    }
+    const { values } = parseCommandArgs("version", {
+      args,
+      options: { output: { type: "string" } },
+    });
     if (values.output === "json") {
       console.log(JSON.stringify({ app_version: VERSION, deno: Deno.version.deno }));
     } else {
