@@ -6,29 +6,17 @@ import assert from "node:assert/strict";
 import { type TempConfig, tempConfig } from "../config/_testing.ts";
 import { PermissionError } from "../errors.ts";
 import { makeConfigCommand } from "./config.ts";
+import { type BmRun, runBm } from "./_run_bm_test_helper.ts";
 
-const BM = new URL("../../bin/bm", import.meta.url).pathname;
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function bm(t: TempConfig, ...args: string[]): Promise<Run> {
-  const out = await new Deno.Command(BM, {
-    args,
+function bm(t: TempConfig, ...args: string[]): Promise<BmRun> {
+  return runBm(args, {
     env: {
       BM_MANAGED_CONFIG: t.paths.managed,
       BM_LOCAL_CONFIG: t.paths.local,
       BM_STATE_DIR: t.paths.stateDir,
     },
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(30_000),
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+    timeoutMs: 30_000,
+  });
 }
 
 Deno.test("bm config show: Jamf plist, text form with sources", async () => {

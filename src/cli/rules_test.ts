@@ -1,26 +1,12 @@
 /** `bm rules` end to end: spawns bin/bm, checks exit codes and output. */
 import { deepEqual, equal, match } from "node:assert/strict";
 import { join } from "node:path";
+import { runBm, tempDir as makeTempDir } from "./_run_bm_test_helper.ts";
 
-const BM = new URL("../../bin/bm", import.meta.url).pathname;
 const PACK = new URL("../../tests/engine/fixtures/pack", import.meta.url).pathname;
 
-async function bm(...args: string[]) {
-  const out = await new Deno.Command(BM, {
-    args,
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(60_000),
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
-
-async function tempDir(files: Record<string, string>): Promise<string> {
-  const dir = await Deno.makeTempDir({ prefix: "bm_cli_rules_" });
-  for (const [name, text] of Object.entries(files)) await Deno.writeTextFile(join(dir, name), text);
-  return dir;
-}
+const bm = (...args: string[]) => runBm(args);
+const tempDir = (files: Record<string, string>) => makeTempDir("bm_cli_rules_", files);
 
 Deno.test("bm rules validate: a good pack", async () => {
   const r = await bm("rules", "validate", PACK);

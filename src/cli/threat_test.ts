@@ -9,21 +9,10 @@ import { sampleVerdict } from "../store/test_verdict.ts";
 import { SqliteThreatStore } from "../store/threat_store.ts";
 import { LocalThreatSource } from "../store/threat_source.ts";
 import { makeThreatCommand } from "./threat.ts";
+import { runBm } from "./_run_bm_test_helper.ts";
 
-const BM = new URL("../../bin/bm", import.meta.url).pathname;
-
-async function bm(state: string, ...args: string[]) {
-  const out = await new Deno.Command(BM, {
-    args,
-    env: { BM_STATE_DIR: state },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return {
-    code: out.code,
-    stdout: new TextDecoder().decode(out.stdout),
-    stderr: new TextDecoder().decode(out.stderr),
-  };
+function bm(state: string, ...args: string[]) {
+  return runBm(args, { env: { BM_STATE_DIR: state } });
 }
 
 /** A state dir with one killed threat that quarantined `dir/payload`. */
