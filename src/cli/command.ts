@@ -42,3 +42,33 @@ export function outputFormat(value: unknown): "json" | undefined {
   }
   return value;
 }
+
+/** Options of a subcommand parsed by parseSubcommandArgs. */
+export type SubcommandOptions = Record<string, { type: "string" | "boolean" }>;
+
+/**
+ * Arguments of `bm COMMAND VERB ...` (e.g. "config show"): exactly `positionals`
+ * positional arguments and an optional `--output json`, else a UsageError.
+ */
+export function parseSubcommandArgs(
+  command: string,
+  verb: string,
+  args: string[],
+  options: SubcommandOptions,
+  positionals: number,
+) {
+  const parsed = parseCommandArgs(`${command} ${verb}`, {
+    args,
+    options,
+    allowPositionals: true,
+    strict: true,
+  });
+  if (parsed.positionals.length !== positionals) {
+    throw new UsageError(
+      `"${command} ${verb}" takes ${positionals} argument${positionals === 1 ? "" : "s"}, got ` +
+        `${parsed.positionals.length}: run "bm ${command} --help"`,
+    );
+  }
+  outputFormat(parsed.values.output);
+  return parsed;
+}

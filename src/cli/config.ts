@@ -14,7 +14,7 @@ import { getPath, setPath, SETTING_KEYS } from "../config/schema.ts";
 import { parseSettingValue, setLocalSettings } from "../config/set_local.ts";
 import { crossKeyProblems } from "../config/validate.ts";
 import { PermissionError, UsageError } from "../errors.ts";
-import { type Command, outputFormat, parseCommandArgs, printJson } from "./command.ts";
+import { type Command, parseSubcommandArgs, printJson, type SubcommandOptions } from "./command.ts";
 
 const USAGE = `Usage:
   bm config show [--output json]      effective settings, each with its source
@@ -33,27 +33,8 @@ export interface ConfigCommandDeps {
   uid?: () => number | null;
 }
 
-function parse(
-  verb: string,
-  args: string[],
-  options: Record<string, { type: "string" | "boolean" }>,
-  positionals: number,
-) {
-  const parsed = parseCommandArgs(`config ${verb}`, {
-    args,
-    options,
-    allowPositionals: true,
-    strict: true,
-  });
-  if (parsed.positionals.length !== positionals) {
-    throw new UsageError(
-      `"config ${verb}" takes ${positionals} argument${positionals === 1 ? "" : "s"}, got ` +
-        `${parsed.positionals.length}: run "bm config --help"`,
-    );
-  }
-  outputFormat(parsed.values.output);
-  return parsed;
-}
+const parse = (verb: string, args: string[], options: SubcommandOptions, positionals: number) =>
+  parseSubcommandArgs("config", verb, args, options, positionals);
 
 function formatValue(v: unknown): string {
   return v === undefined ? "(unset)" : JSON.stringify(v);

@@ -10,7 +10,7 @@ import { stateDir } from "../store/state_dir.ts";
 import { THREAT_STATUSES, type ThreatStatus } from "../store/threat.ts";
 import type { ThreatSource } from "../store/threat_source.ts";
 import { DaemonThreatSource } from "../daemon/daemon_threat_source.ts";
-import { type Command, outputFormat, parseCommandArgs, printJson } from "./command.ts";
+import { type Command, parseSubcommandArgs, printJson, type SubcommandOptions } from "./command.ts";
 import { quarantineTable, threatDetail, threatTable } from "./_threat_format.ts";
 
 export const THREAT_USAGE = `Usage:
@@ -36,24 +36,8 @@ export interface ThreatCommandDeps {
   source?: () => ThreatSource;
 }
 
-type Opts = Record<string, { type: "string" | "boolean" }>;
-
-function parse(verb: string, args: string[], options: Opts, positionals: number) {
-  const parsed = parseCommandArgs(`threat ${verb}`, {
-    args,
-    options,
-    allowPositionals: true,
-    strict: true,
-  });
-  if (parsed.positionals.length !== positionals) {
-    throw new UsageError(
-      `"threat ${verb}" takes ${positionals} argument${positionals === 1 ? "" : "s"}, got ` +
-        `${parsed.positionals.length}: run "bm threat --help"`,
-    );
-  }
-  outputFormat(parsed.values.output);
-  return parsed;
-}
+const parse = (verb: string, args: string[], options: SubcommandOptions, positionals: number) =>
+  parseSubcommandArgs("threat", verb, args, options, positionals);
 
 function need(value: unknown, flag: string, verb: string): string {
   if (typeof value !== "string" || value === "") {
