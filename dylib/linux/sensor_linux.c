@@ -582,6 +582,11 @@ static void read_notif(linux_ctx *c) {
     ssize_t n = read(c->notif_fd, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return;
+    /* The proc connector queues fork/exec when they happen, so every exec that
+     * precedes these file events is already waiting on the netlink socket:
+     * emit those first, or a short-lived writer's file events would reach the
+     * agent before its exec record and be charged to its pre-exec image. */
+    if (c->nl_fd >= 0) read_netlink(c);
     for (struct fanotify_event_metadata *md = (void *)buf; FAN_EVENT_OK(md, n); md = FAN_EVENT_NEXT(md, n)) {
       if (md->fd >= 0) close(md->fd);
       if (md->mask & FAN_Q_OVERFLOW) {

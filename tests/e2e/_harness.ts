@@ -151,7 +151,14 @@ export async function run(
   args: string[],
   opts: { timeoutMs?: number; cwd?: string; env?: Record<string, string> } = {},
 ): Promise<
-  { code: number; signal: Deno.Signal | null; stdout: string; stderr: string; timedOut: boolean }
+  {
+    pid: number;
+    code: number;
+    signal: Deno.Signal | null;
+    stdout: string;
+    stderr: string;
+    timedOut: boolean;
+  }
 > {
   const child = new Deno.Command(cmd, {
     args,
@@ -172,6 +179,7 @@ export async function run(
   clearTimeout(timer);
   const dec = new TextDecoder();
   return {
+    pid: child.pid,
     code: out.code,
     signal: out.signal,
     stdout: dec.decode(out.stdout),
