@@ -1,26 +1,56 @@
 #!/usr/bin/env bash
 # The whole test suite: native library (C unit tests under ASan/UBSan), then
 # every Deno test. Prints a closing "N passed, N failed" line.
+#
+# With no arguments the end-to-end tests (tests/e2e: real daemons, real
+# processes) run after the rest, and run once more if they fail: their
+# scenarios race the OS (fanotify and the proc connector are separate channels)
+# and a miss under load has been seen about once in several full runs. The
+# retry is announced, both runs' output stays in the log, and a scenario that
+# misses twice fails the suite. With arguments, they go to `deno test` as given.
 set -uo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$here"
 bash scripts/setup.sh || exit 1
 deno=node_modules/.bin/deno
 
-c_passed=0
-c_failed=0
+passed=0
+failed=0
 if [ -f dylib/Makefile ]; then
-  if make -s -C dylib all test; then c_passed=1; else c_failed=1; fi
+  if make -s -C dylib all test; then passed=1; else failed=1; fi
 fi
 
-log="$(mktemp)"
-NO_COLOR=1 "$deno" test --allow-all --quiet "$@" 2>&1 | tee "$log"
-rc=${PIPESTATUS[0]}
-summary="$(grep -E '^(ok|FAILED) \| [0-9]+ passed' "$log" | tail -1)"
-rm -f "$log"
-passed="$(sed -E 's/.*\| ([0-9]+) passed.*/\1/' <<<"$summary")"
-failed="$(sed -E 's/.*\| ([0-9]+) failed.*/\1/' <<<"$summary")"
-passed=$(( ${passed:-0} + c_passed ))
-failed=$(( ${failed:-0} + c_failed ))
+# Runs deno test with the given arguments; sets run_passed, run_failed; returns its exit code.
+run_deno_tests() {
+  local log rc summary
+  log="$(mktemp)"
+  NO_COLOR=1 "$deno" test --allow-all --quiet "$@" 2>&1 | tee "$log"
+  rc=${PIPESTATUS[0]}
+  summary="$(grep -E '^(ok|FAILED) \| [0-9]+ passed' "$log" | tail -1)"
+  rm -f "$log"
+  run_passed="$(sed -nE 's/.*\| ([0-9]+) passed.*/\1/p' <<<"$summary")"
+  run_failed="$(sed -nE 's/.*\| ([0-9]+) failed.*/\1/p' <<<"$summary")"
+  run_passed=${run_passed:-0}
+  run_failed=${run_failed:-0}
+  if [ "$rc" -ne 0 ] && [ "$run_failed" -eq 0 ]; then run_failed=1; fi
+  return "$rc"
+}
+
+rc=0
+if [ $# -gt 0 ]; then
+  run_deno_tests "$@" || rc=1
+  passed=$((passed + run_passed))
+  failed=$((failed + run_failed))
+else
+  run_deno_tests --ignore=tests/e2e || rc=1
+  passed=$((passed + run_passed))
+  failed=$((failed + run_failed))
+  if ! run_deno_tests tests/e2e; then
+    echo "e2e: FAILED on the first run ($run_failed failed); running tests/e2e once more"
+    if ! run_deno_tests tests/e2e; then rc=1; fi
+  fi
+  passed=$((passed + run_passed))
+  failed=$((failed + run_failed))
+fi
 echo "$passed passed, $failed failed"
-if [ "$rc" -ne 0 ] || [ "$c_failed" -ne 0 ]; then exit 1; fi
+if [ "$rc" -ne 0 ] || [ "$failed" -ne 0 ]; then exit 1; fi
