@@ -97,8 +97,21 @@ export class TestAgent {
     throw new Error(
       `No threat ${names.join(" or ")} in ${timeoutMs} ms; threats: ${
         seen.join(", ") || "none"
-      }\n${this.log()}`,
+      }\n${this.log()}\nevents naming the scratch mount:\n${this.events()}`,
     );
+  }
+
+  /** The last exported events that name the scratch mount (raw export is on in tests). */
+  events(limit = 40): string {
+    try {
+      const dir = `${this.dir}/state`;
+      const file = [...Deno.readDirSync(dir)].find((e) => e.name.endsWith(".jsonl"));
+      if (!file) return "(no event export)";
+      return Deno.readTextFileSync(`${dir}/${file.name}`).split("\n")
+        .filter((l) => l.includes(this.scratch)).slice(-limit).join("\n");
+    } catch (e) {
+      return `(no event export: ${e instanceof Error ? e.message : String(e)})`;
+    }
   }
 
   log(): string {
@@ -274,6 +287,11 @@ export function agentToml(mounts: string[], o: AgentOptions): string {
     "",
     "[features.behaviorMonitoringConfigurations]",
     `blockExecution = "${o.mode === "block" ? "enabled" : "disabled"}"`,
+    "",
+    // Every event the agent saw, so a scenario that misses can show why (TestAgent.events).
+    "[logging.eventExport]",
+    "enabled = true",
+    "rawEvents = true",
     "",
     o.toml ?? "",
   ].join("\n");
