@@ -18,7 +18,7 @@ $BM_STATE_DIR/bm.sock when set, else /run/bm/bm.sock).`;
 
 export const daemonCommand: Command = {
   name: "daemon",
-  summary: "Run the agent in the foreground (root); reload a running one",
+  summary: "run the agent in the foreground (root); reload a running one",
   usage: USAGE,
   async run(args: string[]): Promise<number> {
     const { values, positionals } = parseCommandArgs("daemon", {

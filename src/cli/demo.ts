@@ -45,7 +45,7 @@ const OUTER_TIMEOUT_MS = 55_000;
 
 export const demoCommand: Command = {
   name: "demo",
-  summary: "The behavior-monitoring demonstration (live as root on Linux, else replayed)",
+  summary: "the behavior-monitoring demonstration (live as root on Linux, else replayed)",
   usage: USAGE,
   async run(args: string[]): Promise<number> {
     const { values } = parseCommandArgs("demo", {

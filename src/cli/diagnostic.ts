@@ -14,7 +14,7 @@ Needs the running daemon (root).`;
 
 export const diagnosticCommand: Command = {
   name: "diagnostic",
-  summary: "Diagnostics from the running daemon: hot-event-sources",
+  summary: "diagnostics from the running daemon: hot-event-sources",
   usage: USAGE,
   async run(args: string[]): Promise<number> {
     const { values, positionals } = parseCommandArgs("diagnostic", {

@@ -41,7 +41,7 @@ running (counters are "unavailable").`;
 
 export const healthCommand: Command = {
   name: "health",
-  summary: "Agent status: behavior monitoring, subsystem, rules, counters",
+  summary: "agent status: behavior monitoring, subsystem, rules, counters",
   usage: USAGE,
   async run(args: string[]): Promise<number> {
     const { values } = parseCommandArgs("health", {

@@ -16,15 +16,15 @@ import { diagnosticCommand } from "./diagnostic.ts";
 import { demoCommand } from "./demo.ts";
 
 export const COMMANDS: readonly Command[] = [
-  versionCommand,
-  rulesCommand,
-  replayCommand,
-  configCommand,
-  threatsCommand,
-  threatCommand,
-  recordCommand,
   daemonCommand,
   healthCommand,
   diagnosticCommand,
+  configCommand,
+  threatsCommand,
+  threatCommand,
+  rulesCommand,
+  replayCommand,
+  recordCommand,
   demoCommand,
+  versionCommand,
 ];

@@ -62,7 +62,7 @@ export function threatJson(v: Verdict): Record<string, unknown> {
 
 export const replayCommand: Command = {
   name: "replay",
-  summary: "Replay a JSONL trace through the engine and print verdicts",
+  summary: "replay a JSONL trace through the engine and print verdicts",
   usage: USAGE,
   async run(args: string[]): Promise<number> {
     const { values, positionals } = parseCommandArgs("replay", {

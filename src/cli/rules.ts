@@ -29,7 +29,7 @@ function parse(args: string[]) {
 
 export const rulesCommand: Command = {
   name: "rules",
-  summary: "List, validate and test behavior rule packs",
+  summary: "list, validate and test behavior rule packs",
   usage: USAGE,
   async run(args: string[]): Promise<number> {
     const [sub, ...rest] = args;
