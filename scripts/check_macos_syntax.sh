@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Compiles the macOS sensor with `clang -fsyntax-only` on a machine without the
-# macOS SDK: EndpointSecurity, Mach and libbsm come from test-only declarations
+# macOS SDK: EndpointSecurity, Mach, libbsm and libproc come from test-only declarations
 # (dylib/macos/test_es_decls, written from Apple's documented API). Catches
 # wrong ES calls (argument count or types), misspelt fields and C errors; it
 # does not link or run anything. The shared core (dylib/common/*.c) is checked

@@ -220,6 +220,24 @@ void bm_sensor_close(bm_sensor *s);
 bm_sensor *bm_sensor_open_synthetic(const char *config, char *err, uint32_t err_len);
 int32_t bm_sensor_inject(bm_sensor *s, const uint8_t *rec, uint32_t len, uint32_t count);
 
+/*
+ * Process inspection for the kill response (no sensor handle needed; safe to
+ * call from any thread). Struct layouts stay in C, compiled against the OS
+ * headers (macOS: libproc; Linux: /proc).
+ *
+ * bm_proc_info: parent pid, start time (ms since the epoch) and a one-letter
+ * state like /proc's ('R' running, 'S' sleeping, 'T' stopped, 'Z' zombie,
+ * Linux also 'D', 'I', ...; '?' unknown). Returns 0 ok, 1 no such process,
+ * -1 error (e.g. not permitted, or a NULL out pointer).
+ */
+int32_t bm_proc_info(int32_t pid, int32_t *ppid, double *start_ms, uint8_t *state);
+/*
+ * Writes up to cap direct child pids of pid into out. Returns the number
+ * written (0 when pid has none or does not exist; == cap may mean truncated:
+ * retry with more room), -1 error.
+ */
+int32_t bm_proc_children(int32_t pid, int32_t *out, int32_t cap);
+
 #ifdef __cplusplus
 }
 #endif

@@ -2,8 +2,9 @@
  * The macOS sensor cannot be built here (no SDK); scripts/check_macos_syntax.sh
  * compiles it with `clang -fsyntax-only` against test-only EndpointSecurity
  * declarations. These tests show the check passes on the real sources and
- * fails on copies with a wrong ES call, a misspelt ES field or a wrong type,
- * and on a shared-core copy that calls what macOS's libc lacks.
+ * fails on copies with a wrong ES or libproc call, a misspelt ES or
+ * proc_bsdinfo field or a wrong type, and on a shared-core copy that calls
+ * what macOS's libc lacks.
  */
 import assert from "node:assert/strict";
 
@@ -12,6 +13,7 @@ const script = `${root}scripts/check_macos_syntax.sh`;
 const sensor = `${root}dylib/macos/bm_sensor_macos.m`;
 const esMap = `${root}dylib/macos/es_map.c`;
 const core = `${root}dylib/common/core.c`;
+const procMacos = `${root}dylib/macos/proc_macos.c`;
 
 async function check(...files: string[]): Promise<{ code: number; out: string }> {
   const r = await new Deno.Command("bash", {
@@ -45,6 +47,7 @@ Deno.test("the macOS sensor sources pass the clang syntax check", async () => {
   assert.equal(r.code, 0, r.out);
   assert.match(r.out, /ok .*bm_sensor_macos\.m/);
   assert.match(r.out, /ok .*es_map\.c/);
+  assert.match(r.out, /ok .*proc_macos\.c/);
   assert.match(r.out, /ok .*common\/core\.c/);
   assert.match(r.out, /ok .*common\/macos_translate\.c/);
 });
@@ -83,6 +86,27 @@ const broken: { name: string; file: string; from: string; to: string; error: Reg
     file: esMap,
     from: "es_exec_arg((const es_event_exec_t *)ctx, i)",
     to: "es_exec_arg((const es_event_exec_t *)ctx)",
+    error: /too few arguments/,
+  },
+  {
+    name: "proc_pidinfo without its flavor argument",
+    file: procMacos,
+    from: "proc_pidinfo(pid, PROC_PIDTBSDINFO, 0, &info, (int)sizeof info)",
+    to: "proc_pidinfo(pid, 0, &info, (int)sizeof info)",
+    error: /too few arguments/,
+  },
+  {
+    name: "a misspelt proc_bsdinfo field",
+    file: procMacos,
+    from: "info.pbi_start_tvusec",
+    to: "info.pbi_start_usec",
+    error: /no member named 'pbi_start_usec'/,
+  },
+  {
+    name: "proc_listchildpids without its buffer size",
+    file: procMacos,
+    from: "proc_listchildpids((pid_t)pid, out, cap * (int)sizeof *out)",
+    to: "proc_listchildpids((pid_t)pid, out)",
     error: /too few arguments/,
   },
   {
