@@ -24,8 +24,11 @@ function cstr(s: string): Uint8Array<ArrayBuffer> {
   return b;
 }
 
-/** Loads (once per path) and version-checks the library. */
-function load(path: string | undefined): Lib {
+/**
+ * Loads (once per path, after the ownership check) and version-checks the
+ * library. Exported for the pointer-free wrappers beside this file only.
+ */
+export function load(path: string | undefined): Lib {
   const p = path ?? resolveLibraryPath();
   checkLibraryOwnership(p);
   let lib = libs.get(p);

@@ -21,6 +21,8 @@ export const SYMBOLS = {
   bm_sensor_get_stats: { parameters: ["pointer", "buffer", "u32"], result: "i32" },
   bm_sensor_close: { parameters: ["pointer"], result: "void" },
   bm_sensor_inject: { parameters: ["pointer", "buffer", "u32", "u32"], result: "i32" },
+  bm_proc_info: { parameters: ["i32", "buffer", "buffer", "buffer"], result: "i32" },
+  bm_proc_children: { parameters: ["i32", "buffer", "i32"], result: "i32" },
 } as const;
 
 /** The ABI version this binding speaks (BM_SENSOR_ABI_VERSION). */

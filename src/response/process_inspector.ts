@@ -1,12 +1,15 @@
 /**
  * What the kill action needs to know about live processes: parent, state,
- * start time and children. Linux reads /proc; macOS would use libproc
- * (proc_pidinfo PROC_PIDTBSDINFO for pbi_ppid and pbi_start_tvsec/usec,
- * proc_listchildpids for children) over FFI, which is not written yet, so
- * on macOS the kill action refuses rather than guess.
+ * start time and children. Linux reads /proc here (LinuxProcessInspector);
+ * macOS asks the native library (NativeProcessInspector: bm_proc_info and
+ * bm_proc_children, which use libproc's proc_pidinfo PROC_PIDTBSDINFO for
+ * pbi_ppid, pbi_status and pbi_start_tvsec/usec, and proc_listchildpids), so
+ * struct layouts come from C compiled against Apple's headers, not from
+ * offsets in TypeScript. Other systems refuse rather than guess.
  */
 import * as fs from "node:fs";
 import { BmError } from "../errors.ts";
+import { NativeProcessInspector } from "./native_process_inspector.ts";
 
 export interface ProcessInfo {
   pid: number;
@@ -91,7 +94,8 @@ export class LinuxProcessInspector implements ProcessInspector {
   }
 }
 
-export function systemProcessInspector(): ProcessInspector {
-  if (Deno.build.os === "linux") return new LinuxProcessInspector();
-  throw new BmError(`Cannot inspect processes on ${Deno.build.os}: not implemented yet`);
+export function systemProcessInspector(os: string = Deno.build.os): ProcessInspector {
+  if (os === "linux") return new LinuxProcessInspector();
+  if (os === "darwin") return new NativeProcessInspector();
+  throw new BmError(`Cannot inspect processes on "${os}": unsupported system`);
 }
