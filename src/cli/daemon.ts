@@ -5,7 +5,8 @@ import { Daemon } from "../daemon/daemon.ts";
 import { type Command, outputFormat, parseCommandArgs, printJson } from "./command.ts";
 
 const USAGE = `Usage:
-  bm daemon [--trace FILE [--exit-at-end]]   run the agent in the foreground (root)
+  bm daemon [--trace FILE [--exit-at-end]] [--scope-pid PID]
+                                             run the agent in the foreground (root)
   bm daemon reload [--output json]           validate and apply changed config and rules
 
 The agent logs JSON lines to stderr (and logging.file). It reloads on SIGHUP
@@ -13,6 +14,9 @@ and when a config or rule file changes, keeping the last good set when the new
 one is broken; SIGTERM or SIGINT stops it after answering every held event.
 --trace runs it on a recorded trace instead of the OS sensor (actions are
 recorded, never carried out); --exit-at-end stops it when the trace ends.
+--scope-pid PID confines the rules to PID and its descendants (tests and the
+demonstration: process events are system-wide, and an agent under test must
+not act on the machine's other processes).
 Paths: BM_MANAGED_CONFIG, BM_LOCAL_CONFIG, BM_STATE_DIR (the control socket is
 $BM_STATE_DIR/bm.sock when set, else /run/bm/bm.sock).`;
 
@@ -26,6 +30,7 @@ export const daemonCommand: Command = {
       options: {
         trace: { type: "string" },
         "exit-at-end": { type: "boolean" },
+        "scope-pid": { type: "string" },
         output: { type: "string" },
       },
       allowPositionals: true,
@@ -51,9 +56,17 @@ export const daemonCommand: Command = {
     if (values["exit-at-end"] && values.trace === undefined) {
       throw new UsageError(`--exit-at-end needs --trace FILE`);
     }
+    let scopePid: number | undefined;
+    if (values["scope-pid"] !== undefined) {
+      scopePid = Number(values["scope-pid"]);
+      if (!Number.isInteger(scopePid) || scopePid < 1) {
+        throw new UsageError(`Bad --scope-pid "${values["scope-pid"]}": a process id`);
+      }
+    }
     const daemon = new Daemon({
       ...(values.trace !== undefined ? { trace: values.trace } : {}),
       exitAtEnd: values["exit-at-end"] ?? false,
+      ...(scopePid !== undefined ? { scopePid } : {}),
     });
     return await daemon.run();
   },

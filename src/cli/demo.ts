@@ -227,7 +227,8 @@ async function inside(): Promise<number> {
     const self = selfCommand();
     const log = Deno.openSync(`${SCRATCH}/daemon.log`, { write: true, create: true, append: true });
     daemon = new Deno.Command(self.cmd, {
-      args: [...self.args, "daemon"],
+      // Rules see only this demonstration's own processes, never the rest of the machine.
+      args: [...self.args, "daemon", "--scope-pid", String(Deno.pid)],
       stdin: "null",
       stdout: "null",
       stderr: "piped",

@@ -56,6 +56,8 @@ export interface DaemonOptions {
   trace?: string;
   /** With `trace`: exit when the trace ends (default: keep serving until stopped). */
   exitAtEnd?: boolean;
+  /** Rules see only this pid and its descendants (tests, the demonstration). */
+  scopePid?: number;
   env?: { get(name: string): string | undefined };
   clock?: Clock;
 }
@@ -259,10 +261,11 @@ export class Daemon {
   }
 
   private engineOptionsFor(s: Settings) {
-    return engineOptions(s, {
+    const o = engineOptions(s, {
       allowedThreats: this.allowedThreats(s),
       rtpBlocklist: this.rtpOn(s) ? this.good.rtpBlocklist : new Set(),
     });
+    return this.o.scopePid === undefined ? o : { ...o, scopePid: this.o.scopePid };
   }
 
   private rtpOn(s: Settings): boolean {

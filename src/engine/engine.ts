@@ -54,6 +54,13 @@ export interface EngineOptions {
   rtpScore?: number;
   /** Bound on in-flight partial sequences; the oldest are evicted and counted. */
   partialsMax?: number;
+  /**
+   * Confines rules to this pid and its descendants (tests and the demonstration:
+   * the proc connector reports every process on the machine, and an agent under
+   * test must not act on the machine's other processes). Other processes still
+   * enter the process table, so lineage stays whole. Unset: the whole system.
+   */
+  scopePid?: number;
 }
 
 export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
@@ -81,6 +88,8 @@ export interface EngineStats {
   events: number;
   /** Events not given to rules because their process or file is excluded. */
   excludedEvents: number;
+  /** Events not given to rules because their process is outside `scopePid`. */
+  outOfScopeEvents: number;
   firings: number;
   verdicts: number;
   suppressedByExclusion: number;
@@ -210,6 +219,7 @@ export class Engine {
   private s = {
     events: 0,
     excludedEvents: 0,
+    outOfScopeEvents: 0,
     firings: 0,
     verdicts: 0,
     suppressedByExclusion: 0,
@@ -390,6 +400,11 @@ export class Engine {
     if (this.eventNo % SWEEP_EVERY === 0 || now - this.lastSweep > 10_000) this.sweep(now);
     if (this.isExcluded(ev, proc)) {
       this.s.excludedEvents++;
+      return;
+    }
+    const scope = this.opts.scopePid;
+    if (scope !== undefined && !withinScope(proc, scope)) {
+      this.s.outOfScopeEvents++;
       return;
     }
     const action = ev.event.action;
@@ -992,4 +1007,13 @@ function lineageEntry(p: Proc): LineageEntry {
   if (p.uid !== undefined) e.uid = p.uid;
   if (p.exited) e.exited = true;
   return e;
+}
+
+/** True when `proc` is `scopePid` or descends from it (bounded walk: lineages are shallow). */
+function withinScope(proc: Proc, scopePid: number): boolean {
+  let p: Proc | undefined = proc;
+  for (let depth = 0; p !== undefined && depth < 256; depth++, p = p.parent) {
+    if (p.pid === scopePid) return true;
+  }
+  return false;
 }

@@ -890,3 +890,21 @@ where = [{ field = "process.name", eq = "c" }]
   equal(m.length, 1);
   match(m[0]!, /step 3 may arrive before every step it is related to \(order 2, 3, 1\)/);
 });
+
+Deno.test("scopePid: only the scope root and its descendants reach the rules", () => {
+  // init(1) -> runner(5) -> sh(10) reads /etc/shadow; init(1) -> other(20) does too.
+  const events = [
+    ev(1, "exec", { ...P(5, "/usr/bin/runner"), parent: { pid: 1 } }),
+    ev(2, "fork", { pid: 10, parent: { pid: 5 } }),
+    ev(3, "exec", { ...P(10, "/tmp/x"), parent: { pid: 5 } }),
+    ev(4, "exec", { ...P(20, "/tmp/y"), parent: { pid: 1 } }),
+    ev(5, "open", { pid: 20 }, { file: { path: "/etc/shadow" } }),
+    ev(6, "open", { pid: 10 }, { file: { path: "/etc/shadow" } }),
+  ];
+  const scoped = run(rules(KILL), events, { scopePid: 5 });
+  deepEqual(scoped.verdicts.map((v) => v.process.pid), [10]);
+  ok(scoped.engine.stats().outOfScopeEvents >= 2, "pid 20's events counted out of scope");
+  const whole = run(rules(KILL), events);
+  deepEqual(whole.verdicts.map((v) => v.process.pid).sort(), [10, 20]);
+  equal(whole.engine.stats().outOfScopeEvents, 0);
+});

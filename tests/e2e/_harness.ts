@@ -246,6 +246,9 @@ export async function startAgent(o: AgentOptions): Promise<TestAgent> {
         `${repo}deno.json`,
         `${repo}main.ts`,
         "daemon",
+        // Only this test process's descendants: the machine's other processes are not ours to kill.
+        "--scope-pid",
+        String(Deno.pid),
       ],
       env,
       stdin: "null",
