@@ -7,22 +7,15 @@ import assert from "node:assert/strict";
 import { systemClock } from "../clock.ts";
 import { decodeLine } from "../sensor/trace.ts";
 import { DaemonThreatSource } from "./daemon_threat_source.ts";
+import { selfCommand } from "./self_command.ts";
 
 const repo = new URL("../../", import.meta.url).pathname;
 const trace = `${repo}policies/tests/linux/bm_change_file_test.pos.jsonl`;
-const denoArgs = [
-  "run",
-  "--quiet",
-  "--allow-all",
-  "--cached-only",
-  "--config",
-  `${repo}deno.json`,
-  `${repo}main.ts`,
-];
+const self = selfCommand();
 
 async function bm(env: Record<string, string>, ...args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [...denoArgs, ...args],
+  const out = await new Deno.Command(self.cmd, {
+    args: [...self.args, ...args],
     env,
     stdout: "piped",
     stderr: "piped",
@@ -55,8 +48,8 @@ Deno.test({
         features: { behaviorMonitoringConfigurations: { notifyForks: "enabled" } },
       }),
     );
-    const daemon = new Deno.Command(Deno.execPath(), {
-      args: [...denoArgs, "daemon", "--trace", trace],
+    const daemon = new Deno.Command(self.cmd, {
+      args: [...self.args, "daemon", "--trace", trace],
       env,
       stdout: "null",
       stderr: "piped",

@@ -8,6 +8,7 @@
  * made, even after a failure.
  */
 import { callDaemon } from "../../src/daemon/control_socket.ts";
+import { selfCommand } from "../../src/daemon/self_command.ts";
 import type { HealthReport } from "../../src/daemon/health.ts";
 import type { ThreatSummary } from "../../src/store/threat.ts";
 
@@ -236,15 +237,10 @@ export async function startAgent(o: AgentOptions): Promise<TestAgent> {
     };
     await Deno.writeTextFile(env.BM_LOCAL_CONFIG, agentToml(mounts, o), { mode: 0o644 });
     const log = await Deno.open(`${dir}/daemon.log`, { write: true, create: true });
-    proc = new Deno.Command(Deno.execPath(), {
+    const self = selfCommand();
+    proc = new Deno.Command(self.cmd, {
       args: [
-        "run",
-        "--quiet",
-        "--allow-all",
-        "--cached-only",
-        "--config",
-        `${repo}deno.json`,
-        `${repo}main.ts`,
+        ...self.args,
         "daemon",
         // Only this test process's descendants: the machine's other processes are not ours to kill.
         "--scope-pid",

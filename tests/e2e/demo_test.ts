@@ -4,9 +4,10 @@
  * and nothing left behind on the host.
  */
 import assert from "node:assert/strict";
+import { selfCommand } from "../../src/daemon/self_command.ts";
 import { canRunE2e, run } from "./_harness.ts";
 
-const repo = new URL("../../", import.meta.url).pathname;
+const self = selfCommand();
 
 async function mounts(): Promise<string> {
   return await Deno.readTextFile("/proc/self/mountinfo");
@@ -29,15 +30,9 @@ Deno.test({
       }
     });
     const r = await run(
-      Deno.execPath(),
+      self.cmd,
       [
-        "run",
-        "--quiet",
-        "--allow-all",
-        "--cached-only",
-        "--config",
-        `${repo}deno.json`,
-        `${repo}main.ts`,
+        ...self.args,
         "demo",
       ],
       { timeoutMs: 90_000 },
@@ -58,15 +53,9 @@ Deno.test({
 
 Deno.test("bm demo --replay: the recorded demonstration gives the same threat", async () => {
   const r = await run(
-    Deno.execPath(),
+    self.cmd,
     [
-      "run",
-      "--quiet",
-      "--allow-all",
-      "--cached-only",
-      "--config",
-      `${repo}deno.json`,
-      `${repo}main.ts`,
+      ...self.args,
       "demo",
       "--replay",
     ],
