@@ -203,6 +203,35 @@ function anyOfProc(get: ProcAccessor, t: Test): ProcPred {
   };
 }
 
+/**
+ * Compiles every pattern once; the test holds when any matches a string. A
+ * pattern that does not compile is reported (`Bad glob "x": ...`) and the
+ * condition is dropped.
+ */
+function anyPattern(
+  pats: string[] | undefined,
+  what: "glob" | "regex",
+  compile: (p: string) => RegExp,
+  loc: Loc,
+  report: Report,
+): Test | undefined {
+  if (!pats) return undefined;
+  const res: RegExp[] = [];
+  for (const p of pats) {
+    try {
+      res.push(compile(p));
+    } catch (e) {
+      report(loc, `Bad ${what} "${p}": ${(e as Error).message}`);
+      return undefined;
+    }
+  }
+  if (res.length === 1) {
+    const re = res[0]!;
+    return (x) => typeof x === "string" && re.test(x);
+  }
+  return (x) => typeof x === "string" && res.some((re) => re.test(x));
+}
+
 /** Builds the scalar test of a literal operand; reports and returns undefined when invalid. */
 function literalTest(op: Operator, value: unknown, loc: Loc, report: Report): Test | undefined {
   const strOrList = (): string[] | undefined => {
@@ -249,43 +278,17 @@ function literalTest(op: Operator, value: unknown, loc: Loc, report: Report): Te
       return (x) => s.has(x);
     }
     case "glob":
-    case "iglob": {
-      const pats = strOrList();
-      if (!pats) return undefined;
-      const res: RegExp[] = [];
-      for (const g of pats) {
-        try {
-          res.push(globToRegExp(g, op === "iglob"));
-        } catch (e) {
-          report(loc, `Bad glob "${g}": ${(e as Error).message}`);
-          return undefined;
-        }
-      }
-      if (res.length === 1) {
-        const re = res[0]!;
-        return (x) => typeof x === "string" && re.test(x);
-      }
-      return (x) => typeof x === "string" && res.some((re) => re.test(x));
-    }
+    case "iglob":
+      return anyPattern(strOrList(), "glob", (g) => globToRegExp(g, op === "iglob"), loc, report);
     case "regex":
-    case "iregex": {
-      const pats = strOrList();
-      if (!pats) return undefined;
-      const res: RegExp[] = [];
-      for (const r of pats) {
-        try {
-          res.push(new RegExp(r, op === "iregex" ? "i" : ""));
-        } catch (e) {
-          report(loc, `Bad regex "${r}": ${(e as Error).message}`);
-          return undefined;
-        }
-      }
-      if (res.length === 1) {
-        const re = res[0]!;
-        return (x) => typeof x === "string" && re.test(x);
-      }
-      return (x) => typeof x === "string" && res.some((re) => re.test(x));
-    }
+    case "iregex":
+      return anyPattern(
+        strOrList(),
+        "regex",
+        (r) => new RegExp(r, op === "iregex" ? "i" : ""),
+        loc,
+        report,
+      );
     case "contains":
     case "starts_with":
     case "ends_with":
