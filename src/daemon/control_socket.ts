@@ -15,6 +15,7 @@
  */
 import * as fs from "node:fs";
 import { BmError } from "../errors.ts";
+import { ensurePrivateDir } from "../store/state_dir.ts";
 
 /** Where the daemon listens: `$BM_STATE_DIR/bm.sock` when set, else the runtime dir. */
 export function socketPath(
@@ -42,16 +43,7 @@ const MAX_LINE = 1 << 20;
 
 /** Makes `dir` exist, root-owned (when root), mode 0700; refuses a symlink or foreign owner. */
 export function ensureSocketDir(dir: string): void {
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const st = fs.lstatSync(dir);
-  if (st.isSymbolicLink() || !st.isDirectory()) {
-    throw new BmError(`Cannot use "${dir}" for the control socket: not a directory`);
-  }
-  const uid = Deno.uid();
-  if (uid !== null && st.uid !== uid) {
-    throw new BmError(`Cannot use "${dir}" for the control socket: owned by uid ${st.uid}`);
-  }
-  if ((st.mode & 0o777) !== 0o700) fs.chmodSync(dir, 0o700);
+  ensurePrivateDir(dir, "for the control socket");
 }
 
 export class ControlServer {

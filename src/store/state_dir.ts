@@ -27,7 +27,7 @@ export function vaultDir(dir: string): string {
  * that is a symlink or not a directory, and one owned by another user, since
  * whoever owns the state directory could swap the database or the vault.
  */
-export function ensurePrivateDir(path: string): void {
+export function ensurePrivateDir(path: string, use = "as a state directory"): void {
   try {
     fs.mkdirSync(path, { recursive: true, mode: 0o700 });
   } catch (e) {
@@ -35,11 +35,11 @@ export function ensurePrivateDir(path: string): void {
   }
   const st = fs.lstatSync(path);
   if (st.isSymbolicLink() || !st.isDirectory()) {
-    throw new BmError(`Cannot use "${path}" as a state directory: not a directory`);
+    throw new BmError(`Cannot use "${path}" ${use}: not a directory`);
   }
   const uid = Deno.uid();
   if (uid !== null && st.uid !== uid) {
-    throw new BmError(`Cannot use "${path}" as a state directory: owned by uid ${st.uid}`);
+    throw new BmError(`Cannot use "${path}" ${use}: owned by uid ${st.uid}`);
   }
   if ((st.mode & 0o777) !== 0o700) fs.chmodSync(path, 0o700);
 }
