@@ -13,14 +13,7 @@
 
 #include "bm_core.h"
 
-static int failures;
-#define CHECK(cond)                                                         \
-  do {                                                                      \
-    if (!(cond)) {                                                          \
-      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-      failures++;                                                           \
-    }                                                                       \
-  } while (0)
+#include "check.h"
 
 static uint32_t make_rec(uint8_t *buf, uint32_t cap, uint32_t id, uint32_t nstr_bytes) {
   bm_rec r;
@@ -572,10 +565,5 @@ int main(void) {
   test_waiter_reads_auth();
   test_coalescing();
   test_close_wakes_waiter();
-  if (failures) {
-    fprintf(stderr, "test_common: %d failure(s)\n", failures);
-    return 1;
-  }
-  printf("test_common: ok\n");
-  return 0;
+  return check_result("test_common");
 }

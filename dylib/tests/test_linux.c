@@ -18,14 +18,7 @@
 #include "bm_core.h"
 
 extern char **environ;
-static int failures;
-#define CHECK(cond)                                                         \
-  do {                                                                      \
-    if (!(cond)) {                                                          \
-      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-      failures++;                                                           \
-    }                                                                       \
-  } while (0)
+#include "check.h"
 
 typedef struct agent {
   bm_sensor *s;
@@ -196,10 +189,5 @@ int main(void) {
         strstr(err, "Cannot open mount \"/nonexistent/bm\""));
   if (umount(dir)) umount2(dir, MNT_DETACH);
   rmdir(dir);
-  if (failures) {
-    fprintf(stderr, "test_linux: %d failure(s)\n", failures);
-    return 1;
-  }
-  printf("test_linux: ok\n");
-  return 0;
+  return check_result("test_linux");
 }

@@ -17,14 +17,7 @@
 
 #include "../macos/es_map.h"
 
-static int failures;
-#define CHECK(c)                                                              \
-  do {                                                                        \
-    if (!(c)) {                                                               \
-      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c); \
-      failures++;                                                             \
-    }                                                                         \
-  } while (0)
+#include "check.h"
 
 /* ---- what libbsm and libEndpointSecurity do, for the fake messages ---- */
 /* audit_token_t: bm's fake layout: val[0] ruid, val[1] euid, val[5] pid (Apple's too). */
@@ -541,10 +534,5 @@ int main(int argc, char **argv) {
   test_seq();
   test_messages();
   test_watchdog_deadline();
-  if (failures) {
-    fprintf(stderr, "test_macos_translate: %d checks failed\n", failures);
-    return 1;
-  }
-  printf("test_macos_translate: ok\n");
-  return 0;
+  return check_result("test_macos_translate");
 }

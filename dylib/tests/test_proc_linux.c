@@ -13,14 +13,7 @@
 
 #include "bm_sensor.h"
 
-static int failures;
-#define CHECK(cond)                                                            \
-  do {                                                                         \
-    if (!(cond)) {                                                             \
-      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-      failures++;                                                              \
-    }                                                                          \
-  } while (0)
+#include "check.h"
 
 static double wall_ms(void) {
   struct timespec t;
@@ -102,10 +95,5 @@ int main(void) {
   CHECK(bm_proc_info(0, &ppid, &start, &state) == 1);
   CHECK(bm_proc_info(-5, &ppid, &start, &state) == 1);
 
-  if (failures) {
-    fprintf(stderr, "test_proc_linux: %d failure(s)\n", failures);
-    return 1;
-  }
-  printf("test_proc_linux: ok\n");
-  return 0;
+  return check_result("test_proc_linux");
 }
