@@ -302,6 +302,13 @@ export class ProcessTable {
         execPair = p.pendingAuthExec && (exe === undefined || exe === p.executable);
         p.pendingAuthExec = false;
         if (!execPair) p.authMatched = undefined;
+        if (!execPair && exe === undefined) {
+          // A new image whose /proc facts lost the race with a fast exit: it is
+          // unknown, and the image inherited at fork must not stand in for it.
+          p.executable = "";
+          p.name = "";
+          setArgs(p, undefined);
+        }
         setExecutable(p, exe, pf.name);
         if (pf.args !== undefined) setArgs(p, pf.args);
         if (pf.working_directory !== undefined) p.working_directory = intern(pf.working_directory);

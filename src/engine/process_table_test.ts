@@ -98,3 +98,20 @@ Deno.test("a parent pid of 0 is no lineage entry (init's and launchd's parent)",
   t.seed([{ pid: 1, ppid: 0, start: 0, executable: "/sbin/init", args: [] }], 3);
   equal(t.byPidLookup(1)?.parent, undefined);
 });
+
+Deno.test("an exec whose image is unknown (enrichment miss) drops the image inherited at fork", () => {
+  const t = new ProcessTable(100, 60_000);
+  t.apply(
+    ev(1, "exec", { pid: 10, executable: "/tmp/.x/tool", args: ["tool"], parent: { pid: 1 } }),
+  );
+  t.apply(ev(2, "fork", { pid: 11, parent: { pid: 10 } }));
+  const after = t.apply(ev(3, "exec", { pid: 11, parent: { pid: 10 } }));
+  equal(after.executable, "", "not the parent's /tmp/.x/tool");
+  equal(after.name, "");
+  equal(after.args, undefined);
+  // A later event that names the image fills it in.
+  const named = t.apply(ev(4, "open", { pid: 11, executable: "/usr/bin/cmp" }, {
+    file: { path: "/x" },
+  }));
+  equal(named.executable, "/usr/bin/cmp");
+});
