@@ -212,44 +212,148 @@ async function roundTrip(dir: string, target: string): Promise<void> {
 
 // ---- 3. fork+exec overhead ratio ------------------------------------------
 
+// A persistent driver: each "N" line on stdin runs N back-to-back spawn+wait
+// of the target and answers one line of per-spawn microseconds. One process
+// for the whole run, so blocks of every mode share its warm state.
+const BLOCK_DRIVER = `import os, sys, time
+target = sys.argv[1]
+for line in sys.stdin:
+    each = []
+    for i in range(int(line)):
+        t = time.perf_counter()
+        pid = os.posix_spawn(target, [target], {})
+        os.waitpid(pid, 0)
+        each.append(time.perf_counter() - t)
+    print(" ".join("%.1f" % (x * 1e6) for x in each), flush=True)`;
+
+class BlockDriver {
+  #child: Deno.ChildProcess;
+  #w: WritableStreamDefaultWriter<Uint8Array>;
+  #lines: AsyncIterator<string>;
+  constructor(target: string) {
+    this.#child = new Deno.Command("python3", {
+      args: ["-c", BLOCK_DRIVER, target],
+      stdin: "piped",
+      stdout: "piped",
+    }).spawn();
+    this.#w = this.#child.stdin.getWriter();
+    this.#lines = this.#child.stdout.pipeThrough(new TextDecoderStream()).pipeThrough(
+      new LineStream(),
+    )[Symbol.asyncIterator]();
+  }
+  async run(n: number): Promise<number[]> {
+    await this.#w.write(new TextEncoder().encode(`${n}\n`));
+    const r = await this.#lines.next();
+    if (r.done) throw new Error("driver exited");
+    return r.value.split(" ").map(Number);
+  }
+  async close(): Promise<void> {
+    await this.#w.close();
+    await this.#child.status;
+  }
+}
+
+class LineStream extends TransformStream<string, string> {
+  constructor() {
+    let rest = "";
+    super({
+      transform(chunk, ctl) {
+        const parts = (rest + chunk).split("\n");
+        rest = parts.pop() ?? "";
+        for (const p of parts) ctl.enqueue(p);
+      },
+    });
+  }
+}
+
+type Mode = "none" | "ts" | "cache";
+
+/** CPU ns used so far by this process's threads, split: the sensor thread and the rest. */
+function threadCpu(): { sensor: number; rest: number } {
+  const out = { sensor: 0, rest: 0 };
+  for (const e of Deno.readDirSync("/proc/self/task")) {
+    try {
+      const comm = Deno.readTextFileSync(`/proc/self/task/${e.name}/comm`).trim();
+      const ns = Number(Deno.readTextFileSync(`/proc/self/task/${e.name}/schedstat`).split(" ")[0]);
+      if (comm === "bm-sensor") out.sensor += ns;
+      else out.rest += ns;
+    } catch { /* thread gone */ }
+  }
+  return out;
+}
+
+/**
+ * Blocks of `block` spawns, the three modes in a shuffled order each round, so
+ * the VM's drift (its no-agent median moves by 30% within seconds) hits every
+ * mode alike. The agent is opened before and closed after its block, outside
+ * the timings; the first spawn of a cache block (the one that goes to TS and
+ * fills the cache) is dropped from that block.
+ */
 async function overhead(dir: string, target: string): Promise<void> {
-  const n = quick ? 300 : 1000;
-  const rounds = roundsArg > 0 ? roundsArg : quick ? 2 : 5;
-  const t = { none: [] as number[], ts: [] as number[], cache: [] as number[] };
+  const block = 100;
+  const rounds = roundsArg > 0 ? roundsArg : quick ? 10 : 40;
+  const t: Record<Mode, number[]> = { none: [], ts: [], cache: [] };
+  // per round: median of the mode's block / median of the no-agent block
+  const paired: Record<"ts" | "cache", number[]> = { ts: [], cache: [] };
+  const cpu = { ts: { sensor: 0, rest: 0 }, cache: { sensor: 0, rest: 0 } };
+  const d = new BlockDriver(target);
+  let toTs = 0;
+  await d.run(block); // warm up the driver and the page cache
   for (let r = 0; r < rounds; r++) {
-    t.none.push(...(await drive(target, n, 0))[1]);
-    {
-      const s = NativeSensor.open({ marks: "mounts", mounts: [dir], notifyFiles: false, ...lib });
-      const stop = pump(s, null, false);
-      t.ts.push(...(await drive(target, n, 0))[1]);
-      await stop();
-      await s.close();
+    const order: Mode[] = ["none", "ts", "cache"];
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(Math.random() * (i + 1));
+      [order[i], order[j]] = [order[j]!, order[i]!];
     }
-    {
+    const blockMedian: Partial<Record<Mode, number>> = {};
+    for (const mode of order) {
+      if (mode === "none") {
+        const each = await d.run(block);
+        t.none.push(...each);
+        blockMedian.none = pct(each, 50);
+        continue;
+      }
       const s = NativeSensor.open({
         marks: "mounts",
         mounts: [dir],
         notifyFiles: false,
-        allowCache: true,
+        allowCache: mode === "cache",
         ...lib,
       });
-      const stop = pump(s, null, true);
-      t.cache.push(...(await drive(target, n, 0))[1]);
+      const stop = pump(s, null, mode === "cache");
+      const c0 = threadCpu();
+      const each = await d.run(block);
+      const c1 = threadCpu();
+      cpu[mode].sensor += c1.sensor - c0.sensor;
+      cpu[mode].rest += c1.rest - c0.rest;
+      const kept = mode === "cache" ? each.slice(1) : each;
+      t[mode].push(...kept);
+      blockMedian[mode] = pct(kept, 50);
       const st = s.stats();
       await stop();
       await s.close();
-      if (st.authByAgent > 1) console.log(`(cache round: ${st.authByAgent} execs went to TS)`);
+      if (mode === "cache") toTs += st.authByAgent;
     }
+    paired.ts.push(blockMedian.ts! / blockMedian.none!);
+    paired.cache.push(blockMedian.cache! / blockMedian.none!);
   }
+  await d.close();
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const med = (xs: number[]) => pct(xs, 50);
-  const show = (xs: number[]) =>
-    `median ${med(xs).toFixed(0)} us (ratio ${(med(xs) / med(t.none)).toFixed(3)}; ` +
-    `means ${(mean(xs) / mean(t.none)).toFixed(3)})`;
+  const show = (m: "ts" | "cache") =>
+    `median ${med(t[m]).toFixed(0)} us: ratio ${med(paired[m]).toFixed(3)} ` +
+    `(median of per-round ratios; pooled medians ${(med(t[m]) / med(t.none)).toFixed(3)}, ` +
+    `means ${(mean(t[m]) / mean(t.none)).toFixed(3)})`;
   console.log(
-    `fork+exec in marked tmpfs (${n * rounds} each, ${rounds} interleaved rounds): ` +
-      `no agent median ${med(t.none).toFixed(0)} us; block mode via TS ${show(t.ts)}; ` +
-      `allow cache in C ${show(t.cache)}`,
+    `fork+exec in marked tmpfs (${rounds} rounds of ${block} per mode, shuffled): ` +
+      `no agent median ${med(t.none).toFixed(0)} us; block mode via TS ${show("ts")}; ` +
+      `allow cache in C ${show("cache")} (${toTs} execs of ${rounds * block} went to TS)`,
+  );
+  const per = (ns: number) => (ns / 1000 / (rounds * block)).toFixed(0);
+  console.log(
+    `agent CPU per spawn: via TS ${per(cpu.ts.sensor)} us sensor thread + ${
+      per(cpu.ts.rest)
+    } us other threads; allow cache ${per(cpu.cache.sensor)} + ${per(cpu.cache.rest)} us`,
   );
 }
 
