@@ -117,6 +117,12 @@ export class SensorBinding {
     }
   }
 
+  /** Blocks this thread up to timeoutMs for records: 1 ready, 0 timeout, -1 closed. */
+  waitSync(timeoutMs: number): number {
+    if (this.#h === null) return -1;
+    return this.#lib.symbols.bm_sensor_wait_sync(this.#h, Math.max(0, Math.floor(timeoutMs)));
+  }
+
   /**
    * Copies out and decodes the ready records that fit the drain buffer (may be
    * none; call again for more). null when closed.

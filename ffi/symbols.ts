@@ -12,6 +12,7 @@ export const SYMBOLS = {
   bm_sensor_open: { parameters: ["buffer", "buffer", "u32"], result: "pointer" },
   bm_sensor_open_synthetic: { parameters: ["buffer", "buffer", "u32"], result: "pointer" },
   bm_sensor_wait: { parameters: ["pointer", "i32"], result: "i32", nonblocking: true },
+  bm_sensor_wait_sync: { name: "bm_sensor_wait", parameters: ["pointer", "i32"], result: "i32" },
   bm_sensor_drain: { parameters: ["pointer", "buffer", "u32"], result: "i32" },
   bm_sensor_respond: { parameters: ["pointer", "u32", "i32", "i32"], result: "i32" },
   bm_sensor_deny_pid: { parameters: ["pointer", "i32", "i32"], result: "i32" },

@@ -178,18 +178,20 @@ struct bm_sensor {
    * it calls auth_read, which reads one batch of auth events and submits them
    * as the platform thread would, and returns how many it read (0 when another
    * thread got them first, -1 on a read error: waiters then stop watching
-   * auth_fd). While a waiter watches it, the platform thread may leave auth_fd
-   * to it (bm_core_platform_may_yield) so that the waiter, not the platform
-   * thread, wakes for an auth event; the waiter writes kick_fd when it leaves,
-   * and the platform thread watches auth_fd again. The platform thread keeps watching auth_fd
-   * too (whoever reads an event first handles it), so nothing depends on the
-   * agent waiting; when it does, an auth event reaches it without a thread
-   * hand-off (tens of microseconds each on an idle CPU). auth_fd -1 = unused.
+   * auth_fd). While a waiter watches it, or one left it less than a grace
+   * period ago, the platform thread leaves auth_fd to it
+   * (bm_core_platform_may_yield) so that the waiter, not the platform thread,
+   * wakes for an auth event; past the grace period the platform thread
+   * watches auth_fd again, so nothing depends on the agent waiting (a waiter
+   * that finds it watching writes kick_fd to have it leave). When the agent
+   * waits, an auth event reaches it without a thread hand-off (tens of
+   * microseconds each on an idle CPU). auth_fd -1 = unused.
    */
   int auth_fd, wake_fd, kick_fd;
   int (*auth_read)(void *ctx);
   int poll_waiters;          /* waiters inside poll(): wake_reader writes wake_fd */
   int platform_yields;       /* the platform thread is not watching auth_fd */
+  uint64_t waiter_left_ns;   /* when waiters last went to 0 (bm_now_mono_ns) */
   int auth_read_failed;      /* a waiter's auth_read failed: waiters leave auth_fd alone */
   uint64_t waiter_auth_reads; /* auth events read by a waiter (tests, diagnosis) */
 };
@@ -224,10 +226,12 @@ int bm_core_os_cache_ok(bm_sensor *s);
 uint64_t bm_core_due_ns(const bm_config *cfg, uint64_t now_ns, uint64_t deadline_ns);
 /*
  * The platform thread asks, before each poll, whether it may leave auth_fd to
- * the agent's waiter: 1 while a waiter watches it (the waiter writes kick_fd
- * when it leaves, so auth_fd is never unwatched for long), else 0.
+ * the agent's waiter: 1 while a waiter watches it or left less than a grace
+ * period ago, else 0. recheck_ms is how long the platform thread may poll
+ * before asking again (-1: until something wakes it; a waiter arriving while
+ * it watches auth_fd writes kick_fd), so auth_fd is never unwatched for long.
  */
-int bm_core_platform_may_yield(bm_sensor *s);
+int bm_core_platform_may_yield(bm_sensor *s, int *recheck_ms);
 void bm_core_count(bm_sensor *s, size_t field_offset);
 #define BM_COUNT(s, field) bm_core_count((s), offsetof(bm_sensor_stats, field))
 

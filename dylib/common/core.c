@@ -399,20 +399,38 @@ static int batch_ready(bm_sensor *s, uint64_t now) {
  * holds mu; released meanwhile). Auth events it reads are submitted from this
  * thread, so bm_sensor_wait returns with them without another thread's wake-up.
  */
-/* Caller holds mu: the platform thread watches auth_fd again. */
+/*
+ * How long after the last waiter left the platform thread still leaves
+ * auth_fd alone. An agent answering a stream of execs leaves the wait and
+ * comes back within microseconds; waking the platform thread to take auth_fd
+ * over at every exit, and back at every entry, cost two wake-ups per exec and
+ * had both threads woken by the next event. An agent busy elsewhere has its
+ * events read (and, if need be, answered by the watchdog) this much later.
+ */
+#define YIELD_GRACE_NS 2000000ull
+
+/* Caller holds mu: the platform thread re-checks whether it may yield. */
 static void kick_platform(bm_sensor *s) {
-  if (!s->platform_yields) return;
-  s->platform_yields = 0;
   uint64_t one = 1;
   ssize_t w = write(s->kick_fd, &one, sizeof one);
   (void)w;
 }
 
-int bm_core_platform_may_yield(bm_sensor *s) {
+static int may_yield_locked(bm_sensor *s, uint64_t now) {
+  return s->auth_fd >= 0 && s->kick_fd >= 0 && !s->auth_read_failed && !s->closed &&
+         (s->waiters > 0 || now < s->waiter_left_ns + YIELD_GRACE_NS);
+}
+
+int bm_core_platform_may_yield(bm_sensor *s, int *recheck_ms) {
   pthread_mutex_lock(&s->mu);
-  s->platform_yields = s->waiters > 0 && s->auth_fd >= 0 && s->kick_fd >= 0 &&
-                       !s->auth_read_failed && !s->closed;
+  uint64_t now = bm_now_mono_ns();
+  s->platform_yields = may_yield_locked(s, now);
   int y = s->platform_yields;
+  *recheck_ms = -1;
+  if (y && s->waiters == 0) {
+    uint64_t left = s->waiter_left_ns + YIELD_GRACE_NS - now;
+    *recheck_ms = (int)((left + 999999ull) / 1000000ull);
+  }
   pthread_mutex_unlock(&s->mu);
   return y;
 }
@@ -442,7 +460,7 @@ static void poll_wait_until(bm_sensor *s, uint64_t until, uint64_t now) {
     if (got > 0) s->waiter_auth_reads += (uint64_t)got;
     if (got < 0) {
       s->auth_read_failed = 1;
-      kick_platform(s);
+      if (s->platform_yields) kick_platform(s);
     }
   } else {
     pthread_mutex_lock(&s->mu);
@@ -455,6 +473,8 @@ int32_t bm_sensor_wait(bm_sensor *s, int32_t timeout_ms) {
   pthread_mutex_lock(&s->mu);
   s->waiters++;
   uint64_t now = bm_now_mono_ns();
+  /* the platform thread watches auth_fd (the agent was away): have it leave it to us */
+  if (!s->platform_yields && may_yield_locked(s, now)) kick_platform(s);
   uint64_t end = timeout_ms < 0 ? UINT64_MAX : now + (uint64_t)timeout_ms * 1000000ull;
   while (!s->closed && !batch_ready(s, now) && now < end) {
     uint64_t until = end;
@@ -469,7 +489,7 @@ int32_t bm_sensor_wait(bm_sensor *s, int32_t timeout_ms) {
   int32_t r = s->closed ? -1 : s->ring.used ? 1 : 0;
   if (--s->waiters == 0) {
     pthread_cond_broadcast(&s->idle);
-    kick_platform(s); /* after the record is queued: not in the agent's way */
+    s->waiter_left_ns = bm_now_mono_ns(); /* no kick: see YIELD_GRACE_NS */
   }
   pthread_mutex_unlock(&s->mu);
   return r;

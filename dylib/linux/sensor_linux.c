@@ -8,7 +8,8 @@
  *
  * While the agent waits in bm_sensor_wait, its waiting thread watches the
  * permission group too and handles what it reads itself (bm_core.h auth_fd),
- * and this thread leaves the group to it until it stops waiting: an exec then
+ * and this thread leaves the group to it until it has stopped waiting for a
+ * grace period (it comes back at once when it keeps up): an exec then
  * reaches the agent without a hand-off between two threads, each of which
  * costs tens of microseconds on an idle vCPU. Everything else stays here.
  *
@@ -637,9 +638,10 @@ static void *sensor_main(void *arg) {
   };
   for (;;) {
     /* while the agent waits, it reads permission events itself (bm_core.h auth_fd) */
-    int yield = c->perm_fd >= 0 && bm_core_platform_may_yield(c->s);
+    int recheck = -1;
+    int yield = c->perm_fd >= 0 && bm_core_platform_may_yield(c->s, &recheck);
     p[1].fd = yield ? -1 : c->perm_fd;
-    int r = poll(p, 5, -1);
+    int r = poll(p, 5, recheck);
     if (r < 0) {
       if (errno == EINTR) continue;
       break;

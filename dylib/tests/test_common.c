@@ -499,32 +499,43 @@ static void test_waiter_reads_auth(void) {
   s->wake_fd = eventfd(0, EFD_NONBLOCK);
   s->kick_fd = kick;
   s->auth_read = fake_auth_read;
-  CHECK(bm_core_platform_may_yield(s) == 0); /* nobody waits: the platform watches */
+  int recheck = 0;
+  CHECK(bm_core_platform_may_yield(s, &recheck) == 0); /* nobody waits: the platform watches */
+  CHECK(recheck == -1);
   pthread_t t;
   pthread_create(&t, NULL, wait_thread, s);
   wait_for_waiter(s);
-  CHECK(bm_core_platform_may_yield(s) == 1); /* a waiter watches auth_fd: leave it */
+  /* a waiter arriving while the platform watches auth_fd has it leave it */
+  CHECK(fd_readable(kick));
+  uint64_t v;
+  CHECK(read(kick, &v, sizeof v) == (ssize_t)sizeof v && v == 1);
+  CHECK(bm_core_platform_may_yield(s, &recheck) == 1); /* a waiter watches auth_fd: leave it */
+  CHECK(recheck == -1);
   CHECK(write(fake_fds[1], "x", 1) == 1);
   void *rv;
   pthread_join(t, &rv);
   CHECK((intptr_t)rv == 1); /* the waiter read the event, held it and returned */
   CHECK(s->waiter_auth_reads == 1 && s->held_n == 1);
-  /* leaving, it told the platform thread to watch again */
-  CHECK(fd_readable(kick) && s->platform_yields == 0);
-  uint64_t v;
-  CHECK(read(kick, &v, sizeof v) == (ssize_t)sizeof v && v == 1);
-  CHECK(bm_core_platform_may_yield(s) == 0);
+  /* leaving, it does not wake the platform thread: a busy agent comes back at once */
+  CHECK(!fd_readable(kick));
+  CHECK(bm_core_platform_may_yield(s, &recheck) == 1);
+  CHECK(recheck >= 1 && recheck <= 2);
+  /* ... and one that stays away gets auth_fd watched again after the grace period */
+  usleep(3000);
+  CHECK(bm_core_platform_may_yield(s, &recheck) == 0);
+  CHECK(recheck == -1);
   /* a failing auth source: the waiter stops watching it and the platform keeps it */
   uint8_t out[4096];
   CHECK(bm_sensor_drain(s, out, sizeof out) > 0);
   fake_fail = 1;
   pthread_create(&t, NULL, wait_thread, s);
   wait_for_waiter(s);
-  CHECK(bm_core_platform_may_yield(s) == 1);
+  CHECK(read(kick, &v, sizeof v) == (ssize_t)sizeof v && v == 1);
+  CHECK(bm_core_platform_may_yield(s, &recheck) == 1);
   CHECK(write(fake_fds[1], "y", 1) == 1);
   for (int i = 0; i < 2000 && !fd_readable(kick); i++) usleep(1000);
   CHECK(fd_readable(kick)); /* kicked at once, not when the wait ends */
-  CHECK(bm_core_platform_may_yield(s) == 0);
+  CHECK(bm_core_platform_may_yield(s, &recheck) == 0);
   pthread_join(t, &rv);
   CHECK((intptr_t)rv == 0); /* timed out: nothing held */
   fake_fail = 0;
