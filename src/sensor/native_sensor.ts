@@ -7,6 +7,7 @@ import { SensorBinding } from "../../ffi/binding.ts";
 import type { NativeStats } from "../../ffi/binding.ts";
 import type { BmEvent } from "./event.ts";
 import type { AuthAnswer, Sensor, SensorStats } from "./sensor.ts";
+import type { Clock } from "../clock.ts";
 
 export interface NativeSensorOptions {
   /** How long an auth event may be held, ms (Linux: bm's own deadline). Default 5000. */
@@ -68,27 +69,38 @@ export function sensorConfigText(o: NativeSensorOptions): string {
 }
 
 /**
- * While held events flow, the next wait may run on this thread. The waiting
- * thread is the one that reads an exec's permission event (bm_core.h auth_fd),
- * so a wait on Deno's blocking pool costs one more wake-up per held exec: that
- * thread, then this one. A synchronous wait blocks the event loop, so it is
- * bounded: only within SYNC_WINDOW_MS of the last batch with an auth event,
- * SYNC_SLICE_MS at a time, and for at most SYNC_BUDGET_MS since the event
- * loop last ran (an asynchronous wait resolving); timers, signals and the
- * control socket wait at most that long. An idle agent waits asynchronously.
+ * Where the next wait runs. The thread inside bm_sensor_wait is the one that
+ * reads an exec's permission event (bm_core.h auth_fd), so a wait on Deno's
+ * blocking pool costs one more wake-up per held exec: that thread, then this
+ * one. While held events flow, the wait therefore runs on this thread (a
+ * synchronous FFI call), which blocks the event loop: it is bounded to
+ * SYNC_WINDOW_MS after the last batch with an auth event, SYNC_SLICE_MS at a
+ * time. Every SYNC_BUDGET_MS the event loop gets a turn (an asynchronous wait,
+ * which returns at once when records are ready), also when records never stop
+ * coming: timers, signals, the control socket and threat writes wait at most
+ * that long. An idle agent waits asynchronously.
  */
 const SYNC_WINDOW_MS = 10;
 const SYNC_SLICE_MS = 2;
 const SYNC_BUDGET_MS = 10;
 
+const monotonic: Clock = { now: () => performance.now() };
+
 export class NativeSensor implements Sensor {
   readonly subsystem: string = Deno.build.os === "darwin" ? "endpoint_security" : "fanotify";
   #b: SensorBinding;
+  #clock: Clock;
   #lastAuthBatch = -Infinity;
-  #lastLoopTurn = 0;
+  #lastTurn = -Infinity;
 
-  private constructor(b: SensorBinding) {
+  private constructor(b: SensorBinding, clock: Clock) {
     this.#b = b;
+    this.#clock = clock;
+  }
+
+  /** Tests and benchmarks: a sensor over an open binding (e.g. the synthetic one). */
+  static over(b: SensorBinding, clock: Clock = monotonic): NativeSensor {
+    return new NativeSensor(b, clock);
   }
 
   /**
@@ -102,29 +114,31 @@ export class NativeSensor implements Sensor {
       ...(o.libraryPath ? { libraryPath: o.libraryPath } : {}),
     });
     if (o.allowCache) b.allowCache(true);
-    return new NativeSensor(b);
+    return new NativeSensor(b, monotonic);
   }
 
   async next(timeoutMs: number): Promise<BmEvent[] | null> {
-    const ready = this.#b.drain();
-    if (ready === null) return null;
-    if (ready.length) return this.#seen(ready);
-    const now = performance.now();
-    if (now - this.#lastAuthBatch < SYNC_WINDOW_MS && now - this.#lastLoopTurn < SYNC_BUDGET_MS) {
-      const slice = Math.min(timeoutMs, SYNC_SLICE_MS, SYNC_BUDGET_MS - (now - this.#lastLoopTurn));
-      const r = this.#b.waitSync(Math.ceil(slice));
-      if (r < 0) return null;
-      return r === 0 ? [] : this.#seen(this.#b.drain());
+    const now = this.#clock.now();
+    if (now - this.#lastTurn < SYNC_BUDGET_MS) {
+      const ready = this.#b.drain();
+      if (ready === null) return null;
+      if (ready.length) return this.#seen(ready);
+      if (now - this.#lastAuthBatch < SYNC_WINDOW_MS) {
+        const left = SYNC_BUDGET_MS - (now - this.#lastTurn);
+        const r = this.#b.waitSync(Math.ceil(Math.min(timeoutMs, SYNC_SLICE_MS, left)));
+        if (r < 0) return null;
+        return r === 0 ? [] : this.#seen(this.#b.drain());
+      }
     }
     const r = await this.#b.wait(timeoutMs);
-    this.#lastLoopTurn = performance.now();
+    this.#lastTurn = this.#clock.now();
     if (r < 0) return null;
     if (r === 0) return [];
     return this.#seen(this.#b.drain());
   }
 
   #seen(batch: BmEvent[] | null): BmEvent[] | null {
-    if (batch?.some((e) => e.bm?.auth_id !== undefined)) this.#lastAuthBatch = performance.now();
+    if (batch?.some((e) => e.bm?.auth_id !== undefined)) this.#lastAuthBatch = this.#clock.now();
     return batch;
   }
 

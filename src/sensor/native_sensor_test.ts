@@ -1,0 +1,86 @@
+/** Where NativeSensor.next waits, over the synthetic sensor (no OS source). */
+import assert from "node:assert/strict";
+import { SensorBinding } from "../../ffi/binding.ts";
+import { encodeRecord } from "../../ffi/record_encoder.ts";
+import { FLAG, STR } from "../../ffi/symbols.ts";
+import { FakeClock } from "../clock.ts";
+import { NativeSensor } from "./native_sensor.ts";
+
+const root = Deno.uid() === 0;
+
+function build() {
+  const r = new Deno.Command("make", {
+    args: ["-s", "-C", new URL("../../dylib", import.meta.url).pathname, "all"],
+  }).outputSync();
+  assert.ok(r.success, new TextDecoder().decode(r.stderr));
+}
+
+Deno.test({
+  name:
+    "native sensor: while auth events flow it waits on the JS thread, and the event loop still gets a turn every 10 ms",
+  ignore: !root || Deno.build.os !== "linux",
+  fn: async () => {
+    build();
+    const b = SensorBinding.open({
+      config: "auth_deadline_ms=60000\nown_pid=1\n",
+      synthetic: true,
+    });
+    const clock = new FakeClock(1000);
+    const s = NativeSensor.over(b, clock);
+    // a message is delivered only when the event loop runs: it counts the turns
+    const ch = new MessageChannel();
+    let turns = 0;
+    ch.port1.onmessage = () => turns++;
+    const ping = () => ch.port2.postMessage(0);
+    const auth = encodeRecord({ kind: 1, flags: FLAG.auth, pid: 43 });
+    const answer = (batch: unknown) => {
+      for (const e of batch as { bm?: { auth_id?: number } }[]) {
+        s.respond({ authId: e.bm!.auth_id!, allow: true, cache: false });
+      }
+    };
+    try {
+      // first wait: on the blocking pool, a turn of the event loop
+      b.inject(auth, 1);
+      ping();
+      let got = await s.next(1000);
+      assert.equal(got!.length, 1);
+      answer(got);
+      assert.equal(turns, 1);
+      // within the budget, ready records are handed over on this thread: no turn
+      clock.advance(1);
+      b.inject(auth, 1);
+      ping();
+      got = await s.next(1000);
+      assert.equal(got!.length, 1);
+      answer(got);
+      assert.equal(turns, 1);
+      // an empty ring right after an auth batch: a synchronous wait of one slice, no turn
+      got = await s.next(1000);
+      assert.deepEqual(got, []);
+      assert.equal(turns, 1);
+      // 10 ms since the last turn: a turn, although records are ready
+      clock.advance(10);
+      b.inject(auth, 1);
+      got = await s.next(1000);
+      assert.equal(got!.length, 1);
+      answer(got);
+      assert.equal(turns, 2);
+      // notify records only: the auth window closes and an empty ring is waited
+      // for on the blocking pool
+      clock.advance(11);
+      b.inject(encodeRecord({ kind: 6, pid: 44, strings: [[STR.path, "/tmp/x"]] }), 1);
+      got = await s.next(1000);
+      assert.equal(got!.length, 1);
+      clock.advance(1);
+      ping();
+      got = await s.next(5);
+      assert.deepEqual(got, []);
+      assert.equal(turns, 3);
+      assert.equal(s.stats().authByAgent, 3);
+    } finally {
+      ch.port1.close();
+      ch.port2.close();
+      await s.close();
+    }
+  },
+});
