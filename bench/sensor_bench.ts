@@ -266,7 +266,34 @@ class LineStream extends TransformStream<string, string> {
   }
 }
 
-type Mode = "none" | "ts" | "cache";
+/**
+ * none: no agent. listener: bench/proc_listener.c, a bare proc connector
+ * listener (the kernel's cost of fork/exec/exit events to a reader that
+ * wakes for them). audit: the agent without its permission group (proc
+ * connector, /proc enrichment, records decoded in TS). ts: block mode, every
+ * exec held and answered from TS. cache: block mode with the allow cache.
+ */
+type Mode = "none" | "listener" | "audit" | "ts" | "cache";
+const MODES: Mode[] = ["none", "listener", "audit", "ts", "cache"];
+type Agent = Exclude<Mode, "none" | "listener">;
+
+/** Builds bench/proc_listener.c with cc into a temporary directory. */
+function buildListener(): string {
+  const dir = Deno.makeTempDirSync({ prefix: "bm_bench_listener_" });
+  const out = `${dir}/proc_listener`;
+  sh("cc", ["-O2", "-Wall", "-o", out, `${repo}bench/proc_listener.c`]);
+  return out;
+}
+
+async function startListener(path: string): Promise<Deno.ChildProcess> {
+  const child = new Deno.Command(path, { stdout: "piped" }).spawn();
+  const reader = child.stdout.getReader();
+  const first = await reader.read(); // "ready": subscribed
+  reader.releaseLock();
+  await child.stdout.cancel();
+  if (first.done) throw new Error("proc_listener exited");
+  return child;
+}
 
 /** CPU ns used so far by this process's threads, split: the sensor thread and the rest. */
 function threadCpu(): { sensor: number; rest: number } {
@@ -292,31 +319,44 @@ function threadCpu(): { sensor: number; rest: number } {
 async function overhead(dir: string, target: string): Promise<void> {
   const block = 100;
   const rounds = roundsArg > 0 ? roundsArg : quick ? 10 : 40;
-  const t: Record<Mode, number[]> = { none: [], ts: [], cache: [] };
-  // per round: median of the mode's block / median of the no-agent block
-  const paired: Record<"ts" | "cache", number[]> = { ts: [], cache: [] };
-  const cpu = { ts: { sensor: 0, rest: 0 }, cache: { sensor: 0, rest: 0 } };
+  const t = Object.fromEntries(MODES.map((m) => [m, [] as number[]])) as Record<Mode, number[]>;
+  // per round: median of a mode's block / median of another mode's block
+  const paired = new Map<string, number[]>();
+  const pair = (a: Mode, b: Mode, v: number) => {
+    const k = `${a}/${b}`;
+    paired.set(k, [...(paired.get(k) ?? []), v]);
+  };
+  const cpu = Object.fromEntries(
+    (["audit", "ts", "cache"] as const).map((m) => [m, { sensor: 0, rest: 0 }]),
+  ) as Record<Agent, { sensor: number; rest: number }>;
+  const listenerPath = buildListener();
   const d = new BlockDriver(target);
   let toTs = 0;
   await d.run(block); // warm up the driver and the page cache
   for (let r = 0; r < rounds; r++) {
-    const order: Mode[] = ["none", "ts", "cache"];
+    const order = [...MODES];
     for (let i = order.length - 1; i > 0; i--) {
       const j = Math.floor(Math.random() * (i + 1));
       [order[i], order[j]] = [order[j]!, order[i]!];
     }
-    const blockMedian: Partial<Record<Mode, number>> = {};
+    const m = {} as Record<Mode, number>;
     for (const mode of order) {
-      if (mode === "none") {
+      if (mode === "none" || mode === "listener") {
+        const l = mode === "listener" ? await startListener(listenerPath) : undefined;
         const each = await d.run(block);
-        t.none.push(...each);
-        blockMedian.none = pct(each, 50);
+        if (l) {
+          l.kill("SIGKILL");
+          await l.status;
+        }
+        t[mode].push(...each);
+        m[mode] = pct(each, 50);
         continue;
       }
       const s = NativeSensor.open({
         marks: "mounts",
         mounts: [dir],
         notifyFiles: false,
+        blockExecution: mode !== "audit",
         allowCache: mode === "cache",
         ...lib,
       });
@@ -326,34 +366,47 @@ async function overhead(dir: string, target: string): Promise<void> {
       const c1 = threadCpu();
       cpu[mode].sensor += c1.sensor - c0.sensor;
       cpu[mode].rest += c1.rest - c0.rest;
+      // the cache block's first exec goes to TS and fills the cache
       const kept = mode === "cache" ? each.slice(1) : each;
       t[mode].push(...kept);
-      blockMedian[mode] = pct(kept, 50);
+      m[mode] = pct(kept, 50);
       const st = s.stats();
       await stop();
       await s.close();
       if (mode === "cache") toTs += st.authByAgent;
     }
-    paired.ts.push(blockMedian.ts! / blockMedian.none!);
-    paired.cache.push(blockMedian.cache! / blockMedian.none!);
+    for (const mode of MODES) if (mode !== "none") pair(mode, "none", m[mode] / m.none);
+    pair("ts", "audit", m.ts / m.audit);
+    pair("cache", "audit", m.cache / m.audit);
+    pair("audit", "listener", m.audit / m.listener);
   }
   await d.close();
-  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  await Deno.remove(listenerPath.replace(/\/[^/]*$/, ""), { recursive: true });
   const med = (xs: number[]) => pct(xs, 50);
-  const show = (m: "ts" | "cache") =>
-    `median ${med(t[m]).toFixed(0)} us: ratio ${med(paired[m]).toFixed(3)} ` +
-    `(median of per-round ratios; pooled medians ${(med(t[m]) / med(t.none)).toFixed(3)}, ` +
-    `means ${(mean(t[m]) / mean(t.none)).toFixed(3)})`;
+  const ratio = (a: Mode, b: Mode) => med(paired.get(`${a}/${b}`) ?? []).toFixed(3);
   console.log(
-    `fork+exec in marked tmpfs (${rounds} rounds of ${block} per mode, shuffled): ` +
-      `no agent median ${med(t.none).toFixed(0)} us; block mode via TS ${show("ts")}; ` +
-      `allow cache in C ${show("cache")} (${toTs} execs of ${rounds * block} went to TS)`,
+    `fork+exec of ${target.split("/").pop()} in the marked tmpfs: ${rounds} rounds of ${block} ` +
+      `spawns per mode, modes shuffled in each round; ratios are medians of per-round ratios ` +
+      `of block medians. No agent: median ${med(t.none).toFixed(0)} us.`,
+  );
+  console.log(
+    `  vs no agent: bare proc connector listener ${ratio("listener", "none")}; ` +
+      `agent in audit mode ${ratio("audit", "none")}; block mode via TS ${ratio("ts", "none")}; ` +
+      `block mode with the allow cache in C ${ratio("cache", "none")} ` +
+      `(${toTs} execs of ${rounds * block} went to TS)`,
+  );
+  console.log(
+    `  the permission path alone (vs audit mode, same proc connector work): via TS ` +
+      `${ratio("ts", "audit")}; allow cache ${ratio("cache", "audit")}. ` +
+      `Audit mode vs the bare listener ${ratio("audit", "listener")}`,
   );
   const per = (ns: number) => (ns / 1000 / (rounds * block)).toFixed(0);
   console.log(
-    `agent CPU per spawn: via TS ${per(cpu.ts.sensor)} us sensor thread + ${
-      per(cpu.ts.rest)
-    } us other threads; allow cache ${per(cpu.cache.sensor)} + ${per(cpu.cache.rest)} us`,
+    `  agent CPU per spawn (sensor thread + other threads): audit ${per(cpu.audit.sensor)} + ${
+      per(cpu.audit.rest)
+    } us; via TS ${per(cpu.ts.sensor)} + ${per(cpu.ts.rest)} us; allow cache ${
+      per(cpu.cache.sensor)
+    } + ${per(cpu.cache.rest)} us`,
   );
 }
 
