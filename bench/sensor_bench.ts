@@ -11,13 +11,15 @@
  *    shown: to respond's return, which on a busy CPU includes running the
  *    unblocked exec first (the write wakes it and the kernel often lets it
  *    preempt the caller), so it is not answer latency;
- * 3. fork+exec of a tiny binary in that tmpfs, timed one by one: agent in
- *    block mode answering from TS, and with the allow cache on (C cache +
- *    kernel ignore mark: repeat execs are not even asked), each against no
- *    agent: the same binary, mount and driver, rounds interleaved so load
- *    changes hit every mode; ratios of the medians (and of the means). The
- *    agent runs in full: proc connector, /proc enrichment and TS decoding of
- *    every record.
+ * 3. fork+exec of a tiny binary in that tmpfs, timed one by one by a
+ *    persistent driver, in blocks of 100 per mode with the modes shuffled in
+ *    each round: no agent; a bare proc connector listener
+ *    (bench/proc_listener.c); the agent in audit mode (no permission group);
+ *    block mode answering from TS; block mode with the allow cache (C cache +
+ *    kernel ignore mark: repeat execs are not even asked). Ratios are medians
+ *    of per-round ratios of block medians, against no agent and against audit
+ *    mode (the permission path's own cost). The agent runs in full: proc
+ *    connector, /proc enrichment and TS decoding of every record.
  * --lib runs another build of the library (before/after comparisons with
  * this same harness); the box's load average is printed: on a shared
  * 2-vCPU machine the figures move with it, so run it several times.
