@@ -49,10 +49,18 @@ typedef struct linux_mount {
   fsid_t fsid;
 } linux_mount;
 
-#define START_SLOTS 65536u /* pid -> start time, for exit records (collisions just miss) */
+/*
+ * pid -> start time, written by the sensor thread at fork and exec (exit
+ * records need it once /proc is gone; collisions just miss). The agent's
+ * waiting thread reads it too, for permission events (see perm_identity), so
+ * it is under starts_mu. ino is the process's pidfs inode (Linux 6.9+: unique
+ * per process, never reused), 0 when unknown.
+ */
+#define START_SLOTS 65536u
 typedef struct start_slot {
   int32_t pid;
   double start_ms;
+  uint64_t ino;
 } start_slot;
 
 typedef struct linux_ctx {
@@ -66,7 +74,10 @@ typedef struct linux_ctx {
   double wall_minus_mono; /* for proc connector timestamps */
   long hz;
   char own_exe[PATH_MAX + 1]; /* the agent's executable, "" if unknown */
+  pthread_mutex_t starts_mu;
+  int pidfs; /* pidfds have per-process inode numbers (pidfs) */
   start_slot starts[START_SLOTS];
+  uint64_t slot_hits; /* permission events whose start time came from the table (tests) */
   uint8_t rec[BM_MAX_RECORD];
 } linux_ctx;
 
@@ -167,8 +178,19 @@ struct bm_pidfd_info {
 #define BM_PIDFD_GET_INFO _IOWR(0xFF, 11, struct bm_pidfd_info)
 static int pidfd_info_broken; /* the kernel lacks it: /proc/PID/status from then on */
 
-/* 0 done, -1 the process is gone, 1 the kernel lacks it (use /proc). */
-static int pidfd_facts(int pid, int32_t *ppid, int32_t *uid, int32_t *euid) {
+/* The pidfs inode of pid (0 when unknown): who the pid is right now. */
+static uint64_t pidfd_ino(int fd) {
+  struct stat st;
+  return fstat(fd, &st) == 0 ? (uint64_t)st.st_ino : 0;
+}
+
+/*
+ * 0 done, -1 the process is gone, 1 the kernel lacks it (use /proc).
+ * ino (may be NULL) gets the pidfs inode when pidfs is there, else 0.
+ */
+static int pidfd_facts(linux_ctx *c, int pid, int32_t *ppid, int32_t *uid, int32_t *euid,
+                       uint64_t *ino) {
+  if (ino) *ino = 0;
   if (__atomic_load_n(&pidfd_info_broken, __ATOMIC_RELAXED)) return 1;
 #ifdef SYS_pidfd_open
   int fd = (int)syscall(SYS_pidfd_open, pid, 0);
@@ -181,6 +203,7 @@ static int pidfd_facts(int pid, int32_t *ppid, int32_t *uid, int32_t *euid) {
   in.mask = BM_PIDFD_INFO_CREDS;
   int rc = ioctl(fd, BM_PIDFD_GET_INFO, &in);
   int e = errno;
+  if (ino && c->pidfs) *ino = pidfd_ino(fd);
   close(fd);
   if (rc == 0 && (in.mask & BM_PIDFD_INFO_CREDS)) {
     if (ppid) *ppid = (int32_t)in.ppid; /* PIDFD_INFO_PID: always filled */
@@ -209,9 +232,32 @@ static int status_uids(int pid, int32_t *uid, int32_t *euid) {
   return 0;
 }
 
-static int proc_uids(int pid, int32_t *uid, int32_t *euid) {
-  int r = pidfd_facts(pid, NULL, uid, euid);
-  return r <= 0 ? r : status_uids(pid, uid, euid);
+/* The pidfs inode of a live pid, 0 when unknown or without pidfs. */
+static uint64_t pid_ino(linux_ctx *c, int pid) {
+  if (!c->pidfs) return 0;
+#ifdef SYS_pidfd_open
+  int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+  if (fd < 0) return 0;
+  uint64_t ino = pidfd_ino(fd);
+  close(fd);
+  return ino;
+#else
+  return 0;
+#endif
+}
+
+/* Linux 6.9+: a pidfd's inode is its process's own (pidfs), not the shared anon inode. */
+static int have_pidfs(void) {
+#ifdef SYS_pidfd_open
+  int a = (int)syscall(SYS_pidfd_open, getpid(), 0);
+  if (a < 0) return 0;
+  struct statfs sf;
+  int ok = fstatfs(a, &sf) == 0 && (unsigned long)sf.f_type == 0x50494446ul; /* PIDFS_MAGIC */
+  close(a);
+  return ok;
+#else
+  return 0;
+#endif
 }
 
 static uint8_t stream_kind(int pid, int fd, char *target, size_t cap) {
@@ -238,11 +284,33 @@ static int is_unexeced_fork(linux_ctx *c, int pid) {
 
 /* ---- proc connector ----------------------------------------------------- */
 
-static void remember_start(linux_ctx *c, int32_t pid, double start) {
+static void remember_start(linux_ctx *c, int32_t pid, double start, uint64_t ino) {
   if (start <= 0) return;
   start_slot *slot = &c->starts[(uint32_t)pid & (START_SLOTS - 1)];
+  pthread_mutex_lock(&c->starts_mu);
+  if (!ino && slot->pid == pid && slot->start_ms == start) ino = slot->ino; /* exec keeps fork's */
   slot->pid = pid;
   slot->start_ms = start;
+  slot->ino = ino;
+  pthread_mutex_unlock(&c->starts_mu);
+}
+
+/* The remembered start time of pid, 0 if none; when ino is given, only if it is that process. */
+static double known_start(linux_ctx *c, int32_t pid, uint64_t ino) {
+  start_slot *slot = &c->starts[(uint32_t)pid & (START_SLOTS - 1)];
+  pthread_mutex_lock(&c->starts_mu);
+  double start = slot->pid == pid && (!ino || slot->ino == ino) ? slot->start_ms : 0;
+  pthread_mutex_unlock(&c->starts_mu);
+  return start;
+}
+
+static double forget_start(linux_ctx *c, int32_t pid) {
+  start_slot *slot = &c->starts[(uint32_t)pid & (START_SLOTS - 1)];
+  pthread_mutex_lock(&c->starts_mu);
+  double start = slot->pid == pid ? slot->start_ms : 0;
+  if (slot->pid == pid) slot->pid = 0;
+  pthread_mutex_unlock(&c->starts_mu);
+  return start;
 }
 
 static void on_exec(linux_ctx *c, int pid, double t) {
@@ -254,18 +322,17 @@ static void on_exec(linux_ctx *c, int pid, double t) {
   int32_t ppid = -1, uid = -1, euid = -1;
   double start = 0;
   /* the start time does not change on exec: the one read at fork saves reading
-     /proc/PID/stat again when PIDFD_GET_INFO gives ppid and uids */
-  start_slot *slot = &c->starts[(uint32_t)pid & (START_SLOTS - 1)];
-  int pf = pidfd_facts(pid, &ppid, &uid, &euid);
-  if (pf == 0 && slot->pid == pid && slot->start_ms > 0) {
-    start = slot->start_ms;
-  } else {
+     /proc/PID/stat again when PIDFD_GET_INFO gives ppid and uids (this thread
+     handled the fork: the slot is this process's, not a reused pid's) */
+  int pf = pidfd_facts(c, pid, &ppid, &uid, &euid, NULL);
+  if (pf == 0) start = known_start(c, pid, 0);
+  if (start <= 0) {
     if (proc_stat(c, pid, &ppid, &start)) miss = 1;
     if (pf < 0 || (pf > 0 && status_uids(pid, &uid, &euid))) miss = 1;
   }
   bm_rec_set_i32(&r, BM_OFF_PPID, ppid);
   bm_rec_set_f64(&r, BM_OFF_START, start);
-  remember_start(c, pid, start);
+  remember_start(c, pid, start, 0);
   bm_rec_set_i32(&r, BM_OFF_UID, uid);
   bm_rec_set_i32(&r, BM_OFF_EUID, euid);
   char path[64], buf[PATH_MAX + 1];
@@ -316,7 +383,8 @@ static void handle_proc_event(linux_ctx *c, const struct proc_event *ev) {
       double start = 0;
       if (proc_stat(c, f->child_tgid, &ppid, &start) == 0) {
         bm_rec_set_f64(&r, BM_OFF_START, start);
-        remember_start(c, f->child_tgid, start);
+        /* with its pidfs inode, so a permission event can trust the slot (perm_identity) */
+        remember_start(c, f->child_tgid, start, pid_ino(c, f->child_tgid));
       }
       bm_core_submit_notify(c->s, &r);
       return;
@@ -333,11 +401,8 @@ static void handle_proc_event(linux_ctx *c, const struct proc_event *ev) {
       bm_rec_set_i32(&r, BM_OFF_PID, x->process_tgid);
       bm_rec_set_i32(&r, BM_OFF_PPID, (int32_t)x->parent_tgid);
       /* /proc is gone by now: the start time remembered at fork/exec keeps entity_id stable */
-      start_slot *slot = &c->starts[(uint32_t)x->process_tgid & (START_SLOTS - 1)];
-      if (slot->pid == x->process_tgid) {
-        bm_rec_set_f64(&r, BM_OFF_START, slot->start_ms);
-        slot->pid = 0;
-      }
+      double start = forget_start(c, x->process_tgid);
+      if (start > 0) bm_rec_set_f64(&r, BM_OFF_START, start);
       int st = (int)x->exit_code;
       bm_rec_set_i32(&r, BM_OFF_AUX, WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
       bm_core_submit_notify(c->s, &r);
@@ -418,6 +483,29 @@ static int open_proc_connector(linux_ctx *c, char *err, uint32_t err_len) {
  * storage: both threads may run this at once. Returns the events read, or -1
  * on a read error other than "none left".
  */
+/*
+ * ppid, start time and uids of a permission event's process, on the held
+ * exec's critical path. PIDFD_GET_INFO gives ppid and uids. The start time
+ * comes from the table the sensor thread filled at fork when that entry is
+ * provably this process (the same pidfs inode: a reused pid has another), else
+ * from /proc/PID/stat, the costliest read here. Returns 1 on an enrichment miss.
+ */
+static int perm_identity(linux_ctx *c, int pid, int32_t *ppid, double *start, int32_t *uid,
+                         int32_t *euid) {
+  uint64_t ino = 0;
+  int pf = pidfd_facts(c, pid, ppid, uid, euid, &ino);
+  if (pf == 0 && ino) {
+    *start = known_start(c, pid, ino);
+    if (*start > 0) {
+      __atomic_fetch_add(&c->slot_hits, 1, __ATOMIC_RELAXED);
+      return 0;
+    }
+  }
+  int miss = proc_stat(c, pid, ppid, start) != 0;
+  if (pf < 0 || (pf > 0 && status_uids(pid, uid, euid))) miss = 1;
+  return miss;
+}
+
 static int read_perm_into(linux_ctx *c, uint8_t *rec, uint32_t cap, int once) {
   static __thread char buf[8192] __attribute__((aligned(8)));
   int got = 0;
@@ -466,7 +554,7 @@ static int read_perm_into(linux_ctx *c, uint8_t *rec, uint32_t cap, int once) {
       }
       int32_t ppid = -1, uid = -1, euid = -1;
       double start = 0;
-      int miss = proc_stat(c, pid, &ppid, &start);
+      int miss = perm_identity(c, pid, &ppid, &start, &uid, &euid);
       if (ppid == c->s->cfg.own_pid && c->own_exe[0] && is_unexeced_fork(c, pid)) {
         /*
          * A child the agent is spawning (still the agent's image, between
@@ -494,7 +582,6 @@ static int read_perm_into(linux_ctx *c, uint8_t *rec, uint32_t cap, int once) {
         linux_answer(c, (uint64_t)fd, 0, 0);
         r.buf[BM_OFF_FLAGS] &= (uint8_t)~BM_FLAG_AUTH;
       }
-      miss |= proc_uids(pid, &uid, &euid);
       bm_rec_set_i32(&r, BM_OFF_PPID, ppid);
       bm_rec_set_f64(&r, BM_OFF_START, start);
       bm_rec_set_i32(&r, BM_OFF_UID, uid);
@@ -513,6 +600,12 @@ static int read_perm_into(linux_ctx *c, uint8_t *rec, uint32_t cap, int once) {
     }
     if (once) return got;
   }
+}
+
+/* Tests only (not in bm_sensor.h): permission events whose start time came from the table. */
+uint64_t bm_linux_debug_slot_hits(bm_sensor *s) {
+  linux_ctx *c = s->ctx;
+  return __atomic_load_n(&c->slot_hits, __ATOMIC_RELAXED);
 }
 
 static void read_perm(linux_ctx *c) { read_perm_into(c, c->rec, sizeof c->rec, 0); }
@@ -681,6 +774,7 @@ static void linux_stop(void *vctx, int release) {
   if (c->s->wake_fd >= 0) close(c->s->wake_fd); /* no waiter is left by now */
   if (c->s->kick_fd >= 0) close(c->s->kick_fd);
   for (int i = 0; i < c->n_mounts; i++) close(c->mounts[i].fd);
+  pthread_mutex_destroy(&c->starts_mu);
   free(c);
 }
 
@@ -727,6 +821,8 @@ bm_sensor *bm_sensor_open(const char *config, char *err, uint32_t err_len) {
   s->wake_fd = s->kick_fd = s->auth_fd = -1;
   c->perm_fd = c->notif_fd = c->nl_fd = c->stop_fd = -1;
   c->hz = sysconf(_SC_CLK_TCK);
+  pthread_mutex_init(&c->starts_mu, NULL);
+  c->pidfs = have_pidfs();
   struct timespec bt;
   clock_gettime(CLOCK_BOOTTIME, &bt);
   c->boot_wall_ms = bm_now_wall_ms() - ((double)bt.tv_sec * 1e3 + (double)bt.tv_nsec / 1e6);

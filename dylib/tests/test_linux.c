@@ -12,6 +12,8 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -28,8 +30,31 @@ typedef struct agent {
   volatile int auth_seen;
   volatile int exec_notify_seen;
   volatile int last_uid, last_euid; /* of the last auth record */
+  volatile int start_match, start_mismatch; /* auth vs fork record start time, same pid */
   char target[256];
 } agent;
+
+/* A process's start time as its fork record and its exec auth record said it. */
+typedef struct seen_pid {
+  int32_t pid;
+  double fork_start, auth_start;
+} seen_pid;
+static seen_pid seen[65536];
+
+static void saw_start(agent *a, int32_t pid, double start, int auth) {
+  seen_pid *e = &seen[(uint32_t)pid & 0xffffu];
+  if (e->pid != pid) *e = (seen_pid){pid, 0, 0};
+  if (auth) e->auth_start = start;
+  else e->fork_start = start;
+  if (e->fork_start > 0 && e->auth_start > 0) {
+    if (e->fork_start == e->auth_start) a->start_match++;
+    else a->start_mismatch++;
+    e->pid = 0;
+  }
+}
+
+/* sensor_linux.c, tests only: permission events whose start time came from its table */
+uint64_t bm_linux_debug_slot_hits(bm_sensor *s);
 
 static void *agent_main(void *arg) {
   agent *a = arg;
@@ -41,8 +66,11 @@ static void *agent_main(void *arg) {
     for (int32_t off = 0; off < n;) {
       uint32_t size = bm_rec_get_u32(buf, (uint32_t)off);
       const uint8_t *rec = buf + off;
+      int32_t pid = (int32_t)bm_rec_get_u32(rec, BM_OFF_PID);
+      if (rec[BM_OFF_KIND] == BM_KIND_FORK) saw_start(a, pid, bm_rec_get_f64(rec, BM_OFF_START), 0);
       if (rec[BM_OFF_FLAGS] & BM_FLAG_AUTH) {
         a->auth_seen++;
+        saw_start(a, pid, bm_rec_get_f64(rec, BM_OFF_START), 1);
         a->last_uid = (int)bm_rec_get_u32(rec, BM_OFF_UID);
         a->last_euid = (int)bm_rec_get_u32(rec, BM_OFF_EUID);
         if (!a->silent) bm_sensor_respond(a->s, bm_rec_get_u32(rec, BM_OFF_AUTH_ID), a->allow, 0);
@@ -137,6 +165,19 @@ int main(void) {
     uint64_t by_waiter = s->waiter_auth_reads;
     pthread_mutex_unlock(&s->mu);
     CHECK(by_waiter > 0);
+    /* a held exec's start time is its fork record's, whether it came from the table the
+       sensor thread filled at fork (pidfs, Linux 6.9+: the same process, not a reused pid)
+       or from /proc/PID/stat */
+    CHECK(a.start_match > 0 && a.start_mismatch == 0);
+    if (a.start_mismatch) fprintf(stderr, "start times: %d match, %d differ\n", a.start_match, a.start_mismatch);
+    struct statfs pf;
+    int pidfs = 0;
+    int pfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+    if (pfd >= 0) {
+      pidfs = fstatfs(pfd, &pf) == 0 && (unsigned long)pf.f_type == 0x50494446ul;
+      close(pfd);
+    }
+    if (pidfs) CHECK(bm_linux_debug_slot_hits(s) > 0);
     /* the proc connector saw the allowed execs (/proc reads can lose the race with
        `true` exiting, so among 21 of them) */
     CHECK(a.exec_notify_seen >= 1);
