@@ -129,7 +129,8 @@ export class Agent {
       const sensor = this.sensor;
       let batch: BmEvent[] | null;
       try {
-        batch = await sensor.next(BATCH_WAIT_MS);
+        // a kill or threat write in flight must not wait for the event loop's next turn
+        batch = await sensor.next(BATCH_WAIT_MS, { busy: this.inflight.size > 0 });
       } catch (e) {
         this.parts.logger.error("Sensor read failed", { error: errorText(e) });
         batch = [];

@@ -113,6 +113,31 @@ Deno.test("agent: stop() ends a running loop; swapped sensors keep their counter
   await loop;
 });
 
+Deno.test("agent: while a verdict's handling is in flight, the sensor is asked to let the event loop run", async () => {
+  const engine: EngineLike = {
+    process: (e) => ({ verdicts: e.process.pid === 1 ? [sampleVerdict()] : [] }),
+  };
+  const { sensor, agent } = setup(engine);
+  let release = () => {};
+  (agent as unknown as { parts: { respond: RespondFn } }).parts.respond = () =>
+    new Promise((r) => {
+      release = () => r({ threatId: "t1", status: "killed", actions: [] });
+    });
+  const loop = agent.run();
+  sensor.push(exec(1));
+  await new Promise((r) => setTimeout(r, 20));
+  const busy = () => sensor.nextOptions.map((o) => o.busy ?? false);
+  assert.equal(busy()[0], false); // nothing in flight yet
+  assert.equal(busy().at(-1), true); // the kill and threat write are pending
+  release();
+  await new Promise((r) => setTimeout(r, 20));
+  sensor.push(exec(2));
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(busy().at(-1), false);
+  await agent.stop();
+  await loop;
+});
+
 Deno.test("agent: the store cannot write, yet the responder kills; the outcome is kept for health", async () => {
   const v = sampleVerdict({
     actions: [{ type: "report" }, {

@@ -4,7 +4,13 @@
  * answer and table push so the test can assert on them.
  */
 import type { BmEvent } from "./event.ts";
-import { type AuthAnswer, emptyStats, type Sensor, type SensorStats } from "./sensor.ts";
+import {
+  type AuthAnswer,
+  emptyStats,
+  type NextOptions,
+  type Sensor,
+  type SensorStats,
+} from "./sensor.ts";
 
 export class FakeSensor implements Sensor {
   readonly subsystem = "fake";
@@ -13,6 +19,8 @@ export class FakeSensor implements Sensor {
   readonly deniedPids: number[] = [];
   readonly deniedExecutables: string[] = [];
   allowCacheClears = 0;
+  /** The options of every next() call, in order. */
+  readonly nextOptions: NextOptions[] = [];
   closed = false;
   #queue: BmEvent[] = [];
   #ended = false;
@@ -46,7 +54,8 @@ export class FakeSensor implements Sensor {
     w?.();
   }
 
-  async next(timeoutMs: number): Promise<BmEvent[] | null> {
+  async next(timeoutMs: number, options: NextOptions = {}): Promise<BmEvent[] | null> {
+    this.nextOptions.push(options);
     if (!this.#queue.length && !this.#ended && !this.closed) {
       let timer: ReturnType<typeof setTimeout> | undefined;
       await new Promise<void>((resolve) => {

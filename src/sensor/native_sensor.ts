@@ -6,7 +6,7 @@
 import { SensorBinding } from "../../ffi/binding.ts";
 import type { NativeStats } from "../../ffi/binding.ts";
 import type { BmEvent } from "./event.ts";
-import type { AuthAnswer, Sensor, SensorStats } from "./sensor.ts";
+import type { AuthAnswer, NextOptions, Sensor, SensorStats } from "./sensor.ts";
 import type { Clock } from "../clock.ts";
 
 export interface NativeSensorOptions {
@@ -77,8 +77,10 @@ export function sensorConfigText(o: NativeSensorOptions): string {
  * SYNC_WINDOW_MS after the last batch with an auth event, SYNC_SLICE_MS at a
  * time. Every SYNC_BUDGET_MS the event loop gets a turn (an asynchronous wait,
  * which returns at once when records are ready), also when records never stop
- * coming: timers, signals, the control socket and threat writes wait at most
- * that long. An idle agent waits asynchronously.
+ * coming: timers, signals and the control socket wait at most that long. A
+ * caller with its own work in flight (a kill, a threat write) says so
+ * (`busy`) and every wait is asynchronous until it is done. An idle agent
+ * waits asynchronously.
  */
 const SYNC_WINDOW_MS = 10;
 const SYNC_SLICE_MS = 2;
@@ -117,9 +119,9 @@ export class NativeSensor implements Sensor {
     return new NativeSensor(b, monotonic);
   }
 
-  async next(timeoutMs: number): Promise<BmEvent[] | null> {
+  async next(timeoutMs: number, options: NextOptions = {}): Promise<BmEvent[] | null> {
     const now = this.#clock.now();
-    if (now - this.#lastTurn < SYNC_BUDGET_MS) {
+    if (!options.busy && now - this.#lastTurn < SYNC_BUDGET_MS) {
       const ready = this.#b.drain();
       if (ready === null) return null;
       if (ready.length) return this.#seen(ready);

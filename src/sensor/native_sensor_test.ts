@@ -58,13 +58,20 @@ Deno.test({
       got = await s.next(1000);
       assert.deepEqual(got, []);
       assert.equal(turns, 1);
+      // a caller with work in flight (busy) gets a turn at once
+      b.inject(auth, 1);
+      got = await s.next(1000, { busy: true });
+      assert.equal(got!.length, 1);
+      answer(got);
+      assert.equal(turns, 2);
+      ping();
       // 10 ms since the last turn: a turn, although records are ready
       clock.advance(10);
       b.inject(auth, 1);
       got = await s.next(1000);
       assert.equal(got!.length, 1);
       answer(got);
-      assert.equal(turns, 2);
+      assert.equal(turns, 3);
       // notify records only: the auth window closes and an empty ring is waited
       // for on the blocking pool
       clock.advance(11);
@@ -75,8 +82,8 @@ Deno.test({
       ping();
       got = await s.next(5);
       assert.deepEqual(got, []);
-      assert.equal(turns, 3);
-      assert.equal(s.stats().authByAgent, 3);
+      assert.equal(turns, 4);
+      assert.equal(s.stats().authByAgent, 4);
     } finally {
       ch.port1.close();
       ch.port2.close();

@@ -35,14 +35,21 @@ export interface AuthAnswer {
   cache: boolean;
 }
 
+export interface NextOptions {
+  busy?: boolean;
+}
+
 export interface Sensor {
   /** Which OS facility feeds it: "fanotify", "endpoint_security", "replay", "fake". */
   readonly subsystem: string;
   /**
    * The next batch of events, waiting at most `timeoutMs`. An empty array
    * means the wait timed out; `null` means the source is finished or closed.
+   * `options.busy`: the caller has asynchronous work in flight (a kill, a
+   * threat write), so the wait must let the event loop run (the native sensor
+   * otherwise may wait on the JS thread while held events flow).
    */
-  next(timeoutMs: number): Promise<BmEvent[] | null>;
+  next(timeoutMs: number, options?: NextOptions): Promise<BmEvent[] | null>;
   /** Answers one auth event. Exactly one answer counts; later ones are ignored and counted. */
   respond(answer: AuthAnswer): void;
   /** Deny every further exec by this process (and, natively, its new children). */
