@@ -288,7 +288,6 @@ static void remember_start(linux_ctx *c, int32_t pid, double start, uint64_t ino
   if (start <= 0) return;
   start_slot *slot = &c->starts[(uint32_t)pid & (START_SLOTS - 1)];
   pthread_mutex_lock(&c->starts_mu);
-  if (!ino && slot->pid == pid && slot->start_ms == start) ino = slot->ino; /* exec keeps fork's */
   slot->pid = pid;
   slot->start_ms = start;
   slot->ino = ino;
@@ -324,7 +323,8 @@ static void on_exec(linux_ctx *c, int pid, double t) {
   /* the start time does not change on exec: the one read at fork saves reading
      /proc/PID/stat again when PIDFD_GET_INFO gives ppid and uids (this thread
      handled the fork: the slot is this process's, not a reused pid's) */
-  int pf = pidfd_facts(c, pid, &ppid, &uid, &euid, NULL);
+  uint64_t ino = 0;
+  int pf = pidfd_facts(c, pid, &ppid, &uid, &euid, &ino);
   if (pf == 0) start = known_start(c, pid, 0);
   if (start <= 0) {
     if (proc_stat(c, pid, &ppid, &start)) miss = 1;
@@ -332,7 +332,7 @@ static void on_exec(linux_ctx *c, int pid, double t) {
   }
   bm_rec_set_i32(&r, BM_OFF_PPID, ppid);
   bm_rec_set_f64(&r, BM_OFF_START, start);
-  remember_start(c, pid, start, 0);
+  remember_start(c, pid, start, ino);
   bm_rec_set_i32(&r, BM_OFF_UID, uid);
   bm_rec_set_i32(&r, BM_OFF_EUID, euid);
   char path[64], buf[PATH_MAX + 1];
