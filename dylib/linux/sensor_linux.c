@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "../common/bm_core.h"
+#include "kernel_support.h"
 
 typedef struct linux_mount {
   int fd;
@@ -186,11 +187,11 @@ static uint64_t pidfd_ino(int fd) {
 
 /*
  * 0 done, -1 the process is gone, 1 the kernel lacks it (use /proc).
- * ino (may be NULL) gets the pidfs inode when pidfs is there, else 0.
+ * ino gets the pidfs inode when pidfs is there, else 0.
  */
 static int pidfd_facts(linux_ctx *c, int pid, int32_t *ppid, int32_t *uid, int32_t *euid,
                        uint64_t *ino) {
-  if (ino) *ino = 0;
+  *ino = 0;
   if (__atomic_load_n(&pidfd_info_broken, __ATOMIC_RELAXED)) return 1;
 #ifdef SYS_pidfd_open
   int fd = (int)syscall(SYS_pidfd_open, pid, 0);
@@ -203,7 +204,7 @@ static int pidfd_facts(linux_ctx *c, int pid, int32_t *ppid, int32_t *uid, int32
   in.mask = BM_PIDFD_INFO_CREDS;
   int rc = ioctl(fd, BM_PIDFD_GET_INFO, &in);
   int e = errno;
-  if (ino && c->pidfs) *ino = pidfd_ino(fd);
+  if (c->pidfs) *ino = pidfd_ino(fd);
   close(fd);
   if (rc == 0 && (in.mask & BM_PIDFD_INFO_CREDS)) {
     if (ppid) *ppid = (int32_t)in.ppid; /* PIDFD_INFO_PID: always filled */
@@ -241,20 +242,6 @@ static uint64_t pid_ino(linux_ctx *c, int pid) {
   uint64_t ino = pidfd_ino(fd);
   close(fd);
   return ino;
-#else
-  return 0;
-#endif
-}
-
-/* Linux 6.9+: a pidfd's inode is its process's own (pidfs), not the shared anon inode. */
-static int have_pidfs(void) {
-#ifdef SYS_pidfd_open
-  int a = (int)syscall(SYS_pidfd_open, getpid(), 0);
-  if (a < 0) return 0;
-  struct statfs sf;
-  int ok = fstatfs(a, &sf) == 0 && (unsigned long)sf.f_type == 0x50494446ul; /* PIDFS_MAGIC */
-  close(a);
-  return ok;
 #else
   return 0;
 #endif
@@ -312,24 +299,42 @@ static double forget_start(linux_ctx *c, int32_t pid) {
   return start;
 }
 
+/*
+ * ppid, start time and uids of pid, and its pidfs inode (0 if unknown).
+ * PIDFD_GET_INFO gives ppid and uids. The start time does not change on exec:
+ * it comes from the table filled at fork when that entry is this process,
+ * else from /proc/PID/stat, the costliest read here (on a held exec's
+ * critical path, for permission events). fork_seen: the caller has handled
+ * every proc connector event before this one (the sensor thread's exec
+ * record), so an entry for pid is this process. Otherwise (permission events,
+ * which may overtake their fork record) only an entry with the same pidfs
+ * inode is: a reused pid has another. Returns 1 on an enrichment miss.
+ */
+static int proc_identity(linux_ctx *c, int pid, int fork_seen, int32_t *ppid, double *start,
+                         int32_t *uid, int32_t *euid, uint64_t *ino) {
+  *start = 0;
+  int pf = pidfd_facts(c, pid, ppid, uid, euid, ino);
+  if (pf == 0 && (fork_seen || *ino)) {
+    *start = known_start(c, pid, fork_seen ? 0 : *ino);
+    if (*start > 0) {
+      if (!fork_seen) __atomic_fetch_add(&c->slot_hits, 1, __ATOMIC_RELAXED);
+      return 0;
+    }
+  }
+  int miss = proc_stat(c, pid, ppid, start) != 0;
+  if (pf < 0 || (pf > 0 && status_uids(pid, uid, euid))) miss = 1;
+  return miss;
+}
+
 static void on_exec(linux_ctx *c, int pid, double t) {
   bm_rec r;
   bm_rec_begin(&r, c->rec, sizeof c->rec, BM_KIND_EXEC, 0);
   bm_rec_set_f64(&r, BM_OFF_TIME, t);
   bm_rec_set_i32(&r, BM_OFF_PID, pid);
-  int miss = 0;
   int32_t ppid = -1, uid = -1, euid = -1;
   double start = 0;
-  /* the start time does not change on exec: the one read at fork saves reading
-     /proc/PID/stat again when PIDFD_GET_INFO gives ppid and uids (this thread
-     handled the fork: the slot is this process's, not a reused pid's) */
   uint64_t ino = 0;
-  int pf = pidfd_facts(c, pid, &ppid, &uid, &euid, &ino);
-  if (pf == 0) start = known_start(c, pid, 0);
-  if (start <= 0) {
-    if (proc_stat(c, pid, &ppid, &start)) miss = 1;
-    if (pf < 0 || (pf > 0 && status_uids(pid, &uid, &euid))) miss = 1;
-  }
+  int miss = proc_identity(c, pid, 1, &ppid, &start, &uid, &euid, &ino);
   bm_rec_set_i32(&r, BM_OFF_PPID, ppid);
   bm_rec_set_f64(&r, BM_OFF_START, start);
   remember_start(c, pid, start, ino);
@@ -441,34 +446,10 @@ static void read_netlink(linux_ctx *c) {
 }
 
 static int open_proc_connector(linux_ctx *c, char *err, uint32_t err_len) {
-  c->nl_fd = socket(PF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_CONNECTOR);
+  const char *step = "";
+  c->nl_fd = bm_proc_connector_open(&step);
   if (c->nl_fd < 0) {
-    bm_set_err(err, err_len, "Proc connector unavailable: socket(NETLINK_CONNECTOR): %s", strerror(errno));
-    return -1;
-  }
-  int sz = 32 << 20;
-  if (setsockopt(c->nl_fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof sz))
-    setsockopt(c->nl_fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz);
-  struct sockaddr_nl sa = {.nl_family = AF_NETLINK, .nl_groups = CN_IDX_PROC, .nl_pid = 0};
-  if (bind(c->nl_fd, (struct sockaddr *)&sa, sizeof sa)) {
-    bm_set_err(err, err_len, "Proc connector unavailable: bind: %s", strerror(errno));
-    return -1;
-  }
-  struct {
-    struct nlmsghdr h;
-    struct cn_msg m;
-    enum proc_cn_mcast_op op;
-  } __attribute__((packed)) msg;
-  memset(&msg, 0, sizeof msg);
-  msg.h.nlmsg_len = sizeof msg;
-  msg.h.nlmsg_type = NLMSG_DONE;
-  msg.h.nlmsg_pid = (uint32_t)getpid();
-  msg.m.id.idx = CN_IDX_PROC;
-  msg.m.id.val = CN_VAL_PROC;
-  msg.m.len = sizeof(enum proc_cn_mcast_op);
-  msg.op = PROC_CN_MCAST_LISTEN;
-  if (send(c->nl_fd, &msg, sizeof msg, 0) < 0) {
-    bm_set_err(err, err_len, "Proc connector unavailable: listen: %s", strerror(errno));
+    bm_set_err(err, err_len, "Proc connector unavailable: %s: %s", step, strerror(errno));
     return -1;
   }
   return 0;
@@ -483,29 +464,6 @@ static int open_proc_connector(linux_ctx *c, char *err, uint32_t err_len) {
  * storage: both threads may run this at once. Returns the events read, or -1
  * on a read error other than "none left".
  */
-/*
- * ppid, start time and uids of a permission event's process, on the held
- * exec's critical path. PIDFD_GET_INFO gives ppid and uids. The start time
- * comes from the table the sensor thread filled at fork when that entry is
- * provably this process (the same pidfs inode: a reused pid has another), else
- * from /proc/PID/stat, the costliest read here. Returns 1 on an enrichment miss.
- */
-static int perm_identity(linux_ctx *c, int pid, int32_t *ppid, double *start, int32_t *uid,
-                         int32_t *euid) {
-  uint64_t ino = 0;
-  int pf = pidfd_facts(c, pid, ppid, uid, euid, &ino);
-  if (pf == 0 && ino) {
-    *start = known_start(c, pid, ino);
-    if (*start > 0) {
-      __atomic_fetch_add(&c->slot_hits, 1, __ATOMIC_RELAXED);
-      return 0;
-    }
-  }
-  int miss = proc_stat(c, pid, ppid, start) != 0;
-  if (pf < 0 || (pf > 0 && status_uids(pid, uid, euid))) miss = 1;
-  return miss;
-}
-
 static int read_perm_into(linux_ctx *c, uint8_t *rec, uint32_t cap, int once) {
   static __thread char buf[8192] __attribute__((aligned(8)));
   int got = 0;
@@ -554,7 +512,8 @@ static int read_perm_into(linux_ctx *c, uint8_t *rec, uint32_t cap, int once) {
       }
       int32_t ppid = -1, uid = -1, euid = -1;
       double start = 0;
-      int miss = perm_identity(c, pid, &ppid, &start, &uid, &euid);
+      uint64_t ino = 0;
+      int miss = proc_identity(c, pid, 0, &ppid, &start, &uid, &euid, &ino);
       if (ppid == c->s->cfg.own_pid && c->own_exe[0] && is_unexeced_fork(c, pid)) {
         /*
          * A child the agent is spawning (still the agent's image, between
@@ -822,7 +781,7 @@ bm_sensor *bm_sensor_open(const char *config, char *err, uint32_t err_len) {
   c->perm_fd = c->notif_fd = c->nl_fd = c->stop_fd = -1;
   c->hz = sysconf(_SC_CLK_TCK);
   pthread_mutex_init(&c->starts_mu, NULL);
-  c->pidfs = have_pidfs();
+  c->pidfs = bm_have_pidfs();
   struct timespec bt;
   clock_gettime(CLOCK_BOOTTIME, &bt);
   c->boot_wall_ms = bm_now_wall_ms() - ((double)bt.tv_sec * 1e3 + (double)bt.tv_nsec / 1e6);

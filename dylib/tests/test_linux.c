@@ -12,12 +12,11 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "bm_core.h"
+#include "../linux/kernel_support.h"
 
 extern char **environ;
 #include "check.h"
@@ -170,14 +169,7 @@ int main(void) {
        or from /proc/PID/stat */
     CHECK(a.start_match > 0 && a.start_mismatch == 0);
     if (a.start_mismatch) fprintf(stderr, "start times: %d match, %d differ\n", a.start_match, a.start_mismatch);
-    struct statfs pf;
-    int pidfs = 0;
-    int pfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
-    if (pfd >= 0) {
-      pidfs = fstatfs(pfd, &pf) == 0 && (unsigned long)pf.f_type == 0x50494446ul;
-      close(pfd);
-    }
-    if (pidfs) CHECK(bm_linux_debug_slot_hits(s) > 0);
+    if (bm_have_pidfs()) CHECK(bm_linux_debug_slot_hits(s) > 0);
     /* the proc connector saw the allowed execs (/proc reads can lose the race with
        `true` exiting, so among 21 of them) */
     CHECK(a.exec_notify_seen >= 1);
