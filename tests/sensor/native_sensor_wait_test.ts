@@ -3,24 +3,16 @@ import assert from "node:assert/strict";
 import { SensorBinding } from "../../ffi/binding.ts";
 import { encodeRecord } from "../../ffi/record_encoder.ts";
 import { FLAG, STR } from "../../ffi/symbols.ts";
-import { FakeClock } from "../clock.ts";
-import { NativeSensor } from "./native_sensor.ts";
-
-const root = Deno.uid() === 0;
-
-function build() {
-  const r = new Deno.Command("make", {
-    args: ["-s", "-C", new URL("../../dylib", import.meta.url).pathname, "all"],
-  }).outputSync();
-  assert.ok(r.success, new TextDecoder().decode(r.stderr));
-}
+import { FakeClock } from "../../src/clock.ts";
+import { NativeSensor } from "../../src/sensor/native_sensor.ts";
+import { buildLibrary, ROOT } from "./_harness.ts";
 
 Deno.test({
   name:
     "native sensor: while auth events flow it waits on the JS thread, and the event loop still gets a turn every 10 ms",
-  ignore: !root || Deno.build.os !== "linux",
+  ignore: !ROOT || Deno.build.os !== "linux",
   fn: async () => {
-    build();
+    buildLibrary();
     const b = SensorBinding.open({
       config: "auth_deadline_ms=60000\nown_pid=1\n",
       synthetic: true,
