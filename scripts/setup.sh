@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond Node.js/npm, python3, gcc and make, so the
 # README's commands work on a fresh Debian machine. Idempotent; root only.
+#   scripts/setup.sh           what the tests and the demonstration need
+#   scripts/setup.sh --bench   also auditd, the baseline of bench/overhead.ts
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$here"
@@ -15,6 +17,9 @@ command -v git >/dev/null 2>&1 || need_apt+=(git)
 command -v tar >/dev/null 2>&1 || need_apt+=(tar)
 command -v unshare >/dev/null 2>&1 || need_apt+=(util-linux)
 command -v mount >/dev/null 2>&1 || need_apt+=(mount)
+if [ "${1:-}" = "--bench" ]; then
+  command -v auditctl >/dev/null 2>&1 || need_apt+=(auditd)
+fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "Missing ${need_apt[*]}: run this as root or install them with apt-get" >&2
