@@ -10,12 +10,10 @@ import {
   compileProcAccessor,
   fieldType,
   type MatchCtx,
-  type ProcAccessor,
 } from "./fields.ts";
 import { globToRegExp } from "./glob.ts";
 
 export type Pred = (c: MatchCtx) => boolean;
-type ProcPred = (p: Proc) => boolean;
 
 /** Where in the rule a problem is: keys from the rule table down. */
 export type Loc = (string | number)[];
@@ -34,6 +32,8 @@ export interface CompileScope {
   report: Report;
   /** Per step index: NEED_* bits of the fields its conditions (or later steps' refs to it) read. */
   needs?: number[];
+  /** The pack's `[lists]`, for `"@name"` operands. */
+  lists?: PackLists;
 }
 
 /**
@@ -179,21 +179,9 @@ function refTest(op: string, r: unknown): Test {
 }
 
 /** Any element of a list value, or the value itself. */
-function anyOf(get: (c: MatchCtx) => unknown, t: Test): Pred {
+function anyOf<T>(get: (c: T) => unknown, t: Test): (c: T) => boolean {
   return (c) => {
     const v = get(c);
-    if (v === undefined || v === null) return false;
-    if (Array.isArray(v)) {
-      for (const x of v) if (t(x)) return true;
-      return false;
-    }
-    return t(v);
-  };
-}
-
-function anyOfProc(get: ProcAccessor, t: Test): ProcPred {
-  return (p) => {
-    const v = get(p);
     if (v === undefined || v === null) return false;
     if (Array.isArray(v)) {
       for (const x of v) if (t(x)) return true;
@@ -359,82 +347,198 @@ function parseLeaf(cond: Record<string, unknown>, loc: Loc, report: Report): Par
   return { field, op, value: cond[op], opLoc: [...loc, op] };
 }
 
+/** A pack's named lists (`[lists]`), referenced from operands as `"@name"`. */
+export type PackLists = ReadonlyMap<string, readonly (string | number)[]>;
+
+/**
+ * What a condition is evaluated on: the event (a step's `where`, `exclude`) or
+ * an ancestor's process record (inside `child_of` / `descendant_of`). Both go
+ * through the one compiler below; only field access and what a subject may
+ * refer to differ.
+ */
+interface Subject<T> {
+  /** Accessor for `field`, or a problem message when the subject cannot read it. */
+  access(field: string): ((t: T) => unknown) | string;
+  /** The process whose ancestors `child_of` / `descendant_of` walk. */
+  proc(t: T): Proc;
+  /** Step and field references, and load-time needs, exist only on events. */
+  scope?: CompileScope;
+}
+
+const EVENT_SUBJECT: Subject<MatchCtx> = {
+  access: (f) => compileAccessor(f) ?? `Unknown field path "${f}"`,
+  proc: (c) => c.proc,
+};
+
+const PROC_SUBJECT: Subject<Proc> = {
+  access: (f) =>
+    compileProcAccessor(f) ??
+      (fieldType(f) === undefined
+        ? `Unknown field path "${f}"`
+        : `Field "${f}" is not a process field (child_of / descendant_of test process.* fields)`),
+  proc: (p) => p,
+};
+
+const COMBINATORS = ["all", "any", "not", "child_of", "descendant_of"] as const;
+
+/** Operators whose operand may be a list, and so may name a pack list. */
+const LIST_OPS: ReadonlySet<string> = new Set([
+  "in",
+  "iin",
+  "glob",
+  "iglob",
+  "regex",
+  "iregex",
+  "contains",
+  "starts_with",
+  "ends_with",
+  "icontains",
+  "istarts_with",
+  "iends_with",
+]);
+
+/**
+ * A list reference: `@` and a list name. Anything else starting with `@`
+ * (curl's `-d @/etc/shadow`) is a literal; `@@name` is the literal `@name`.
+ */
+export const LIST_REF = /^@@?[a-z0-9_]+$/;
+
+/**
+ * Replaces `"@name"` (alone, or as elements of a list) by the pack list's
+ * values; `"@@name"` is the literal `"@name"`. Reports an unknown name.
+ */
+export function expandLists(
+  value: unknown,
+  lists: PackLists | undefined,
+  loc: Loc,
+  report: Report,
+): unknown {
+  const one = (v: unknown, at: Loc): unknown[] | undefined => {
+    if (typeof v !== "string" || !LIST_REF.test(v)) return [v];
+    if (v.startsWith("@@")) return [v.slice(1)];
+    const l = lists?.get(v.slice(1));
+    if (l === undefined) {
+      report(at, `Unknown list "${v}": define it under [lists] in the pack`);
+      return undefined;
+    }
+    return [...l];
+  };
+  if (typeof value === "string") {
+    if (!LIST_REF.test(value)) return value;
+    const r = one(value, loc);
+    return r === undefined ? undefined : value.startsWith("@@") ? r[0] : r;
+  }
+  if (!Array.isArray(value)) return value;
+  const out: unknown[] = [];
+  for (let i = 0; i < value.length; i++) {
+    const r = one(value[i], [...loc, i]);
+    if (r === undefined) return undefined;
+    out.push(...r);
+  }
+  return out;
+}
+
 /** Compiles one condition over the event (and its process view). */
 export function compileCondition(cond: unknown, loc: Loc, scope: CompileScope): Pred | undefined {
-  const { report } = scope;
+  return compileOn({ ...EVENT_SUBJECT, scope }, cond, loc, scope.report, scope.lists);
+}
+
+/**
+ * The one condition compiler. A combinator must be alone in its table, a
+ * leaf is `{ field, <one operator> }`, everywhere: at the top of a step and
+ * inside `child_of` alike.
+ */
+function compileOn<T>(
+  sub: Subject<T>,
+  cond: unknown,
+  loc: Loc,
+  report: Report,
+  lists: PackLists | undefined,
+): ((t: T) => boolean) | undefined {
   if (!isPlain(cond)) {
     report(loc, "Condition must be a table");
     return undefined;
   }
-  if (
-    "all" in cond || "any" in cond || "not" in cond || "child_of" in cond || "descendant_of" in cond
-  ) {
-    const keys = Object.keys(cond);
+  const keys = Object.keys(cond);
+  const comb = COMBINATORS.find((k) => k in cond);
+  if (comb !== undefined) {
     if (keys.length !== 1) {
-      report([...loc, keys[0]!], `Combinator must be alone in its table, got ${keys.join(", ")}`);
+      const other = keys.find((k) => k !== comb)!;
+      report([...loc, other], `Combinator must be alone in its table, got ${keys.join(", ")}`);
       return undefined;
     }
-    const k = keys[0]!;
-    if (k === "not") {
-      const inner = compileCondition(cond.not, [...loc, "not"], scope);
-      return inner && ((c) => !inner(c));
+    if (comb === "not") {
+      const inner = compileOn(sub, cond.not, [...loc, "not"], report, lists);
+      return inner && ((t) => !inner(t));
     }
-    const list = cond[k];
+    const list = cond[comb];
     if (!Array.isArray(list) || list.length === 0) {
-      report([...loc, k], `"${k}" needs a non-empty list of conditions`);
+      report([...loc, comb], `"${comb}" needs a non-empty list of conditions`);
       return undefined;
     }
-    if (k === "child_of" || k === "descendant_of") {
-      const preds = list.map((x, i) => compileProcCondition(x, [...loc, k, i], report));
+    if (comb === "child_of" || comb === "descendant_of") {
+      const preds = list.map((x, i) =>
+        compileOn(PROC_SUBJECT, x, [...loc, comb, i], report, lists)
+      );
       if (preds.some((p) => p === undefined)) return undefined;
-      const ps = preds as ProcPred[];
-      const all = (p: Proc) => ps.every((f) => f(p));
-      if (k === "child_of") {
-        return (c) => c.proc.parent !== undefined && all(c.proc.parent);
+      const all = allOf(preds as ((p: Proc) => boolean)[]);
+      if (comb === "child_of") {
+        return (t) => {
+          const pp = sub.proc(t).parent;
+          return pp !== undefined && all(pp);
+        };
       }
-      return (c) => {
-        let a = c.proc.parent;
+      return (t) => {
+        let a = sub.proc(t).parent;
         for (let n = 0; a !== undefined && n < 64; n++, a = a.parent) if (all(a)) return true;
         return false;
       };
     }
-    const preds = list.map((x, i) => compileCondition(x, [...loc, k, i], scope));
+    const preds = list.map((x, i) => compileOn(sub, x, [...loc, comb, i], report, lists));
     if (preds.some((p) => p === undefined)) return undefined;
-    return k === "all" ? allOf(preds as Pred[]) : anyPred(preds as Pred[]);
+    const ps = preds as ((t: T) => boolean)[];
+    return comb === "all" ? allOf(ps) : anyPred(ps);
   }
   const leaf = parseLeaf(cond, loc, report);
   if (!leaf) return undefined;
-  const { field, op, value, opLoc } = leaf;
-  const acc = compileAccessor(field);
-  if (acc === undefined) {
-    report([...loc, "field"], `Unknown field path "${field}"`);
+  const { field, op, opLoc } = leaf;
+  const acc = sub.access(field);
+  if (typeof acc === "string") {
+    report([...loc, "field"], acc);
     return undefined;
   }
   if (NUMERIC_OPS.has(op) && fieldType(field) !== "number") {
     report(opLoc, `"${op}" on non-numeric field "${field}"`);
     return undefined;
   }
-  if (op !== "exists") noteNeed(scope, scope.stepIndex, field);
+  const { scope } = sub;
+  if (op !== "exists" && scope !== undefined) noteNeed(scope, scope.stepIndex, field);
   if (op === "exists") {
-    if (typeof value !== "boolean") {
+    if (typeof leaf.value !== "boolean") {
       report(opLoc, `"exists" needs true or false`);
       return undefined;
     }
-    return value
-      ? (c) => {
-        const v = acc(c);
-        return v !== undefined && v !== null;
-      }
-      : (c) => {
-        const v = acc(c);
-        return v === undefined || v === null;
-      };
+    const want = leaf.value;
+    return (t) => {
+      const v = acc(t);
+      return (v !== undefined && v !== null) === want;
+    };
   }
-  if (isPlain(value)) return compileRef(acc, op, value, opLoc, scope);
+  if (isPlain(leaf.value)) {
+    if (scope === undefined) {
+      report(opLoc, "Step references are not allowed inside child_of / descendant_of");
+      return undefined;
+    }
+    return compileRef(acc as Accessor, op, leaf.value, opLoc, scope) as
+      | ((t: T) => boolean)
+      | undefined;
+  }
+  const value = LIST_OPS.has(op) ? expandLists(leaf.value, lists, opLoc, report) : leaf.value;
+  if (value === undefined) return undefined;
   const t = literalTest(op, value, opLoc, report);
   if (!t) return undefined;
   const p = anyOf(acc, t);
-  return op === "ne" ? (c) => !p(c) : p;
+  return op === "ne" ? (x) => !p(x) : p;
 }
 
 function compileRef(
@@ -504,65 +608,16 @@ function refHolds(op: Operator, v: unknown, r: unknown): boolean {
   return Array.isArray(v) ? v.some(t) : t(v);
 }
 
-/** Conditions on an ancestor's process record (`child_of`, `descendant_of`). */
-function compileProcCondition(cond: unknown, loc: Loc, report: Report): ProcPred | undefined {
-  if (!isPlain(cond)) {
-    report(loc, "Condition must be a table");
-    return undefined;
-  }
-  if ("all" in cond || "any" in cond || "not" in cond) {
-    const k = Object.keys(cond)[0]!;
-    if (k === "not") {
-      const inner = compileProcCondition(cond.not, [...loc, "not"], report);
-      return inner && ((p) => !inner(p));
-    }
-    const list = cond[k];
-    if (!Array.isArray(list) || list.length === 0) {
-      report([...loc, k], `"${k}" needs a non-empty list of conditions`);
-      return undefined;
-    }
-    const ps = list.map((x, i) => compileProcCondition(x, [...loc, k, i], report));
-    if (ps.some((p) => p === undefined)) return undefined;
-    const fs = ps as ProcPred[];
-    return k === "all" ? (p) => fs.every((f) => f(p)) : (p) => fs.some((f) => f(p));
-  }
-  const leaf = parseLeaf(cond, loc, report);
-  if (!leaf) return undefined;
-  const { field, op, value, opLoc } = leaf;
-  const acc = compileProcAccessor(field);
-  if (acc === undefined) {
-    report(
-      [...loc, "field"],
-      `Field "${field}" is not a process field (child_of / descendant_of test process.* fields)`,
-    );
-    return undefined;
-  }
-  if (op === "exists") {
-    if (typeof value !== "boolean") {
-      report(opLoc, `"exists" needs true or false`);
-      return undefined;
-    }
-    return (p) => (acc(p) !== undefined) === value;
-  }
-  if (isPlain(value)) {
-    report(opLoc, "Step references are not allowed inside child_of / descendant_of");
-    return undefined;
-  }
-  const t = literalTest(op, value, opLoc, report);
-  if (!t) return undefined;
-  const p = anyOfProc(acc, t);
-  return op === "ne" ? (x) => !p(x) : p;
-}
-
-export function allOf(ps: Pred[]): Pred {
+export function allOf<T = MatchCtx>(ps: ((c: T) => boolean)[]): (c: T) => boolean {
+  type P = (c: T) => boolean;
   if (ps.length === 0) return () => true;
   if (ps.length === 1) return ps[0]!;
   if (ps.length === 2) {
-    const [a, b] = ps as [Pred, Pred];
+    const [a, b] = ps as [P, P];
     return (c) => a(c) && b(c);
   }
   if (ps.length === 3) {
-    const [a, b, d] = ps as [Pred, Pred, Pred];
+    const [a, b, d] = ps as [P, P, P];
     return (c) => a(c) && b(c) && d(c);
   }
   return (c) => {
@@ -571,7 +626,7 @@ export function allOf(ps: Pred[]): Pred {
   };
 }
 
-function anyPred(ps: Pred[]): Pred {
+function anyPred<T>(ps: ((c: T) => boolean)[]): (c: T) => boolean {
   if (ps.length === 1) return ps[0]!;
   return (c) => {
     for (const p of ps) if (p(c)) return true;

@@ -5,19 +5,27 @@
  * RuleSet (invariant 4). Files writable by non-root users are refused
  * (invariant 7) unless `requireRootOwned` is false (tests, offline tools).
  */
-import { parse as parseToml } from "smol-toml";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   compileCondition,
   type CompileScope,
+  LIST_REF,
   type Loc,
   noteNeed,
+  type PackLists,
   type Pred,
 } from "./conditions.ts";
+import { parseTomlSource, type TomlSource } from "./toml_source.ts";
 import { allOf } from "./conditions.ts";
 import { compileAccessor } from "./fields.ts";
-import { fileSchema, parseDuration, ruleSchema, type RuleSpec } from "./rule_schema.ts";
+import {
+  fileSchema,
+  FORMAT_VERSION,
+  parseDuration,
+  ruleSchema,
+  type RuleSpec,
+} from "./rule_schema.ts";
 import type {
   CompiledAction,
   CompiledRule,
@@ -127,82 +135,6 @@ function errText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** Finds source lines for problem locations inside one file (smol-toml keeps no positions). */
-class LineFinder {
-  private lines: string[];
-  private ruleStarts: number[] = [];
-  constructor(text: string) {
-    this.lines = text.split("\n");
-    this.lines.forEach((l, i) => {
-      if (/^\s*\[\[\s*rule\s*\]\]/.test(l)) this.ruleStarts.push(i);
-    });
-  }
-
-  ruleLine(i: number): number {
-    const s = this.ruleStarts[i];
-    return s === undefined ? 1 : s + 1;
-  }
-
-  /** 1-based line of `loc` inside rule `i`. */
-  find(i: number, loc: Loc): number {
-    let start = this.ruleStarts[i] ?? 0;
-    let end = this.ruleStarts[i + 1] ?? this.lines.length;
-    let rest = loc;
-    const findKey = (key: string, from: number, to: number): number => {
-      const re = new RegExp(`(^|[{,\\s])${key.replace(/[.$]/g, "\\$&")}\\s*=`);
-      for (let k = from; k < to; k++) if (re.test(this.lines[k]!)) return k;
-      return -1;
-    };
-    if (rest[0] === "steps" && typeof rest[1] === "number") {
-      let n = -1;
-      let found = -1;
-      for (let k = start; k < end; k++) {
-        if (/^\s*\[\[\s*rule\.steps\s*\]\]/.test(this.lines[k]!)) {
-          n++;
-          if (n === rest[1]) found = k;
-          else if (n === rest[1] + 1) {
-            if (found >= 0) end = k;
-            break;
-          }
-        }
-      }
-      if (found >= 0) start = found;
-      rest = rest.slice(2);
-    }
-    let line = start;
-    const listKey = rest[0];
-    if (typeof listKey === "string") {
-      const k = findKey(listKey, start, end);
-      if (k >= 0) {
-        line = k;
-        const idx = rest[1];
-        if (typeof idx === "number" && (listKey === "where" || listKey === "exclude")) {
-          let n = -1;
-          for (let j = k; j < end; j++) {
-            const text = j === k
-              ? this.lines[j]!.slice(this.lines[j]!.indexOf("=") + 1)
-              : this.lines[j]!;
-            const m = text.match(/\{/g);
-            if (m && /field\s*=|all\s*=|any\s*=|not\s*=|child_of|descendant_of/.test(text)) {
-              n++;
-              if (n === idx) {
-                line = j;
-                break;
-              }
-            }
-          }
-        }
-        const last = [...rest].reverse().find((x) => typeof x === "string");
-        if (typeof last === "string" && last !== listKey) {
-          const k2 = findKey(last, line, end);
-          if (k2 >= 0) line = k2;
-        }
-      }
-    }
-    return line + 1;
-  }
-}
-
 function locOfIssue(path: PropertyKey[]): Loc {
   return path.filter((x): x is string | number => typeof x === "string" || typeof x === "number");
 }
@@ -221,8 +153,7 @@ export async function loadRules(
   for (const p of Array.isArray(paths) ? paths : [paths]) {
     files.push(...await collectFiles(p, opts, problems));
   }
-  const rules: CompiledRule[] = [];
-  const seen = new Map<string, { file: string; line: number }>();
+  const parsed: ParsedFile[] = [];
   for (const file of files) {
     let text: string;
     try {
@@ -231,12 +162,142 @@ export async function loadRules(
       problems.push({ file, line: 0, message: `Cannot read "${file}": ${errText(e)}` });
       continue;
     }
-    rules.push(...compileFile(file, text, problems, opts, seen));
+    const pf = parseFile(file, text, problems);
+    if (pf) parsed.push(pf);
   }
+  const lists = packLists(parsed, problems);
+  const rules: CompiledRule[] = [];
+  const seen = new Map<string, { file: string; line: number }>();
+  for (const pf of parsed) rules.push(...compileParsed(pf, lists, problems, opts, seen));
   return { rules: { rules }, problems };
 }
 
-/** Parses and compiles one rule file's text; problems are appended. */
+/** One rule file, parsed and shape-checked, before its rules are compiled. */
+export interface ParsedFile {
+  file: string;
+  source: TomlSource;
+  rules: unknown[];
+  lists: Record<string, (string | number)[]>;
+}
+
+/** Parses one rule file and checks its top-level shape; problems are appended. */
+export function parseFile(
+  file: string,
+  text: string,
+  problems: RuleProblem[],
+): ParsedFile | undefined {
+  const r = parseTomlSource(text);
+  if (!r.ok) {
+    const msg = r.message.split("\n")[0]!;
+    problems.push({ file, line: r.line, message: `Invalid TOML: ${msg}` });
+    return undefined;
+  }
+  const { source } = r;
+  const top = fileSchema.safeParse(source.value);
+  if (!top.success) {
+    for (const issue of top.error.issues) {
+      const loc = locOfIssue(issue.path);
+      if (issue.code === "unrecognized_keys") {
+        for (const k of issue.keys) {
+          problems.push({
+            file,
+            line: source.lineOf([...loc, k]),
+            message: loc.length === 0
+              ? `Unknown top-level key "${k}"`
+              : `Unknown key "${[...loc, k].join(".")}"`,
+          });
+        }
+      } else {
+        problems.push({
+          file,
+          line: source.lineOf(loc),
+          message: `${loc.length ? `"${loc.join(".")}": ` : ""}${issue.message}`,
+        });
+      }
+    }
+    return undefined;
+  }
+  if ((top.data.format_version ?? FORMAT_VERSION) > FORMAT_VERSION) {
+    problems.push({
+      file,
+      line: source.lineOf(["format_version"]),
+      message:
+        `Unsupported format_version ${top.data.format_version}: this bm reads rule format ${FORMAT_VERSION}`,
+    });
+    return undefined;
+  }
+  return { file, source, rules: top.data.rule ?? [], lists: top.data.lists ?? {} };
+}
+
+/**
+ * The pack's `[lists]`, from every file: a name is defined once in the pack;
+ * a list may include another (`"@other"`), resolved here once.
+ */
+export function packLists(files: ParsedFile[], problems: RuleProblem[]): PackLists {
+  const raw = new Map<string, { pf: ParsedFile; values: (string | number)[] }>();
+  for (const pf of files) {
+    for (const [name, values] of Object.entries(pf.lists)) {
+      const prev = raw.get(name);
+      if (prev) {
+        problems.push({
+          file: pf.file,
+          line: pf.source.lineOf(["lists", name]),
+          message: `Duplicate list "${name}": first defined at ${prev.pf.file}:${
+            prev.pf.source.lineOf(["lists", name])
+          }`,
+        });
+      } else raw.set(name, { pf, values });
+    }
+  }
+  const done = new Map<string, (string | number)[]>();
+  const resolving = new Set<string>();
+  const failed = new Set<string>();
+  const resolve = (name: string): (string | number)[] | undefined => {
+    const got = done.get(name);
+    if (got) return got;
+    if (failed.has(name)) return undefined;
+    const def = raw.get(name)!;
+    resolving.add(name);
+    const out: (string | number)[] = [];
+    let ok = true;
+    def.values.forEach((v, i) => {
+      const line = def.pf.source.lineOf(["lists", name, i]);
+      if (typeof v === "string" && LIST_REF.test(v) && !v.startsWith("@@")) {
+        const other = v.slice(1);
+        if (!raw.has(other)) {
+          problems.push({
+            file: def.pf.file,
+            line,
+            message: `Unknown list "${v}" in list "${name}"`,
+          });
+          ok = false;
+        } else if (resolving.has(other)) {
+          problems.push({
+            file: def.pf.file,
+            line,
+            message: `List "${name}" includes itself through "${v}"`,
+          });
+          ok = false;
+        } else {
+          const r = resolve(other);
+          if (r) out.push(...r);
+          else ok = false;
+        }
+      } else out.push(typeof v === "string" && LIST_REF.test(v) ? v.slice(1) : v);
+    });
+    resolving.delete(name);
+    if (!ok) {
+      failed.add(name);
+      return undefined;
+    }
+    done.set(name, out);
+    return out;
+  };
+  for (const name of raw.keys()) resolve(name);
+  return done;
+}
+
+/** Parses and compiles one rule file's text (its own lists only); problems are appended. */
 export function compileFile(
   file: string,
   text: string,
@@ -244,41 +305,26 @@ export function compileFile(
   options: LoadOptions = {},
   seen: Map<string, { file: string; line: number }> = new Map(),
 ): CompiledRule[] {
-  let doc: unknown;
-  try {
-    doc = parseToml(text);
-  } catch (e) {
-    const te = e as { line?: number; message?: string };
-    const msg = (te.message ?? String(e)).split("\n")[0]!.replace(/^Invalid TOML document: /, "");
-    problems.push({ file, line: te.line ?? 0, message: `Invalid TOML: ${msg}` });
-    return [];
-  }
-  const finder = new LineFinder(text);
-  const top = fileSchema.safeParse(doc);
-  if (!top.success) {
-    for (const issue of top.error.issues) {
-      const key = issue.code === "unrecognized_keys" ? issue.keys[0] : undefined;
-      let line = 1;
-      if (key !== undefined) {
-        const idx = text.split("\n").findIndex((l) =>
-          new RegExp(`^\\s*(\\[+\\s*)?${key.replace(/[.$]/g, "\\$&")}\\b`).test(l)
-        );
-        if (idx >= 0) line = idx + 1;
-      }
-      problems.push({
-        file,
-        line,
-        message: key !== undefined ? `Unknown top-level key "${key}"` : issue.message,
-      });
-    }
-    return [];
-  }
+  const pf = parseFile(file, text, problems);
+  if (!pf) return [];
+  return compileParsed(pf, packLists([pf], problems), problems, options, seen);
+}
+
+function compileParsed(
+  pf: ParsedFile,
+  lists: PackLists,
+  problems: RuleProblem[],
+  options: LoadOptions,
+  seen: Map<string, { file: string; line: number }>,
+): CompiledRule[] {
+  const { file, source } = pf;
   const out: CompiledRule[] = [];
-  top.data.rule.forEach((raw, i) => {
+  pf.rules.forEach((raw, i) => {
     const rawId = (raw as { id?: unknown } | null)?.id;
     const ruleId = typeof rawId === "string" ? rawId : undefined;
+    const lineOf = (loc: Loc) => source.lineOf(["rule", i, ...loc]);
     const push = (loc: Loc, message: string) => {
-      const p: RuleProblem = { file, line: finder.find(i, loc), message };
+      const p: RuleProblem = { file, line: lineOf(loc), message };
       if (ruleId !== undefined) p.ruleId = ruleId;
       problems.push(p);
     };
@@ -292,7 +338,7 @@ export function compileFile(
           push(loc, `${loc.length ? `"${loc.join(".")}": ` : ""}${issue.message}`);
         }
       }
-      checkRawConditions(raw, push);
+      checkRawConditions(raw, lists, push);
       return;
     }
     const before = problems.length;
@@ -302,15 +348,19 @@ export function compileFile(
         ["id"],
         `Duplicate rule id "${parsed.data.id}": first defined at ${prev.file}:${prev.line}`,
       );
-    } else seen.set(parsed.data.id, { file, line: finder.find(i, ["id"]) });
-    const rule = compileRule(parsed.data, file, finder.ruleLine(i), push, options);
+    } else seen.set(parsed.data.id, { file, line: lineOf(["id"]) });
+    const rule = compileRule(parsed.data, file, lineOf([]), lists, push, options);
     if (rule && problems.length === before) out.push(rule);
   });
   return out;
 }
 
 /** When the rule's shape is wrong, its conditions are still checked so every problem shows at once. */
-function checkRawConditions(raw: unknown, report: (loc: Loc, message: string) => void): void {
+function checkRawConditions(
+  raw: unknown,
+  lists: PackLists,
+  report: (loc: Loc, message: string) => void,
+): void {
   const steps = (raw as { steps?: unknown } | null)?.steps;
   if (!Array.isArray(steps)) return;
   const captures = { fields: steps.map(() => [] as string[]) };
@@ -320,6 +370,7 @@ function checkRawConditions(raw: unknown, report: (loc: Loc, message: string) =>
     const scope: CompileScope = {
       stepIndex: i,
       captures,
+      lists,
       report: (loc, m) => report(["steps", i, ...loc], m),
     };
     where.forEach((c, j) => compileCondition(c, ["where", j], scope));
@@ -330,6 +381,7 @@ function compileRule(
   spec: RuleSpec,
   file: string,
   line: number,
+  lists: PackLists,
   report: (loc: Loc, message: string) => void,
   options: LoadOptions,
 ): CompiledRule | undefined {
@@ -345,6 +397,7 @@ function compileRule(
       stepIndex: i,
       captures,
       needs,
+      lists,
       report: (loc, m) => report(["steps", i, ...loc], m),
     };
     const preds = (s.where ?? []).map((c, j) => compileCondition(c, ["where", j], scope));
@@ -393,7 +446,13 @@ function compileRule(
     };
   });
   const exclNeeds = [0];
-  const exclScope: CompileScope = { stepIndex: 0, captures, report, needs: exclNeeds };
+  const exclScope: CompileScope = {
+    stepIndex: 0,
+    captures,
+    report,
+    needs: exclNeeds,
+    lists,
+  };
   const excl = spec.exclude.map((c, j) => compileCondition(c, ["exclude", j], exclScope));
   const actions: CompiledAction[] = [];
   spec.actions.forEach((a, j) => {

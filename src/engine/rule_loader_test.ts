@@ -1,7 +1,7 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { defaultRulesDir, formatProblem, loadRules } from "./rule_loader.ts";
-import { problemsOf, rule } from "./_test_helpers.ts";
+import { problemsOf, rule, rules } from "./_test_helpers.ts";
 
 const STEP = `
 [[rule.steps]]
@@ -237,4 +237,109 @@ where = [${where}]
     `"bits_all" needs a positive integer mask (e.g. 2048 for setuid)`,
   ]);
   deepEqual(step(`{ field = "file.mode", bits_any = 2048 }`), []);
+});
+
+Deno.test("one compiler: a combinator with a field is refused at the top and inside child_of alike", () => {
+  const mk = (w: string) => {
+    const text = rule("comb") + `[[rule.steps]]\naction = "exec"\nwhere = [\n  ${w},\n]\n`;
+    const p = one(text);
+    equal(p.line, lineOf(text, w));
+    return p.message;
+  };
+  const top = `{ all = [{ field = "process.name", eq = "sh" }], field = "process.name" }`;
+  match(mk(top), /Combinator must be alone in its table, got all, field/);
+  const nested = `{ child_of = [{ all = [{ field = "process.name", eq = "sh" }], field = "x" }] }`;
+  match(mk(nested), /Combinator must be alone in its table, got all, field/);
+  // The same conditions hold in both places: child_of nests child_of (the grandparent).
+  deepEqual(
+    problemsOf(
+      rule("nest") +
+        `[[rule.steps]]\naction = "exec"\nwhere = [{ child_of = [{ child_of = [{ field = "process.name", eq = "sshd" }] }] }]\n`,
+    ),
+    [],
+  );
+});
+
+Deno.test("lists: @name expands in list operators, pack-wide, and unknown names are reported on their line", () => {
+  const text = `format_version = 1
+
+[lists]
+shells = ["sh", "bash"]
+all_shells = ["@shells", "zsh"]
+` + rule("lst") + `[[rule.steps]]
+action = "exec"
+where = [
+  { field = "process.name", in = "@all_shells" },
+  { field = "process.parent.name", in = ["@shells", "python3"] },
+  { field = "process.executable", glob = "@nolist" },
+]
+`;
+  const p = one(text);
+  equal(p.line, lineOf(text, "@nolist"));
+  match(p.message, /Unknown list "@nolist"/);
+  const ok = rules(
+    `[lists]\nshells = ["sh", "bash"]\nall_shells = ["@shells", "zsh"]\n` + rule("lst2") +
+      `[[rule.steps]]\naction = "exec"\nwhere = [{ field = "process.name", in = "@all_shells" }, { field = "process.args", contains = ["@@x", "@shells", "@/etc/x"] }]\n`,
+  );
+  equal(ok.rules.length, 1);
+});
+
+Deno.test("lists: cycles, duplicates across files, bad shapes", async () => {
+  match(one(`[lists]\na = ["@b"]\nb = ["@a"]\n`).message, /includes itself/);
+  match(one(`[lists]\nBad = ["x"]\n`).message, /List names match/);
+  match(one(`[lists]\nempty = []\n`).message, /at least one value/);
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(join(dir, "a.toml"), `[lists]\nshells = ["sh"]\n`);
+    await Deno.writeTextFile(
+      join(dir, "b.toml"),
+      `[lists]\nshells = ["bash"]\n` + rule("usesh") +
+        `[[rule.steps]]\naction = "exec"\nwhere = [{ field = "process.name", in = "@shells" }]\n`,
+    );
+    const { problems } = await loadRules(dir, { requireRootOwned: false, checkTests: false });
+    equal(problems.length, 1, problems.map(formatProblem).join("\n"));
+    equal(problems[0]!.line, 2);
+    match(problems[0]!.message, /Duplicate list "shells": first defined at .*a\.toml:2/);
+    // A list defined in one file serves a rule of another.
+    await Deno.writeTextFile(
+      join(dir, "b.toml"),
+      rule("usesh") +
+        `[[rule.steps]]\naction = "exec"\nwhere = [{ field = "process.name", in = "@shells" }]\n`,
+    );
+    const again = await loadRules(dir, { requireRootOwned: false, checkTests: false });
+    deepEqual(again.problems, []);
+    equal(again.rules.rules.length, 1);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("format_version: a later format is refused on its line", () => {
+  const text = `\nformat_version = 7\n` + rule("fv") + STEP;
+  const p = one(text);
+  equal(p.line, 2);
+  match(p.message, /Unsupported format_version 7: this bm reads rule format 1/);
+  match(one(`format_version = "one"\n` + rule("fv2") + STEP).message, /format_version/);
+  deepEqual(problemsOf(`format_version = 1\n` + rule("fv3") + STEP), []);
+});
+
+Deno.test("problems carry the parser's line even where a key is written twice in a rule", () => {
+  // Two steps both with where; the second's bad field is on its own line.
+  const text = rule("two") + `
+[[rule.steps]]
+action = "exec"
+where = [{ field = "process.name", eq = "a" }]
+
+[[rule.steps]]
+action = "exec"
+where = [
+  { field = "process.name", eq = "a" },
+  { any = [
+    { field = "process.name", eq = "b" },
+    { field = "process.nope", eq = "c" },
+  ] },
+]
+`;
+  const p = one(text);
+  equal(p.line, lineOf(text, "process.nope"));
 });

@@ -69,7 +69,21 @@ export const ruleSchema = z.strictObject({
 });
 export type RuleSpec = z.infer<typeof ruleSchema>;
 
+/** The rule format this bm reads; a file declaring a later one is refused. */
+export const FORMAT_VERSION = 1;
+
+const listValues = z.array(z.union([z.string(), z.number()]), {
+  error: "A list is an array of strings or numbers",
+}).min(1, "A list needs at least one value");
+
 export const fileSchema = z.strictObject({
-  rule: z.array(z.unknown(), { error: "A rule file holds [[rule]] tables" })
-    .min(1, "A rule file needs at least one [[rule]]"),
+  format_version: z.int({ error: "format_version is a positive integer" }).min(1).optional(),
+  lists: z.record(
+    z.string().regex(/^[a-z0-9_]+$/, "List names match [a-z0-9_]+"),
+    listValues,
+    { error: (iss) => (iss.code === "invalid_key" ? "List names match [a-z0-9_]+" : undefined) },
+  ).optional(),
+  rule: z.array(z.unknown(), { error: "A rule file holds [[rule]] tables" }).optional(),
+}).refine((f) => (f.rule?.length ?? 0) > 0 || f.lists !== undefined, {
+  error: "A rule file needs at least one [[rule]] or a [lists] table",
 });
