@@ -10,7 +10,8 @@ import {
   formatProblem as formatRuleProblem,
   loadRules,
 } from "../engine/rule_loader.ts";
-import { formatProblem, parseTrace } from "../sensor/trace.ts";
+import { formatProblem, parseTrace, type TraceProblem } from "../sensor/trace.ts";
+import { ESLOGGER_SCHEMA_VERSIONS, readEslogger } from "../sensor/eslogger.ts";
 import { DEFAULT_ENGINE_OPTIONS, Engine } from "../engine/engine.ts";
 import { FakeClock } from "../clock.ts";
 import type { Verdict } from "../engine/verdict.ts";
@@ -19,17 +20,22 @@ import { loadRtpBlocklist } from "../engine/rtp_blocklist.ts";
 import { join } from "node:path";
 import type { Platform } from "../engine/rule_set.ts";
 
-const USAGE = `Usage: bm replay TRACE.jsonl [--rules DIR] [--platform linux|macos] [--output json]
-                 [--audit] [--forward-rtp]
+const USAGE = `Usage: bm replay TRACE.jsonl|- [--format bm|eslogger] [--rules DIR]
+                 [--platform linux|macos] [--output json] [--audit] [--forward-rtp]
 
-Replays a trace through the behavior engine and prints the verdicts.
+Replays a trace through the behavior engine and prints the verdicts. "-" reads
+standard input.
+  --format F       bm (default): a bm trace; eslogger: the JSON lines macOS's
+                   eslogger prints (judged with the macos rules), e.g.
+                   sudo eslogger exec fork exit create rename unlink close | bm replay --format eslogger -
   --rules DIR      rule pack (default: the installed pack)
   --platform OS    linux or macos (default: the trace's bm.source, else this machine's)
   --output json    { "threats": [ { name, rule_ids, score, process, lineage, events } ] }
   --audit          verdicts as in audit mode (blockExecution disabled): report only
   --forward-rtp    forwardRtpToBm with the pack's rtp_blocklist.txt
 Bad trace lines are reported on stderr with their line number and skipped; the
-verdicts of the good lines are still printed, and the exit code is then 2.`;
+verdicts of the good lines are still printed, and the exit code is then 2.
+eslogger event types bm does not read are counted on stderr and skipped.`;
 
 /** The platform the trace's events name in `bm.source`; undefined when none does. */
 export function traceOs(events: readonly BmEvent[], file: string): Platform | undefined {
@@ -60,6 +66,44 @@ export function threatJson(v: Verdict): Record<string, unknown> {
   };
 }
 
+/** The text of a trace file, or of standard input for "-". */
+export async function readTraceText(trace: string): Promise<string> {
+  if (trace === "-") {
+    return new TextDecoder().decode(await new Response(Deno.stdin.readable).arrayBuffer());
+  }
+  try {
+    return await Deno.readTextFile(trace);
+  } catch (e) {
+    const why = e instanceof Deno.errors.NotFound ? "no such file" : (e as Error).message;
+    throw new InputError(`Cannot read "${trace}": ${why}`);
+  }
+}
+
+/**
+ * An eslogger recording as a parsed trace: its events, its bad lines as
+ * problems; unknown and unused event types are counted on stderr. An unknown
+ * schema version refuses the whole input.
+ */
+export function esloggerTrace(
+  text: string,
+  file: string,
+): { events: BmEvent[]; problems: TraceProblem[] } {
+  const r = readEslogger(text);
+  if (r.badVersion) {
+    throw new InputError(
+      `Unsupported eslogger schema_version ${r.badVersion.version} in "${file}" line ${r.badVersion.line}: bm reads version ${
+        ESLOGGER_SCHEMA_VERSIONS.join(", ")
+      }`,
+    );
+  }
+  const counts = (m: Record<string, number>) =>
+    Object.entries(m).map(([k, n]) => `${k} ${n}`).join(", ");
+  if (Object.keys(r.unknown).length) {
+    console.error(`Skipped eslogger event types bm does not read: ${counts(r.unknown)}`);
+  }
+  return { events: r.events, problems: r.problems };
+}
+
 export const replayCommand: Command = {
   name: "replay",
   summary: "replay a JSONL trace through the engine and print verdicts",
@@ -70,6 +114,7 @@ export const replayCommand: Command = {
       allowPositionals: true,
       options: {
         rules: { type: "string" },
+        format: { type: "string" },
         platform: { type: "string" },
         output: { type: "string" },
         audit: { type: "boolean" },
@@ -85,14 +130,12 @@ export const replayCommand: Command = {
     ) {
       throw new UsageError(`Unknown platform "${values.platform}": linux or macos`);
     }
-    const trace = positionals[0]!;
-    let text: string;
-    try {
-      text = await Deno.readTextFile(trace);
-    } catch (e) {
-      const why = e instanceof Deno.errors.NotFound ? "no such file" : (e as Error).message;
-      throw new InputError(`Cannot read "${trace}": ${why}`);
+    const format = values.format ?? "bm";
+    if (format !== "bm" && format !== "eslogger") {
+      throw new UsageError(`Unknown trace format "${format}": bm or eslogger`);
     }
+    const trace = positionals[0]!;
+    const text = await readTraceText(trace);
     const rulesDir = values.rules ?? defaultRulesDir();
     const { rules, problems } = await loadRules(rulesDir, {
       requireRootOwned: false,
@@ -102,10 +145,13 @@ export const replayCommand: Command = {
       for (const p of problems) console.error(formatRuleProblem(p));
       throw new InputError(`Rules not loaded: ${problems.length} problems`);
     }
-    const parsedTrace = parseTrace(text, trace);
+    const parsedTrace = format === "eslogger"
+      ? esloggerTrace(text, trace)
+      : parseTrace(text, trace);
     for (const p of parsedTrace.problems) console.error(formatProblem(trace, p));
     const events = parsedTrace.events;
-    const platform = (values.platform as Platform | undefined) ?? traceOs(events, trace) ??
+    const platform = (values.platform as Platform | undefined) ??
+      (format === "eslogger" ? "macos" : undefined) ?? traceOs(events, trace) ??
       (Deno.build.os === "darwin" ? "macos" : "linux");
     const forwardRtp = values["forward-rtp"] === true;
     const rtpBlocklist = forwardRtp
