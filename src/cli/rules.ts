@@ -1,5 +1,5 @@
 /**
- * `bm rules list|validate|test`: inspect and check rule packs.
+ * `bm rules list|validate|test|coverage`: inspect and check rule packs.
  *
  * `validate` and `test` are authoring tools for a pack on disk and do not
  * insist on root ownership; `list` shows the pack the agent would load and
@@ -10,12 +10,14 @@ import { parseCommandArgs, printJson } from "./command.ts";
 import { UsageError } from "../errors.ts";
 import { defaultRulesDir, formatProblem, loadRules } from "../engine/rule_loader.ts";
 import { runRuleTests } from "../engine/rule_tests.ts";
+import { coverage } from "../engine/coverage.ts";
 import { relative } from "node:path";
 
 const USAGE = `Usage:
   bm rules list [--rules DIR] [--output json]   rules in a pack (default: the installed pack)
   bm rules validate DIR                          check a pack: one line per problem (file:line: rule: reason)
   bm rules test DIR                              run every rule's positive and negative traces
+  bm rules coverage [--rules DIR] [--output json]  ATT&CK techniques: rules per platform, traces
 
 Exit codes: 0 ok, 1 a rule test failed, 2 bad usage or an invalid rule`;
 
@@ -71,6 +73,35 @@ export const rulesCommand: Command = {
       }
       return problems.length > 0 ? 2 : 0;
     }
+    if (sub === "coverage") {
+      if (positionals.length > 0) throw new UsageError(`Unexpected argument "${positionals[0]}"`);
+      const dir = values.rules ?? defaultRulesDir();
+      const { rules, problems } = await loadRules(dir, {
+        requireRootOwned: values.rules === undefined && Deno.uid() === 0,
+        checkTests: false,
+      });
+      for (const p of problems) console.error(formatProblem(p));
+      if (problems.length > 0) return 2;
+      const cov = coverage(rules.rules);
+      if (values.output === "json") {
+        printJson(cov);
+        return 0;
+      }
+      const w = Math.max(...cov.techniques.map((r) => r.name.length), 4);
+      console.log(`${"TECHNIQUE".padEnd(10)} ${"NAME".padEnd(w)} LINUX MACOS TRACES`);
+      for (const r of cov.techniques) {
+        console.log(
+          `${r.id.padEnd(10)} ${r.name.padEnd(w)} ${String(r.linux_rules).padStart(5)} ${
+            String(r.macos_rules).padStart(5)
+          } ${String(r.traces).padStart(6)}`,
+        );
+      }
+      const t = cov.totals;
+      console.log(
+        `${t.techniques_covered} of ${t.techniques_listed} techniques covered; ${t.linux_rules} Linux rules, ${t.macos_rules} macOS rules (${t.rules} rules), ${t.traces} test traces`,
+      );
+      return 0;
+    }
     if (sub === "validate" || sub === "test") {
       if (positionals.length !== 1) throw new UsageError(`"bm rules ${sub}" needs one DIR`);
       const dir = positionals[0]!;
@@ -109,7 +140,7 @@ export const rulesCommand: Command = {
     }
     throw new UsageError(
       sub === undefined
-        ? `"bm rules" needs list, validate or test`
+        ? `"bm rules" needs list, validate, test or coverage`
         : `Unknown subcommand "rules ${sub}"`,
     );
   },

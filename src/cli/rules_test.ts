@@ -85,3 +85,24 @@ Deno.test("bm rules: usage errors exit 2", async () => {
   equal((await bm("rules", "frobnicate")).code, 2);
   equal((await bm("rules", "validate")).code, 2);
 });
+
+Deno.test("bm rules coverage: rows per technique and totals, as a table and as JSON", async () => {
+  const text = await bm("rules", "coverage", "--rules", PACK);
+  equal(text.code, 0, text.stderr);
+  match(text.stdout, /^TECHNIQUE +NAME +LINUX MACOS TRACES\n/);
+  match(
+    text.stdout,
+    /techniques covered; \d+ Linux rules, \d+ macOS rules \(5 rules\), 10 test traces\n$/,
+  );
+  const j = await bm("rules", "coverage", "--rules", PACK, "--output", "json");
+  equal(j.code, 0, j.stderr);
+  const doc = JSON.parse(j.stdout) as {
+    techniques: { id: string; linux_rules: number; macos_rules: number; traces: number }[];
+    totals: { rules: number; traces: number };
+  };
+  equal(doc.totals.rules, 5);
+  equal(doc.totals.traces, 10);
+  const covered = doc.techniques.filter((r) => r.linux_rules + r.macos_rules > 0);
+  equal(covered.length > 0, true);
+  equal((await bm("rules", "coverage", "--rules", "/nonexistent/bm")).code, 2);
+});

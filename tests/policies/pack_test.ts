@@ -13,6 +13,7 @@ import { DEFAULT_ENGINE_OPTIONS, Engine } from "../../src/engine/engine.ts";
 import type { Platform, RuleSet } from "../../src/engine/rule_set.ts";
 import { parseTrace } from "../../src/sensor/trace.ts";
 import { FakeClock } from "../../src/clock.ts";
+import { ATTACK_TECHNIQUES } from "../../src/engine/attack_techniques.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const POLICIES = join(ROOT, "policies");
@@ -35,6 +36,12 @@ Deno.test("pack: loads cleanly with at least 40 rules across both platforms", as
     const os = r.name.startsWith("Behavior:Linux/") ? "linux" : "macos";
     assert(r.platforms.includes(os), `${r.id}: name ${r.name} vs platforms ${r.platforms}`);
     assert(r.techniques.length > 0 && r.tactics.length > 0, `${r.id}: no ATT&CK ids`);
+    for (const t of r.techniques) {
+      assert(
+        ATTACK_TECHNIQUES[t] !== undefined,
+        `${r.id}: technique ${t} has no name for coverage`,
+      );
+    }
   }
 });
 
