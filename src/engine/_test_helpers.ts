@@ -3,7 +3,7 @@ import type { BmEvent, BmFields, EventAction, FileFields, ProcessFields } from "
 import { FakeClock } from "../clock.ts";
 import { compileFile, formatProblem, type RuleProblem } from "./rule_loader.ts";
 import type { RuleSet } from "./rule_set.ts";
-import { DEFAULT_ENGINE_OPTIONS, Engine, type EngineOptions } from "./engine.ts";
+import { DEFAULT_ENGINE_OPTIONS, Engine, type EngineOptions, type Firing } from "./engine.ts";
 import type { Verdict } from "./verdict.ts";
 import type { AuthAnswer } from "../sensor/sensor.ts";
 
@@ -54,6 +54,8 @@ export function ev(
 export interface RunResult {
   verdicts: Verdict[];
   fired: string[];
+  /** Every firing, with the firing process's score after it. */
+  firings: Firing[];
   auth: AuthAnswer[];
   engine: Engine;
 }
@@ -65,7 +67,11 @@ export function run(
 ): RunResult {
   const engine = new Engine(set, { ...DEFAULT_ENGINE_OPTIONS, ...opts }, new FakeClock(0));
   const fired: string[] = [];
-  engine.onFire = (f) => fired.push(f.ruleId);
+  const firings: Firing[] = [];
+  engine.onFire = (f) => {
+    fired.push(f.ruleId);
+    firings.push(f);
+  };
   const verdicts: Verdict[] = [];
   const auth: AuthAnswer[] = [];
   for (const e of events) {
@@ -73,5 +79,5 @@ export function run(
     verdicts.push(...out.verdicts);
     if (out.auth) auth.push(out.auth);
   }
-  return { verdicts, fired, auth, engine };
+  return { verdicts, fired, firings, auth, engine };
 }

@@ -1,9 +1,12 @@
 /**
  * The behavior engine: one event in, verdicts (and the auth answer) out.
  *
- * Stages per event: process table -> rules indexed by event kind (first
- * steps) and partial sequences indexed by relation key (later steps) ->
- * firing -> score with decay per lineage -> verdict -> auth answer.
+ * Stages per event: process table (process_table.ts) -> rules indexed by
+ * event kind (event_index.ts: first steps, bursts.ts for counted ones) and
+ * partial sequences indexed by relation key (partials.ts: later steps) ->
+ * firing -> score with decay per lineage (scoring.ts) -> verdict and its
+ * actions (verdict_plan.ts) -> auth answer. This module matches steps and
+ * drives the stages; forwarded RTP verdicts come from builtin_rtp.ts.
  *
  * Deterministic (invariant 3): time comes only from events (and the Clock for
  * seeding); no I/O, no randomness. Replaying the same events into a fresh
@@ -14,22 +17,20 @@
  * the auth exec is not matched again at its notify exec, and a rule fires at
  * most once per first-step process, so the pair never double-fires.
  */
-import type { BmEvent, EventAction } from "../sensor/event.ts";
+import type { BmEvent } from "../sensor/event.ts";
 import type { AuthAnswer } from "../sensor/sensor.ts";
 import type { Clock } from "../clock.ts";
-import type {
-  ActionRequest,
-  LineageEntry,
-  RuleHit,
-  ScoreStep,
-  Severity,
-  Verdict,
-} from "./verdict.ts";
+import type { Verdict } from "./verdict.ts";
 import type { MatchCtx } from "./fields.ts";
 import { type Proc, ProcessTable, type SeedProcess } from "./process_table.ts";
 import type { CompiledRule, CompiledStep, Platform, Relation, RuleSet } from "./rule_set.ts";
 import { lacksNeeded } from "./conditions.ts";
 import { compileExclusions, type Exclusion, type PathMatcher } from "./exclusions.ts";
+import { EventIndex, type RuleOrder, type StepRef } from "./event_index.ts";
+import { type PartialMatch, Partials } from "./partials.ts";
+import { type FiringRecord, Scoring } from "./scoring.ts";
+import { buildVerdict } from "./verdict_plan.ts";
+import { builtinRtpRule, packScoresRtp, rtpVerdictEvent } from "./builtin_rtp.ts";
 
 export type { SeedProcess } from "./process_table.ts";
 export type { Exclusion } from "./exclusions.ts";
@@ -113,100 +114,21 @@ export interface Firing {
   ruleId: string;
   entityId: string;
   time: number;
+  /** The firing process's score after this firing (undecayed). */
+  score: number;
 }
 
-interface Firingrec {
-  rule: CompiledRule;
-  time: number;
-  entityId: string;
-  events: BmEvent[][];
-}
-
-interface ScoreRec {
-  firing: Firingrec;
-  before: number;
-  added: number;
-  after: number;
-}
-
-/** An in-flight sequence. Kept small: thousands may wait at once (write, then exec). */
-interface PartialMatch {
-  rt: RuleRt;
-  next: number;
-  deadline: number;
-  procs: Proc[];
-  /** Per matched step: its event, or its events for a `count` step. */
-  events: (BmEvent | BmEvent[])[];
-  /** Captured values per step; undefined while no step captured anything. */
-  refs: (unknown[] | undefined)[] | undefined;
-  count: number;
-  distinct: Set<unknown> | undefined;
-  stamp: number;
-  lastEventNo: number;
-  dead: boolean;
-  /** Where it is registered: the first bucket inline, the rest (lineage) flat as map, key, ... */
-  regMap: Map<string, PartialMatch[]> | undefined;
-  regKey: string;
-  regMore: (Map<string, PartialMatch[]> | string)[] | undefined;
-  /** Key in `rt.ident` while waiting for step 2. */
-  identKey: string | undefined;
-}
-
-interface Counter {
-  times: number[];
-  distinct: Map<unknown, number> | undefined;
-  events: BmEvent[];
-  last: number;
-}
-
-/** Partials waiting for one step under one of its relations. */
-interface RelIndex {
-  rel: Relation;
-  /** By relation key (see `register`). */
-  m: Map<string, PartialMatch[]>;
-  /** Lineage only: by the entity id of the step they refer to (the event's process descends from it). */
-  down: Map<string, PartialMatch[]> | undefined;
-}
-
-/** One rule in one arrival order (an ordered rule has one; `ordered = false` one per order). */
-interface RuleRt {
-  rule: CompiledRule;
-  /** The steps in arrival order. */
-  steps: readonly CompiledStep[];
-  /** Arrival position -> written step index; undefined when they are the same. */
-  perm: readonly number[] | undefined;
-  /** Key for per-process bookkeeping of this order (auth exec matches). */
-  key: string;
-  /** Per step index >= 1: partials waiting for it, per relation of the step. */
-  waiters: RelIndex[][];
-  /** First-step counters by group key (count > 1 on step 1). */
-  counters: Map<string, Counter> | undefined;
-  /**
-   * Partials still waiting for step 2, by first-step process and captured
-   * values: a newer identical start replaces the older one (same meaning, later
-   * deadline), so a process rewriting one temp file holds one partial, not thousands.
-   */
-  ident: Map<string, PartialMatch>;
-}
-
-type StepRef = { rt: RuleRt; k: number; step: CompiledStep };
-
-const SEVERITY_ORDER: Severity[] = ["low", "medium", "high", "critical"];
-const MAX_HITS_PER_PROC = 32;
 const MAX_DEPTH = 64;
 const SWEEP_EVERY = 4096;
 
 export class Engine {
   private opts: EngineOptions;
   private rules: RuleSet;
-  private table: ProcessTable;
-  private first = new Map<EventAction, StepRef[]>();
-  private later = new Map<EventAction, StepRef[]>();
-  private rts: RuleRt[] = [];
+  private readonly table: ProcessTable;
+  private readonly index = new EventIndex();
+  private readonly partials: Partials;
+  private readonly scoring: Scoring;
   private activeRules = 0;
-  private partialQueue: PartialMatch[] = [];
-  private partialHead = 0;
-  private livePartials = 0;
   private excludePath: PathMatcher | undefined;
   private allowed: Set<string>;
   private eventNo = 0;
@@ -216,7 +138,7 @@ export class Engine {
     proc: undefined as unknown as Proc,
     refs: undefined,
   };
-  private s = {
+  private counts = {
     events: 0,
     excludedEvents: 0,
     outOfScopeEvents: 0,
@@ -227,8 +149,6 @@ export class Engine {
     rtpVerdicts: 0,
     authAnswers: 0,
     authDenied: 0,
-    partialsExpired: 0,
-    partialsEvicted: 0,
   };
   /** Called on every rule firing (rule tests, tracing). */
   onFire: ((f: Firing) => void) | undefined;
@@ -237,6 +157,8 @@ export class Engine {
     this.opts = { ...DEFAULT_ENGINE_OPTIONS, ...options };
     this.rules = rules;
     this.table = new ProcessTable(this.opts.processTableMax, this.opts.exitedRetentionMs);
+    this.partials = new Partials(this.opts.partialsMax ?? 100_000);
+    this.scoring = new Scoring(this.opts.halfLifeMs);
     this.excludePath = compileExclusions(this.opts.exclusions);
     this.allowed = new Set(this.opts.allowedThreats);
     this.buildIndex();
@@ -255,6 +177,8 @@ export class Engine {
     this.opts = { ...this.opts, ...o };
     this.table.max = this.opts.processTableMax;
     this.table.exitedRetentionMs = this.opts.exitedRetentionMs;
+    this.partials.max = this.opts.partialsMax ?? 100_000;
+    this.scoring.halfLifeMs = this.opts.halfLifeMs;
     if (o.exclusions !== undefined) this.excludePath = compileExclusions(this.opts.exclusions);
     if (o.allowedThreats !== undefined) this.allowed = new Set(this.opts.allowedThreats);
     if (platformChanged || rtpChanged) this.buildIndex();
@@ -267,8 +191,10 @@ export class Engine {
   stats(): EngineStats {
     const t = this.table.stats();
     return {
-      ...this.s,
-      partials: this.livePartials,
+      ...this.counts,
+      partials: this.partials.live,
+      partialsExpired: this.partials.expired,
+      partialsEvicted: this.partials.evicted,
       processes: t.processes,
       liveProcesses: t.live,
       processEvictions: t.evictions,
@@ -279,12 +205,7 @@ export class Engine {
 
   /** Partial sequences in flight per rule id (tuning, `bm health`). */
   partialCounts(): Record<string, number> {
-    const out: Record<string, number> = {};
-    for (let i = this.partialHead; i < this.partialQueue.length; i++) {
-      const p = this.partialQueue[i]!;
-      if (!p.dead) out[p.rt.rule.id] = (out[p.rt.rule.id] ?? 0) + 1;
-    }
-    return out;
+    return this.partials.countsByRule();
   }
 
   /** The process table's view of a process (tests, `bm replay`). */
@@ -293,87 +214,13 @@ export class Engine {
   }
 
   private buildIndex(): void {
-    for (const rt of this.rts) {
-      for (const ris of rt.waiters) {
-        for (const ri of ris) {
-          ri.m.clear();
-          ri.down?.clear();
-        }
-      }
-      rt.ident.clear();
-    }
-    this.partialQueue = [];
-    this.partialHead = 0;
-    this.livePartials = 0;
-    this.first.clear();
-    this.later.clear();
+    this.partials.clear();
     const active = this.rules.rules.filter((r) => r.platforms.includes(this.opts.platform));
-    if (
-      this.opts.forwardRtp &&
-      !active.some((r) => r.steps.some((s) => s.actions.includes("rtp_verdict")))
-    ) {
-      active.push(this.builtinRtpRule());
+    if (this.opts.forwardRtp && !packScoresRtp(active)) {
+      active.push(builtinRtpRule(this.opts.platform, this.opts.rtpScore ?? 60));
     }
     this.activeRules = active.length;
-    this.rts = active.flatMap((rule) =>
-      (rule.orders ?? [{ steps: rule.steps, perm: undefined }]).map((o, v): RuleRt => ({
-        rule,
-        steps: o.steps,
-        perm: o.perm,
-        key: v === 0 ? rule.id : `${rule.id}#${v}`,
-        waiters: o.steps.map((st, k) =>
-          k === 0 ? [] : st.relations.map((rel) => ({
-            rel,
-            m: new Map<string, PartialMatch[]>(),
-            down: rel === "lineage" ? new Map<string, PartialMatch[]>() : undefined,
-          }))
-        ),
-        counters: o.steps[0]!.count > 1 ? new Map<string, Counter>() : undefined,
-        ident: new Map<string, PartialMatch>(),
-      }))
-    );
-    for (const rt of this.rts) {
-      rt.steps.forEach((step, k) => {
-        const idx = k === 0 ? this.first : this.later;
-        for (const a of step.actions) {
-          let list = idx.get(a);
-          if (!list) idx.set(a, list = []);
-          list.push({ rt, k, step });
-        }
-      });
-    }
-  }
-
-  private builtinRtpRule(): CompiledRule {
-    const os = this.opts.platform === "linux" ? "Linux" : "MacOS";
-    return {
-      id: "builtin.rtp_forward",
-      name: `Behavior:${os}/RtpForward.A`,
-      description: "Real-time protection flagged a file this process wrote or ran",
-      platforms: [this.opts.platform],
-      severity: "medium",
-      score: this.opts.rtpScore ?? 60,
-      techniques: [],
-      tactics: [],
-      maxspanMs: 0,
-      actions: [{ type: "report" }],
-      excluded: undefined,
-      steps: [{
-        actions: ["rtp_verdict"],
-        pred: () => true,
-        relations: ["same"],
-        of: 0,
-        count: 1,
-        distinct: undefined,
-        group: "entity",
-        captures: [],
-        needs: 0,
-      }],
-      orders: undefined,
-      tests: { positive: [], negative: [] },
-      file: "<builtin>",
-      line: 0,
-    };
+    this.index.build(active);
   }
 
   process(event: BmEvent): EngineOutput {
@@ -385,56 +232,44 @@ export class Engine {
     for (const v of verdicts) {
       for (const a of v.actions) if (a.type === "block" && a.auth_id === authId) allow = false;
     }
-    this.s.authAnswers++;
-    if (!allow) this.s.authDenied++;
+    this.counts.authAnswers++;
+    if (!allow) this.counts.authDenied++;
     return { verdicts, auth: { authId, allow, cache: false } };
   }
 
   private run(ev: BmEvent, verdicts: Verdict[]): void {
     const now = ev["@timestamp"];
     this.eventNo++;
-    this.s.events++;
+    this.counts.events++;
     const proc = this.table.apply(ev);
     const execPair = this.table.lastExecPair;
     if (ev.event.action === "exec" && ev.bm?.auth_id !== undefined) proc.authExecNo = this.eventNo;
     if (this.eventNo % SWEEP_EVERY === 0 || now - this.lastSweep > 10_000) this.sweep(now);
     if (this.isExcluded(ev, proc)) {
-      this.s.excludedEvents++;
+      this.counts.excludedEvents++;
       return;
     }
     const scope = this.opts.scopePid;
     if (scope !== undefined && !withinScope(proc, scope)) {
-      this.s.outOfScopeEvents++;
+      this.counts.outOfScopeEvents++;
       return;
     }
     const action = ev.event.action;
     const ctx = this.ctx;
     ctx.ev = ev;
     ctx.proc = proc;
-    const later = this.later.get(action);
+    const later = this.index.later.get(action);
     if (later !== undefined) {
       for (const ref of later) this.matchLater(ref, ev, proc, execPair, now, verdicts);
     }
-    const first = this.first.get(action);
+    const first = this.index.first.get(action);
     if (first !== undefined) {
       for (const ref of first) this.matchFirst(ref, ev, proc, execPair, now, verdicts);
     }
-    if (
-      this.opts.forwardRtp && (action === "exec" || action === "close_modified") &&
-      this.opts.rtpBlocklist.size > 0
-    ) {
-      const file = (ev as { file?: { path: string; hash?: { sha256?: string } } }).file;
-      const h = file?.hash?.sha256?.toLowerCase();
-      if (file !== undefined && h !== undefined && this.opts.rtpBlocklist.has(h)) {
-        this.s.rtpVerdicts++;
-        const synth: BmEvent = {
-          "@timestamp": now,
-          event: { action: "rtp_verdict" },
-          process: { pid: proc.pid, entity_id: proc.entity_id, start: proc.start },
-          file,
-          bm: { source: "engine", rtp_threat: `sha256:${h}` },
-        };
-        if (proc.executable !== "") synth.process.executable = proc.executable;
+    if (this.opts.forwardRtp) {
+      const synth = rtpVerdictEvent(ev, proc, this.opts.rtpBlocklist);
+      if (synth !== undefined) {
+        this.counts.rtpVerdicts++;
         this.run(synth, verdicts);
       }
     }
@@ -486,7 +321,7 @@ export class Engine {
     if (isExec && ev.bm?.auth_id !== undefined) (proc.authMatched ??= new Set()).add(rt.key);
     let events: BmEvent[] = [ev];
     if (step.count > 1) {
-      const got = this.countFirst(rt, step, groupProc.entity_id, ev, now);
+      const got = rt.bursts!.add(groupProc.entity_id, ev, now, this.ctx);
       if (got === undefined) return;
       events = got;
     }
@@ -517,49 +352,11 @@ export class Engine {
         ? groupProc.entity_id
         : `${groupProc.entity_id}\u0000${cap.map(String).join("\u0000")}`;
       const old = rt.ident.get(key);
-      if (old !== undefined) this.kill(old);
+      if (old !== undefined) this.partials.dropPartial(old);
       p.identKey = key;
       rt.ident.set(key, p);
     }
-    this.addPartial(p);
-  }
-
-  /** Burst counting on a first step; returns the burst's events when complete. */
-  private countFirst(
-    rt: RuleRt,
-    step: CompiledStep,
-    key: string,
-    ev: BmEvent,
-    now: number,
-  ): BmEvent[] | undefined {
-    const counters = rt.counters!;
-    const span = rt.rule.maxspanMs;
-    let c = counters.get(key);
-    if (c === undefined) {
-      c = { times: [], distinct: step.distinct ? new Map() : undefined, events: [], last: now };
-      counters.set(key, c);
-    }
-    c.last = now;
-    let n: number;
-    if (c.distinct !== undefined) {
-      const v = step.distinct!(this.ctx);
-      if (v === undefined || v === null) return undefined;
-      const k = Array.isArray(v) ? v.join("\u0000") : v;
-      for (const [dv, t] of c.distinct) if (now - t > span) c.distinct.delete(dv);
-      c.distinct.delete(k);
-      c.distinct.set(k, now);
-      n = c.distinct.size;
-    } else {
-      c.times.push(now);
-      while (c.times.length > 0 && now - c.times[0]! > span) c.times.shift();
-      n = c.times.length;
-    }
-    c.events.push(ev);
-    while (c.events.length > 0 && now - c.events[0]!["@timestamp"] > span) c.events.shift();
-    if (c.events.length > step.count) c.events.splice(0, c.events.length - step.count);
-    if (n < step.count) return undefined;
-    counters.delete(key);
-    return c.events;
+    this.partials.add(p);
   }
 
   private matchLater(
@@ -624,8 +421,7 @@ export class Engine {
       if (rel === "sibling" && p.procs[step.of] === proc) continue;
       p.stamp = stamp;
       if (now > p.deadline) {
-        this.kill(p);
-        this.s.partialsExpired++;
+        this.partials.expire(p);
         continue;
       }
       if (execPair && p.lastEventNo === proc.authExecNo) continue;
@@ -660,12 +456,12 @@ export class Engine {
       p.events[k] = ev;
     }
     p.procs[k] = proc;
-    this.forget(p);
+    this.partials.forget(p);
     const cap = this.capture(step);
     if (cap !== undefined) (p.refs ??= [])[k] = cap;
-    this.unregister(p);
+    this.partials.unregister(p);
     if (k === p.rt.steps.length - 1) {
-      this.kill(p);
+      this.partials.dropPartial(p);
       // Back to the written step order: actions, anchor and explanation name written steps.
       const perm = p.rt.perm;
       const procs = perm === undefined ? p.procs : written(perm, p.procs);
@@ -679,114 +475,19 @@ export class Engine {
     p.next = k + 1;
     p.count = 0;
     p.distinct = undefined;
-    this.register(p);
-  }
-
-  private addPartial(p: PartialMatch): void {
-    const max = this.opts.partialsMax ?? 100_000;
-    while (this.livePartials >= max && this.partialHead < this.partialQueue.length) {
-      const old = this.partialQueue[this.partialHead++]!;
-      if (!old.dead) {
-        this.kill(old);
-        this.s.partialsEvicted++;
-      }
-    }
-    this.partialQueue.push(p);
-    this.livePartials++;
-    this.register(p);
-  }
-
-  private register(p: PartialMatch): void {
-    const step = p.rt.steps[p.next]!;
-    const r = p.procs[step.of]!;
-    const add = (map: Map<string, PartialMatch[]>, key: string) => {
-      let b = map.get(key);
-      if (b === undefined) map.set(key, b = []);
-      b.push(p);
-      if (p.regMap === undefined) {
-        p.regMap = map;
-        p.regKey = key;
-      } else (p.regMore ??= []).push(map, key);
-    };
-    for (const ri of p.rt.waiters[p.next]!) {
-      const m = ri.m;
-      switch (ri.rel) {
-        case "same":
-        case "child":
-        case "descendant":
-          add(m, r.entity_id);
-          break;
-        case "sibling":
-          if (r.parent !== undefined) add(m, r.parent.entity_id);
-          break;
-        case "lineage": {
-          // Up: the event's process is `r` or an ancestor of it. Down: `r` is an ancestor of it.
-          add(m, r.entity_id);
-          add(ri.down!, r.entity_id);
-          for (let a = r.parent, n = 0; a !== undefined && n < MAX_DEPTH; a = a.parent, n++) {
-            add(m, a.entity_id);
-          }
-          break;
-        }
-      }
-    }
-  }
-
-  private forget(p: PartialMatch): void {
-    if (p.identKey === undefined) return;
-    if (p.rt.ident.get(p.identKey) === p) p.rt.ident.delete(p.identKey);
-    p.identKey = undefined;
-  }
-
-  private unregister(p: PartialMatch): void {
-    if (p.regMap === undefined) return;
-    unlist(p, p.regMap, p.regKey);
-    const more = p.regMore;
-    if (more !== undefined) {
-      for (let i = 0; i < more.length; i += 2) {
-        unlist(p, more[i] as Map<string, PartialMatch[]>, more[i + 1] as string);
-      }
-    }
-    p.regMap = undefined;
-    p.regMore = undefined;
-  }
-
-  private kill(p: PartialMatch): void {
-    if (p.dead) return;
-    p.dead = true;
-    this.forget(p);
-    this.livePartials--;
-    this.unregister(p);
+    this.partials.register(p);
   }
 
   private sweep(now: number): void {
     this.lastSweep = now;
     this.table.sweep(now);
-    const q = this.partialQueue;
-    while (this.partialHead < q.length) {
-      const p = q[this.partialHead]!;
-      if (!p.dead && now <= p.deadline) break;
-      this.partialHead++;
-      if (!p.dead) {
-        this.kill(p);
-        this.s.partialsExpired++;
-      }
-    }
-    if (this.partialHead > 4096 && this.partialHead * 2 > q.length) {
-      this.partialQueue = q.slice(this.partialHead);
-      this.partialHead = 0;
-    }
-    for (const rt of this.rts) {
-      if (rt.counters === undefined) continue;
-      for (const [key, c] of rt.counters) {
-        if (now - c.last > rt.rule.maxspanMs) rt.counters.delete(key);
-      }
-    }
+    this.partials.sweep(now);
+    this.index.sweep(now);
   }
 
   /** A rule completed: score the lineage and maybe give a verdict. */
   private fire(
-    rt: RuleRt,
+    rt: RuleOrder,
     procs: Proc[],
     events: BmEvent[][],
     ev: BmEvent,
@@ -797,186 +498,49 @@ export class Engine {
     const rule = rt.rule;
     const anchor = procs[0]!;
     (anchor.fired ??= new Set()).add(rule.id);
-    this.s.firings++;
+    this.counts.firings++;
     const firingProc = procs[procs.length - 1]!;
-    this.onFire?.({ ruleId: rule.id, entityId: firingProc.entity_id, time: now });
-    const firing: Firingrec = { rule, time: now, entityId: firingProc.entity_id, events };
+    const firing: FiringRecord = { rule, time: now, entityId: firingProc.entity_id, events };
     const thr = this.opts.threshold;
     // The process whose score crossed: the firing process or an ancestor. It
     // explains the verdict (score, score path); the verdict itself is about
     // the firing process and its actions target what the rule names.
-    let crossed: Proc | undefined;
-    for (
-      let a: Proc | undefined = firingProc, n = 0;
-      a !== undefined && n < MAX_DEPTH && (a === firingProc || a.pid > 1);
-      a = a.parent, n++
-    ) {
-      const before = this.decayed(a, now);
-      const after = before + rule.score;
-      a.score = after;
-      a.scoreTime = now;
-      const hits = (a.hits ??= []);
-      hits.push({ firing, before, added: rule.score, after } satisfies ScoreRec);
-      if (hits.length > MAX_HITS_PER_PROC) hits.shift();
-      if (crossed === undefined && before < thr && after >= thr) crossed = a;
-    }
-    if (rule.score >= thr) crossed = firingProc;
+    const crossed = this.scoring.add(firing, firingProc, thr);
+    this.onFire?.({
+      ruleId: rule.id,
+      entityId: firingProc.entity_id,
+      time: now,
+      score: this.scoring.score(firingProc),
+    });
     if (crossed === undefined) return;
-    const v = this.verdict(rule, crossed, firingProc, procs, events, ev, proc, now);
+    const v = buildVerdict({
+      rule,
+      crossed,
+      score: this.scoring.score(crossed),
+      records: this.scoring.explain(crossed, now),
+      firingProc,
+      procs,
+      events,
+      ev,
+      proc,
+      now,
+      threshold: thr,
+      mode: this.opts.mode,
+      lineage: this.table.lineage(firingProc),
+    });
     if (
       this.excludePath !== undefined && crossed.executable !== "" &&
       this.excludePath(crossed.executable)
     ) {
-      this.s.suppressedByExclusion++;
+      this.counts.suppressedByExclusion++;
       return;
     }
     if (this.allowed.has(v.name)) {
-      this.s.suppressedByAllowedThreat++;
+      this.counts.suppressedByAllowedThreat++;
       return;
     }
-    this.s.verdicts++;
+    this.counts.verdicts++;
     verdicts.push(v);
-  }
-
-  private decayed(p: Proc, now: number): number {
-    if (p.score === 0) return 0;
-    const h = this.opts.halfLifeMs;
-    const dt = now - p.scoreTime;
-    if (h <= 0 || dt <= 0) return p.score;
-    return p.score * Math.pow(0.5, dt / h);
-  }
-
-  private verdict(
-    rule: CompiledRule,
-    crossed: Proc,
-    firingProc: Proc,
-    procs: Proc[],
-    events: BmEvent[][],
-    ev: BmEvent,
-    proc: Proc,
-    now: number,
-  ): Verdict {
-    // Hits older than 8 half-lives add under 0.4% and no longer explain anything.
-    const h = this.opts.halfLifeMs;
-    const recs = ((crossed.hits ?? []) as ScoreRec[]).filter((r) =>
-      h <= 0 || now - r.firing.time <= 8 * h
-    );
-    const allEvents: BmEvent[] = [];
-    const index = new Map<BmEvent, number>();
-    const hits: RuleHit[] = [];
-    const scorePath: ScoreStep[] = [];
-    const ruleIds: string[] = [];
-    const techniques = new Set<string>();
-    const tactics = new Set<string>();
-    let sev = 0;
-    // Events oldest first across every contributing firing.
-    const flat: BmEvent[] = [];
-    for (const r of recs) for (const list of r.firing.events) for (const e of list) flat.push(e);
-    const sorted = flat.map((e, i) => [e, i] as const).sort((a, b) =>
-      a[0]["@timestamp"] - b[0]["@timestamp"] || a[1] - b[1]
-    );
-    for (const [e] of sorted) {
-      if (!index.has(e)) {
-        index.set(e, allEvents.length);
-        allEvents.push(e);
-      }
-    }
-    for (const r of recs) {
-      const f = r.firing;
-      if (!ruleIds.includes(f.rule.id)) ruleIds.push(f.rule.id);
-      for (const t of f.rule.techniques) techniques.add(t);
-      for (const t of f.rule.tactics) tactics.add(t);
-      sev = Math.max(sev, SEVERITY_ORDER.indexOf(f.rule.severity));
-      hits.push({
-        rule_id: f.rule.id,
-        name: f.rule.name,
-        score: f.rule.score,
-        time: f.time,
-        entity_id: f.entityId,
-        event_indexes: f.events.flat().map((e) => index.get(e)!),
-      });
-      scorePath.push({
-        time: f.time,
-        entity_id: crossed.entity_id,
-        rule_id: f.rule.id,
-        before: r.before,
-        added: r.added,
-        after: r.after,
-      });
-    }
-    const mode = this.opts.mode;
-    const actions: ActionRequest[] = [{ type: "report" }];
-    if (mode === "block") {
-      const seen = new Set<string>();
-      const push = (a: ActionRequest) => {
-        if (a.type === "kill") {
-          // One kill per process; a tree kill subsumes a single kill of it.
-          const i = actions.findIndex((b) => b.type === "kill" && b.entity_id === a.entity_id);
-          const b = actions[i];
-          if (b?.type === "kill") {
-            if (a.tree && !b.tree) actions[i] = a;
-            return;
-          }
-        }
-        const key = JSON.stringify(a);
-        if (!seen.has(key)) {
-          seen.add(key);
-          actions.push(a);
-        }
-      };
-      for (const a of rule.actions) {
-        if (a.type === "block") {
-          const authId = ev.bm?.auth_id;
-          if (authId !== undefined) {
-            push({ type: "block", auth_id: authId, pid: proc.pid, entity_id: proc.entity_id });
-          } else {
-            push({
-              type: "kill",
-              pid: proc.pid,
-              start: proc.start,
-              entity_id: proc.entity_id,
-              tree: false,
-            });
-          }
-        } else if (a.type === "kill") {
-          const p = procs[a.step] ?? proc;
-          push({ type: "kill", pid: p.pid, start: p.start, entity_id: p.entity_id, tree: a.tree });
-        } else if (a.type === "quarantine") {
-          const list = events[a.step];
-          const e = list?.[list.length - 1];
-          const p = procs[a.step] ?? proc;
-          const f = (e as { file?: { path: string } } | undefined)?.file?.path;
-          const path = f ?? (e?.event.action === "exec" ? p.executable : undefined);
-          if (path !== undefined && path !== "") {
-            push({ type: "quarantine", path, entity_id: p.entity_id });
-          }
-        }
-      }
-    }
-    return {
-      name: rule.name,
-      rule_ids: ruleIds,
-      severity: SEVERITY_ORDER[sev]!,
-      techniques: [...techniques],
-      tactics: [...tactics],
-      score: crossed.score,
-      threshold: this.opts.threshold,
-      time: now,
-      mode,
-      // The process the firing rule matched, never an ancestor merely because its score crossed.
-      process: {
-        pid: firingProc.pid,
-        entity_id: firingProc.entity_id,
-        executable: firingProc.executable,
-        args: firingProc.args ?? [],
-        start: firingProc.start,
-      },
-      lineage: this.table.lineage(firingProc).map(lineageEntry),
-      hits,
-      score_path: scorePath,
-      events: allEvents,
-      actions,
-    };
   }
 }
 
@@ -985,28 +549,6 @@ function written<T>(perm: readonly number[], xs: readonly T[]): T[] {
   const out = new Array<T>(xs.length);
   for (let i = 0; i < perm.length; i++) out[perm[i]!] = xs[i]!;
   return out;
-}
-
-function unlist(p: PartialMatch, m: Map<string, PartialMatch[]>, key: string): void {
-  const b = m.get(key);
-  if (b === undefined) return;
-  const i = b.lastIndexOf(p);
-  if (i >= 0) b.splice(i, 1);
-  if (b.length === 0) m.delete(key);
-}
-
-function lineageEntry(p: Proc): LineageEntry {
-  const e: LineageEntry = {
-    entity_id: p.entity_id,
-    pid: p.pid,
-    start: p.start,
-    executable: p.executable,
-    args: p.args ?? [],
-  };
-  if (p.working_directory !== undefined) e.working_directory = p.working_directory;
-  if (p.uid !== undefined) e.uid = p.uid;
-  if (p.exited) e.exited = true;
-  return e;
 }
 
 /** True when `proc` is `scopePid` or descends from it (bounded walk: lineages are shallow). */

@@ -1,6 +1,7 @@
 /**
  * The process table: every process the engine knows, keyed by an entity id
- * that survives pid reuse, with its lineage, exec history and score.
+ * that survives pid reuse, with its lineage and exec history (scores are
+ * scoring.ts's).
  *
  * Bounded: exited processes stay `exitedRetentionMs` (so sequences across an
  * exit can complete), then go; past `max` entries the oldest exited, then the
@@ -56,12 +57,8 @@ export interface Proc {
   authMatched: Set<string> | undefined;
   /** Rules that fired with this process as their first-step process. */
   fired: Set<string> | undefined;
-  score: number;
-  scoreTime: number;
   /** Other entity ids the sensor used for this process (start times computed differently). */
   aliases: string[] | undefined;
-  /** The engine's score records (explanations), newest last, bounded. */
-  hits: unknown[] | undefined;
   /** Engine event number of the current image's auth exec (pairs it with its notify exec). */
   authExecNo: number;
   evicted: boolean;
@@ -106,9 +103,6 @@ function newProc(entity_id: string, pid: number, start: number, now: number): Pr
     pendingAuthExec: false,
     authMatched: undefined,
     fired: undefined,
-    score: 0,
-    scoreTime: now,
-    hits: undefined,
     aliases: undefined,
     authExecNo: -1,
     evicted: false,
