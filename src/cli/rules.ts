@@ -1,5 +1,5 @@
 /**
- * `bm rules list|validate|test|coverage`: inspect and check rule packs.
+ * `bm rules list|validate|test|coverage|import-sigma`: inspect, check and import rule packs.
  *
  * `validate` and `test` are authoring tools for a pack on disk and do not
  * insist on root ownership; `list` shows the pack the agent would load and
@@ -12,12 +12,14 @@ import { defaultRulesDir, formatProblem, loadRules } from "../engine/rule_loader
 import { runRuleTests } from "../engine/rule_tests.ts";
 import { coverage } from "../engine/coverage.ts";
 import { relative } from "node:path";
+import { IMPORT_SIGMA_USAGE, runImportSigma } from "./rules_import_sigma.ts";
 
 const USAGE = `Usage:
   bm rules list [--rules DIR] [--output json]   rules in a pack (default: the installed pack)
   bm rules validate DIR                          check a pack: one line per problem (file:line: rule: reason)
   bm rules test DIR                              run every rule's positive and negative traces
   bm rules coverage [--rules DIR] [--output json]  ATT&CK techniques: rules per platform, traces
+${IMPORT_SIGMA_USAGE}
 
 Exit codes: 0 ok, 1 a rule test failed, 2 bad usage or an invalid rule`;
 
@@ -35,6 +37,7 @@ export const rulesCommand: Command = {
   usage: USAGE,
   async run(args: string[]): Promise<number> {
     const [sub, ...rest] = args;
+    if (sub === "import-sigma") return await runImportSigma(rest);
     const { values, positionals } = parse(rest);
     if (values.output !== undefined && values.output !== "json") {
       throw new UsageError(`Unknown output format "${values.output}": only "json"`);
