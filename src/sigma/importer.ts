@@ -231,6 +231,7 @@ async function writePack(out: string, rules: Pending[]): Promise<void> {
     const head = [
       `# Imported from Sigma by "bm rules import-sigma" (${list.length} rules).`,
       "# Each rule keeps its Sigma id, title, author, status, level, references, tags and license.",
+      "format_version = 1",
       "",
     ].join("\n");
     await Deno.writeTextFile(join(out, name), head + list.map((r) => r.toml).join("\n"));
