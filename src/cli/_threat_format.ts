@@ -6,7 +6,7 @@ export function iso(ms: number): string {
   return Number.isFinite(ms) ? new Date(ms).toISOString() : String(ms);
 }
 
-function table(head: string[], rows: string[][]): string {
+export function table(head: string[], rows: string[][]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   const line = (r: string[]) =>
     r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  ").trimEnd();
@@ -49,14 +49,14 @@ export function quarantineTable(entries: QuarantineEntry[]): string {
   );
 }
 
-function commandLine(executable: string, args: string[] | undefined): string {
+export function commandLine(executable: string, args: string[] | undefined): string {
   const rest = (args ?? []).slice(1).map((
     a,
   ) => (/[\s"']/.test(a) || a === "" ? JSON.stringify(a) : a));
   return [executable, ...rest].join(" ");
 }
 
-function eventText(e: BmEvent): string {
+export function eventText(e: BmEvent): string {
   const parts = [iso(e["@timestamp"]), e.event.action.padEnd(14), `pid ${e.process.pid}`];
   if (e.process.executable) parts.push(e.process.executable);
   if ("file" in e && e.file) {

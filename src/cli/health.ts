@@ -93,6 +93,7 @@ async function offlineHealth(reason: string, details?: string): Promise<HealthRe
   const dir = cfg.settings.engine.rulesDir ?? defaultRulesDir();
   const rules = await loadRules(dir, { requireRootOwned: Deno.uid() === 0, checkTests: false });
   let threats: Record<string, number> = {};
+  let alerts: Record<string, number> | undefined;
   const issues: string[] = [];
   try {
     Deno.statSync(cfg.settings.store.path);
@@ -103,6 +104,7 @@ async function offlineHealth(reason: string, details?: string): Promise<HealthRe
     });
     try {
       threats = threatsByStatus(store);
+      alerts = store.alertCounts();
     } finally {
       store.close();
     }
@@ -121,6 +123,7 @@ async function offlineHealth(reason: string, details?: string): Promise<HealthRe
     rulesCount: rules.rules.rules.filter((r) => r.platforms.includes(enginePlatform())).length,
     ruleErrors: rules.problems.map(formatProblem),
     threatsByStatus: threats,
+    ...(alerts !== undefined ? { alertsBySeverity: alerts } : {}),
     now: systemClock.now(),
   });
   (report.fields.health_issues as string[]).push(...issues);

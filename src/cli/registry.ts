@@ -9,6 +9,7 @@ import { replayCommand } from "./replay.ts";
 import { configCommand } from "./config.ts";
 import { threatCommand } from "./threat.ts";
 import { threatsCommand } from "./threats.ts";
+import { alertCommand } from "./alert.ts";
 import { recordCommand } from "./record.ts";
 import { daemonCommand } from "./daemon.ts";
 import { healthCommand } from "./health.ts";
@@ -22,6 +23,7 @@ export const COMMANDS: readonly Command[] = [
   configCommand,
   threatsCommand,
   threatCommand,
+  alertCommand,
   rulesCommand,
   replayCommand,
   recordCommand,

@@ -39,6 +39,7 @@ export function defaultSettings(paths: ConfigPaths): Settings {
       exitedRetentionSeconds: 300,
     },
     store: { path: `${paths.stateDir}/threats.db`, retentionDays: 90, maxThreats: 10000 },
+    alerts: { maxPerRulePerMinute: 100, retentionDays: 90, maxAlerts: 20000 },
     quarantine: { path: `${paths.stateDir}/quarantine` },
     logging: {
       level: "info",
@@ -170,6 +171,18 @@ export const SETTING_DOCS: readonly SettingDoc[] = [
   },
   { key: "store.retentionDays", default: "90", description: "Threats older than this are pruned" },
   { key: "store.maxThreats", default: "10000", description: "Most threats kept" },
+  {
+    key: "alerts.maxPerRulePerMinute",
+    default: "100",
+    description:
+      "Firings of one rule kept per minute; the rest are counted (bm health: alerts_suppressed)",
+  },
+  {
+    key: "alerts.retentionDays",
+    default: "90",
+    description: "Alerts last seen longer ago than this are pruned",
+  },
+  { key: "alerts.maxAlerts", default: "20000", description: "Most alerts kept (oldest pruned)" },
   {
     key: "quarantine.path",
     default: "STATE_DIR/quarantine",

@@ -73,6 +73,11 @@ export const SettingsSchema = z.object({
     retentionDays: positiveInt,
     maxThreats: positiveInt,
   }),
+  alerts: z.object({
+    maxPerRulePerMinute: positiveInt,
+    retentionDays: positiveInt,
+    maxAlerts: positiveInt,
+  }),
   quarantine: z.object({
     path: absolutePath,
   }),

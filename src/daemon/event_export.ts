@@ -3,7 +3,8 @@
  * event) as JSON lines with Elastic Common Schema field names, for fleets to
  * ship to their SIEM with the collector they already run (Filebeat, Fluent
  * Bit, Vector ...). Lines are routed by `event.kind`: "alert" for a
- * detection, "event" for a raw event. Raw event lines are also trace lines:
+ * detection (a threat, `event.dataset` "bm.detection") and for an alert (one
+ * rule firing, `event.dataset` "bm.alert"), "event" for a raw event. Raw event lines are also trace lines:
  * `bm replay` reads them (it skips the alert lines as bad lines, counted).
  *
  * Lines are buffered per batch and written with one call by `flush()`.
@@ -12,6 +13,7 @@ import * as fs from "node:fs";
 import type { BmEvent } from "../sensor/event.ts";
 import type { Verdict } from "../engine/verdict.ts";
 import { VERSION } from "../version.ts";
+import type { NewAlert } from "../store/alert.ts";
 
 const SEVERITY: Record<Verdict["severity"], number> = {
   low: 21,
@@ -77,6 +79,57 @@ export function detectionDocument(
   };
 }
 
+/** The ECS document for one alert (one rule firing), as first stored. */
+export function alertDocument(
+  a: NewAlert,
+  alertId: string,
+  host: string,
+): Record<string, unknown> {
+  return {
+    "@timestamp": new Date(a.time).toISOString(),
+    event: {
+      kind: "alert",
+      module: "bm",
+      dataset: "bm.alert",
+      category: ["process"],
+      type: ["info"],
+      action: "rule_firing",
+      id: alertId,
+      severity: SEVERITY[a.severity],
+      risk_score: a.score,
+    },
+    rule: { id: a.rule_id, name: a.name, ruleset: "bm" },
+    threat: {
+      framework: "MITRE ATT&CK",
+      technique: { id: a.techniques },
+      tactic: { id: a.tactics },
+    },
+    process: {
+      pid: a.process.pid,
+      entity_id: a.process.entity_id,
+      executable: a.process.executable,
+      args: a.process.args,
+      start: new Date(a.process.start).toISOString(),
+    },
+    ...(a.process.user !== undefined ? { user: { id: String(a.process.user.id) } } : {}),
+    host: { hostname: host },
+    agent: { type: "bm", version: VERSION },
+    bm: {
+      alert_id: alertId,
+      severity: a.severity,
+      score: a.score,
+      ...(a.threat_id !== undefined ? { threat_id: a.threat_id } : {}),
+      lineage: a.lineage.map((l) => ({ pid: l.pid, executable: l.executable, args: l.args })),
+      evidence: a.events.map((e) => ({
+        "@timestamp": new Date(e["@timestamp"]).toISOString(),
+        action: e.event.action,
+        pid: e.process.pid,
+        ...("file" in e && e.file ? { path: e.file.path } : {}),
+      })),
+    },
+  };
+}
+
 /** The ECS line for one raw event (also a valid trace line). */
 export function eventLine(e: BmEvent, host: string): string {
   const { "@timestamp": ts, event, ...rest } = e;
@@ -103,14 +156,21 @@ export class EventExporter {
     this.buf.push(JSON.stringify(detectionDocument(v, threatId, status, actions, this.host)));
     this.flush();
   }
-  flush(): void {
-    if (this.buf.length === 0 || this.fd === undefined) return;
+  alert(a: NewAlert, alertId: string): void {
+    this.buf.push(JSON.stringify(alertDocument(a, alertId, this.host)));
+  }
+  /** Writes the buffered lines; false when they could not be written (counted). */
+  flush(): boolean {
+    if (this.buf.length === 0) return true;
+    if (this.fd === undefined) return false;
     const text = this.buf.join("\n") + "\n";
     this.buf = [];
     try {
       fs.writeSync(this.fd, text);
+      return true;
     } catch {
       this.failures++;
+      return false;
     }
   }
   close(): void {

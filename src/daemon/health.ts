@@ -40,6 +40,10 @@ export interface HealthInput {
   ruleErrors: string[];
   sensorStats?: SensorStats;
   threatsByStatus: Record<string, number>;
+  /** Alerts kept, by severity. */
+  alertsBySeverity?: Record<string, number>;
+  /** The daemon's alert writer counters and the store's pruned count (daemon only). */
+  alertCounters?: { suppressed: number; dropped: number; failures: number; pruned: number };
   /** Detections whose store write failed (never silent). */
   storeFailures?: number;
   /** The newest of them, as the agent kept them in memory (their actions were carried out). */
@@ -87,6 +91,9 @@ export function buildHealth(h: HealthInput): HealthReport {
   for (const e of h.ruleErrors) issues.push(`rule error (last good kept): ${e}`);
   if (h.daemonRunning && h.rulesCount === 0 && bm.effective) issues.push("no rules loaded");
   if (h.storeFailures) issues.push(`threat store write failures: ${h.storeFailures}`);
+  if (h.alertCounters?.failures) {
+    issues.push(`alert store write failures: ${h.alertCounters.failures}`);
+  }
 
   const st = h.sensorStats;
   const counter = (n: number | undefined) => (st ? n ?? 0 : null);
@@ -126,6 +133,10 @@ export function buildHealth(h: HealthInput): HealthReport {
     rtp_skipped: h.rtp?.skipped ?? null,
     rtp_queue_dropped: h.rtp?.queueDropped ?? null,
     threats: h.threatsByStatus,
+    alerts: h.alertsBySeverity ?? { low: 0, medium: 0, high: 0, critical: 0 },
+    alerts_suppressed: h.alertCounters?.suppressed ?? null,
+    alerts_dropped: h.alertCounters?.dropped ?? null,
+    alerts_pruned: h.alertCounters?.pruned ?? null,
     ...(h.unsavedThreats?.length
       ? {
         unsaved_threats: h.unsavedThreats.map((u) =>

@@ -37,3 +37,29 @@ Deno.test("health shows detections the store could not record, with what was don
     "(kill pid 42 and descendants: ok; report threat log: ok): not recorded: disk full",
   ]);
 });
+
+Deno.test("health counts alerts by severity and what sampling suppressed", () => {
+  const base = {
+    daemonRunning: true,
+    settings: defaultSettings(platformPaths("linux")),
+    sources: {},
+    configErrors: [],
+    ruleErrors: [],
+    rulesVersion: "v",
+    rulesCount: 3,
+    threatsByStatus: {},
+    now: 0,
+  };
+  const none = buildHealth(base).fields;
+  assert.deepEqual(none.alerts, { low: 0, medium: 0, high: 0, critical: 0 });
+  assert.equal(none.alerts_suppressed, null);
+  const h = buildHealth({
+    ...base,
+    alertsBySeverity: { low: 1, medium: 4, high: 0, critical: 2 },
+    alertCounters: { suppressed: 17, dropped: 0, failures: 2, pruned: 5 },
+  }).fields;
+  assert.deepEqual(h.alerts, { low: 1, medium: 4, high: 0, critical: 2 });
+  assert.equal(h.alerts_suppressed, 17);
+  assert.equal(h.alerts_pruned, 5);
+  assert.deepEqual(h.health_issues, ["alert store write failures: 2"]);
+});

@@ -51,6 +51,35 @@ export const MIGRATIONS: readonly string[] = [
      name TEXT PRIMARY KEY,
      added_time INTEGER NOT NULL
    );`,
+  // 2: alerts (every rule firing), and the threats' reported flag: a threat
+  // committed but not yet logged and exported when the daemon died is
+  // reported at the next start. Threats stored before this were reported.
+  `CREATE TABLE alerts (
+     id TEXT PRIMARY KEY,
+     rule_id TEXT NOT NULL,
+     name TEXT NOT NULL,
+     severity TEXT NOT NULL,
+     severity_rank INTEGER NOT NULL,
+     score REAL NOT NULL,
+     techniques TEXT NOT NULL,
+     tactics TEXT NOT NULL,
+     first_seen INTEGER NOT NULL,
+     last_seen INTEGER NOT NULL,
+     count INTEGER NOT NULL,
+     recorded_time INTEGER NOT NULL,
+     entity_id TEXT NOT NULL,
+     process TEXT NOT NULL,
+     lineage TEXT NOT NULL,
+     events TEXT NOT NULL,
+     threat_id TEXT REFERENCES threats (id) ON DELETE SET NULL,
+     reported INTEGER NOT NULL DEFAULT 0
+   );
+   CREATE INDEX alerts_by_time ON alerts (last_seen);
+   CREATE INDEX alerts_by_rule_entity ON alerts (rule_id, entity_id, last_seen);
+   CREATE INDEX alerts_by_threat ON alerts (threat_id);
+   CREATE INDEX alerts_unreported ON alerts (reported) WHERE reported = 0;
+   ALTER TABLE threats ADD COLUMN reported INTEGER NOT NULL DEFAULT 1;
+   CREATE INDEX threats_unreported ON threats (reported) WHERE reported = 0;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -30,6 +30,7 @@ export class FakeThreatStore implements ThreatStore {
     const id = crypto.randomUUID();
     const now = this.clock.now();
     this.calls.push(`record ${id}`);
+    this.unreportedIds.add(id);
     this.threats.set(
       id,
       structuredClone({
@@ -140,6 +141,19 @@ export class FakeThreatStore implements ThreatStore {
 
   prune(): number {
     return 0;
+  }
+
+  /** Ids of threats recorded and not yet marked reported. */
+  readonly unreportedIds = new Set<string>();
+
+  markReported(threatId: string): void {
+    this.failing();
+    this.calls.push(`reported ${threatId}`);
+    this.unreportedIds.delete(threatId);
+  }
+
+  unreported(limit = 1000): Threat[] {
+    return [...this.unreportedIds].slice(0, limit).map((id) => structuredClone(this.must(id)));
   }
 
   close(): void {

@@ -14,6 +14,18 @@
  * and beyond the newest `maxCount` (default 10000) are deleted at open and
  * every 100 records; threats that still hold a file in the quarantine vault
  * are kept whatever their age, so a quarantined file can always be restored.
+ *
+ * The same file holds the alerts (every rule firing, src/store/alert.ts):
+ * SqliteThreatStore implements AlertStore too, so an alert can name its
+ * threat by a foreign key. Alert batches commit without an fsync of their
+ * own (`synchronous=NORMAL` for that transaction: a killed process loses
+ * nothing, power loss may lose the last ones, and the next threat's commit
+ * syncs them): they are frequent, and the daemon writes them between
+ * batches of events.
+ *
+ * At-least-once reporting: a threat or alert is stored with `reported = 0`
+ * and marked when the daemon has logged and exported it; the daemon reports
+ * the unmarked ones at its next start.
  */
 import { DatabaseSync, type SQLInputValue, type SQLOutputValue } from "node:sqlite";
 import * as fs from "node:fs";
@@ -32,6 +44,27 @@ import {
   type ThreatSummary,
 } from "./threat.ts";
 import { MIGRATIONS, SCHEMA_VERSION } from "./_schema.ts";
+import {
+  type Alert,
+  type AlertQuery,
+  type AlertRetention,
+  type AlertStore,
+  type AlertSummary,
+  type AlertWrite,
+  DEFAULT_ALERT_RETENTION,
+  type NewAlert,
+} from "./alert.ts";
+import type { Severity } from "../engine/verdict.ts";
+import {
+  alertCountRows,
+  getAlertRow,
+  linkAlertRows,
+  listAlertRows,
+  markAlertRowsReported,
+  pruneAlertRows,
+  unreportedAlertRows,
+  writeAlertRows,
+} from "./_alert_sql.ts";
 
 export interface ListQuery {
   /** Only this status. */
@@ -81,6 +114,10 @@ export interface ThreatStore {
   listAllowed(): AllowedThreat[];
   /** Applies retention; returns how many threats were deleted. */
   prune(): number;
+  /** Marks a threat as logged and exported (at-least-once reporting). */
+  markReported(threatId: string): void;
+  /** Threats committed but never reported (the daemon died in between), oldest first. */
+  unreported(limit?: number): Threat[];
   close(): void;
 }
 
@@ -91,6 +128,7 @@ export interface SqliteStoreOptions {
   /** Open for reading only: never creates, migrates or writes anything. */
   readOnly?: boolean;
   retention?: Partial<RetentionOptions>;
+  alertRetention?: Partial<AlertRetention>;
   /** Default "FULL" (see the file comment); "NORMAL" exists for the benchmark's baseline. */
   synchronous?: "FULL" | "NORMAL";
 }
@@ -98,18 +136,25 @@ export interface SqliteStoreOptions {
 const PRUNE_EVERY = 100;
 const SQLITE_MAGIC = "SQLite format 3\0";
 
-export class SqliteThreatStore implements ThreatStore {
+export class SqliteThreatStore implements ThreatStore, AlertStore {
   readonly path: string;
   private readonly db: DatabaseSync;
   private readonly clock: Clock;
   private readonly retention: RetentionOptions;
+  private readonly alertRetention: AlertRetention;
+  private readonly synchronous: "FULL" | "NORMAL";
   private sinceprune = 0;
+  private alertsSincePrune = 0;
+  /** Alerts deleted by retention since this store was opened. */
+  alertsPruned = 0;
 
   /** Throws BmError naming the file when it cannot be opened, is not a bm store or is corrupt. */
   constructor(options: SqliteStoreOptions) {
     this.path = options.path;
     this.clock = options.clock;
     this.retention = { ...DEFAULT_RETENTION, ...options.retention };
+    this.alertRetention = { ...DEFAULT_ALERT_RETENTION, ...options.alertRetention };
+    this.synchronous = options.synchronous === "NORMAL" ? "NORMAL" : "FULL";
     const readOnly = options.readOnly ?? false;
     checkHeader(this.path);
     if (!readOnly) {
@@ -137,9 +182,7 @@ export class SqliteThreatStore implements ThreatStore {
         }
       } else {
         this.db.exec("PRAGMA journal_mode = WAL");
-        this.db.exec(
-          `PRAGMA synchronous = ${options.synchronous === "NORMAL" ? "NORMAL" : "FULL"}`,
-        );
+        this.db.exec(`PRAGMA synchronous = ${this.synchronous}`);
         this.migrate(version);
         for (const suffix of ["", "-wal", "-shm"]) {
           try {
@@ -147,6 +190,7 @@ export class SqliteThreatStore implements ThreatStore {
           } catch { /* -wal/-shm may not exist yet; SQLite gives them the db's mode */ }
         }
         this.prune();
+        this.pruneAlerts();
       }
     } catch (e) {
       try {
@@ -170,8 +214,9 @@ export class SqliteThreatStore implements ThreatStore {
     this.write("record threat", () => {
       this.db.prepare(
         `INSERT INTO threats (id, name, type, detection_time, recorded_time, updated_time, status,
-           severity, mode, score, threshold, techniques, tactics, rule_ids, process, detail)
-         VALUES (?, ?, 'behavior', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           severity, mode, score, threshold, techniques, tactics, rule_ids, process, detail,
+           reported)
+         VALUES (?, ?, 'behavior', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)`,
       ).run(
         id,
         verdict.name,
@@ -215,6 +260,71 @@ export class SqliteThreatStore implements ThreatStore {
         .run(status, this.clock.now(), threatId);
       if (Number(r.changes) === 0) throw unknownThreat(threatId);
     });
+  }
+
+  markReported(threatId: string): void {
+    this.write("mark threat reported", () => {
+      this.db.prepare("UPDATE threats SET reported = 1 WHERE id = ?").run(threatId);
+    });
+  }
+
+  unreported(limit = 1000): Threat[] {
+    return this.read("list unreported threats", () =>
+      this.db.prepare(
+        "SELECT id FROM threats WHERE reported = 0 ORDER BY recorded_time, rowid LIMIT ?",
+      ).all(Math.max(0, Math.floor(limit))).map((r) => this.get(str(r.id))!));
+  }
+
+  writeAlerts(batch: readonly NewAlert[]): AlertWrite[] {
+    if (batch.length === 0) return [];
+    const relaxed = this.synchronous === "FULL";
+    if (relaxed) this.db.exec("PRAGMA synchronous = NORMAL");
+    try {
+      const out = this.write(
+        "record alerts",
+        () => writeAlertRows(this.db, batch, this.clock.now()),
+      );
+      this.alertsSincePrune += batch.length;
+      if (this.alertsSincePrune >= PRUNE_EVERY) this.pruneAlerts();
+      return out;
+    } finally {
+      if (relaxed) this.db.exec("PRAGMA synchronous = FULL");
+    }
+  }
+
+  linkAlerts(threatId: string, firings: readonly { rule_id: string; entity_id: string }[]): void {
+    this.write("link alerts", () => linkAlertRows(this.db, threatId, firings));
+  }
+
+  getAlert(id: string): Alert | undefined {
+    return this.read("read alert", () => getAlertRow(this.db, id));
+  }
+
+  listAlerts(query: AlertQuery = {}): AlertSummary[] {
+    return this.read("list alerts", () => listAlertRows(this.db, query));
+  }
+
+  alertCounts(): Record<Severity, number> {
+    return this.read("count alerts", () => alertCountRows(this.db));
+  }
+
+  markAlertsReported(ids: readonly string[]): void {
+    if (ids.length === 0) return;
+    this.write("mark alerts reported", () => markAlertRowsReported(this.db, ids));
+  }
+
+  unreportedAlerts(limit = 1000): Alert[] {
+    return this.read("list unreported alerts", () => unreportedAlertRows(this.db, limit));
+  }
+
+  pruneAlerts(): number {
+    this.alertsSincePrune = 0;
+    const n = this.write(
+      "apply alert retention",
+      () => pruneAlertRows(this.db, this.alertRetention, this.clock.now()),
+    );
+    this.alertsPruned += n;
+    return n;
   }
 
   get(id: string): Threat | undefined {

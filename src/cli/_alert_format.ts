@@ -1,0 +1,51 @@
+/** Text renderings for `bm alert list|show`. */
+import type { Alert, AlertSummary } from "../store/alert.ts";
+import { commandLine, eventText, iso, table } from "./_threat_format.ts";
+
+export function alertTable(alerts: AlertSummary[]): string {
+  if (alerts.length === 0) return "No alerts";
+  return table(
+    ["ID", "LAST SEEN", "SEVERITY", "COUNT", "NAME", "THREAT", "PROCESS"],
+    alerts.map((a) => [
+      a.id,
+      iso(a.last_seen),
+      a.severity,
+      String(a.count),
+      a.name,
+      a.threat_id ?? "-",
+      `${a.process.executable} (pid ${a.process.pid})`,
+    ]),
+  );
+}
+
+export function alertDetail(a: Alert): string {
+  const user = a.process.user !== undefined ? `, uid ${a.process.user.id}` : "";
+  const out: string[] = [
+    `Alert ${a.id}`,
+    `  Rule:       ${a.rule_id} (${a.name})`,
+    `  Severity:   ${a.severity}`,
+    `  Score:      ${a.score} (added to the process and its lineage)`,
+    `  Seen:       ${iso(a.first_seen)} .. ${iso(a.last_seen)} (${a.count} ${
+      a.count === 1 ? "firing" : "firings"
+    })`,
+    `  Techniques: ${a.techniques.join(", ") || "-"}`,
+    `  Tactics:    ${a.tactics.join(", ") || "-"}`,
+    `  Process:    ${
+      commandLine(a.process.executable, a.process.args)
+    } (pid ${a.process.pid}${user})`,
+    `  Threat:     ${a.threat_id ?? "none (the lineage did not cross the threshold)"}`,
+    "",
+    "Lineage (root first):",
+  ];
+  a.lineage.forEach((p, depth) => {
+    const pad = depth === 0 ? "  " : "  " + "   ".repeat(depth - 1) + "└─ ";
+    const facts = [`pid ${p.pid}`, `started ${iso(p.start)}`];
+    if (p.uid !== undefined) facts.push(`uid ${p.uid}`);
+    if (p.exited) facts.push("exited");
+    const acting = p.entity_id === a.process.entity_id ? "  <= firing process" : "";
+    out.push(`${pad}${commandLine(p.executable, p.args)} (${facts.join(", ")})${acting}`);
+  });
+  out.push("", "Events:");
+  a.events.forEach((e, i) => out.push(`  #${i}  ${eventText(e)}`));
+  return out.join("\n");
+}
