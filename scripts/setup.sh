@@ -9,6 +9,13 @@ cd "$here"
 
 need_apt=()
 command -v clang >/dev/null 2>&1 || need_apt+=(clang)
+# The macOS sensor runs on Linux against the mock EndpointSecurity (dylib/macos/mock_es): blocks.
+[ -f /usr/include/Block.h ] || need_apt+=(libblocksruntime-dev)
+# ... under ASan/UBSan, built with clang: clang's sanitizer runtime.
+if ! command -v clang >/dev/null 2>&1 ||
+  [ ! -f "$(clang -print-file-name=libclang_rt.asan-x86_64.a)" ]; then
+  need_apt+=(libclang-rt-dev)
+fi
 command -v dpkg-deb >/dev/null 2>&1 || need_apt+=(dpkg)
 # The end-to-end scenarios run real tools: a download with curl, a benign git/tar workload, and
 # the demonstration's private mount namespace (unshare, mount).

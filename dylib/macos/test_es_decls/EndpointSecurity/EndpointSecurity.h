@@ -300,5 +300,11 @@ void es_release_message(const es_message_t *msg) BM_ES_AVAILABLE(11.0);
 uint32_t es_exec_arg_count(const es_event_exec_t *event) BM_ES_AVAILABLE(10.15);
 es_string_token_t es_exec_arg(const es_event_exec_t *event, uint32_t index)
   BM_ES_AVAILABLE(10.15);
+uint32_t es_exec_env_count(const es_event_exec_t *event) BM_ES_AVAILABLE(10.15);
+es_string_token_t es_exec_env(const es_event_exec_t *event, uint32_t index)
+  BM_ES_AVAILABLE(10.15);
+typedef enum { ES_MUTE_PATH_TYPE_PREFIX, ES_MUTE_PATH_TYPE_LITERAL } es_mute_path_type_t;
+es_return_t es_mute_path(es_client_t *client, const char *path, es_mute_path_type_t type)
+  BM_ES_AVAILABLE(12.0);
 
 #endif

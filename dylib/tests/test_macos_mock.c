@@ -1,0 +1,264 @@
+/*
+ * test_macos_mock.c - the real macOS sensor (macos/bm_sensor_macos.m) against
+ * the mock EndpointSecurity framework (macos/mock_es), through the sensor ABI,
+ * under ASan/UBSan. Each case is a contract ES enforces on a client.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bm_core.h"
+#include "bm_sensor.h"
+#include "check.h"
+#include "macos_translate.h"
+#include "mock_es.h"
+
+#include <EndpointSecurity/EndpointSecurity.h>
+
+static uint8_t out[1 << 20];
+
+static bm_sensor *open_sensor(const char *cfg) {
+  char err[512] = "";
+  bm_sensor *s = bm_sensor_open(cfg, err, sizeof err);
+  if (!s) fprintf(stderr, "open failed: %s\n", err);
+  return s;
+}
+
+static int64_t stat_of(int i) {
+  int64_t st[BM_MOCK_S_N];
+  bm_mock_es_stats(st, BM_MOCK_S_N);
+  return st[i];
+}
+
+/* Drains every record; returns the first auth id seen (0 none) and counts records. */
+static uint32_t drain_auth(bm_sensor *s, int *records, int wait_ms) {
+  uint32_t id = 0;
+  *records = 0;
+  if (bm_sensor_wait(s, wait_ms) != 1) return 0;
+  int32_t n = bm_sensor_drain(s, out, sizeof out);
+  for (int32_t off = 0; off < n; off += (int32_t)bm_rec_get_u32(out, (uint32_t)off)) {
+    (*records)++;
+    if (!id && (out[off + BM_OFF_FLAGS] & BM_FLAG_AUTH)) {
+      id = bm_rec_get_u32(out, (uint32_t)off + BM_OFF_AUTH_ID);
+    }
+  }
+  return id;
+}
+
+static void test_new_client_errors(void) {
+  static const struct {
+    es_new_client_result_t r;
+    const char *needle;
+  } cases[] = {
+    {ES_NEW_CLIENT_RESULT_ERR_NOT_ENTITLED, "not entitled"},
+    {ES_NEW_CLIENT_RESULT_ERR_NOT_PERMITTED, "Full Disk Access"},
+    {ES_NEW_CLIENT_RESULT_ERR_NOT_PRIVILEGED, "not privileged"},
+    {ES_NEW_CLIENT_RESULT_ERR_TOO_MANY_CLIENTS, "too many clients"},
+    {ES_NEW_CLIENT_RESULT_ERR_INTERNAL, "internal error"},
+    {ES_NEW_CLIENT_RESULT_ERR_INVALID_ARGUMENT, "invalid argument"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    bm_mock_es_reset();
+    bm_mock_es_set_new_client_result((int32_t)cases[i].r);
+    char err[512] = "";
+    bm_sensor *s = bm_sensor_open("", err, sizeof err);
+    CHECK(s == NULL);
+    CHECK(strstr(err, cases[i].needle) != NULL);
+    CHECK(strchr(err, '\n') == NULL);
+    CHECK(stat_of(BM_MOCK_S_CLIENTS) == 0);
+  }
+  bm_mock_es_reset();
+}
+
+static void test_subscribe_and_mute(void) {
+  bm_mock_es_reset();
+  bm_sensor *s = open_sensor("exec_auth=1\nnotify_files=1\n");
+  CHECK(s != NULL);
+  if (!s) return;
+  int64_t sub = stat_of(BM_MOCK_S_SUBSCRIBED);
+  CHECK(sub & (1ll << ES_EVENT_TYPE_AUTH_EXEC));
+  CHECK(!(sub & (1ll << ES_EVENT_TYPE_NOTIFY_EXEC)));
+  CHECK(sub & (1ll << ES_EVENT_TYPE_NOTIFY_FORK));
+  CHECK(sub & (1ll << ES_EVENT_TYPE_NOTIFY_CLOSE));
+  CHECK(sub & (1ll << ES_EVENT_TYPE_NOTIFY_BTM_LAUNCH_ITEM_ADD));
+  CHECK(!(sub & (1ll << ES_EVENT_TYPE_AUTH_OPEN)));
+  /* the agent's own process is muted: ES never sends its messages */
+  CHECK(stat_of(BM_MOCK_S_MUTED_PID) == getpid());
+  char spec[256];
+  snprintf(spec, sizeof spec, "type=NOTIFY_EXIT\np.pid=%d\np.exe=/usr/local/bin/bm\n", getpid());
+  int32_t id = bm_mock_es_post(spec);
+  CHECK(id > 0);
+  CHECK(bm_mock_es_idle(2000));
+  int32_t r[BM_MOCK_R_N];
+  bm_mock_es_response(id, r);
+  CHECK(r[BM_MOCK_R_DELIVERED] == -1);
+  CHECK(stat_of(BM_MOCK_S_SKIPPED_MUTED) == 1);
+  bm_sensor_close(s);
+  CHECK(stat_of(BM_MOCK_S_DELETED) == 1);
+}
+
+static void test_exec_deny_and_open_flags(void) {
+  bm_mock_es_reset();
+  bm_sensor *s = open_sensor("exec_auth=1\nopen_auth=1\navoid_open_cache=1\n");
+  CHECK(s != NULL);
+  if (!s) return;
+  int32_t id = bm_mock_es_post("type=AUTH_EXEC\np.pid=500\np.exe=/bin/zsh\nt.pid=500\n"
+                               "t.exe=/tmp/payload\narg=/tmp/payload\narg=-x\ncwd=/tmp\n"
+                               "ino=77\ndeadline_ms=5000\n");
+  int records = 0;
+  uint32_t auth = drain_auth(s, &records, 2000);
+  CHECK(auth != 0);
+  CHECK(bm_sensor_respond(s, auth, 0, 0) == 0);
+  CHECK(bm_mock_es_wait(id, 2000) == 1);
+  int32_t r[BM_MOCK_R_N];
+  bm_mock_es_response(id, r);
+  CHECK(r[BM_MOCK_R_ANSWERED] == 1);
+  CHECK(r[BM_MOCK_R_RESULT] == ES_AUTH_RESULT_DENY);
+  CHECK(r[BM_MOCK_R_FLAGS] == -1);
+  CHECK(r[BM_MOCK_R_LATE] == 0);
+  CHECK(r[BM_MOCK_R_CACHE] == 0);
+
+  /* AUTH_OPEN takes es_respond_flags_result: every flag on allow, 0 on deny, and
+     never cached while avoidOpenCache is on, even when the agent says cache */
+  int32_t o1 = bm_mock_es_post("type=AUTH_OPEN\np.pid=501\np.exe=/bin/cat\npath=/etc/hosts\n"
+                               "ino=9\n");
+  auth = drain_auth(s, &records, 2000);
+  CHECK(auth != 0);
+  bm_sensor_respond(s, auth, 1, 1);
+  CHECK(bm_mock_es_wait(o1, 2000) == 1);
+  bm_mock_es_response(o1, r);
+  CHECK(r[BM_MOCK_R_FLAGS] == (int32_t)0xffffffffu);
+  CHECK(r[BM_MOCK_R_RESULT] == -1);
+  CHECK(r[BM_MOCK_R_CACHE] == 0);
+  int32_t o2 = bm_mock_es_post("type=AUTH_OPEN\np.pid=501\np.exe=/bin/cat\npath=/etc/shadow\n");
+  auth = drain_auth(s, &records, 2000);
+  bm_sensor_respond(s, auth, 0, 0);
+  CHECK(bm_mock_es_wait(o2, 2000) == 1);
+  bm_mock_es_response(o2, r);
+  CHECK(r[BM_MOCK_R_FLAGS] == 0);
+  CHECK(stat_of(BM_MOCK_S_WRONG_TYPE) == 0);
+  CHECK(stat_of(BM_MOCK_S_DUPLICATE) == 0);
+  bm_sensor_close(s);
+}
+
+static void test_stalled_engine_watchdog(void) {
+  bm_mock_es_reset();
+  /* the engine never answers: the watchdog must, with fail-open, before ES's deadline */
+  bm_sensor *s = open_sensor("exec_auth=1\ndeadline_margin_ms=100\nfail_open=1\n");
+  CHECK(s != NULL);
+  if (!s) return;
+  int32_t ids[20];
+  for (int i = 0; i < 20; i++) {
+    char spec[200];
+    snprintf(spec, sizeof spec,
+             "type=AUTH_EXEC\np.pid=%d\np.exe=/bin/sh\nt.pid=%d\nt.exe=/usr/bin/true\n"
+             "deadline_ms=%d\n", 600 + i, 600 + i, 300 + 10 * i);
+    ids[i] = bm_mock_es_post(spec);
+  }
+  for (int i = 0; i < 20; i++) CHECK(bm_mock_es_wait(ids[i], 3000) == 1);
+  for (int i = 0; i < 20; i++) {
+    int32_t r[BM_MOCK_R_N];
+    bm_mock_es_response(ids[i], r);
+    CHECK(r[BM_MOCK_R_RESULT] == ES_AUTH_RESULT_ALLOW);
+    CHECK(r[BM_MOCK_R_LATE] == 0); /* a late answer gets a real client killed */
+  }
+  CHECK(stat_of(BM_MOCK_S_LATE) == 0);
+  CHECK(stat_of(BM_MOCK_S_MISSED) == 0);
+  bm_sensor_stats st;
+  bm_sensor_get_stats(s, &st, sizeof st);
+  CHECK(st.auth_by_watchdog == 20);
+  bm_sensor_close(s);
+}
+
+static void test_balance_and_seq_gaps(void) {
+  bm_mock_es_reset();
+  bm_sensor *s = open_sensor("exec_auth=1\nnotify_files=1\n");
+  CHECK(s != NULL);
+  if (!s) return;
+  int answered = 0, records = 0;
+  for (int i = 0; i < 10000; i++) {
+    char spec[240];
+    if (i % 4 == 0) {
+      snprintf(spec, sizeof spec, "type=AUTH_EXEC\np.pid=%d\np.exe=/bin/sh\nt.pid=%d\n"
+                                  "t.exe=/usr/bin/env\narg=env\n", 2000 + i, 2000 + i);
+    } else {
+      snprintf(spec, sizeof spec, "type=NOTIFY_CLOSE\np.pid=%d\np.exe=/bin/sh\n"
+                                  "path=/tmp/f%d\nmodified=%d\n", 2000 + i, i, i % 3 != 0);
+    }
+    CHECK(bm_mock_es_post(spec) > 0);
+    /* answer as the agent would, batch by batch */
+    while (bm_sensor_wait(s, 0) == 1) {
+      int32_t n = bm_sensor_drain(s, out, sizeof out);
+      if (n <= 0) break;
+      for (int32_t off = 0; off < n; off += (int32_t)bm_rec_get_u32(out, (uint32_t)off)) {
+        records++;
+        if (out[off + BM_OFF_FLAGS] & BM_FLAG_AUTH) {
+          bm_sensor_respond(s, bm_rec_get_u32(out, (uint32_t)off + BM_OFF_AUTH_ID), 1, 0);
+          answered++;
+        }
+      }
+    }
+  }
+  CHECK(bm_mock_es_idle(5000));
+  while (bm_sensor_wait(s, 100) == 1) {
+    int32_t n = bm_sensor_drain(s, out, sizeof out);
+    if (n <= 0) break;
+    for (int32_t off = 0; off < n; off += (int32_t)bm_rec_get_u32(out, (uint32_t)off)) {
+      records++;
+      if (out[off + BM_OFF_FLAGS] & BM_FLAG_AUTH) {
+        bm_sensor_respond(s, bm_rec_get_u32(out, (uint32_t)off + BM_OFF_AUTH_ID), 1, 0);
+        answered++;
+      }
+    }
+  }
+  CHECK(answered == 2500);
+  /* close with modified = 0 is not an event: 7,500 closes, a third unmodified */
+  CHECK(records == 2500 + 5000);
+  /* sequence gaps are drops: exit seq 1, then 5 -> 3 missed */
+  bm_mock_es_post("type=NOTIFY_EXIT\np.pid=9\np.exe=/bin/ls\nseq=1\n");
+  bm_mock_es_post("type=NOTIFY_EXIT\np.pid=9\np.exe=/bin/ls\nseq=5\n");
+  CHECK(bm_mock_es_idle(2000));
+  bm_sensor_stats st;
+  bm_sensor_get_stats(s, &st, sizeof st);
+  CHECK(st.dropped == 3);
+  bm_sensor_close(s);
+  CHECK(stat_of(BM_MOCK_S_RETAINS) == 2500);
+  CHECK(stat_of(BM_MOCK_S_RELEASES) == 2500);
+  CHECK(stat_of(BM_MOCK_S_LIVE) == 0);
+  CHECK(stat_of(BM_MOCK_S_BAD_RELEASE) == 0);
+  CHECK(stat_of(BM_MOCK_S_DUPLICATE) == 0);
+  CHECK(stat_of(BM_MOCK_S_LATE) == 0);
+}
+
+static void test_cache_cleared_on_table_change(void) {
+  bm_mock_es_reset();
+  bm_sensor *s = open_sensor("exec_auth=1\n");
+  CHECK(s != NULL);
+  if (!s) return;
+  int64_t before = stat_of(BM_MOCK_S_CLEAR_CACHE);
+  CHECK(bm_sensor_deny_pid(s, 4242, 1) == 0);
+  CHECK(stat_of(BM_MOCK_S_CLEAR_CACHE) == before + 1);
+  /* ES throttles clears: the owed clear is retried until ES accepts it */
+  bm_mock_es_set_clear_throttle(2);
+  CHECK(bm_sensor_deny_path(s, "/tmp/x", 1) == 0);
+  for (int i = 0; i < 200 && stat_of(BM_MOCK_S_CLEAR_CACHE) < before + 4; i++) usleep(10000);
+  CHECK(stat_of(BM_MOCK_S_CLEAR_CACHE) == before + 4);
+  /* a denied pid's exec is denied in C, before the agent sees it */
+  int32_t id = bm_mock_es_post("type=AUTH_EXEC\np.pid=4242\np.exe=/bin/sh\nt.pid=4242\n"
+                               "t.exe=/usr/bin/curl\n");
+  CHECK(bm_mock_es_wait(id, 2000) == 1);
+  int32_t r[BM_MOCK_R_N];
+  bm_mock_es_response(id, r);
+  CHECK(r[BM_MOCK_R_RESULT] == ES_AUTH_RESULT_DENY);
+  bm_sensor_close(s);
+}
+
+int main(void) {
+  test_new_client_errors();
+  test_subscribe_and_mute();
+  test_exec_deny_and_open_flags();
+  test_stalled_engine_watchdog();
+  test_balance_and_seq_gaps();
+  test_cache_cleared_on_table_change();
+  return check_result("test_macos_mock");
+}
