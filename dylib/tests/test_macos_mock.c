@@ -253,7 +253,45 @@ static void test_cache_cleared_on_table_change(void) {
   bm_sensor_close(s);
 }
 
+/* One message of each notify type the sensor subscribes to: one record of the matching kind. */
+static void test_every_notify_type(void) {
+  bm_mock_es_reset();
+  bm_sensor *s = open_sensor("exec_auth=0\nnotify_files=1\nnotify_forks=1\n");
+  CHECK(s != NULL);
+  if (!s) return;
+  static const struct {
+    const char *spec;
+    int kind;
+  } cases[] = {
+    {"type=NOTIFY_EXEC\np.pid=30\np.exe=/bin/zsh\nt.pid=30\nt.exe=/bin/ls\narg=ls\n", BM_KIND_EXEC},
+    {"type=NOTIFY_FORK\np.pid=30\np.exe=/bin/zsh\nt.pid=31\nt.exe=/bin/zsh\n", BM_KIND_FORK},
+    {"type=NOTIFY_CREATE\np.pid=31\np.exe=/bin/zsh\ndir=/tmp\nname=new.txt\nmode=644\n", BM_KIND_CREATE},
+    {"type=NOTIFY_CLOSE\np.pid=31\np.exe=/bin/zsh\npath=/tmp/new.txt\n", BM_KIND_CLOSE_MODIFIED},
+    {"type=NOTIFY_RENAME\np.pid=31\np.exe=/bin/mv\npath=/tmp/new.txt\ndir=/tmp\nname=b.txt\n", BM_KIND_RENAME},
+    {"type=NOTIFY_UNLINK\np.pid=31\np.exe=/bin/rm\npath=/tmp/b.txt\n", BM_KIND_UNLINK},
+    {"type=NOTIFY_SETEXTATTR\np.pid=31\np.exe=/usr/bin/xattr\npath=/tmp/x\nxattr=com.apple.quarantine\n", BM_KIND_SETXATTR},
+    {"type=NOTIFY_DELETEEXTATTR\np.pid=31\np.exe=/usr/bin/xattr\npath=/tmp/x\nxattr=com.apple.quarantine\n", BM_KIND_DELETEXATTR},
+    {"type=NOTIFY_BTM_LAUNCH_ITEM_ADD\np.pid=31\np.exe=/bin/launchctl\nitem_url=file:///Library/LaunchDaemons/x.plist\nexe_path=/usr/local/bin/x\n", BM_KIND_LAUNCH_ITEM_ADD},
+    {"type=NOTIFY_EXIT\np.pid=31\np.exe=/bin/zsh\nexit_stat=256\n", BM_KIND_EXIT},
+  };
+  int n = (int)(sizeof cases / sizeof cases[0]);
+  for (int i = 0; i < n; i++) CHECK(bm_mock_es_post(cases[i].spec) > 0);
+  CHECK(bm_mock_es_idle(2000));
+  int got = 0;
+  while (got < n && bm_sensor_wait(s, 500) == 1) {
+    int32_t len = bm_sensor_drain(s, out, sizeof out);
+    for (int32_t off = 0; off < len && got < n; off += (int32_t)bm_rec_get_u32(out, (uint32_t)off)) {
+      CHECK(out[off + BM_OFF_KIND] == cases[got].kind);
+      if (cases[got].kind == BM_KIND_EXIT) CHECK(bm_rec_get_u32(out, (uint32_t)off + BM_OFF_AUX) == 1);
+      got++;
+    }
+  }
+  CHECK(got == n);
+  bm_sensor_close(s);
+}
+
 int main(void) {
+  test_every_notify_type();
   test_new_client_errors();
   test_subscribe_and_mute();
   test_exec_deny_and_open_flags();
