@@ -15,6 +15,7 @@ import { ESLOGGER_SCHEMA_VERSIONS, readEslogger } from "../sensor/eslogger.ts";
 import { DEFAULT_ENGINE_OPTIONS, Engine } from "../engine/engine.ts";
 import { FakeClock } from "../clock.ts";
 import type { Verdict } from "../engine/verdict.ts";
+import type { RuleAlert } from "../engine/rule_alert.ts";
 import type { BmEvent } from "../sensor/event.ts";
 import { loadRtpBlocklist } from "../engine/rtp_blocklist.ts";
 import { join } from "node:path";
@@ -30,7 +31,9 @@ standard input.
                    sudo eslogger exec fork exit create rename unlink close | bm replay --format eslogger -
   --rules DIR      rule pack (default: the installed pack)
   --platform OS    linux or macos (default: the trace's bm.source, else this machine's)
-  --output json    { "threats": [ { name, rule_ids, score, process, lineage, events } ] }
+  --output json    { "threats": [ { name, rule_ids, score, process, lineage, events } ],
+                     "alerts": [ { rule_id, name, severity, score, time, process, ... } ] }
+                   (an alert is one rule firing, below the threshold too)
   --audit          verdicts as in audit mode (blockExecution disabled): report only
   --forward-rtp    forwardRtpToBm with the pack's rtp_blocklist.txt
 Bad trace lines are reported on stderr with their line number and skipped; the
@@ -53,6 +56,22 @@ export function traceOs(events: readonly BmEvent[], file: string): Platform | un
 
 function traceForm(e: BmEvent): Record<string, unknown> {
   return { ...e, "@timestamp": new Date(e["@timestamp"]).toISOString() };
+}
+
+/** One rule firing as `bm replay --output json` prints it (times as ISO text). */
+export function alertJson(a: RuleAlert): Record<string, unknown> {
+  return {
+    rule_id: a.rule_id,
+    name: a.name,
+    severity: a.severity,
+    score: a.score,
+    techniques: a.techniques,
+    tactics: a.tactics,
+    time: new Date(a.time).toISOString(),
+    process: a.process,
+    lineage: a.lineage,
+    events: a.events.map(traceForm),
+  };
 }
 
 export function threatJson(v: Verdict): Record<string, unknown> {
@@ -169,14 +188,19 @@ export const replayCommand: Command = {
       new FakeClock(events[0]?.["@timestamp"] ?? 0),
     );
     const verdicts: Verdict[] = [];
-    for (const e of events) verdicts.push(...engine.process(e).verdicts);
+    const alerts: RuleAlert[] = [];
+    for (const e of events) {
+      const out = engine.process(e);
+      verdicts.push(...out.verdicts);
+      alerts.push(...out.alerts);
+    }
     // Bad lines are bad input (exit 2), but the good lines' verdicts are still shown.
     const code = parsedTrace.problems.length > 0 ? 2 : 0;
     if (code !== 0) {
       console.error(`${parsedTrace.problems.length} bad lines skipped in "${trace}"`);
     }
     if (values.output === "json") {
-      printJson({ threats: verdicts.map(threatJson) });
+      printJson({ threats: verdicts.map(threatJson), alerts: alerts.map(alertJson) });
       return code;
     }
     for (const v of verdicts) {
@@ -188,7 +212,15 @@ export const replayCommand: Command = {
       console.log(`  lineage  ${v.lineage.map((l) => `${l.pid}:${l.executable}`).join(" > ")}`);
       console.log(`  actions  ${v.actions.map((a) => a.type).join(", ")}`);
     }
+    for (const a of alerts) {
+      console.log(
+        `alert  ${
+          a.severity.padEnd(8)
+        } +${a.score}  ${a.rule_id}  ${a.process.pid} ${a.process.executable}`,
+      );
+    }
     console.log(`${verdicts.length} threats from ${events.length} events`);
+    console.log(`${alerts.length} alerts (rule firings, below the threshold too)`);
     return code;
   },
 };

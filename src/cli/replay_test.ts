@@ -22,7 +22,11 @@ Deno.test("bm replay --output json: the exact threat shape; bad lines counted on
     const r = await bm("replay", join(dir, "t.jsonl"), "--rules", PACK, "--output", "json");
     equal(r.code, 2, r.stderr); // bad lines: exit 2, verdicts still printed
     const doc = JSON.parse(r.stdout);
-    deepEqual(Object.keys(doc), ["threats"]);
+    deepEqual(Object.keys(doc), ["threats", "alerts"]);
+    // Every firing is an alert; the one that crossed the threshold too.
+    deepEqual(doc.alerts.map((a: { rule_id: string }) => a.rule_id), ["fixture.write_then_exec"]);
+    equal(doc.alerts[0].process.pid, 301);
+    equal(doc.alerts[0].events.length, 2);
     equal(doc.threats.length, 1);
     const t = doc.threats[0];
     deepEqual(Object.keys(t), ["name", "rule_ids", "score", "process", "lineage", "events"]);
@@ -90,4 +94,28 @@ Deno.test("bm replay: the platform defaults to the trace's bm.source; mixed sour
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("bm replay --output json: a firing under the threshold is an alert, not a threat", async () => {
+  const repo = new URL("../../", import.meta.url).pathname;
+  const r = await bm(
+    "replay",
+    join(repo, "policies/tests/linux/cron_file_write.pos.jsonl"),
+    "--rules",
+    join(repo, "policies"),
+    "--output",
+    "json",
+  );
+  equal(r.code, 0, r.stderr);
+  const doc = JSON.parse(r.stdout);
+  deepEqual(doc.threats, []);
+  equal(doc.alerts.length, 1);
+  const a = doc.alerts[0];
+  equal(a.rule_id, "linux.cron_file_write");
+  equal(a.severity, "medium");
+  equal(a.score, 60);
+  deepEqual(a.techniques, ["T1053.003"]);
+  equal(a.process.executable, "/usr/bin/python3");
+  equal(a.time, "2026-11-27T10:00:00.007Z");
+  equal(a.events[0].file.path, "/etc/cron.d/sys-update");
 });

@@ -30,6 +30,7 @@ import { EventIndex, type RuleOrder, type StepRef } from "./event_index.ts";
 import { type PartialMatch, Partials } from "./partials.ts";
 import { type FiringRecord, Scoring } from "./scoring.ts";
 import { buildVerdict } from "./verdict_plan.ts";
+import { type RuleAlert, ruleAlert } from "./rule_alert.ts";
 import { builtinRtpRule, packScoresRtp, rtpVerdictEvent } from "./builtin_rtp.ts";
 
 export type { SeedProcess } from "./process_table.ts";
@@ -81,6 +82,8 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
 
 export interface EngineOutput {
   verdicts: Verdict[];
+  /** Every rule firing of this event, below the threshold too, in firing order. */
+  alerts: RuleAlert[];
   /** Set for every auth event (bm.auth_id defined). */
   auth?: AuthAnswer;
 }
@@ -128,6 +131,8 @@ export class Engine {
   private readonly index = new EventIndex();
   private readonly partials: Partials;
   private readonly scoring: Scoring;
+  /** Firings of the event in progress; handed out by `process`. */
+  private alerts: RuleAlert[] = [];
   private activeRules = 0;
   private excludePath: PathMatcher | undefined;
   private allowed: Set<string>;
@@ -226,15 +231,17 @@ export class Engine {
   process(event: BmEvent): EngineOutput {
     const verdicts: Verdict[] = [];
     this.run(event, verdicts);
+    const alerts = this.alerts;
+    if (alerts.length > 0) this.alerts = [];
     const authId = event.bm?.auth_id;
-    if (authId === undefined) return { verdicts };
+    if (authId === undefined) return { verdicts, alerts };
     let allow = true;
     for (const v of verdicts) {
       for (const a of v.actions) if (a.type === "block" && a.auth_id === authId) allow = false;
     }
     this.counts.authAnswers++;
     if (!allow) this.counts.authDenied++;
-    return { verdicts, auth: { authId, allow, cache: false } };
+    return { verdicts, alerts, auth: { authId, allow, cache: false } };
   }
 
   private run(ev: BmEvent, verdicts: Verdict[]): void {
@@ -506,6 +513,7 @@ export class Engine {
     // explains the verdict (score, score path); the verdict itself is about
     // the firing process and its actions target what the rule names.
     const crossed = this.scoring.add(firing, firingProc, thr);
+    this.alerts.push(ruleAlert(rule, firingProc, events, now, this.table.lineage(firingProc)));
     this.onFire?.({
       ruleId: rule.id,
       entityId: firingProc.entity_id,

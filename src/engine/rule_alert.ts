@@ -5,7 +5,10 @@
  * alert is one rule that matched.
  */
 import type { BmEvent } from "../sensor/event.ts";
-import type { LineageEntry, Severity, Verdict } from "./verdict.ts";
+import type { Proc } from "./process_table.ts";
+import type { CompiledRule } from "./rule_set.ts";
+import type { LineageEntry, Severity } from "./verdict.ts";
+import { lineageEntry } from "./verdict_plan.ts";
 
 /** The process a firing matched (the rule's last step). */
 export interface AlertProcess {
@@ -35,8 +38,6 @@ export interface RuleAlert {
   lineage: LineageEntry[];
   /** The events each step matched, oldest first (at most MAX_ALERT_EVENTS). */
   events: BmEvent[];
-  /** The verdict this firing gave in the same engine output, if it gave one. */
-  verdict?: Verdict;
 }
 
 /** Evidence kept per alert; a `count` step can match thousands of events. */
@@ -47,4 +48,37 @@ export function boundEvidence(events: readonly BmEvent[]): BmEvent[] {
   if (events.length <= MAX_ALERT_EVENTS) return [...events];
   const half = MAX_ALERT_EVENTS / 2;
   return [...events.slice(0, half), ...events.slice(events.length - half)];
+}
+
+/** The alert of one firing: `firingProc` matched the rule's last step; `lineage` root first. */
+export function ruleAlert(
+  rule: CompiledRule,
+  firingProc: Proc,
+  events: readonly (readonly BmEvent[])[],
+  time: number,
+  lineage: readonly Proc[],
+): RuleAlert {
+  const flat = events.flat().map((e, i) => [e, i] as const)
+    .sort((a, b) => a[0]["@timestamp"] - b[0]["@timestamp"] || a[1] - b[1])
+    .map(([e]) => e);
+  const process: AlertProcess = {
+    entity_id: firingProc.entity_id,
+    pid: firingProc.pid,
+    start: firingProc.start,
+    executable: firingProc.executable,
+    args: firingProc.args ?? [],
+  };
+  if (firingProc.uid !== undefined) process.user = { id: firingProc.uid };
+  return {
+    rule_id: rule.id,
+    name: rule.name,
+    severity: rule.severity,
+    score: rule.score,
+    techniques: [...rule.techniques],
+    tactics: [...rule.tactics],
+    time,
+    process,
+    lineage: lineage.map(lineageEntry),
+    events: boundEvidence([...new Set(flat)]),
+  };
 }

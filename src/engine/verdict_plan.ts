@@ -173,7 +173,7 @@ export function planActions(
   return actions;
 }
 
-function lineageEntry(p: Proc): LineageEntry {
+export function lineageEntry(p: Proc): LineageEntry {
   const e: LineageEntry = {
     entity_id: p.entity_id,
     pid: p.pid,
