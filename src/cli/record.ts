@@ -4,8 +4,13 @@ import { NativeSensor, type NativeSensorOptions } from "../sensor/native_sensor.
 import type { Sensor } from "../sensor/sensor.ts";
 import { formatProblem, serializeEvent } from "../sensor/trace.ts";
 import { esloggerTrace, readTraceText } from "./replay.ts";
+import { RecordScope } from "./_record_scope.ts";
+
+/** Time given to the sensor to deliver a COMMAND's last events after it exits. */
+const DRAIN_AFTER_EXIT_MS = 1000;
 
 const USAGE = `Usage: bm record --output FILE [--duration SECONDS] [--mount PATH ...]
+                 [--scope-pid PID | -- COMMAND [ARG ...]]
        bm record --from eslogger FILE|- --output FILE
 
 Captures live events from the native sensor as a JSONL trace (one event per
@@ -17,6 +22,10 @@ Recording never holds an exec: the sensor runs in audit mode. Stops after
   --duration SECONDS   stop after this long (default: until interrupted)
   --mount PATH         watch file events on PATH's filesystem (repeatable;
                        default "/")
+  --scope-pid PID      keep only PID and the processes it starts
+  -- COMMAND [ARG ...] run COMMAND (no shell), keep only it and the processes
+                       it starts, and stop when it exits; bm record exits
+                       with 1 when COMMAND fails
   --from eslogger IN   convert a recording of macOS's eslogger (JSON lines; "-"
                        reads standard input) into a bm trace instead: no sensor,
                        no root needed. Bad lines are reported with their line
@@ -28,16 +37,24 @@ export interface RecordOptions {
   fromEslogger?: string;
   durationMs?: number;
   mounts: string[];
+  /** Keep only this process subtree. */
+  scopePid?: number;
+  /** Run this (argv, no shell) and keep only its subtree. */
+  command?: string[];
 }
 
 export function parseRecordArgs(args: string[]): RecordOptions {
+  const dash = args.indexOf("--");
+  const own = dash < 0 ? args : args.slice(0, dash);
+  const command = dash < 0 ? undefined : args.slice(dash + 1);
   const { values, positionals } = parseCommandArgs("record", {
-    args,
+    args: own,
     options: {
       output: { type: "string", short: "o" },
       duration: { type: "string" },
       mount: { type: "string", multiple: true },
       from: { type: "string" },
+      "scope-pid": { type: "string" },
     },
     strict: true,
     allowPositionals: true,
@@ -65,6 +82,23 @@ export function parseRecordArgs(args: string[]): RecordOptions {
   for (const m of o.mounts) {
     if (!m.startsWith("/")) throw new UsageError(`Bad --mount "${m}": expected an absolute path`);
   }
+  const scope = values["scope-pid"];
+  if (scope !== undefined) {
+    const pid = Number(scope);
+    if (!/^[0-9]+$/.test(scope) || !Number.isSafeInteger(pid) || pid < 1) {
+      throw new UsageError(`Bad --scope-pid "${scope}": expected a process id`);
+    }
+    o.scopePid = pid;
+  }
+  if (command !== undefined) {
+    if (command.length === 0) throw new UsageError(`Missing COMMAND after "--" for "record"`);
+    if (o.scopePid !== undefined) {
+      throw new UsageError(
+        `Bad arguments to "record": --scope-pid and a COMMAND exclude each other`,
+      );
+    }
+    o.command = command;
+  }
   return o;
 }
 
@@ -77,6 +111,7 @@ export async function recordTrace(
   sensor: Sensor,
   out: Deno.FsFile,
   stop: Promise<void>,
+  scope?: RecordScope,
 ): Promise<number> {
   let stopped = false;
   stop.then(() => stopped = true);
@@ -91,11 +126,12 @@ export async function recordTrace(
       if (e.bm?.auth_id !== undefined) {
         sensor.respond({ authId: e.bm.auth_id, allow: true, cache: false });
       }
+      if (scope !== undefined && !scope.keep(e)) continue;
       text += serializeEvent(e) + "\n";
+      n++;
     }
     const bytes = enc.encode(text);
     for (let off = 0; off < bytes.length;) off += await out.write(bytes.subarray(off));
-    n += batch.length;
   }
   return n;
 }
@@ -145,19 +181,49 @@ export const recordCommand: Command = {
     const timer = o.durationMs !== undefined ? setTimeout(finish, o.durationMs) : undefined;
     const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
     for (const s of signals) Deno.addSignalListener(s, finish);
+    let scope = o.scopePid !== undefined ? new RecordScope(o.scopePid) : undefined;
+    let status: Promise<Deno.CommandStatus> | undefined;
+    let drain: ReturnType<typeof setTimeout> | undefined;
+    if (o.command !== undefined) {
+      let child: Deno.ChildProcess;
+      try {
+        child = new Deno.Command(o.command[0]!, {
+          args: o.command.slice(1),
+          stdin: "inherit",
+          stdout: "inherit",
+          stderr: "inherit",
+        }).spawn();
+      } catch (err) {
+        out.close();
+        await sensor.close();
+        throw new BmError(`Cannot run "${o.command[0]}": ${(err as Error).message}`);
+      }
+      scope = new RecordScope(child.pid);
+      status = child.status;
+      status.then(() => drain = setTimeout(finish, DRAIN_AFTER_EXIT_MS));
+    }
     let n = 0;
     try {
-      n = await recordTrace(sensor, out, stop);
+      n = await recordTrace(sensor, out, stop, scope);
     } finally {
       clearTimeout(timer);
+      clearTimeout(drain);
       for (const s of signals) Deno.removeSignalListener(s, finish);
       out.close();
     }
     const st = sensor.stats();
     await sensor.close();
+    const outside = scope !== undefined ? `, ${scope.dropped} outside the scope` : "";
     console.error(
-      `Recorded ${n} events to "${o.output}" (dropped ${st.dropped}, enrichment misses ${st.enrichmentMisses})`,
+      `Recorded ${n} events to "${o.output}" (dropped ${st.dropped}, enrichment misses ${st.enrichmentMisses}${outside})`,
     );
+    if (status !== undefined) {
+      const { code } = await status;
+      if (code !== 0) {
+        console.error(`Command "${o.command![0]}" exited with ${code}`);
+        return 1;
+      }
+    }
     return 0;
   },
 };

@@ -40,3 +40,81 @@ Deno.test({
       }),
     ),
 });
+
+Deno.test({
+  name: "bm record -- COMMAND: the trace holds the command's subtree only and ends when it exits",
+  ignore: !ROOT || Deno.build.os !== "linux",
+  fn: () =>
+    withTimeout(
+      60_000,
+      "bm record -- COMMAND",
+      withTmpfs(async (dir) => {
+        buildLibrary();
+        const trace = `${dir}/trace.jsonl`;
+        // a process outside the recorded subtree writes to the same mount meanwhile
+        const outsider = sh(
+          `for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do echo x > ${dir}/outsider_$i; sleep 0.2; done`,
+        );
+        const rec = await new Deno.Command(Deno.execPath(), {
+          args: [
+            ...["run", "-A", bm, "record", "--output", trace, "--mount", dir, "--"],
+            ...[
+              "sh",
+              "-c",
+              `sleep 0.5; echo hi > ${dir}/inner && sh -c 'mv ${dir}/inner ${dir}/inner2'`,
+            ],
+          ],
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        await outsider.status;
+        const err = new TextDecoder().decode(rec.stderr);
+        assert.equal(rec.code, 0, err);
+        assert.match(err, /outside the scope/);
+        const { events, problems } = parseTrace(await Deno.readTextFile(trace), trace);
+        assert.equal(problems.length, 0);
+        const files = events.flatMap((e) => "file" in e && e.file?.path.startsWith(dir) ? [e] : []);
+        assert.deepEqual(
+          files.map((e) => `${e.event.action} ${e.file!.path.slice(dir.length)}`),
+          ["create /inner", "close_modified /inner", "rename /inner"],
+        );
+        const names = new Set(
+          events.filter((e) => e.event.action === "exec").map((e) => e.process.name),
+        );
+        const shell = (await Deno.realPath("/bin/sh")).split("/").pop()!;
+        assert.deepEqual([...names].sort(), ["mv", shell, "sleep"].sort());
+      }),
+    ),
+});
+
+Deno.test({
+  name: "bm record -- COMMAND: a failing command makes bm record exit 1",
+  ignore: !ROOT || Deno.build.os !== "linux",
+  fn: () =>
+    withTimeout(
+      60_000,
+      "bm record -- false",
+      withTmpfs(async (dir) => {
+        buildLibrary();
+        const rec = await new Deno.Command(Deno.execPath(), {
+          args: [
+            "run",
+            "-A",
+            bm,
+            "record",
+            "--output",
+            `${dir}/t.jsonl`,
+            "--mount",
+            dir,
+            "--",
+            "false",
+          ],
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        const err = new TextDecoder().decode(rec.stderr);
+        assert.equal(rec.code, 1, err);
+        assert.match(err, /Command "false" exited with 1/);
+      }),
+    ),
+});
