@@ -15,7 +15,7 @@ import {
 } from "../src/sensor/event.ts";
 import { FLAG, HEADER_SIZE, OFF, RECORD_VERSION, STR } from "./symbols.ts";
 
-const STREAMS: readonly StreamKind[] = ["unknown", "tty", "socket", "pipe", "file", "null"];
+const STREAMS: readonly StreamKind[] = ["unknown", "tty", "socket", "pipe", "file", "null", "unix"];
 const utf8 = new TextDecoder("utf-8", { fatal: false });
 /** Kinds the sensors emit (EVENT_ACTIONS index + 1); rtp_verdict never comes from a sensor. */
 const MAX_KIND = EVENT_ACTIONS.indexOf("launch_item_add") + 1;

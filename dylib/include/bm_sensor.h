@@ -95,10 +95,11 @@ enum bm_flag {
 enum bm_stream {
   BM_STREAM_UNKNOWN = 0,
   BM_STREAM_TTY = 1,
-  BM_STREAM_SOCKET = 2,
+  BM_STREAM_SOCKET = 2, /* a network socket (TCP, UDP, raw...) */
   BM_STREAM_PIPE = 3,
   BM_STREAM_FILE = 4,
   BM_STREAM_NULL = 5,
+  BM_STREAM_UNIX = 6, /* an AF_UNIX socket: socketpair stdio (Node, Python subprocess), local IPC */
 };
 
 /* String tags. */

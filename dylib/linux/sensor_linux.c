@@ -39,6 +39,7 @@
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -253,7 +254,18 @@ static uint8_t stream_kind(int pid, int fd, char *target, size_t cap) {
   target[0] = 0;
   if (read_link(path, target, cap) < 0) return BM_STREAM_UNKNOWN;
   if (strcmp(target, "/dev/null") == 0) return BM_STREAM_NULL;
-  if (strncmp(target, "socket:", 7) == 0) return BM_STREAM_SOCKET;
+  if (strncmp(target, "socket:", 7) == 0) {
+    /* Node and many supervisors give children socketpairs as stdio: only a
+     * network socket makes "a shell on a socket" a remote shell. sockfs names
+     * the protocol: "UNIX", "UNIX-STREAM" for AF_UNIX, "TCP", "UDPv6"... */
+    char proto[32];
+    ssize_t n = getxattr(path, "system.sockprotoname", proto, sizeof proto - 1);
+    if (n > 0) {
+      proto[n] = 0;
+      if (strncmp(proto, "UNIX", 4) == 0) return BM_STREAM_UNIX;
+    }
+    return BM_STREAM_SOCKET;
+  }
   if (strncmp(target, "pipe:", 5) == 0) return BM_STREAM_PIPE;
   if (strncmp(target, "/dev/pts/", 9) == 0 || strncmp(target, "/dev/tty", 8) == 0 ||
       strcmp(target, "/dev/console") == 0)

@@ -34,8 +34,12 @@ export const EVENT_ACTIONS = [
 ] as const;
 export type EventAction = typeof EVENT_ACTIONS[number];
 
-/** How a standard stream of a process is connected (Linux: /proc/PID/fd). */
-export type StreamKind = "tty" | "socket" | "pipe" | "file" | "null" | "unknown";
+/**
+ * How a standard stream of a process is connected (Linux: /proc/PID/fd).
+ * "socket" is a network socket; "unix" an AF_UNIX one (a socketpair as Node
+ * and Python's subprocess give children, or local IPC).
+ */
+export type StreamKind = "tty" | "socket" | "unix" | "pipe" | "file" | "null" | "unknown";
 
 export interface ParentFields {
   pid: number;

@@ -12,7 +12,7 @@ import { type BmEvent, EVENT_ACTIONS } from "./event.ts";
 import { InputError } from "../errors.ts";
 
 const int = z.number().int();
-const streamKind = z.enum(["tty", "socket", "pipe", "file", "null", "unknown"]);
+const streamKind = z.enum(["tty", "socket", "unix", "pipe", "file", "null", "unknown"]);
 
 const parentSchema = z.looseObject({
   pid: int,

@@ -431,3 +431,50 @@ Deno.test({
       }),
     ),
 });
+
+// A child of python3 with fd 0 and 1 on a socketpair, then on a TCP connection
+// over loopback: the exec events must tell a local socket from a network one.
+const STDIO_ON_SOCKETS = `import socket, subprocess, sys
+target = sys.argv[1]
+a, b = socket.socketpair()
+subprocess.run([target, "unix"], stdin=b, stdout=b, check=True)
+srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen(1)
+c = socket.create_connection(srv.getsockname()); s, _ = srv.accept()
+subprocess.run([target, "tcp"], stdin=c, stdout=c, check=True)`;
+
+Deno.test({
+  name: "native sensor: stdio on a socketpair is a unix stream, on TCP a network socket",
+  ignore,
+  sanitizeResources: false,
+  fn: () =>
+    withTimeout(
+      30_000,
+      "stream kinds",
+      withTmpfs(async (dir) => {
+        const target = await copyBinary("true", dir);
+        const sensor = open(dir, { blockExecution: false });
+        const p = pump(sensor, () => ({ allow: true }));
+        try {
+          const r = await finish(
+            new Deno.Command("python3", {
+              args: ["-c", STDIO_ON_SOCKETS, target],
+              stdout: "piped",
+              stderr: "piped",
+            }).spawn(),
+          );
+          assert.equal(r.code, 0, r.err);
+          await new Promise((res) => setTimeout(res, 300));
+          const execs = p.events.filter((e) =>
+            e.event.action === "exec" && e.process.executable === target && e.process.args
+          );
+          assert.deepEqual(
+            execs.map((e) => `${e.process.args![1]} ${e.process.stdin} ${e.process.stdout}`),
+            ["unix unix unix", "tcp socket socket"],
+          );
+        } finally {
+          await sensor.close();
+          await p.stop();
+        }
+      }),
+    ),
+});
