@@ -1,8 +1,9 @@
 /**
  * The default rule pack (policies/): it loads without problems, has the
  * promised coverage, every rule's own positive trace fires it and its
- * negative trace does not, and the benign corpus (policies/benign/*.jsonl)
- * gives zero rule firings and zero verdicts with the whole pack loaded.
+ * negative trace does not, and the benign corpus (policies/benign/*.jsonl,
+ * recorded from real workloads) gives no verdict and no firing above severity
+ * low with the whole pack loaded.
  */
 import { deepEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { dirname, join } from "node:path";
@@ -45,6 +46,15 @@ Deno.test("pack: loads cleanly with at least 40 rules across both platforms", as
   }
 });
 
+Deno.test("pack: every low-severity rule is alert only (report, score at most 30)", async () => {
+  const rules = (await pack()).rules;
+  const bad = rules.filter((r) =>
+    r.severity === "low" && (r.score > 30 || r.actions.some((a) => a.type !== "report"))
+  ).map((r) => `${r.id}: score ${r.score}, actions ${r.actions.map((a) => a.type)}`);
+  assertEquals(bad, []);
+  assert(rules.filter((r) => r.severity === "low").length >= 10);
+});
+
 Deno.test("pack: the demonstration rule exists for both platforms and carries the threshold", async () => {
   const rules = (await pack()).rules;
   for (const name of ["Behavior:Linux/BmChangeFileTest", "Behavior:MacOS/BmChangeFileTest"]) {
@@ -74,11 +84,13 @@ function replay(rules: RuleSet, platform: Platform, text: string, file: string) 
   assert(events.length > 0, `${file}: empty`);
   const engine = new Engine(
     rules,
-    { ...DEFAULT_ENGINE_OPTIONS, platform },
+    { ...DEFAULT_ENGINE_OPTIONS, platform, forwardRtp: true },
     new FakeClock(events[0]!["@timestamp"]),
   );
-  const fired: string[] = [];
-  engine.onFire = (f) => fired.push(`${f.ruleId} (${f.entityId})`);
+  const byId = new Map(rules.rules.map((r) => [r.id, r]));
+  const fired: { rule: string; severity: string; entity: string }[] = [];
+  engine.onFire = (f) =>
+    fired.push({ rule: f.ruleId, severity: byId.get(f.ruleId)!.severity, entity: f.entityId });
   const verdicts: string[] = [];
   for (const e of events) {
     for (const v of engine.process(e).verdicts) verdicts.push(`${v.name} pid ${v.process.pid}`);
@@ -86,36 +98,44 @@ function replay(rules: RuleSet, platform: Platform, text: string, file: string) 
   return { fired, verdicts, events: events.length };
 }
 
+/** Traces recorded with `bm record` from real workloads (policies/benign/README.md). */
 const CORPUS = [
+  "apt_packages",
+  "npm_ci",
   "make_build",
-  "dpkg_install",
   "git_ops",
-  "interactive_session",
-  "tar_extract",
+  "python_venv",
+  "admin_session",
   "logrotate",
-  "server_daily",
-  "macos_dev_session",
+  "tar_backup",
+  "ssh_keygen",
+  "dev_tests",
 ];
 
 for (const name of CORPUS) {
-  Deno.test(`benign corpus: ${name} gives no firing and no verdict with the full pack`, async () => {
+  Deno.test(`benign corpus: recorded ${name} gives no threat and no firing above low with the full pack`, async () => {
     const rules = await pack();
     const file = join(BENIGN, `${name}.jsonl`);
     const text = await Deno.readTextFile(file);
-    const platform: Platform = name.startsWith("macos_") ? "macos" : "linux";
-    const { fired, verdicts, events } = replay(rules, platform, text, file);
-    assert(events >= 100, `${name}: only ${events} events`);
-    assertEquals(fired, []);
+    const { fired, verdicts, events } = replay(rules, "linux", text, file);
+    assert(events >= 40, `${name}: only ${events} events`);
+    assert(
+      text.split("\n", 1)[0]!.includes('"source":"linux"'),
+      `${name}: not a recording from the Linux sensor`,
+    );
+    assertEquals(fired.filter((f) => f.severity !== "low"), []);
     assertEquals(verdicts, []);
   });
 }
 
-Deno.test("benign corpus: every trace in policies/benign is covered by this test", async () => {
+Deno.test("benign corpus: every trace in policies/benign is covered by this test and its README", async () => {
   const found: string[] = [];
   for await (const e of Deno.readDir(BENIGN)) {
     if (e.isFile && e.name.endsWith(".jsonl")) found.push(e.name.replace(/\.jsonl$/, ""));
   }
   assertEquals(found.sort(), [...CORPUS].sort());
+  const readme = await Deno.readTextFile(join(BENIGN, "README.md"));
+  for (const name of CORPUS) assert(readme.includes(`\`${name}.jsonl\``), `README lacks ${name}`);
 });
 
 Deno.test("pack: the full pack gives a verdict on the demonstration traces (scores add up)", async () => {
