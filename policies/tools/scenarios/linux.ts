@@ -1,5 +1,11 @@
 /** Every Linux scenario, in the order make_rule_tests.ts writes them. */
 import type { Scenario } from "../scenario.ts";
 import { EXECUTION } from "./linux_execution.ts";
+import { PERSISTENCE } from "./linux_persistence.ts";
+import { PRIVILEGE_ESCALATION } from "./linux_privilege_escalation.ts";
 
-export const LINUX_SCENARIOS: Scenario[] = [...EXECUTION];
+export const LINUX_SCENARIOS: Scenario[] = [
+  ...EXECUTION,
+  ...PERSISTENCE,
+  ...PRIVILEGE_ESCALATION,
+];
