@@ -3,18 +3,24 @@
  *
  *   sensor.next(batch) -> engine.process(event) -> sensor.respond(auth) at once
  *   -> for each verdict: responder (store.record committed -> actions -> store update)
- *   -> log and export.
+ *   -> log and export -> mark the threat reported
+ *   -> every rule firing to the alert writer (queued; written later, off this path).
  *
  * Auth answers go out before anything slow (the store fsyncs, response
  * signals processes), so a held exec waits only for the engine. When the
  * engine throws on an event, the event is answered with the fail-open default
  * and counted: an auth event is never left to the watchdog by a bug here.
+ *
+ * At-least-once reporting: a threat is marked reported only after its log
+ * line and export line are out; `reportUnreported` (at start) reports the
+ * threats an earlier run committed and died before reporting.
  */
 import type { Clock } from "../clock.ts";
 import type { Verdict } from "../engine/verdict.ts";
 import type { BmEvent } from "../sensor/event.ts";
 import type { AuthAnswer, Sensor, SensorStats } from "../sensor/sensor.ts";
-import type { ActionRecord, ThreatStatus } from "../store/threat.ts";
+import type { RuleAlert } from "../engine/rule_alert.ts";
+import { type ActionRecord, type ThreatStatus, threatVerdict } from "../store/threat.ts";
 import type { ThreatStore } from "../store/threat_store.ts";
 import type { EventExporter } from "./event_export.ts";
 import { HotSources } from "./hot_sources.ts";
@@ -22,7 +28,13 @@ import type { Logger } from "./log.ts";
 
 /** What the agent needs of the engine (src/engine/engine.ts Engine). */
 export interface EngineLike {
-  process(event: BmEvent): { verdicts: Verdict[]; auth?: AuthAnswer };
+  process(event: BmEvent): { verdicts: Verdict[]; auth?: AuthAnswer; alerts?: RuleAlert[] };
+}
+
+/** Where rule firings go (src/daemon/alert_writer.ts AlertWriter). */
+export interface AlertSink {
+  offer(alert: RuleAlert): void;
+  link(threatId: string, firings: readonly { rule_id: string; entity_id: string }[]): void;
 }
 
 /**
@@ -67,6 +79,14 @@ export interface AgentParts {
   stallMs?: number;
   /** Takes exec and close_modified events after they are answered (forwardRtpToBm). */
   rtp?: { offer(event: BmEvent): void } | undefined;
+  /** Takes every rule firing after the batch is answered. */
+  alerts?: AlertSink | undefined;
+  /**
+   * Debug only (BM_DEBUG_STALL_AFTER_COMMIT_MS): wait this long after a threat
+   * is committed and acted on, before it is logged and exported (the
+   * at-least-once test kills the daemon in that window).
+   */
+  stallAfterCommitMs?: number;
 }
 
 export interface AgentCounters {
@@ -175,11 +195,12 @@ export class Agent {
    */
   private processBatch(sensor: Sensor, batch: BmEvent[]): void {
     const verdicts: Verdict[] = [];
+    const alerts: RuleAlert[] = [];
     for (const event of batch) {
       this.counters.events++;
       this.hot.add(event);
       this.exporter?.event(event);
-      let out: { verdicts: Verdict[]; auth?: AuthAnswer };
+      let out: ReturnType<EngineLike["process"]>;
       try {
         out = this.engine.process(event);
       } catch (e) {
@@ -201,8 +222,11 @@ export class Agent {
         this.counters.authAnswered++;
       }
       for (const v of out.verdicts) verdicts.push(v);
+      if (out.alerts) { for (const a of out.alerts) alerts.push(a); }
       this.parts.rtp?.offer(event);
     }
+    const sink = this.parts.alerts;
+    if (sink) { for (const a of alerts) sink.offer(a); }
     // Verdicts with a tree kill act first: a single kill from another verdict
     // would orphan the tree's processes out of it before the tree kill runs.
     const tree = (v: Verdict) => v.actions.some((a) => a.type === "kill" && a.tree) ? 0 : 1;
@@ -265,17 +289,69 @@ export class Agent {
         "bm.actions": u.actions,
       });
     }
-    log.info("Threat detected", {
+    if (r.storeError === undefined) {
+      this.parts.alerts?.link(
+        r.threatId,
+        v.hits.map((h) => ({ rule_id: h.rule_id, entity_id: h.entity_id })),
+      );
+    }
+    const stall = this.parts.stallAfterCommitMs ?? 0;
+    if (stall > 0 && r.storeError === undefined) {
+      log.warn("Debug stall: threat committed, not yet reported", {
+        "bm.threat_id": r.threatId,
+        ms: stall,
+      });
+      await sleep(stall);
+    }
+    this.report(v, r.threatId, r.status, r.actions, r.storeError === undefined, false);
+  }
+
+  /** Logs and exports a threat, then marks it reported when it is in the store. */
+  private report(
+    v: Verdict,
+    threatId: string,
+    status: ThreatStatus,
+    actions: ActionRecord[],
+    stored: boolean,
+    late: boolean,
+  ): void {
+    const log = this.parts.logger;
+    log.info(late ? "Threat detected (reported after a restart)" : "Threat detected", {
       "event.kind": "alert",
-      "bm.threat_id": r.threatId,
+      "bm.threat_id": threatId,
       "rule.name": v.name,
-      "bm.status": r.status,
+      "bm.status": status,
       "bm.mode": v.mode,
       "process.pid": v.process.pid,
       "process.executable": v.process.executable,
-      "bm.actions": r.actions.map((a) => `${a.type} ${a.target}: ${a.result}`),
+      "bm.actions": actions.map((a) => `${a.type} ${a.target}: ${a.result}`),
     });
-    this.exporter?.detection(v, r.threatId, r.status, r.actions);
+    const exported = this.exporter?.detection(v, threatId, status, actions) ?? true;
+    if (!stored || !exported) return; // not exported: reported again at the next start
+    try {
+      this.store.markReported(threatId);
+    } catch (e) {
+      log.warn("Cannot mark a threat reported (it will be reported again)", {
+        error: errorText(e),
+        "bm.threat_id": threatId,
+      });
+    }
+  }
+
+  /**
+   * Reports the threats an earlier run committed but never logged and
+   * exported (it died in between). Called once at start; returns how many.
+   */
+  reportUnreported(): number {
+    let late;
+    try {
+      late = this.store.unreported();
+    } catch (e) {
+      this.parts.logger.error("Cannot read unreported threats", { error: errorText(e) });
+      return 0;
+    }
+    for (const t of late) this.report(threatVerdict(t), t.id, t.status, t.actions, true, true);
+    return late.length;
   }
 
   /** Swaps the sensor (settings that need a new one); the old one is closed. */

@@ -152,9 +152,10 @@ export class EventExporter {
   event(e: BmEvent): void {
     if (this.rawEvents) this.buf.push(eventLine(e, this.host));
   }
-  detection(v: Verdict, threatId: string, status: string, actions: ActionOutcome[]): void {
+  /** Writes the detection at once; false when it could not be written. */
+  detection(v: Verdict, threatId: string, status: string, actions: ActionOutcome[]): boolean {
     this.buf.push(JSON.stringify(detectionDocument(v, threatId, status, actions, this.host)));
-    this.flush();
+    return this.flush();
   }
   alert(a: NewAlert, alertId: string): void {
     this.buf.push(JSON.stringify(alertDocument(a, alertId, this.host)));

@@ -111,3 +111,24 @@ export interface AllowedThreat {
 export function initialStatus(v: Verdict): ThreatStatus {
   return v.mode === "audit" ? "audited" : "active";
 }
+
+/** The verdict a stored threat was recorded from (to report it again after a restart). */
+export function threatVerdict(t: Threat): Verdict {
+  return {
+    name: t.name,
+    rule_ids: t.rule_ids,
+    severity: t.severity,
+    techniques: t.techniques,
+    tactics: t.tactics,
+    score: t.score,
+    threshold: t.threshold,
+    time: t.detection_time,
+    mode: t.mode,
+    process: t.process,
+    lineage: t.lineage,
+    hits: t.hits,
+    score_path: t.score_path,
+    events: t.events,
+    actions: t.requested_actions,
+  };
+}
