@@ -2,6 +2,7 @@
 import { UsageError } from "../errors.ts";
 import { callDaemon } from "../daemon/control_socket.ts";
 import { Daemon } from "../daemon/daemon.ts";
+import { realDaemonDeps } from "../daemon/daemon_deps.ts";
 import { type Command, outputFormat, parseCommandArgs, printJson } from "./command.ts";
 
 const USAGE = `Usage:
@@ -67,7 +68,7 @@ export const daemonCommand: Command = {
       ...(values.trace !== undefined ? { trace: values.trace } : {}),
       exitAtEnd: values["exit-at-end"] ?? false,
       ...(scopePid !== undefined ? { scopePid } : {}),
-    });
+    }, realDaemonDeps());
     return await daemon.run();
   },
 };

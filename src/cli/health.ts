@@ -7,7 +7,7 @@
 import { loadEffectiveConfig } from "../config/load.ts";
 import { systemClock } from "../clock.ts";
 import { callDaemon, DaemonUnreachable } from "../daemon/control_socket.ts";
-import { threatsByStatus } from "../daemon/daemon.ts";
+import { threatsByStatus } from "../daemon/health.ts";
 import {
   buildHealth,
   featureDetails,

@@ -1,55 +1,50 @@
 /**
- * The composition root: the only place that builds the real parts and maps
- * Settings to their options.
+ * The daemon: runs the parts the composition root (daemon_deps.ts) builds and
+ * maps Settings to their options.
  *
  *   config -> sensor (native by platform, or replay with --trace) -> engine
  *   -> responder -> store, joined by the Agent's event loop, plus the control
- *   socket, the config/rules watcher and the signal handlers.
+ *   socket (its calls in control_api.ts), the config/rules watcher and the
+ *   signal handlers.
  *
  * Reload (SIGHUP, a changed config or rule file, `bm daemon reload` over the
  * socket): everything is validated first; on any error the last good settings
  * and rules stay in force and the reason is logged and shown by `bm health`
- * (invariant 4). When settings the sensor was opened with change, the sensor
- * is reopened with the new ones.
+ * (invariant 4). What an accepted reload changes is decided by reload_plan.ts
+ * (e.g. the sensor is reopened when settings it was opened with change); the
+ * daemon carries the plan out.
  *
  * Stop (SIGTERM, SIGINT): stop taking events, answer every auth event already
  * taken, close the sensor (which answers any it still holds), finish verdicts
  * in flight, close the store, exit 0.
  */
-import { type EffectiveConfig, loadEffectiveConfig } from "../config/load.ts";
-import { type ConfigPaths, configPaths } from "../config/paths.ts";
+import type { EffectiveConfig } from "../config/load.ts";
 import type { Settings } from "../config/schema.ts";
 import { behaviorMonitoringState } from "../config/behavior.ts";
-import { type Clock, systemClock } from "../clock.ts";
-import { Engine } from "../engine/engine.ts";
-import { loadRtpBlocklist } from "../engine/rtp_blocklist.ts";
-import { defaultRulesDir, formatProblem, loadRules } from "../engine/rule_loader.ts";
+import type { Clock } from "../clock.ts";
+import type { Engine } from "../engine/engine.ts";
+import { defaultRulesDir } from "../engine/rule_loader.ts";
 import type { RuleSet } from "../engine/rule_set.ts";
 import type { Verdict } from "../engine/verdict.ts";
 import { BmError } from "../errors.ts";
 import { Responder } from "../response/responder.ts";
-import { restoreFile, type RestoreOptions } from "../response/quarantine.ts";
-import type { Restored } from "../store/threat_source.ts";
 import type { Sensor } from "../sensor/sensor.ts";
-import { emptyStats } from "../sensor/sensor.ts";
+import { idleSensor } from "../sensor/idle_sensor.ts";
 import { vaultDir } from "../store/state_dir.ts";
-import type { ActionRecord, QuarantineEntry, ThreatStatus } from "../store/threat.ts";
-import { THREAT_STATUSES } from "../store/threat.ts";
-import {
-  type QuarantineQuery,
-  SqliteThreatStore,
-  type ThreatStore,
-} from "../store/threat_store.ts";
+import type { ActionRecord, ThreatStatus } from "../store/threat.ts";
+import type { ThreatStore } from "../store/threat_store.ts";
 import { Agent, errorText } from "./agent.ts";
-import { ControlServer, socketPath } from "./control_socket.ts";
-import { EventExporter } from "./event_export.ts";
-import { buildHealth, featureDetails, type HealthReport } from "./health.ts";
+import { ControlApi } from "./control_api.ts";
+import type { ControlServer } from "./control_socket.ts";
+import type { DaemonDeps, LoadedRules } from "./daemon_deps.ts";
+import type { EventExporter } from "./event_export.ts";
+import { buildHealth, featureDetails, type HealthReport, threatsByStatus } from "./health.ts";
 import { FileSink, Logger, type LogSink, stderrSink } from "./log.ts";
+import { planReload } from "./reload_plan.ts";
 import { RtpScanner } from "./rtp_scanner.ts";
-import { rulesVersion } from "./rules_version.ts";
 import { engineOptions, sensorKey } from "./settings_map.ts";
-import { openSensor, type SensorRequest } from "./sensor_factory.ts";
-import { ChangeWatcher } from "./watch.ts";
+import type { SensorRequest } from "./sensor_factory.ts";
+import type { ChangeWatcher } from "./watch.ts";
 
 export interface DaemonOptions {
   /** Run on a replayed trace instead of the OS sensor. */
@@ -58,8 +53,6 @@ export interface DaemonOptions {
   exitAtEnd?: boolean;
   /** Rules see only this pid and its descendants (tests, the demonstration). */
   scopePid?: number;
-  env?: { get(name: string): string | undefined };
-  clock?: Clock;
 }
 
 /** What the daemon keeps as "last good". */
@@ -93,25 +86,22 @@ export class Daemon {
   private readonly startedAt: number;
   private readonly clock: Clock;
   readonly logger: Logger;
-  private readonly paths: ConfigPaths;
-  private readonly isRoot: boolean;
   private stopRequested: (() => void) | undefined;
   private reloading: Promise<unknown> = Promise.resolve();
   private engine!: Engine;
   private rtp!: RtpScanner;
   private rtpMissingLogged = false;
 
-  constructor(private readonly o: DaemonOptions) {
-    this.clock = o.clock ?? systemClock;
+  /** @param deps the real parts (daemon_deps.ts `realDaemonDeps`) or fakes */
+  constructor(private readonly options: DaemonOptions, private readonly deps: DaemonDeps) {
+    this.clock = deps.clock;
     this.startedAt = this.clock.now();
     this.logger = new Logger("info", [stderrSink], this.clock);
-    this.paths = configPaths(o.env ?? Deno.env);
-    this.isRoot = Deno.uid() === 0;
   }
 
   /** Builds everything and runs until stopped; resolves to the exit code. */
   async run(): Promise<number> {
-    if (!this.isRoot && this.o.trace === undefined) {
+    if (!this.deps.isRoot && this.options.trace === undefined) {
       throw new BmError(`"bm daemon" must run as root (uid 0); uid is ${Deno.uid()}`, 1);
     }
     // Listen for signals before building anything: a SIGTERM during start-up
@@ -139,7 +129,7 @@ export class Daemon {
 
   private async start(stop: Promise<void>, stopped: () => boolean): Promise<number> {
     const log = this.logger;
-    const cfg = await loadEffectiveConfig({ paths: this.paths, rootUid: 0 });
+    const cfg = await this.deps.loadConfig();
     this.applyLogging(cfg.settings);
     for (const w of cfg.warnings) log.warn("Configuration warning", { reason: w });
     // At start there is no last good set: a broken file's keys fall back to
@@ -148,7 +138,7 @@ export class Daemon {
     for (const e of cfg.errors) log.error("Configuration error: file skipped", { reason: e });
 
     const rulesDir = cfg.settings.engine.rulesDir ?? defaultRulesDir();
-    const loaded = await this.loadRuleSet(rulesDir);
+    const loaded = await this.deps.loadRules(rulesDir);
     this.ruleErrors = loaded.problems;
     for (const e of loaded.problems) log.error("Rule error: rule skipped", { reason: e });
     // A bad blocklist at start: run without it (rules still protect) and show why.
@@ -165,15 +155,8 @@ export class Daemon {
       rtpBlocklist: bl.set ?? new Set(),
     };
 
-    this.store = new SqliteThreatStore({
-      path: cfg.settings.store.path,
-      clock: this.clock,
-      retention: {
-        maxAgeDays: cfg.settings.store.retentionDays,
-        maxCount: cfg.settings.store.maxThreats,
-      },
-    });
-    this.engine = new Engine(loaded.rules, this.engineOptionsFor(cfg.settings), this.clock);
+    this.store = this.deps.openStore(cfg.settings);
+    this.engine = this.deps.buildEngine(loaded.rules, this.engineOptionsFor(cfg.settings));
 
     // Responder's sensor handle follows sensor swaps on reload.
     const sensorHandle = { denyProcess: (pid: number) => this.agent.sensor.denyProcess(pid) };
@@ -181,10 +164,10 @@ export class Daemon {
       store: this.store,
       sensor: sensorHandle,
       clock: this.clock,
-      vaultDir: cfg.settings.quarantine.path ?? vaultDir(this.paths.stateDir),
+      vaultDir: cfg.settings.quarantine.path ?? vaultDir(this.deps.paths.stateDir),
       allowedThreats: this.allowedThreats(cfg.settings),
     });
-    const respond = this.o.trace !== undefined
+    const respond = this.options.trace !== undefined
       ? (v: Verdict) => Promise.resolve(recordOnly(this.store, v, this.clock))
       : (v: Verdict) => this.responder.handle(v);
 
@@ -204,14 +187,29 @@ export class Daemon {
       clock: this.clock,
       exporter: this.buildExporter(cfg.settings),
       failOpen: cfg.settings.sensor.failOpen === "allow",
-      stallMs: debugStallMs(this.o.env ?? Deno.env),
+      stallMs: this.deps.debugStallMs,
       rtp: this.rtp,
     });
 
-    this.server = await ControlServer.listen(
-      socketPath(this.o.env ?? Deno.env),
-      (method, params) => this.handle(method, params),
-    );
+    const api = new ControlApi({
+      store: this.store,
+      clock: this.clock,
+      health: (details) => this.health(details),
+      reload: (why) => this.reload(why),
+      hotSources: (limit) => ({ total: this.agent.hot.total, sources: this.agent.hot.top(limit) }),
+      engineStats: () => ({
+        engine: this.engine.stats(),
+        agent: this.agent.counters,
+        rtp: { ...this.rtp.counters, pending: this.rtp.pending },
+      }),
+      quarantineDir: () => this.good.cfg.settings.quarantine.path,
+      allowedThreatsChanged: () => {
+        const allowed = this.allowedThreats(this.good.cfg.settings);
+        this.engine.setOptions({ allowedThreats: allowed });
+        this.responder.setAllowedThreats(allowed);
+      },
+    });
+    this.server = await this.deps.listenControl((method, params) => api.handle(method, params));
     this.startWatcher();
     this.started = true;
     log.info("bm daemon started", {
@@ -226,7 +224,7 @@ export class Daemon {
 
     if (stopped()) log.info("Stop requested during start-up");
     const loop = this.agent.run({
-      untilSourceEnds: this.o.trace !== undefined && !!this.o.exitAtEnd,
+      untilSourceEnds: this.options.trace !== undefined && !!this.options.exitAtEnd,
     });
     await Promise.race([stop, loop]);
     await this.shutdown();
@@ -265,7 +263,7 @@ export class Daemon {
       allowedThreats: this.allowedThreats(s),
       rtpBlocklist: this.rtpOn(s) ? this.good.rtpBlocklist : new Set(),
     });
-    return this.o.scopePid === undefined ? o : { ...o, scopePid: this.o.scopePid };
+    return this.options.scopePid === undefined ? o : { ...o, scopePid: this.options.scopePid };
   }
 
   private rtpOn(s: Settings): boolean {
@@ -275,7 +273,7 @@ export class Daemon {
   /** Replayed paths are not this machine's files: no scanning with --trace. */
   private configureRtp(s: Settings): void {
     this.rtp.configure(
-      this.rtpOn(s) && this.o.trace === undefined,
+      this.rtpOn(s) && this.options.trace === undefined,
       this.good.rtpBlocklist,
     );
   }
@@ -289,24 +287,23 @@ export class Daemon {
     dir: string,
   ): Promise<{ set?: ReadonlySet<string>; error?: string }> {
     const path = `${dir.replace(/\/$/, "")}/${RTP_BLOCKLIST_FILE}`;
+    let set: ReadonlySet<string> | undefined;
     try {
-      await Deno.lstat(path);
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) return { error: errorText(e) };
-      if (!this.rtpMissingLogged) {
-        this.logger.info("No RTP blocklist: forwardRtpToBm has no hashes to match", {
-          "file.path": path,
-        });
-        this.rtpMissingLogged = true;
-      }
-      return { set: new Set() };
-    }
-    this.rtpMissingLogged = false;
-    try {
-      return { set: await loadRtpBlocklist(path, { requireRootOwned: this.isRoot }) };
+      set = await this.deps.loadBlocklist(path);
     } catch (e) {
       return { error: errorText(e) };
     }
+    if (set !== undefined) {
+      this.rtpMissingLogged = false;
+      return { set };
+    }
+    if (!this.rtpMissingLogged) {
+      this.logger.info("No RTP blocklist: forwardRtpToBm has no hashes to match", {
+        "file.path": path,
+      });
+      this.rtpMissingLogged = true;
+    }
+    return { set: new Set() };
   }
 
   private allowedThreats(s: Settings): string[] {
@@ -317,27 +314,16 @@ export class Daemon {
     return [...new Set([...s.antivirusEngine.allowedThreats, ...stored])];
   }
 
-  private async loadRuleSet(
-    dir: string,
-  ): Promise<{ rules: RuleSet; problems: string[]; version: string }> {
-    const r = await loadRules(dir, { requireRootOwned: this.isRoot, checkTests: false });
-    return {
-      rules: r.rules,
-      problems: r.problems.map(formatProblem),
-      version: await rulesVersion(dir),
-    };
-  }
-
   private async buildSensor(s: Settings): Promise<Sensor> {
     const req: SensorRequest = { settings: s, logger: this.logger };
-    if (this.o.trace !== undefined) req.trace = this.o.trace;
+    if (this.options.trace !== undefined) req.trace = this.options.trace;
     const bm = behaviorMonitoringState(s, this.good.cfg.sources);
     let sensor: Sensor | undefined;
-    if (!bm.effective && this.o.trace === undefined) {
+    if (!bm.effective && this.options.trace === undefined) {
       this.sensorUnavailable = undefined;
       this.logger.info("Behavior monitoring is off: no sensor", { reason: bm.reason ?? null });
     } else {
-      const got = await openSensor(req);
+      const got = await this.deps.openSensor(req);
       if ("sensor" in got) {
         sensor = got.sensor;
         this.sensorUnavailable = undefined;
@@ -358,7 +344,7 @@ export class Daemon {
     const x = s.logging.eventExport;
     if (!x.enabled) return undefined;
     try {
-      return new EventExporter(x.path, x.rawEvents, Deno.hostname());
+      return this.deps.openExporter(x.path, x.rawEvents);
     } catch (e) {
       this.logger.error("Cannot open the event export file", {
         "file.path": x.path,
@@ -390,12 +376,12 @@ export class Daemon {
   }
 
   private startWatcher(): void {
-    if (this.o.trace !== undefined) return;
+    if (this.options.trace !== undefined) return;
     this.watcher?.close();
-    this.watcher = new ChangeWatcher(
+    this.watcher = this.deps.watch(
       [
-        { path: this.paths.managed, kind: "file" },
-        { path: this.paths.local, kind: "file" },
+        { path: this.deps.paths.managed, kind: "file" },
+        { path: this.deps.paths.local, kind: "file" },
         {
           path: this.good.rulesDir,
           kind: "dir",
@@ -422,13 +408,13 @@ export class Daemon {
   private async doReload(why: string): Promise<{ ok: boolean; errors: string[] }> {
     const log = this.logger;
     log.info("Reloading", { reason: why });
-    const cfg = await loadEffectiveConfig({ paths: this.paths, rootUid: 0 });
+    const cfg = await this.deps.loadConfig();
     const errors = [...cfg.errors];
     const rulesDir = cfg.settings.engine.rulesDir ?? defaultRulesDir();
-    let loaded: Awaited<ReturnType<Daemon["loadRuleSet"]>> | undefined;
+    let loaded: LoadedRules | undefined;
     let bl: Awaited<ReturnType<Daemon["loadBlocklist"]>> = {};
     if (cfg.ok) {
-      loaded = await this.loadRuleSet(rulesDir);
+      loaded = await this.deps.loadRules(rulesDir);
       errors.push(...loaded.problems);
       bl = await this.loadBlocklist(rulesDir);
       if (bl.error !== undefined) errors.push(bl.error);
@@ -450,30 +436,30 @@ export class Daemon {
     this.configErrors = [];
     this.ruleErrors = [];
     const s = cfg.settings;
+    const plan = planReload(
+      { settings: prev.cfg.settings, rulesDir: prev.rulesDir, rulesVersion: prev.rulesVersion },
+      { settings: s, rulesDir, rulesVersion: loaded.version },
+      this.sensorOpenedWith,
+      this.options.trace !== undefined,
+    );
     this.applyLogging(s);
-    this.engine.setRules(loaded.rules);
+    if (plan.swapRules) this.engine.setRules(loaded.rules);
     this.engine.setOptions(this.engineOptionsFor(s));
     this.configureRtp(s);
     this.responder.setAllowedThreats(this.allowedThreats(s));
     this.agent.failOpen = s.sensor.failOpen === "allow";
-    if (
-      JSON.stringify(s.logging.eventExport) !==
-        JSON.stringify(prev.cfg.settings.logging.eventExport)
-    ) {
+    if (plan.rebuildExporter) {
       this.agent.exporter?.close();
       this.agent.exporter = this.buildExporter(s);
     }
-    const wantSensor = behaviorMonitoringState(s).effective || this.o.trace !== undefined;
-    const key = wantSensor ? sensorKey(s) : undefined;
-    if (this.o.trace === undefined && key !== this.sensorOpenedWith) {
+    if (plan.reopenSensor) {
       log.info("Sensor settings changed: reopening the sensor");
       // Close first: two fanotify groups would both hold every exec.
       await this.agent.replaceSensor(idleSensor());
       await this.agent.replaceSensor(await this.buildSensor(s));
-    } else if (prev.rulesVersion !== loaded.version || prev.cfg !== cfg) {
-      this.agent.sensor.clearAllowCache();
     }
-    if (prev.rulesDir !== rulesDir) this.startWatcher();
+    if (plan.clearAllowCache) this.agent.sensor.clearAllowCache();
+    if (plan.restartWatcher) this.startWatcher();
     this.lastReload = { time: this.clock.now(), ok: true };
     log.info("Reloaded", {
       "bm.rules": loaded.rules.rules.length,
@@ -510,93 +496,6 @@ export class Daemon {
     };
     return buildHealth(input);
   }
-
-  private restore(id: string, params: Record<string, unknown>): Restored[] {
-    const store = this.store;
-    let entries: QuarantineEntry[];
-    const one = store.getQuarantine(id);
-    if (one) entries = [one];
-    else {
-      if (!store.get(id)) throw new BmError(`Unknown threat or quarantine entry "${id}"`, 2);
-      entries = store.listQuarantine({ threatId: id });
-      if (entries.length === 0) throw new BmError(`Threat "${id}" has no file in quarantine`, 2);
-    }
-    const vault = {
-      dir: this.good.cfg.settings.quarantine.path,
-      store,
-      clock: this.clock,
-    };
-    return entries.map((entry) => ({
-      entry,
-      path: restoreFile(entry.id, restoreOptions(params), vault),
-    }));
-  }
-
-  private async handle(method: string, params: Record<string, unknown>): Promise<unknown> {
-    switch (method) {
-      case "health":
-        return this.health(typeof params.details === "string" ? params.details : undefined);
-      case "reload":
-        return await this.reload("control socket");
-      case "hot_event_sources": {
-        const limit = typeof params.limit === "number" ? params.limit : 20;
-        return { total: this.agent.hot.total, sources: this.agent.hot.top(limit) };
-      }
-      case "engine_stats":
-        return {
-          engine: this.engine.stats(),
-          agent: this.agent.counters,
-          rtp: { ...this.rtp.counters, pending: this.rtp.pending },
-        };
-      case "threat_list": {
-        const status = typeof params.status === "string" ? params.status : undefined;
-        if (status !== undefined && !(THREAT_STATUSES as readonly string[]).includes(status)) {
-          throw new BmError(`Unknown threat status "${status}"`, 2);
-        }
-        return this.store.list(status ? { status: status as ThreatStatus } : {});
-      }
-      case "threat_get_or_null":
-        return this.store.get(String(params.id ?? "")) ?? null;
-      case "quarantine_list": {
-        const q: QuarantineQuery = {};
-        if (typeof params.threatId === "string") q.threatId = params.threatId;
-        if (params.includeRestored === true) q.includeRestored = true;
-        return this.store.listQuarantine(q);
-      }
-      case "allowed_list":
-        return this.store.listAllowed();
-      case "allowed_add":
-      case "allowed_remove": {
-        const name = String(params.name ?? "");
-        if (name === "") throw new BmError("A threat name is needed", 2);
-        const changed = method === "allowed_add"
-          ? this.store.addAllowed(name)
-          : this.store.removeAllowed(name);
-        // takes effect in the running engine and responder at once
-        const s = this.good.cfg.settings;
-        this.engine.setOptions({ allowedThreats: this.allowedThreats(s) });
-        this.responder.setAllowedThreats(this.allowedThreats(s));
-        return changed;
-      }
-      case "threat_restore":
-        return this.restore(String(params.id ?? ""), params);
-      case "threat_get": {
-        const id = String(params.id ?? "");
-        const t = this.store.get(id);
-        if (!t) throw new BmError(`Unknown threat "${id}"`, 2);
-        return t;
-      }
-      default:
-        throw new BmError(`Unknown control method "${method}"`, 2);
-    }
-  }
-}
-
-function restoreOptions(p: Record<string, unknown>): RestoreOptions {
-  const o: RestoreOptions = {};
-  if (typeof p.destination === "string") o.destination = p.destination;
-  if (p.force === true) o.force = true;
-  return o;
 }
 
 /** --trace mode: replayed pids and paths are not this machine's; record, never act. */
@@ -615,43 +514,4 @@ function recordOnly(
   }));
   for (const a of actions) store.addAction(threatId, a);
   return { threatId, status: v.mode === "audit" ? "audited" : "active", actions };
-}
-
-export function threatsByStatus(store: ThreatStore): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const t of store.list()) out[t.status] = (out[t.status] ?? 0) + 1;
-  return out;
-}
-
-/** Debug knob for tests of invariant 1: BM_DEBUG_STALL_MS holds every batch with an auth event. */
-function debugStallMs(env: { get(name: string): string | undefined }): number {
-  const v = Number(env.get("BM_DEBUG_STALL_MS") ?? "0");
-  return Number.isFinite(v) && v > 0 ? v : 0;
-}
-
-/** A sensor with no events: behavior monitoring off or unavailable. */
-export function idleSensor(): Sensor {
-  let closed = false;
-  let wake: (() => void) | undefined;
-  return {
-    subsystem: "none",
-    next: (ms) =>
-      closed ? Promise.resolve(null) : new Promise((r) => {
-        const t = setTimeout(() => r(closed ? null : []), ms);
-        wake = () => {
-          clearTimeout(t);
-          r(null);
-        };
-      }),
-    respond: () => {},
-    denyProcess: () => {},
-    denyExecutable: () => {},
-    clearAllowCache: () => {},
-    stats: emptyStats,
-    close: () => {
-      closed = true;
-      wake?.();
-      return Promise.resolve();
-    },
-  };
 }

@@ -10,6 +10,7 @@ import type { Settings, Source } from "../config/schema.ts";
 import { behaviorMonitoringState } from "../config/behavior.ts";
 import type { SensorStats } from "../sensor/sensor.ts";
 import { VERSION } from "../version.ts";
+import type { ThreatStore } from "../store/threat_store.ts";
 
 /** One health field that mirrors a setting, so `[managed]` can be shown. */
 const SETTING_FIELDS: Record<string, string> = {
@@ -238,4 +239,11 @@ export function formatValue(v: HealthValue): string {
   }
   if (typeof v === "object") return JSON.stringify(v);
   return String(v);
+}
+
+/** Threat counts by status, as health shows them. */
+export function threatsByStatus(store: ThreatStore): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const t of store.list()) out[t.status] = (out[t.status] ?? 0) + 1;
+  return out;
 }
