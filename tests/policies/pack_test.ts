@@ -77,7 +77,7 @@ Deno.test("pack: every rule's positive trace fires it and its negative trace doe
   assertEquals(failed, []);
 });
 
-/** Replays a trace through an engine holding the whole pack; returns firings and verdicts. */
+/** Replays a trace through an engine holding the whole pack; returns its alerts and verdicts. */
 function replay(rules: RuleSet, platform: Platform, text: string, file: string) {
   const { events, problems } = parseTrace(text, file);
   assertEquals(problems, [], `${file}: bad lines`);
@@ -87,13 +87,14 @@ function replay(rules: RuleSet, platform: Platform, text: string, file: string) 
     { ...DEFAULT_ENGINE_OPTIONS, platform, forwardRtp: true },
     new FakeClock(events[0]!["@timestamp"]),
   );
-  const byId = new Map(rules.rules.map((r) => [r.id, r]));
-  const fired: { rule: string; severity: string; entity: string }[] = [];
-  engine.onFire = (f) =>
-    fired.push({ rule: f.ruleId, severity: byId.get(f.ruleId)!.severity, entity: f.entityId });
+  const fired: { rule: string; severity: string; process: string }[] = [];
   const verdicts: string[] = [];
   for (const e of events) {
-    for (const v of engine.process(e).verdicts) verdicts.push(`${v.name} pid ${v.process.pid}`);
+    const out = engine.process(e);
+    for (const v of out.verdicts) verdicts.push(`${v.name} pid ${v.process.pid}`);
+    for (const a of out.alerts) {
+      fired.push({ rule: a.rule_id, severity: a.severity, process: a.process.args.join(" ") });
+    }
   }
   return { fired, verdicts, events: events.length };
 }
@@ -113,7 +114,7 @@ const CORPUS = [
 ];
 
 for (const name of CORPUS) {
-  Deno.test(`benign corpus: recorded ${name} gives no threat and no firing above low with the full pack`, async () => {
+  Deno.test(`benign corpus: recorded ${name} gives no threat and no alert above low with the full pack`, async () => {
     const rules = await pack();
     const file = join(BENIGN, `${name}.jsonl`);
     const text = await Deno.readTextFile(file);
