@@ -309,7 +309,7 @@ async function startBm(block: boolean): Promise<Agent> {
   for (;;) {
     const text = await bm(["health", "--output", "json"]).catch(() => "");
     try {
-      if (JSON.parse(text).behavior_monitoring === "enabled") break;
+      if (JSON.parse(text).fields.behavior_monitoring === "enabled") break;
     } catch { /* not up yet */ }
     if (Date.now() > deadline) {
       proc.kill("SIGKILL");
@@ -321,7 +321,7 @@ async function startBm(block: boolean): Promise<Agent> {
     pids: () => descendants(proc.pid),
     peakRssMb: () => peakRssMb(proc.pid),
     async counters() {
-      const h = JSON.parse(await bm(["health", "--output", "json"]));
+      const h = JSON.parse(await bm(["health", "--output", "json"])).fields;
       const out: Record<string, number> = {};
       for (
         const k of [

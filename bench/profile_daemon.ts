@@ -1,0 +1,315 @@
+/**
+ * Where the daemon's CPU goes (not a test): root, Linux.
+ *
+ *   deno run -A bench/profile_daemon.ts [--execs N] [--files N] [--mode block|audit] [--json FILE]
+ *
+ * Starts `bm daemon` (the real sensor, engine, store) with its fanotify marks
+ * confined to a tmpfs this script mounts, and V8's inspector on a loopback
+ * port; runs an exec storm (a copy of /bin/true in the tmpfs, from a bash
+ * loop) and a file tree (tar x, then rm -rf, in the tmpfs) while V8's sampling
+ * profiler runs. Prints, per workload:
+ * - the daemon's CPU by thread (bm-sensor: the C platform thread; bm-watchdog;
+ *   the JS thread; the rest: Deno's runtime and blocking-pool threads), from
+ *   /proc/PID/task/TID/stat, in µs per exec / per file event;
+ * - the JS thread's samples by stage, from the script URL of the sampled
+ *   function: decode (ffi/), sensor wait/drain (src/sensor/), process table,
+ *   rules (the rest of src/engine/), response, store, export and logging,
+ *   RTP, agent loop, other JS, GC, and idle/native (blocked in a wait).
+ * Other processes on the machine add proc connector events (system-wide);
+ * the daemon runs with --scope-pid so its rules only act on this script's
+ * children, as the tests' agents do.
+ */
+import { parseArgs } from "node:util";
+
+const { values: flags } = parseArgs({
+  args: Deno.args,
+  options: {
+    execs: { type: "string", default: "2000" },
+    files: { type: "string", default: "12000" },
+    mode: { type: "string", default: "block" },
+    json: { type: "string" },
+    port: { type: "string", default: "9339" },
+  },
+  strict: true,
+});
+if (Deno.build.os !== "linux" || Deno.uid() !== 0) {
+  console.error("bench/profile_daemon.ts runs as root on Linux");
+  Deno.exit(2);
+}
+const EXECS = Number(flags.execs), FILES = Number(flags.files);
+const repo = new URL("../", import.meta.url).pathname;
+const deno = `${repo}node_modules/deno/deno`;
+const TICK_US = 10_000; // USER_HZ 100
+
+function sh(cmd: string, args: string[]): void {
+  const r = new Deno.Command(cmd, { args, stdout: "null", stderr: "piped" }).outputSync();
+  if (!r.success) {
+    throw new Error(`${cmd} ${args.join(" ")}: ${new TextDecoder().decode(r.stderr)}`);
+  }
+}
+
+/** CPU µs of every thread of `pid`, by thread name. */
+function threadCpu(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const t of Deno.readDirSync(`/proc/${pid}/task`)) {
+    try {
+      const s = Deno.readTextFileSync(`/proc/${pid}/task/${t.name}/stat`);
+      const comm = s.slice(s.indexOf("(") + 1, s.lastIndexOf(")"));
+      const f = s.slice(s.lastIndexOf(")") + 2).split(" ");
+      const us = (Number(f[11]) + Number(f[12])) * TICK_US;
+      const name = t.name === String(pid) ? "js" : comm.startsWith("bm-") ? comm : "runtime";
+      out.set(name, (out.get(name) ?? 0) + us);
+    } catch { /* thread gone */ }
+  }
+  return out;
+}
+
+// ---- the inspector (Chrome DevTools Protocol over a loopback WebSocket) ----
+
+class Inspector {
+  private id = 0;
+  private pending = new Map<number, (v: unknown) => void>();
+  private constructor(private ws: WebSocket) {
+    ws.onmessage = (m) => {
+      const msg = JSON.parse(String(m.data));
+      if (msg.id !== undefined) this.pending.get(msg.id)?.(msg.result);
+    };
+  }
+  static async connect(port: string): Promise<Inspector> {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        const list = await (await fetch(`http://127.0.0.1:${port}/json/list`)).json();
+        const ws = new WebSocket(list[0].webSocketDebuggerUrl);
+        await new Promise((ok, bad) => {
+          ws.onopen = ok;
+          ws.onerror = bad;
+        });
+        return new Inspector(ws);
+      } catch (e) {
+        if (Date.now() > deadline) throw e;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  }
+  send(method: string, params: Record<string, unknown> = {}): Promise<unknown> {
+    const id = ++this.id;
+    return new Promise((resolve) => {
+      this.pending.set(id, resolve);
+      this.ws.send(JSON.stringify({ id, method, params }));
+    });
+  }
+  close(): void {
+    this.ws.close();
+  }
+}
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string };
+  children?: number[];
+}
+interface Profile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+function stageOf(node: ProfileNode): string {
+  const { url, functionName } = node.callFrame;
+  if (functionName === "(garbage collector)") return "GC";
+  if (functionName === "(idle)" || functionName === "(program)") return "idle/native";
+  const path = url.replace(/^file:\/\//, "").replace(repo, "");
+  if (path.startsWith("ffi/decoder")) return "decode";
+  if (path.startsWith("ffi/")) return "FFI calls";
+  if (path.startsWith("src/sensor/")) return "sensor wait/drain";
+  if (path.startsWith("src/engine/process_table") || path.startsWith("src/engine/proc_seed")) {
+    return "process table";
+  }
+  if (path.startsWith("src/engine/")) return "rules + scoring";
+  if (path.startsWith("src/response/")) return "response";
+  if (path.startsWith("src/store/")) return "store";
+  if (path.startsWith("src/daemon/event_export") || path.startsWith("src/daemon/log")) {
+    return "export + log";
+  }
+  if (path.startsWith("src/daemon/alert")) return "alerts";
+  if (path.startsWith("src/daemon/rtp")) return "RTP";
+  if (path.startsWith("src/daemon/")) return "agent loop";
+  if (path === "" && functionName === "") return "idle/native";
+  return "other JS (runtime, libraries)";
+}
+
+/**
+ * Self time by stage. Samples in code outside this repository (Deno's runtime,
+ * npm libraries) are charged to the nearest caller in the repository, so
+ * "rules" includes the regex engine the rules call and "store" node:sqlite.
+ */
+function summarize(p: Profile): { stages: Record<string, number>; top: [string, number][] } {
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const us = new Map<string, number>();
+  const fns = new Map<string, number>();
+  for (let i = 0; i < p.samples.length; i++) {
+    let n = byId.get(p.samples[i]!);
+    if (!n) continue;
+    const dt = p.timeDeltas[i] ?? 0;
+    const self = `${n.callFrame.functionName || "(anonymous)"} ${
+      n.callFrame.url.replace(/^file:\/\//, "").replace(repo, "")
+    }`;
+    fns.set(self, (fns.get(self) ?? 0) + dt);
+    let s = stageOf(n);
+    while (s === "other JS (runtime, libraries)") {
+      const up = parent.get(n.id);
+      if (up === undefined) break;
+      n = byId.get(up)!;
+      const st = stageOf(n);
+      if (st !== "idle/native") s = st;
+    }
+    us.set(s, (us.get(s) ?? 0) + dt);
+  }
+  return {
+    stages: Object.fromEntries([...us].sort((a, b) => b[1] - a[1])),
+    top: [...fns].filter(([k]) => !k.startsWith("(idle)") && !k.startsWith("(program)"))
+      .sort((a, b) => b[1] - a[1]).slice(0, 12),
+  };
+}
+
+// ---- the run -----------------------------------------------------------------
+
+const dir = Deno.makeTempDirSync({ prefix: "bm-profile-" });
+const scratch = `${dir}/scratch`;
+Deno.mkdirSync(scratch);
+sh("mount", ["-t", "tmpfs", "-o", "size=512m", "bm_profile", scratch]);
+Deno.copyFileSync("/bin/true", `${scratch}/true`);
+Deno.chmodSync(`${scratch}/true`, 0o755);
+{
+  const src = `${dir}/tree`;
+  const perDir = 40;
+  for (let i = 0; i < FILES; i++) {
+    if (i % perDir === 0) Deno.mkdirSync(`${src}/d${i / perDir}`, { recursive: true });
+    Deno.writeTextFileSync(`${src}/d${Math.floor(i / perDir)}/f${i}.txt`, `file ${i}\n`.repeat(4));
+  }
+  sh("tar", ["-cf", `${dir}/tree.tar`, "-C", src, "."]);
+  Deno.removeSync(src, { recursive: true });
+}
+Deno.writeTextFileSync(
+  `${dir}/bm.toml`,
+  [
+    "[sensor.marks]",
+    `mode = "mounts"`,
+    `mounts = ["${scratch}"]`,
+    "[features.behaviorMonitoringConfigurations]",
+    `blockExecution = "${flags.mode === "audit" ? "disabled" : "enabled"}"`,
+  ].join("\n") + "\n",
+);
+const env = {
+  BM_STATE_DIR: `${dir}/state`,
+  BM_LOCAL_CONFIG: `${dir}/bm.toml`,
+  BM_MANAGED_CONFIG: `${dir}/managed.json`,
+};
+const daemon = new Deno.Command(deno, {
+  args: [
+    "run",
+    "--quiet",
+    "--allow-all",
+    "--cached-only",
+    `--inspect=127.0.0.1:${flags.port}`,
+    "--v8-flags=--max-semi-space-size=4",
+    "--config",
+    `${repo}deno.json`,
+    `${repo}main.ts`,
+    "daemon",
+    "--scope-pid",
+    String(Deno.pid),
+  ],
+  env,
+  stdout: "null",
+  stderr: "null",
+}).spawn();
+
+const results: Record<string, unknown> = {};
+try {
+  const bm = async (args: string[]) =>
+    new TextDecoder().decode(
+      (await new Deno.Command(`${repo}bin/bm`, { args, env, stdout: "piped" }).output()).stdout,
+    );
+  const ready = Date.now() + 30_000;
+  for (let last = "";;) {
+    try {
+      const h = JSON.parse(await bm(["health", "--output", "json"])).fields;
+      if (h.behavior_monitoring === "enabled") break;
+      last = JSON.stringify(h.behavior_monitoring_reason ?? h.behavior_monitoring);
+    } catch (e) {
+      last = String(e);
+    }
+    if (Date.now() > ready) throw new Error(`bm daemon did not start: ${last}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const insp = await Inspector.connect(flags.port!);
+  await insp.send("Profiler.enable");
+  await insp.send("Profiler.setSamplingInterval", { interval: 200 });
+
+  const workloads: [string, number, string, () => void][] = [
+    [
+      "exec storm",
+      EXECS,
+      "exec",
+      () =>
+        sh("bash", ["-c", `for ((i = 0; i < ${EXECS}; i++)); do "$0"; done`, `${scratch}/true`]),
+    ],
+    ["file tree", FILES * 2, "file event", () => {
+      Deno.mkdirSync(`${scratch}/t`);
+      sh("tar", ["-xf", `${dir}/tree.tar`, "-C", `${scratch}/t`]);
+      sh("rm", ["-rf", `${scratch}/t`]);
+    }],
+  ];
+  for (const [name, events, unit, run] of workloads) {
+    await insp.send("Profiler.start");
+    const before = threadCpu(daemon.pid);
+    const t0 = performance.now();
+    run();
+    await new Promise((r) => setTimeout(r, 500)); // let the daemon drain what is queued
+    const wall = performance.now() - t0;
+    const after = threadCpu(daemon.pid);
+    const { profile } = await insp.send("Profiler.stop") as { profile: Profile };
+    const threads: Record<string, number> = {};
+    for (const [k, v] of after) threads[k] = Math.round((v - (before.get(k) ?? 0)) / events);
+    const { stages, top } = summarize(profile);
+    const busy = Object.entries(stages).filter(([k]) => k !== "idle/native")
+      .reduce((s, [, v]) => s + v, 0);
+    const stageShare: Record<string, string> = {};
+    for (const [k, v] of Object.entries(stages)) {
+      if (k === "idle/native") continue;
+      stageShare[k] = `${((100 * v) / busy).toFixed(1)}% (${(v / events).toFixed(1)} µs/${unit})`;
+    }
+    results[name] = {
+      events,
+      wall_ms: Math.round(wall),
+      cpu_us_per_event_by_thread: threads,
+      js_busy_samples_by_stage: stageShare,
+      top_functions_us_per_event: Object.fromEntries(top.map(([k, v]) => [k, v / events])),
+    };
+    console.log(`\n${name}: ${events} ${unit}s, ${Math.round(wall)} ms`);
+    console.log(`  daemon CPU per ${unit}, by thread (µs): ${JSON.stringify(threads)}`);
+    console.log(`  JS thread busy time by stage:`);
+    for (const [k, v] of Object.entries(stageShare)) console.log(`    ${k.padEnd(32)} ${v}`);
+    console.log(`  top functions (self µs per ${unit}):`);
+    for (const [k, v] of top) console.log(`    ${(v / events).toFixed(1).padStart(8)}  ${k}`);
+  }
+  insp.close();
+  const h = JSON.parse(await bm(["health", "--output", "json"])).fields;
+  results.counters = {
+    events: h.events,
+    dropped: h.dropped,
+    auth_answered_by_watchdog: h.auth_answered_by_watchdog,
+  };
+  console.log(`\ncounters: ${JSON.stringify(results.counters)}`);
+  console.log(`load ${Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ")}`);
+} finally {
+  daemon.kill("SIGTERM");
+  await daemon.status;
+  sh("umount", [scratch]);
+  Deno.removeSync(dir, { recursive: true });
+}
+if (flags.json) Deno.writeTextFileSync(flags.json, JSON.stringify(results, null, 2) + "\n");
