@@ -17,7 +17,8 @@ import {
 } from "../daemon/health.ts";
 import { rulesVersion } from "../daemon/rules_version.ts";
 import { enginePlatform } from "../daemon/settings_map.ts";
-import { defaultRulesDir, formatProblem, loadRules } from "../engine/rule_loader.ts";
+import { formatProblem, loadRules } from "../engine/rule_loader.ts";
+import { rulePackDirs } from "../engine/rule_packs.ts";
 import { UsageError } from "../errors.ts";
 import { SqliteThreatStore } from "../store/threat_store.ts";
 import { type Command, outputFormat, parseCommandArgs, printJson } from "./command.ts";
@@ -90,8 +91,8 @@ export async function healthReport(details?: string): Promise<HealthReport> {
 async function offlineHealth(reason: string, details?: string): Promise<HealthReport> {
   const cfg = await loadEffectiveConfig();
   if (details === "features") return featureDetails(cfg.settings, cfg.sources);
-  const dir = cfg.settings.engine.rulesDir ?? defaultRulesDir();
-  const rules = await loadRules(dir, { requireRootOwned: Deno.uid() === 0, checkTests: false });
+  const packs = rulePackDirs(cfg.settings.engine);
+  const rules = await loadRules(packs, { requireRootOwned: Deno.uid() === 0, checkTests: false });
   let threats: Record<string, number> = {};
   let alerts: Record<string, number> | undefined;
   const issues: string[] = [];
@@ -119,7 +120,7 @@ async function offlineHealth(reason: string, details?: string): Promise<HealthRe
     settings: cfg.settings,
     sources: cfg.sources,
     configErrors: cfg.errors,
-    rulesVersion: await rulesVersion(dir),
+    rulesVersion: (await Promise.all(packs.map((p) => rulesVersion(p)))).join(","),
     rulesCount: rules.rules.rules.filter((r) => r.platforms.includes(enginePlatform())).length,
     ruleErrors: rules.problems.map(formatProblem),
     threatsByStatus: threats,

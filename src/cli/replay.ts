@@ -29,7 +29,7 @@ standard input.
   --format F       bm (default): a bm trace; eslogger: the JSON lines macOS's
                    eslogger prints (judged with the macos rules), e.g.
                    sudo eslogger exec fork exit create rename unlink close | bm replay --format eslogger -
-  --rules DIR      rule pack (default: the installed pack)
+  --rules DIR      rule pack (default: the installed pack); repeat for more packs
   --platform OS    linux or macos (default: the trace's bm.source, else this machine's)
   --output json    { "threats": [ { name, rule_ids, score, process, lineage, events } ],
                      "alerts": [ { rule_id, name, severity, score, time, process, ... } ] }
@@ -132,7 +132,7 @@ export const replayCommand: Command = {
       args,
       allowPositionals: true,
       options: {
-        rules: { type: "string" },
+        rules: { type: "string", multiple: true },
         format: { type: "string" },
         platform: { type: "string" },
         output: { type: "string" },
@@ -155,8 +155,9 @@ export const replayCommand: Command = {
     }
     const trace = positionals[0]!;
     const text = await readTraceText(trace);
-    const rulesDir = values.rules ?? defaultRulesDir();
-    const { rules, problems } = await loadRules(rulesDir, {
+    const packs = values.rules ?? [defaultRulesDir()];
+    const rulesDir = packs[0]!;
+    const { rules, problems } = await loadRules(packs, {
       requireRootOwned: false,
       checkTests: false,
     });

@@ -12,10 +12,12 @@ import { defaultRulesDir, formatProblem, loadRules } from "../engine/rule_loader
 import { runRuleTests } from "../engine/rule_tests.ts";
 import { coverage } from "../engine/coverage.ts";
 import { relative } from "node:path";
+import { loadEffectiveConfig } from "../config/load.ts";
+import { packOf, rulePackDirs } from "../engine/rule_packs.ts";
 import { IMPORT_SIGMA_USAGE, runImportSigma } from "./rules_import_sigma.ts";
 
 const USAGE = `Usage:
-  bm rules list [--rules DIR] [--output json]   rules in a pack (default: the installed pack)
+  bm rules list [--rules DIR]... [--output json] rules and their pack (default: the packs the agent loads)
   bm rules validate DIR                          check a pack: one line per problem (file:line: rule: reason)
   bm rules test DIR                              run every rule's positive and negative traces
   bm rules coverage [--rules DIR] [--output json]  ATT&CK techniques: rules per platform, traces
@@ -27,7 +29,7 @@ function parse(args: string[]) {
   return parseCommandArgs("rules", {
     args,
     allowPositionals: true,
-    options: { rules: { type: "string" }, output: { type: "string" } },
+    options: { rules: { type: "string", multiple: true }, output: { type: "string" } },
   }, (detail) => `${detail}: run "bm rules --help"`);
 }
 
@@ -44,8 +46,9 @@ export const rulesCommand: Command = {
     }
     if (sub === "list") {
       if (positionals.length > 0) throw new UsageError(`Unexpected argument "${positionals[0]}"`);
-      const dir = values.rules ?? defaultRulesDir();
-      const { rules, problems } = await loadRules(dir, {
+      // Without --rules: the packs the agent loads (engine.rulesDir and engine.extraRulesDirs).
+      const packs = values.rules ?? rulePackDirs((await loadEffectiveConfig()).settings.engine);
+      const { rules, problems } = await loadRules(packs, {
         requireRootOwned: values.rules === undefined,
       });
       for (const p of problems) console.error(formatProblem(p));
@@ -60,6 +63,7 @@ export const rulesCommand: Command = {
             techniques: r.techniques,
             tactics: r.tactics,
             steps: r.steps.length,
+            pack: packOf(r.file, packs) ?? null,
             file: r.file,
             line: r.line,
           })),
@@ -69,7 +73,7 @@ export const rulesCommand: Command = {
           console.log(
             `${r.id.padEnd(40)} ${r.name.padEnd(48)} ${r.platforms.join(",").padEnd(12)} ${
               r.severity.padEnd(8)
-            } ${r.score}`,
+            } ${String(r.score).padEnd(5)} ${packOf(r.file, packs) ?? ""}`,
           );
         }
         console.log(`${rules.rules.length} rules`);

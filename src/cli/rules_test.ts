@@ -1,5 +1,5 @@
 /** `bm rules` end to end: spawns bin/bm, checks exit codes and output. */
-import { deepEqual, equal, match } from "node:assert/strict";
+import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { runBm, tempDir as makeTempDir } from "./_run_bm_test_helper.ts";
 
@@ -105,4 +105,46 @@ Deno.test("bm rules coverage: rows per technique and totals, as a table and as J
   const covered = doc.techniques.filter((r) => r.linux_rules + r.macos_rules > 0);
   equal(covered.length > 0, true);
   equal((await bm("rules", "coverage", "--rules", "/nonexistent/bm")).code, 2);
+});
+
+const SIGMA_FIXTURES = new URL("../../tests/sigma/fixtures/", import.meta.url).pathname;
+
+Deno.test({
+  name: "bm rules list: the packs of engine.rulesDir and engine.extraRulesDirs, each rule's pack",
+  // Without --rules, list applies the daemon's ownership checks (config and packs owned by root).
+  ignore: Deno.uid() !== 0,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "bm_rules_packs_" });
+    try {
+      const sigma = join(dir, "sigma");
+      const imp = await bm("rules", "import-sigma", SIGMA_FIXTURES, "--out", sigma);
+      equal(imp.code, 0, imp.stderr);
+      const env = {
+        BM_LOCAL_CONFIG: join(dir, "bm.toml"),
+        BM_MANAGED_CONFIG: join(dir, "managed.json"),
+        BM_STATE_DIR: join(dir, "state"),
+      };
+      await Deno.writeTextFile(
+        env.BM_LOCAL_CONFIG,
+        `[engine]\nrulesDir = "${PACK}"\nextraRulesDirs = ["${sigma}"]\n`,
+      );
+      const r = await runBm(["rules", "list", "--output", "json"], { env });
+      equal(r.code, 0, r.stderr);
+      const rules = JSON.parse(r.stdout).rules as { id: string; pack: string }[];
+      const packs = new Map<string, number>();
+      for (const x of rules) packs.set(x.pack, (packs.get(x.pack) ?? 0) + 1);
+      equal(packs.get(PACK), 5);
+      ok((packs.get(sigma) ?? 0) >= 12);
+      equal(packs.size, 2);
+      equal(rules.find((x) => x.id.startsWith("sigma."))?.pack, sigma);
+      const text = await runBm(["rules", "list"], { env });
+      match(text.stdout, new RegExp(`^sigma\\.\\S+ .* ${sigma.replace(/[.]/g, "\\.")}$`, "m"));
+      // the same with --rules given twice
+      const two = await bm("rules", "list", "--rules", PACK, "--rules", sigma, "--output", "json");
+      equal(two.code, 0, two.stderr);
+      deepEqual(JSON.parse(two.stdout).rules.length, rules.length);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });

@@ -35,6 +35,7 @@ export function defaultSettings(paths: ConfigPaths): Settings {
     engine: {
       scoreThreshold: 100,
       decayHalfLifeSeconds: 300,
+      extraRulesDirs: [],
       processTableMax: 65536,
       exitedRetentionSeconds: 300,
     },
@@ -153,6 +154,12 @@ export const SETTING_DOCS: readonly SettingDoc[] = [
     key: "engine.rulesDir",
     default: "(unset)",
     description: "Rule pack directory; unset = the policies/ shipped with bm",
+  },
+  {
+    key: "engine.extraRulesDirs",
+    default: "[]",
+    description:
+      "More rule packs loaded beside rulesDir (e.g. from bm rules import-sigma), validated and reloaded alike",
   },
   {
     key: "engine.processTableMax",

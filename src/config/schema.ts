@@ -65,6 +65,7 @@ export const SettingsSchema = z.object({
     scoreThreshold: z.number().positive(),
     decayHalfLifeSeconds: z.number().positive(),
     rulesDir: absolutePath.optional(),
+    extraRulesDirs: z.array(absolutePath),
     processTableMax: positiveInt,
     exitedRetentionSeconds: z.int().nonnegative(),
   }),

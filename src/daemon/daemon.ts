@@ -23,7 +23,7 @@ import type { Settings } from "../config/schema.ts";
 import { behaviorMonitoringState } from "../config/behavior.ts";
 import type { Clock } from "../clock.ts";
 import type { Engine } from "../engine/engine.ts";
-import { defaultRulesDir } from "../engine/rule_loader.ts";
+import { rulePackDirs } from "../engine/rule_packs.ts";
 import type { RuleSet } from "../engine/rule_set.ts";
 import type { Verdict } from "../engine/verdict.ts";
 import { BmError } from "../errors.ts";
@@ -137,8 +137,9 @@ export class Daemon {
     this.configErrors = cfg.errors;
     for (const e of cfg.errors) log.error("Configuration error: file skipped", { reason: e });
 
-    const rulesDir = cfg.settings.engine.rulesDir ?? defaultRulesDir();
-    const loaded = await this.deps.loadRules(rulesDir);
+    const rulePacks = rulePackDirs(cfg.settings.engine);
+    const rulesDir = rulePacks[0]!;
+    const loaded = await this.deps.loadRules(rulePacks);
     this.ruleErrors = loaded.problems;
     for (const e of loaded.problems) log.error("Rule error: rule skipped", { reason: e });
     // A bad blocklist at start: run without it (rules still protect) and show why.
@@ -387,6 +388,11 @@ export class Daemon {
           kind: "dir",
           suffixes: [".toml", "/VERSION", `/${RTP_BLOCKLIST_FILE}`],
         },
+        ...this.good.cfg.settings.engine.extraRulesDirs.map((path) => ({
+          path,
+          kind: "dir" as const,
+          suffixes: [".toml", "/VERSION"],
+        })),
       ],
       (paths) =>
         void this.reload(
@@ -410,11 +416,12 @@ export class Daemon {
     log.info("Reloading", { reason: why });
     const cfg = await this.deps.loadConfig();
     const errors = [...cfg.errors];
-    const rulesDir = cfg.settings.engine.rulesDir ?? defaultRulesDir();
+    const rulePacks = rulePackDirs(cfg.settings.engine);
+    const rulesDir = rulePacks[0]!;
     let loaded: LoadedRules | undefined;
     let bl: Awaited<ReturnType<Daemon["loadBlocklist"]>> = {};
     if (cfg.ok) {
-      loaded = await this.deps.loadRules(rulesDir);
+      loaded = await this.deps.loadRules(rulePacks);
       errors.push(...loaded.problems);
       bl = await this.loadBlocklist(rulesDir);
       if (bl.error !== undefined) errors.push(bl.error);

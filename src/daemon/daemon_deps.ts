@@ -39,7 +39,8 @@ export interface DaemonDeps {
   /** BM_DEBUG_STALL_MS (tests of invariant 1): hold every batch with an auth event. */
   debugStallMs: number;
   loadConfig(): Promise<EffectiveConfig>;
-  loadRules(dir: string): Promise<LoadedRules>;
+  /** Every pack as one set: one bad file in any pack refuses the whole set (invariant 4). */
+  loadRules(dirs: string[]): Promise<LoadedRules>;
   /** Reads the RTP blocklist at `path`: undefined when there is none; throws naming file:line. */
   loadBlocklist(path: string): Promise<ReadonlySet<string> | undefined>;
   openStore(s: Settings): ThreatStore;
@@ -63,12 +64,13 @@ export function realDaemonDeps(o: { env?: Env; clock?: Clock } = {}): DaemonDeps
     isRoot,
     debugStallMs: debugStallMs(env),
     loadConfig: () => loadEffectiveConfig({ paths, rootUid: 0 }),
-    loadRules: async (dir) => {
-      const r = await loadRules(dir, { requireRootOwned: isRoot, checkTests: false });
+    loadRules: async (dirs) => {
+      const r = await loadRules(dirs, { requireRootOwned: isRoot, checkTests: false });
+      const versions = await Promise.all(dirs.map((d) => rulesVersion(d)));
       return {
         rules: r.rules,
         problems: r.problems.map(formatProblem),
-        version: await rulesVersion(dir),
+        version: versions.join(","),
       };
     },
     loadBlocklist: async (path) => {

@@ -29,7 +29,7 @@ export interface ReloadPlan {
    * exclusion or allowed threat that just changed. A reopened sensor starts empty.
    */
   clearAllowCache: boolean;
-  /** Watch the new rules folder instead of the old one. */
+  /** Watch the new rules folders (rulesDir, extraRulesDirs) instead of the old ones. */
   restartWatcher: boolean;
 }
 
@@ -49,13 +49,16 @@ export function planReload(
   const wantSensor = trace || behaviorMonitoringState(s).effective;
   const key = wantSensor ? sensorKey(s) : undefined;
   const reopenSensor = !trace && key !== openedWith;
+  const packsMoved = next.rulesDir !== prev.rulesDir ||
+    next.settings.engine.extraRulesDirs.join("\0") !==
+      prev.settings.engine.extraRulesDirs.join("\0");
   return {
     // The rule set is recompiled on every reload; the version says whether it differs.
-    swapRules: next.rulesVersion !== prev.rulesVersion || next.rulesDir !== prev.rulesDir,
+    swapRules: next.rulesVersion !== prev.rulesVersion || packsMoved,
     reopenSensor,
     rebuildExporter: JSON.stringify(s.logging.eventExport) !==
       JSON.stringify(prev.settings.logging.eventExport),
     clearAllowCache: !reopenSensor,
-    restartWatcher: !trace && next.rulesDir !== prev.rulesDir,
+    restartWatcher: !trace && packsMoved,
   };
 }

