@@ -40,6 +40,7 @@ typedef struct bm_config {
   uint32_t ring_bytes;
   int32_t own_pid;
   int32_t notify_latency_ms; /* notify-only batches may wait this long to grow */
+  char guardian[1024];       /* Linux: guardian program, "" default, "off" none */
 } bm_config;
 
 /* Parses key=value lines; on error writes a message into err and returns -1. */
@@ -194,7 +195,17 @@ struct bm_sensor {
   uint64_t waiter_left_ns;   /* when waiters last went to 0 (bm_now_mono_ns) */
   int auth_read_failed;      /* a waiter's auth_read failed: waiters leave auth_fd alone */
   uint64_t waiter_auth_reads; /* auth events read by a waiter (tests, diagnosis) */
+  /*
+   * Optional (Linux): the watchdog thread stores bm_now_mono_ns() here at
+   * least every BM_HEARTBEAT_MS, for a watcher in another process (the
+   * guardian) to tell a live agent from a stopped or dead one. NULL = none.
+   */
+  uint64_t *heartbeat;
+  /* Optional: fills platform counters into a stats copy (outside mu). NULL = none. */
+  void (*stats_extra)(void *ctx, bm_sensor_stats *st);
 };
+
+#define BM_HEARTBEAT_MS 100
 
 /* Prepares the core and starts the watchdog. Returns 0 or -1 with err set. */
 int bm_core_init(bm_sensor *s, const bm_config *cfg, bm_answer_fn answer, bm_stop_fn stop,

@@ -166,6 +166,12 @@ int bm_config_parse(const char *text, bm_config *c, char *err, uint32_t err_len)
         bm_set_err(err, err_len, "Bad sensor config value \"%s\" for marks: expected filesystem or mounts", v);
         return -1;
       }
+    } else if (strcmp(k, "guardian") == 0) {
+      if (strlen(v) >= sizeof c->guardian || (v[0] != '/' && strcmp(v, "off") != 0)) {
+        bm_set_err(err, err_len, "Bad sensor config value \"%s\" for guardian: expected an absolute path or off", v);
+        return -1;
+      }
+      strcpy(c->guardian, v);
     } else if (strcmp(k, "mount") == 0) {
       if (c->n_mounts == BM_MAX_MOUNTS || strlen(v) >= sizeof c->mounts[0] || v[0] != '/') {
         bm_set_err(err, err_len, "Bad sensor config mount \"%s\": absolute path, at most %d mounts", v, BM_MAX_MOUNTS);
@@ -200,6 +206,7 @@ static void *watchdog_main(void *arg) {
   pthread_mutex_lock(&s->mu);
   while (!s->closed) {
     uint64_t now = bm_now_mono_ns();
+    if (s->heartbeat) __atomic_store_n(s->heartbeat, now, __ATOMIC_RELEASE);
     uint64_t earliest = UINT64_MAX;
     uint32_t n = 0;
     if (s->held_n) {
@@ -225,6 +232,8 @@ static void *watchdog_main(void *arg) {
     /* nothing held: look again in a second anyway (cheap), so submits need not wake us
        for events due later than that */
     s->wd_until = earliest == UINT64_MAX ? now + 1000000000ull : earliest;
+    uint64_t beat = now + BM_HEARTBEAT_MS * 1000000ull;
+    if (s->heartbeat && beat < s->wd_until) s->wd_until = beat;
     cond_wait_until(&s->wd_cond, &s->mu, s->wd_until);
   }
   pthread_mutex_unlock(&s->mu);
@@ -576,6 +585,7 @@ int32_t bm_sensor_get_stats(bm_sensor *s, bm_sensor_stats *out, uint32_t size) {
   s->st.held_now = s->held_n;
   bm_sensor_stats copy = s->st;
   pthread_mutex_unlock(&s->mu);
+  if (s->stats_extra) s->stats_extra(s->ctx, &copy);
   if (size > sizeof copy) size = sizeof copy;
   memcpy(out, &copy, size);
   return (int32_t)size;

@@ -135,6 +135,10 @@ typedef struct bm_sensor_stats {
   uint64_t own_pid_skips;      /* auth events of the agent (or its child's exec), allowed at once */
   uint64_t held_now;           /* auth events currently waiting */
   uint64_t queue_errors;       /* OS queue overflows / read errors reported by the kernel */
+  uint64_t answer_failures;    /* answers the OS refused, after one retry (Linux: write(2) failed) */
+  uint64_t auth_by_guardian;   /* Linux: answered by bm_guardian (agent dead, stopped or late) */
+  uint64_t guardian_restarts;  /* Linux: bm_guardian found dead and started again */
+  uint64_t guardian_pid;       /* Linux: the running bm_guardian's pid, 0 none */
 } bm_sensor_stats;
 
 typedef struct bm_sensor bm_sensor; /* opaque */
@@ -163,6 +167,12 @@ double bm_sensor_now_ms(void);
  *   mount=/path             repeatable
  *   ring_bytes=8388608      ring buffer capacity
  *   own_pid=N               the agent's pid: never held (default getpid())
+ *   guardian=PATH|off       Linux: the bm_guardian program that answers held
+ *                           events when the agent is dead or stopped (default:
+ *                           bm_guardian beside this library; it must be
+ *                           root-owned and not group/world-writable); off =
+ *                           none (a guardian that cannot start is retried
+ *                           every second and shows as guardian_pid 0)
  *   notify_latency_ms=2     bm_sensor_wait returns at once for auth records;
  *                           notify-only batches may wait this long to grow
  *                           (0 = wake for every record)

@@ -20,6 +20,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -27,6 +28,7 @@
 #include <linux/connector.h>
 #include <linux/netlink.h>
 #include <poll.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +38,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -44,6 +47,7 @@
 #include <unistd.h>
 
 #include "../common/bm_core.h"
+#include "guardian_shm.h"
 #include "kernel_support.h"
 
 typedef struct linux_mount {
@@ -80,6 +84,17 @@ typedef struct linux_ctx {
   int pidfs; /* pidfds have per-process inode numbers (pidfs) */
   start_slot starts[START_SLOTS];
   uint64_t slot_hits; /* permission events whose start time came from the table (tests) */
+  /* the guardian (guardian_shm.h); guard NULL when off */
+  bm_guard_shm *guard;
+  int guard_shm_fd;
+  uint32_t guard_hint;          /* where the next publish starts looking */
+  char guard_path[PATH_MAX + 32];
+  int32_t guard_pid;            /* atomic: the running guardian, 0 none */
+  int guard_pidfd;              /* keeper thread only */
+  uint64_t guard_restarts;      /* atomic */
+  uint64_t guard_started_ns;
+  pthread_t keeper;
+  int keeper_started;
   uint8_t rec[BM_MAX_RECORD];
 } linux_ctx;
 
@@ -89,8 +104,12 @@ static double wall_minus_mono_ms(void) {
   return bm_now_wall_ms() - ((double)m.tv_sec * 1e3 + (double)m.tv_nsec / 1e6);
 }
 
-/* token = event fd, plus TOKEN_EXEC for exec permission events */
+/*
+ * token = event fd, plus TOKEN_EXEC for exec permission events, plus the
+ * guardian slot + 1 it is published in (0 none) from bit TOKEN_SLOT_SHIFT.
+ */
 #define TOKEN_EXEC (1ull << 32)
+#define TOKEN_SLOT_SHIFT 33
 
 /*
  * The kernel's own cache (cache=1, exec only): an ignore mark on the inode
@@ -104,13 +123,25 @@ static double wall_minus_mono_ms(void) {
 static void linux_answer(void *vctx, uint64_t token, int allow, int cache) {
   linux_ctx *c = vctx;
   int fd = (int)(token & 0xffffffffu);
+  uint32_t slot = (uint32_t)(token >> TOKEN_SLOT_SHIFT);
+  /* the guardian answered it already (the agent was stopped or late): not twice */
+  if (slot && !bm_guard_claim(c->guard, slot - 1, fd)) {
+    close(fd);
+    return;
+  }
   if (allow && cache && (token & TOKEN_EXEC))
     fanotify_mark(c->perm_fd, FAN_MARK_ADD | FAN_MARK_IGNORED_MASK, FAN_OPEN_EXEC_PERM, fd, NULL);
   struct fanotify_response resp = {.fd = fd, .response = allow ? FAN_ALLOW : FAN_DENY};
-  ssize_t w;
-  do {
-    w = write(c->perm_fd, &resp, sizeof resp);
-  } while (w < 0 && errno == EINTR);
+  /* a refused answer is tried once more, then counted: the exec may still wait */
+  for (int tries = 0;;) {
+    ssize_t w = write(c->perm_fd, &resp, sizeof resp);
+    if (w == (ssize_t)sizeof resp) break;
+    if (w < 0 && errno == EINTR) continue;
+    if (++tries == 2) {
+      BM_COUNT(c->s, answer_failures);
+      break;
+    }
+  }
   close(fd);
 }
 
@@ -484,7 +515,20 @@ static int read_perm_into(linux_ctx *c, uint8_t *rec, uint32_t cap, int once) {
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno != EAGAIN) return got ? got : -1;
     if (n <= 0) return got;
-    for (struct fanotify_event_metadata *md = (void *)buf; FAN_EVENT_OK(md, n); md = FAN_EVENT_NEXT(md, n)) {
+    /*
+     * Before anything else, the guardian learns which fds hold an event
+     * (guardian_shm.h): if this process stops or dies from here on, it
+     * answers them. An event that finds no free slot is allowed at once.
+     */
+    uint32_t slots[sizeof buf / sizeof(struct fanotify_event_metadata) + 1];
+    uint32_t k = 0;
+    ssize_t left = n; /* FAN_EVENT_NEXT counts it down */
+    for (struct fanotify_event_metadata *md = (void *)buf; FAN_EVENT_OK(md, left); md = FAN_EVENT_NEXT(md, left), k++)
+      slots[k] = c->guard && md->vers == FANOTIFY_METADATA_VERSION && md->fd >= 0
+                     ? bm_guard_publish(c->guard, &c->guard_hint, md->fd)
+                     : 0;
+    k = 0;
+    for (struct fanotify_event_metadata *md = (void *)buf; FAN_EVENT_OK(md, n); md = FAN_EVENT_NEXT(md, n), k++) {
       if (md->vers != FANOTIFY_METADATA_VERSION) continue;
       if (md->mask & FAN_Q_OVERFLOW) {
         BM_COUNT(c->s, queue_errors);
@@ -492,10 +536,16 @@ static int read_perm_into(linux_ctx *c, uint8_t *rec, uint32_t cap, int once) {
       }
       if (md->fd < 0) continue;
       int fd = md->fd, pid = md->pid;
+      uint64_t sl = (uint64_t)slots[k] << TOKEN_SLOT_SHIFT;
       got++;
+      if (c->guard && !slots[k]) { /* the guardian could not cover it */
+        BM_COUNT(c->s, auth_ring_full);
+        linux_answer(c, (uint64_t)fd, c->s->cfg.fail_open, 0);
+        continue;
+      }
       if (pid == c->s->cfg.own_pid) { /* never hold ourselves; skip /proc reads */
         BM_COUNT(c->s, own_pid_skips);
-        linux_answer(c, (uint64_t)fd, 1, 0);
+        linux_answer(c, (uint64_t)fd | sl, 1, 0);
         continue;
       }
       int exec = (md->mask & FAN_OPEN_EXEC_PERM) != 0;
@@ -534,7 +584,7 @@ static int read_perm_into(linux_ctx *c, uint8_t *rec, uint32_t cap, int once) {
          * treated like any other process.
          */
         BM_COUNT(c->s, own_pid_skips);
-        linux_answer(c, (uint64_t)fd, 1, 0);
+        linux_answer(c, (uint64_t)fd | sl, 1, 0);
         continue;
       }
       /*
@@ -545,12 +595,12 @@ static int read_perm_into(linux_ctx *c, uint8_t *rec, uint32_t cap, int once) {
       int d = bm_tables_decide(&c->s->tables, pid, pathp, key);
       if (d == 1) {
         BM_COUNT(c->s, fast_path_answers);
-        linux_answer(c, (uint64_t)fd | (exec ? TOKEN_EXEC : 0), 1, bm_core_os_cache_ok(c->s));
+        linux_answer(c, (uint64_t)fd | sl | (exec ? TOKEN_EXEC : 0), 1, bm_core_os_cache_ok(c->s));
         continue;
       }
       if (d == 0) {
         BM_COUNT(c->s, fast_path_answers);
-        linux_answer(c, (uint64_t)fd, 0, 0);
+        linux_answer(c, (uint64_t)fd | sl, 0, 0);
         r.buf[BM_OFF_FLAGS] &= (uint8_t)~BM_FLAG_AUTH;
       }
       bm_rec_set_i32(&r, BM_OFF_PPID, ppid);
@@ -566,7 +616,7 @@ static int read_perm_into(linux_ctx *c, uint8_t *rec, uint32_t cap, int once) {
         continue;
       }
       int cacheable = exec || !c->s->cfg.avoid_open_cache;
-      uint64_t token = (uint64_t)fd | (exec ? TOKEN_EXEC : 0);
+      uint64_t token = (uint64_t)fd | sl | (exec ? TOKEN_EXEC : 0);
       bm_core_submit_auth(c->s, &r, token, pid, pathp, key, cacheable);
     }
     if (once) return got;
@@ -688,6 +738,187 @@ static void read_notif(linux_ctx *c) {
   }
 }
 
+/* ---- the guardian (guardian_shm.h) ------------------------------------ */
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+/* The guardian program: the config's path, else bm_guardian beside this library. */
+static void guardian_path(linux_ctx *c, const char *configured) {
+  if (configured[0]) {
+    snprintf(c->guard_path, sizeof c->guard_path, "%s", configured);
+    return;
+  }
+  char here[PATH_MAX + 1] = "";
+  Dl_info di;
+  if (!dladdr((void *)bm_sensor_open, &di) || !di.dli_fname || !realpath(di.dli_fname, here))
+    read_link("/proc/self/exe", here, sizeof here);
+  char *slash = strrchr(here, '/');
+  if (slash) *slash = 0;
+  snprintf(c->guard_path, sizeof c->guard_path, "%s/bm_guardian", here);
+}
+
+/* Starts the guardian with the group on fd 3 and the shared page on fd 4. */
+static int guardian_spawn(linux_ctx *c, char *err, uint32_t err_len) {
+  struct stat st;
+  if (stat(c->guard_path, &st) != 0 || !S_ISREG(st.st_mode)) {
+    bm_set_err(err, err_len, "Cannot find the guardian \"%s\": %s", c->guard_path,
+               errno ? strerror(errno) : "not a file");
+    return -1;
+  }
+  /* it runs as root holding the group: only root may have written it */
+  if (st.st_uid != 0 || (st.st_mode & 022)) {
+    bm_set_err(err, err_len, "Refusing the guardian \"%s\": not root-owned, or writable by group or others",
+               c->guard_path);
+    return -1;
+  }
+  /* above the target numbers, so dup2 always clears close-on-exec */
+  int gfd = fcntl(c->perm_fd, F_DUPFD_CLOEXEC, 10);
+  int sfd = fcntl(c->guard_shm_fd, F_DUPFD_CLOEXEC, 10);
+  int rc = gfd < 0 || sfd < 0 ? errno : 0;
+  pid_t pid = 0;
+  if (!rc) {
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t at;
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, gfd, BM_GUARD_FD_GROUP);
+    posix_spawn_file_actions_adddup2(&fa, sfd, BM_GUARD_FD_SHM);
+    posix_spawn_file_actions_addclosefrom_np(&fa, BM_GUARD_FD_SHM + 1);
+    posix_spawnattr_init(&at);
+    posix_spawnattr_setsigmask(&at, &none);
+    posix_spawnattr_setsigdefault(&at, &all);
+    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSID);
+    char *argv[] = {"bm_guardian", NULL}, *envp[] = {NULL};
+    rc = posix_spawn(&pid, c->guard_path, &fa, &at, argv, envp);
+    posix_spawnattr_destroy(&at);
+    posix_spawn_file_actions_destroy(&fa);
+  }
+  if (gfd >= 0) close(gfd);
+  if (sfd >= 0) close(sfd);
+  if (rc) {
+    bm_set_err(err, err_len, "Cannot start the guardian \"%s\": %s", c->guard_path, strerror(rc));
+    return -1;
+  }
+  c->guard_pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+  c->guard_started_ns = bm_now_mono_ns();
+  __atomic_store_n(&c->guard_pid, (int32_t)pid, __ATOMIC_RELEASE);
+  return 0;
+}
+
+/* Reaps the guardian that ended (or must end now: kill=1). */
+static void guardian_reap(linux_ctx *c, int kill_it) {
+  int32_t pid = __atomic_load_n(&c->guard_pid, __ATOMIC_ACQUIRE);
+  if (!pid) return;
+  if (kill_it) {
+    kill(pid, SIGTERM); /* not reaped yet: the pid is still ours */
+    struct pollfd p = {.fd = c->guard_pidfd, .events = POLLIN};
+    if (c->guard_pidfd < 0 || poll(&p, 1, 2000) <= 0) kill(pid, SIGKILL);
+  }
+  int st;
+  while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+  }
+  if (c->guard_pidfd >= 0) close(c->guard_pidfd);
+  c->guard_pidfd = -1;
+  __atomic_store_n(&c->guard_pid, 0, __ATOMIC_RELEASE);
+}
+
+/*
+ * The keeper thread: notices a dead guardian (its pidfd), reaps it and starts
+ * another (counted in guardian_restarts), at most once a second. Spawning
+ * from here, not from the sensor thread: the new guardian's exec may raise a
+ * permission event that the sensor thread must be free to read (it allows it
+ * at once: a child of the agent still running the agent's image).
+ */
+static void *keeper_main(void *arg) {
+  linux_ctx *c = arg;
+  pthread_setname_np(pthread_self(), "bm-guard-keeper");
+  for (;;) {
+    struct pollfd p[2] = {{.fd = c->stop_fd, .events = POLLIN},
+                          {.fd = c->guard_pidfd, .events = POLLIN}};
+    int r = poll(p, 2, c->guard_pidfd >= 0 ? -1 : 1000);
+    if (r < 0 && errno == EINTR) continue;
+    if (p[0].revents) break;
+    if (c->guard_pidfd >= 0) {
+      if (!(p[1].revents & (POLLIN | POLLHUP))) continue;
+      uint64_t lived = bm_now_mono_ns() - c->guard_started_ns;
+      guardian_reap(c, 0);
+      struct pollfd q = {.fd = c->stop_fd, .events = POLLIN};
+      if (lived < 1000000000ull && poll(&q, 1, 1000) > 0) break;
+    }
+    char err[512];
+    if (guardian_spawn(c, err, sizeof err) == 0)
+      __atomic_fetch_add(&c->guard_restarts, 1, __ATOMIC_RELAXED);
+  }
+  return NULL;
+}
+
+/* Creates the shared page and starts the guardian; the keeper thread starts later. */
+static int guardian_open(linux_ctx *c, const bm_config *cfg, char *err, uint32_t err_len) {
+  c->guard_pidfd = -1;
+  c->guard_shm_fd = -1;
+  if (c->perm_fd < 0 || strcmp(cfg->guardian, "off") == 0) return 0;
+  guardian_path(c, cfg->guardian);
+  c->guard_shm_fd = (int)syscall(SYS_memfd_create, "bm-guardian", MFD_CLOEXEC);
+  if (c->guard_shm_fd < 0 || ftruncate(c->guard_shm_fd, sizeof(bm_guard_shm))) {
+    bm_set_err(err, err_len, "Cannot create the guardian's shared page: %s", strerror(errno));
+    return -1;
+  }
+  void *m = mmap(NULL, sizeof(bm_guard_shm), PROT_READ | PROT_WRITE, MAP_SHARED, c->guard_shm_fd, 0);
+  if (m == MAP_FAILED) {
+    bm_set_err(err, err_len, "Cannot map the guardian's shared page: %s", strerror(errno));
+    return -1;
+  }
+  c->guard = m;
+  c->guard->magic = BM_GUARD_MAGIC;
+  c->guard->agent_pid = (int32_t)getpid();
+  c->guard->fail_open = cfg->fail_open;
+  /* the guardian steps in when the watchdog thread (the heartbeat) would have answered */
+  int32_t stale = cfg->auth_deadline_ms - cfg->deadline_margin_ms;
+  c->guard->stale_ms = stale < 250 ? 250 : stale;
+  c->guard->heartbeat_ns = bm_now_mono_ns();
+  char e[512];
+  guardian_spawn(c, e, sizeof e); /* not fatal: the keeper retries every second */
+  return 0;
+}
+
+/* At close: the guardian answers what is left (nothing, normally) and exits. */
+static void guardian_close(linux_ctx *c) {
+  if (!c->guard) return;
+  __atomic_store_n(&c->guard->closing, 1, __ATOMIC_RELEASE);
+  guardian_reap(c, 1);
+  munmap(c->guard, sizeof(bm_guard_shm));
+  c->guard = NULL;
+  c->s->heartbeat = NULL;
+}
+
+static void linux_stats_extra(void *vctx, bm_sensor_stats *st) {
+  linux_ctx *c = vctx;
+  if (!c->guard) return;
+  st->auth_by_guardian = __atomic_load_n(&c->guard->answered, __ATOMIC_RELAXED);
+  st->guardian_restarts = __atomic_load_n(&c->guard_restarts, __ATOMIC_RELAXED);
+  st->guardian_pid = (uint64_t)__atomic_load_n(&c->guard_pid, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * kill -9 releases a process's fds at exit, and releasing a fanotify group
+ * waits for every pending permission event on any group (SRCU). If the
+ * notification group went first while an exec is held, its release would
+ * wait for an answer that only the permission group's release gives: the
+ * exit hangs, and so does every exec on the marked filesystems. The
+ * permission group must therefore be released first; see README.
+ */
+static void order_groups(linux_ctx *c) {
+  if (c->perm_fd < 0 || c->notif_fd < 0 || c->perm_fd > c->notif_fd) return;
+  int hi = fcntl(c->perm_fd, F_DUPFD_CLOEXEC, c->notif_fd + 1);
+  if (hi < 0) return;
+  close(c->perm_fd);
+  c->perm_fd = hi;
+}
+
 /* ---- thread, open, close ----------------------------------------------- */
 
 static void *sensor_main(void *arg) {
@@ -735,13 +966,22 @@ static void linux_stop(void *vctx, int release) {
       pthread_join(c->thr, NULL);
       c->thr_started = 0;
     }
+    if (c->keeper_started) {
+      uint64_t one = 1;
+      ssize_t w = write(c->stop_fd, &one, sizeof one);
+      (void)w;
+      pthread_join(c->keeper, NULL);
+      c->keeper_started = 0;
+    }
     return;
   }
+  guardian_close(c);
   /* closing the permission group lets the kernel allow anything still pending */
   if (c->perm_fd >= 0) close(c->perm_fd);
   if (c->notif_fd >= 0) close(c->notif_fd);
   if (c->nl_fd >= 0) close(c->nl_fd);
   if (c->stop_fd >= 0) close(c->stop_fd);
+  if (c->guard_shm_fd >= 0) close(c->guard_shm_fd);
   if (c->s->wake_fd >= 0) close(c->s->wake_fd); /* no waiter is left by now */
   if (c->s->kick_fd >= 0) close(c->s->kick_fd);
   for (int i = 0; i < c->n_mounts; i++) close(c->mounts[i].fd);
@@ -791,6 +1031,7 @@ bm_sensor *bm_sensor_open(const char *config, char *err, uint32_t err_len) {
   /* linux_stop closes these: not fd 0 on an early failure */
   s->wake_fd = s->kick_fd = s->auth_fd = -1;
   c->perm_fd = c->notif_fd = c->nl_fd = c->stop_fd = -1;
+  c->guard_shm_fd = c->guard_pidfd = -1;
   c->hz = sysconf(_SC_CLK_TCK);
   pthread_mutex_init(&c->starts_mu, NULL);
   c->pidfs = bm_have_pidfs();
@@ -828,6 +1069,8 @@ bm_sensor *bm_sensor_open(const char *config, char *err, uint32_t err_len) {
       else bm_set_err(err, err_len, "Cannot start fanotify permission group: %s", strerror(e));
       goto fail;
     }
+    /* before the marks: its exec cannot be held */
+    if (guardian_open(c, &cfg, err, err_len)) goto fail;
     uint64_t mask = (cfg.exec_auth ? FAN_OPEN_EXEC_PERM : 0) | (cfg.open_auth ? FAN_OPEN_PERM : 0);
     for (int i = 0; i < cfg.n_mounts; i++)
       if (mark(c->perm_fd, where, mask, cfg.mounts[i], err, err_len, "permission")) goto fail;
@@ -846,7 +1089,12 @@ bm_sensor *bm_sensor_open(const char *config, char *err, uint32_t err_len) {
       if (mark(c->notif_fd, FAN_MARK_FILESYSTEM, mask, cfg.mounts[i], err, err_len, "file")) goto fail;
     }
   }
+  order_groups(c);
   if (open_proc_connector(c, err, err_len)) goto fail;
+  if (c->guard) {
+    s->heartbeat = &c->guard->heartbeat_ns;
+    s->stats_extra = linux_stats_extra;
+  }
   if (bm_core_init(s, &cfg, linux_answer, linux_stop, c, err, err_len)) goto fail_core;
   if (c->perm_fd >= 0) {
     s->tables_changed = linux_cache_flush;
@@ -863,6 +1111,14 @@ bm_sensor *bm_sensor_open(const char *config, char *err, uint32_t err_len) {
     return NULL;
   }
   c->thr_started = 1;
+  if (c->guard) {
+    if (pthread_create(&c->keeper, NULL, keeper_main, c)) {
+      bm_set_err(err, err_len, "Cannot start the guardian's keeper thread");
+      bm_sensor_close(s);
+      return NULL;
+    }
+    c->keeper_started = 1;
+  }
   return s;
 fail_core:
   free(s->held);
