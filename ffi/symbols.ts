@@ -87,4 +87,8 @@ export const STATS_FIELDS = [
   "ownPidSkips",
   "heldNow",
   "queueErrors",
+  "answerFailures",
+  "authByGuardian",
+  "guardianRestarts",
+  "guardianPid",
 ] as const;

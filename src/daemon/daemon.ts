@@ -28,7 +28,7 @@ import type { RuleSet } from "../engine/rule_set.ts";
 import type { Verdict } from "../engine/verdict.ts";
 import { BmError } from "../errors.ts";
 import { Responder } from "../response/responder.ts";
-import type { Sensor } from "../sensor/sensor.ts";
+import type { GuardianState, Sensor } from "../sensor/sensor.ts";
 import { idleSensor } from "../sensor/idle_sensor.ts";
 import { vaultDir } from "../store/state_dir.ts";
 import type { ActionRecord, ThreatStatus } from "../store/threat.ts";
@@ -488,6 +488,7 @@ export class Daemon {
       rulesCount: this.engine.stats().rules,
       ruleErrors: this.ruleErrors,
       sensorStats: this.agent.sensorStats(),
+      ...this.guardianInput(),
       threatsByStatus: threatsByStatus(this.store),
       storeFailures: this.agent.counters.storeFailures,
       unsavedThreats: this.agent.unsaved,
@@ -502,6 +503,11 @@ export class Daemon {
       ...(this.lastReload ? { lastReload: this.lastReload } : {}),
     };
     return buildHealth(input);
+  }
+
+  private guardianInput(): { guardian?: GuardianState } {
+    const g = this.agent.sensor.guardian?.();
+    return g ? { guardian: g } : {};
   }
 }
 

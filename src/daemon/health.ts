@@ -8,7 +8,7 @@ import type { UnsavedThreat } from "./agent.ts";
 import type { RtpCounters } from "./rtp_scanner.ts";
 import type { Settings, Source } from "../config/schema.ts";
 import { behaviorMonitoringState } from "../config/behavior.ts";
-import type { SensorStats } from "../sensor/sensor.ts";
+import type { GuardianState, SensorStats } from "../sensor/sensor.ts";
 import { VERSION } from "../version.ts";
 import type { ThreatStore } from "../store/threat_store.ts";
 
@@ -40,6 +40,8 @@ export interface HealthInput {
   rulesCount: number;
   ruleErrors: string[];
   sensorStats?: SensorStats;
+  /** The guardian process, when the sensor has one (Linux with held events). */
+  guardian?: GuardianState;
   threatsByStatus: Record<string, number>;
   /** Alerts kept, by severity. */
   alertsBySeverity?: Record<string, number>;
@@ -95,6 +97,9 @@ export function buildHealth(h: HealthInput): HealthReport {
   if (h.alertCounters?.failures) {
     issues.push(`alert store write failures: ${h.alertCounters.failures}`);
   }
+  if (h.guardian && h.guardian.pid === 0) {
+    issues.push("guardian not running: held execs wait for the agent if it stops (restarting)");
+  }
 
   const st = h.sensorStats;
   const counter = (n: number | undefined) => (st ? n ?? 0 : null);
@@ -124,6 +129,12 @@ export function buildHealth(h: HealthInput): HealthReport {
     auth_answered_by_watchdog: counter(st?.authByWatchdog),
     auth_answered_by_fast_path: counter(st?.fastPathAnswers),
     auth_answered_ring_full: counter(st?.authRingFull),
+    auth_answered_by_guardian: counter(st?.authByGuardian),
+    answer_failures: counter(st?.answerFailures),
+    guardian: h.guardian
+      ? (h.guardian.pid ? `running (pid ${h.guardian.pid})` : "not running")
+      : null,
+    guardian_restarts: h.guardian ? st?.guardianRestarts ?? 0 : null,
     late_answers: counter(st?.lateAnswers),
     dropped: counter(st?.dropped),
     enrichment_misses: counter(st?.enrichmentMisses),

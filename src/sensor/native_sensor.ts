@@ -6,7 +6,7 @@
 import { SensorBinding } from "../../ffi/binding.ts";
 import type { NativeStats } from "../../ffi/binding.ts";
 import type { BmEvent } from "./event.ts";
-import type { AuthAnswer, NextOptions, Sensor, SensorStats } from "./sensor.ts";
+import type { AuthAnswer, GuardianState, NextOptions, Sensor, SensorStats } from "./sensor.ts";
 import type { Clock } from "../clock.ts";
 
 export interface NativeSensorOptions {
@@ -40,6 +40,11 @@ export interface NativeSensorOptions {
   ownPid?: number;
   /** Library path (default: library.ts resolution). */
   libraryPath?: string;
+  /**
+   * Linux: the guardian program (default bm_guardian beside the library), or
+   * "off" for none. It answers held events when this process is dead or stopped.
+   */
+  guardian?: string;
 }
 
 /** The key=value text bm_sensor_open takes. */
@@ -64,6 +69,12 @@ export function sensorConfigText(o: NativeSensorOptions): string {
   }
   put("ring_bytes", o.ringBytes);
   put("notify_latency_ms", o.notifyLatencyMs);
+  if (o.guardian !== undefined) {
+    if (o.guardian.includes("\n")) {
+      throw new TypeError(`Guardian path "${o.guardian}" contains a newline`);
+    }
+    put("guardian", o.guardian);
+  }
   put("own_pid", o.ownPid ?? Deno.pid);
   return lines.join("\n") + "\n";
 }
@@ -94,10 +105,12 @@ export class NativeSensor implements Sensor {
   #clock: Clock;
   #lastAuthBatch = -Infinity;
   #lastTurn = -Infinity;
+  #guarded: boolean;
 
-  private constructor(b: SensorBinding, clock: Clock) {
+  private constructor(b: SensorBinding, clock: Clock, guarded = false) {
     this.#b = b;
     this.#clock = clock;
+    this.#guarded = guarded;
   }
 
   /** Tests and benchmarks: a sensor over an open binding (e.g. the synthetic one). */
@@ -116,7 +129,10 @@ export class NativeSensor implements Sensor {
       ...(o.libraryPath ? { libraryPath: o.libraryPath } : {}),
     });
     if (o.allowCache) b.allowCache(true);
-    return new NativeSensor(b, monotonic);
+    // the library starts a guardian with the permission group (held execs or opens)
+    const guarded = Deno.build.os === "linux" && o.guardian !== "off" &&
+      (o.blockExecution !== false || o.openAuth === true);
+    return new NativeSensor(b, monotonic, guarded);
   }
 
   async next(timeoutMs: number, options: NextOptions = {}): Promise<BmEvent[] | null> {
@@ -176,7 +192,14 @@ export class NativeSensor implements Sensor {
       authRingFull: s.authRingFull,
       enrichmentMisses: s.enrichmentMisses,
       fastPathAnswers: s.fastPathAnswers,
+      answerFailures: s.answerFailures,
+      authByGuardian: s.authByGuardian,
+      guardianRestarts: s.guardianRestarts,
     };
+  }
+
+  guardian(): GuardianState | undefined {
+    return this.#guarded ? { pid: this.#b.stats().guardianPid } : undefined;
   }
 
   /** Every native counter, including ownPidSkips, heldNow and queueErrors. */

@@ -26,6 +26,18 @@ export interface SensorStats {
   enrichmentMisses: number;
   /** Auth events answered in C from the allow cache or deny tables. */
   fastPathAnswers: number;
+  /** Answers the OS refused even when tried twice (the event may still wait). */
+  answerFailures: number;
+  /** Auth events the guardian process answered: the agent was dead, stopped or late. */
+  authByGuardian: number;
+  /** Times the guardian was found dead and started again. */
+  guardianRestarts: number;
+}
+
+/** The process that answers held events when the agent cannot (Linux). */
+export interface GuardianState {
+  /** Its pid; 0 while it is not running (being restarted, or it cannot start). */
+  pid: number;
 }
 
 export interface AuthAnswer {
@@ -59,6 +71,8 @@ export interface Sensor {
   /** Forget cached allow decisions (rules or settings changed). */
   clearAllowCache(): void;
   stats(): SensorStats;
+  /** The guardian, for sensors that hold events with one (Linux native); else undefined. */
+  guardian?(): GuardianState | undefined;
   close(): Promise<void>;
 }
 
@@ -72,5 +86,8 @@ export function emptyStats(): SensorStats {
     authRingFull: 0,
     enrichmentMisses: 0,
     fastPathAnswers: 0,
+    answerFailures: 0,
+    authByGuardian: 0,
+    guardianRestarts: 0,
   };
 }
