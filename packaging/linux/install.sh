@@ -4,11 +4,13 @@
 #   install.sh --binary PATH [--lib PATH] [--destdir DIR] [--no-start]
 #
 # --binary  the bm executable (a `deno task compile` build; see the README)
-# --lib     the native sensor (default: dylib/build/libbm_sensor.so, `make -C dylib`)
+# --lib     the native sensor (default: dylib/build/libbm_sensor.so, `make -C dylib`);
+#           bm_guardian, built beside it, ships beside it too (the sensor runs it
+#           from its own directory)
 # --destdir stage into DIR instead of / (used by build_deb.sh); no systemctl calls
 # --no-start  install and enable the service but do not start it
 #
-# Layout: /usr/bin/bm, /usr/lib/bm/libbm_sensor.so, /usr/share/bm/policies,
+# Layout: /usr/bin/bm, /usr/lib/bm/libbm_sensor.so, /usr/lib/bm/bm_guardian, /usr/share/bm/policies,
 # /lib/systemd/system/bm.service, /etc/bm/bm.toml (kept if it already exists).
 # Every file is root-owned and not group/world-writable: bm refuses to load a
 # config, rule or library file a non-root user could have written.
@@ -40,6 +42,8 @@ done
 [ -n "$binary" ] || die "--binary PATH is required (build it with \"deno task compile\")"
 [ -f "$binary" ] && [ -x "$binary" ] || die "\"$binary\" is not an executable file"
 [ -f "$lib" ] || die "\"$lib\" does not exist: build it with \"make -C dylib\""
+guardian="$(dirname "$lib")/bm_guardian"
+[ -f "$guardian" ] || die "\"$guardian\" does not exist: build it with \"make -C dylib\""
 [ -d "$repo/policies" ] || die "\"$repo/policies\" does not exist"
 if [ -z "$destdir" ] && [ "$(id -u)" -ne 0 ]; then
   die "installing to / needs root"
@@ -57,6 +61,7 @@ install -d -m 0755 "$destdir/usr/bin" "$destdir/usr/lib/bm" "$destdir/usr/share/
 install -d -m 0755 "$destdir/etc/bm"
 install -m 0755 "$binary" "$destdir/usr/bin/bm"
 install -m 0644 "$lib" "$destdir/usr/lib/bm/libbm_sensor.so"
+install -m 0755 "$guardian" "$destdir/usr/lib/bm/bm_guardian"
 install -m 0644 "$here/bm.service" "$destdir/lib/systemd/system/bm.service"
 if [ ! -e "$destdir/etc/bm/bm.toml" ]; then
   install -m 0644 "$here/bm.toml" "$destdir/etc/bm/bm.toml"
@@ -68,7 +73,7 @@ find "$destdir/usr/share/bm/policies" -type f -exec chmod 0644 {} +
 # `bm demo` replays this recorded trace when it cannot run live (not root, not Linux).
 install -d -m 0755 "$destdir/usr/share/bm/demo"
 install -m 0644 "$repo/tests/fixtures/demo/demo_trace.jsonl" "$destdir/usr/share/bm/demo/demo_trace.jsonl"
-own "$destdir/usr/bin/bm" "$destdir/usr/lib/bm/libbm_sensor.so" \
+own "$destdir/usr/bin/bm" "$destdir/usr/lib/bm/libbm_sensor.so" "$destdir/usr/lib/bm/bm_guardian" \
   "$destdir/lib/systemd/system/bm.service" "$destdir/etc/bm" "$destdir/etc/bm/bm.toml"
 if [ "$(id -u)" -eq 0 ]; then chown -R root:root "$destdir/usr/share/bm"; fi
 

@@ -23,7 +23,7 @@ fi
 if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
   systemctl disable --now bm.service 2>/dev/null || true
 fi
-rm -f /usr/bin/bm /usr/lib/bm/libbm_sensor.so /lib/systemd/system/bm.service
+rm -f /usr/bin/bm /usr/lib/bm/libbm_sensor.so /usr/lib/bm/bm_guardian /lib/systemd/system/bm.service
 rmdir /usr/lib/bm 2>/dev/null || true
 rm -rf /usr/share/bm /usr/share/doc/bm
 if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then

@@ -42,6 +42,8 @@ async function buildDeb(dir: string): Promise<{ deb: string; binary: string; lib
   await Deno.chmod(binary, 0o755);
   const lib = `${dir}/libbm_sensor.so`;
   await Deno.writeFile(lib, new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 1, 2, 3]));
+  await Deno.writeFile(`${dir}/bm_guardian`, new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 4, 5]));
+  await Deno.chmod(`${dir}/bm_guardian`, 0o755);
   const out = await ok("sh", [
     `${pkg}/build_deb.sh`,
     "--binary",
@@ -74,6 +76,7 @@ Deno.test({
       const expect: Record<string, string> = {
         "/usr/bin/bm": "-rwxr-xr-x",
         "/usr/lib/bm/libbm_sensor.so": "-rw-r--r--",
+        "/usr/lib/bm/bm_guardian": "-rwxr-xr-x",
         "/lib/systemd/system/bm.service": "-rw-r--r--",
         "/etc/bm/bm.toml": "-rw-r--r--",
         "/usr/share/bm/policies/FORMAT.md": "-rw-r--r--",
