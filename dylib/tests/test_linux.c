@@ -184,6 +184,17 @@ int main(void) {
     waitpid(u, &ust, 0);
     CHECK(WIFEXITED(ust) && WEXITSTATUS(ust) == 0);
     CHECK(a.last_uid == 65534 && a.last_euid == 65534);
+    /* an answer the kernel refuses (no event pending under that fd number) is tried
+       twice, then counted: here a /dev/null fd stands for an event fd */
+    bm_sensor_get_stats(s, &st, sizeof st);
+    CHECK(st.answer_failures == 0);
+    int nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    CHECK(nullfd >= 0);
+    s->answer(s->ctx, (uint64_t)nullfd, 1, 0); /* closes it */
+    bm_sensor_get_stats(s, &st, sizeof st);
+    CHECK(st.answer_failures == 1);
+    /* the guardian runs beside this test (bm_guardian next to it) */
+    CHECK(st.guardian_pid > 0 && kill((pid_t)st.guardian_pid, 0) == 0);
     a.stop = 1;
     pthread_join(t, NULL);
     pthread_mutex_lock(&s->mu);
