@@ -10,17 +10,22 @@
  */
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { build, type Scenario } from "./scenario.ts";
+import { build, originOs, type Scenario } from "./scenario.ts";
 import { LINUX_SCENARIOS } from "./scenarios/linux.ts";
+import { MACOS_SCENARIOS } from "./scenarios/macos.ts";
 
 export const TESTS_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "tests", "linux");
+export const MACOS_TESTS_DIR = join(TESTS_DIR, "..", "macos");
 
-/** Every scenario's traces: file path -> content. */
-export function renderAll(scenarios: readonly Scenario[] = LINUX_SCENARIOS): Map<string, string> {
+/** Every scenario's traces: file path -> content (tests/linux or tests/macos by origin). */
+export function renderAll(
+  scenarios: readonly Scenario[] = [...LINUX_SCENARIOS, ...MACOS_SCENARIOS],
+): Map<string, string> {
   const out = new Map<string, string>();
   for (const s of scenarios) {
+    const dir = originOs(s.pos.origin) === "macos" ? MACOS_TESTS_DIR : TESTS_DIR;
     for (const kind of ["pos", "neg"] as const) {
-      const path = join(TESTS_DIR, `${s.name}.${kind}.jsonl`);
+      const path = join(dir, `${s.name}.${kind}.jsonl`);
       if (out.has(path)) throw new Error(`Scenario "${s.name}" is defined twice`);
       out.set(path, build(s[kind].origin, s[kind].acts).text());
     }
@@ -51,6 +56,7 @@ if (import.meta.main) {
     Deno.exitCode = bad.length > 0 ? 1 : 0;
   } else {
     await Deno.mkdir(TESTS_DIR, { recursive: true });
+    await Deno.mkdir(MACOS_TESTS_DIR, { recursive: true });
     for (const [path, text] of rendered) await Deno.writeTextFile(path, text);
     console.log(`${rendered.size} traces written`);
   }

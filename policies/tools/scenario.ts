@@ -5,7 +5,14 @@
  * command becomes the fork, auth exec, notify exec and exit a sensor reports,
  * under a realistic lineage.
  */
-import { linuxLoginShell, type Proc, type SpawnOptions, Trace } from "./trace_builder.ts";
+import {
+  linuxLoginShell,
+  macosTerminalShell,
+  type Os,
+  type Proc,
+  type SpawnOptions,
+  Trace,
+} from "./trace_builder.ts";
 
 /** Where the commands of a scenario run. */
 export type Origin =
@@ -18,7 +25,18 @@ export type Origin =
   /** `sh -c` under cron (root) */
   | "cron"
   /** a non-interactive `bash script.sh` started by root from an ssh session */
-  | "script";
+  | "script"
+  /** macOS: alice (uid 501) in Terminal's interactive zsh */
+  | "mac_user"
+  /** macOS: `sudo -s` from alice's Terminal zsh (a root zsh) */
+  | "mac_root"
+  /** macOS: `sh -c` run by an unsigned app alice opened from ~/Downloads */
+  | "mac_app";
+
+/** The OS a scenario's origin runs on. */
+export function originOs(origin: Origin): Os {
+  return origin.startsWith("mac_") ? "macos" : "linux";
+}
 
 /** One thing the session does. */
 export type Act =
@@ -28,6 +46,8 @@ export type Act =
   | { open: string }
   | { rename: [string, string] }
   | { unlink: string }
+  | { xattr: "setxattr" | "deletexattr"; path: string; name: string }
+  | { launchItem: string; item: string }
   | { sleep: number };
 
 /** `run("/usr/bin/id", "-u")`: argv[0] is the executable's name unless given as `args`. */
@@ -56,6 +76,16 @@ export function write(path: string, extra: { create?: boolean; mode?: number } =
     create: extra.create ?? true,
     ...(extra.mode !== undefined ? { mode: extra.mode } : {}),
   };
+}
+
+/** macOS: an extended attribute set or removed (`xattr -d com.apple.quarantine f`). */
+export function xattr(action: "setxattr" | "deletexattr", path: string, name: string): Act {
+  return { xattr: action, path, name };
+}
+
+/** macOS: a background or login item registered with BTM. */
+export function launchItem(plist: string, item: string): Act {
+  return { launchItem: plist, item };
 }
 
 export function sleep(ms: number): Act {
@@ -93,6 +123,29 @@ function originShell(t: Trace, origin: Origin): Proc {
         stdout: "pipe",
       });
     }
+    case "mac_user":
+      return macosTerminalShell(t);
+    case "mac_root": {
+      const zsh = macosTerminalShell(t);
+      const sudo = t.spawn(zsh, "/usr/bin/sudo", ["sudo", "-s"], {
+        uid: 0,
+        signing: APPLE("sudo"),
+      });
+      return t.spawn(sudo, "/bin/zsh", ["/bin/zsh"], { uid: 0, signing: APPLE("zsh") });
+    }
+    case "mac_app": {
+      const app = t.root(
+        "/Users/alice/Downloads/Player.app/Contents/MacOS/Player",
+        ["/Users/alice/Downloads/Player.app/Contents/MacOS/Player"],
+        { cwd: "/", uid: 501, ppid: 1, parentExe: "/sbin/launchd", ageMs: 30_000 },
+      );
+      return t.spawn(app, "/bin/sh", ["sh", "-c", "./setup.sh"], {
+        cwd: "/Users/alice/Downloads/Player.app/Contents/Resources",
+        stdin: "null",
+        stdout: "pipe",
+        signing: APPLE("sh"),
+      });
+    }
     case "cron": {
       const cron = t.root("/usr/sbin/cron", ["/usr/sbin/cron", "-f"], {
         uid: 0,
@@ -109,18 +162,30 @@ function originShell(t: Trace, origin: Origin): Proc {
   }
 }
 
+function APPLE(name: string) {
+  return { signing_id: `com.apple.${name}`, platform_binary: true };
+}
+
+/** macOS programs in the sealed system folders are Apple platform binaries. */
+function macSigning(t: Trace, exe: string): SpawnOptions {
+  if (t.os !== "macos") return {};
+  if (!/^\/(usr\/bin|bin|usr\/sbin|sbin|usr\/libexec|System)\//.test(exe)) return {};
+  return { signing: APPLE(exe.slice(exe.lastIndexOf("/") + 1)) };
+}
+
 function play(t: Trace, who: Proc, acts: Act[]): void {
   for (const a of acts) {
     if ("run" in a) {
       const [exe, ...argv] = a.run;
       const streams: SpawnOptions = who.stdin === "tty" ? { stdin: "tty", stdout: "tty" } : {};
-      const p = t.spawn(who, exe!, argv, { ...streams, ...a.opts });
+      const p = t.spawn(who, exe!, argv, { ...streams, ...macSigning(t, exe!), ...a.opts });
       if (a.then) play(t, p, a.then);
       if (!a.keep) t.exit(p);
       t.tick(40);
     } else if ("pipe" in a) {
       const ps = a.pipe.map(([exe, ...argv], i) =>
         t.spawn(who, exe!, argv, {
+          ...macSigning(t, exe!),
           stdin: i === 0 ? (who.stdin === "tty" ? "tty" : who.stdin) : "pipe",
           stdout: i === a.pipe.length - 1 ? (who.stdout === "tty" ? "tty" : who.stdout) : "pipe",
         })
@@ -143,6 +208,10 @@ function play(t: Trace, who: Proc, acts: Act[]): void {
       t.rename(who, a.rename[0], a.rename[1]);
     } else if ("unlink" in a) {
       t.unlink(who, a.unlink);
+    } else if ("xattr" in a) {
+      t.file(who, a.xattr, a.path, { xattr: a.name });
+    } else if ("launchItem" in a) {
+      t.launchItemAdd(who, a.launchItem, a.item);
     } else {
       t.tick(a.sleep);
     }
@@ -169,7 +238,7 @@ export interface Scenario {
 }
 
 export function build(origin: Origin, acts: Act[]): Trace {
-  const t = new Trace("linux");
+  const t = new Trace(originOs(origin));
   play(t, originShell(t, origin), acts);
   return t;
 }

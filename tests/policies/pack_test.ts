@@ -55,6 +55,14 @@ Deno.test("pack: every low-severity rule is alert only (report, score at most 30
   assert(rules.filter((r) => r.severity === "low").length >= 10);
 });
 
+Deno.test("pack: at least 120 macOS rules, each with its own positive and negative trace", async () => {
+  const macos = (await pack()).rules.filter((r) => r.platforms.includes("macos"));
+  assert(macos.length >= 120, `only ${macos.length} macOS rules`);
+  for (const r of macos) {
+    assert(r.tests.positive.length > 0 && r.tests.negative.length > 0, `${r.id}: no traces`);
+  }
+});
+
 Deno.test("pack: the demonstration rule exists for both platforms and carries the threshold", async () => {
   const rules = (await pack()).rules;
   for (const name of ["Behavior:Linux/BmChangeFileTest", "Behavior:MacOS/BmChangeFileTest"]) {
