@@ -8,7 +8,8 @@
  */
 import { BmError } from "../src/errors.ts";
 import type { BmEvent } from "../src/sensor/event.ts";
-import { checkLibraryOwnership, resolveLibraryPath } from "./library.ts";
+import { closeLibraryFile, openLibrary, resolveLibraryPath } from "./library.ts";
+import { descriptorPath } from "../src/trusted_file.ts";
 import { decodeRecords } from "./decoder.ts";
 import { ABI_VERSION, STATS_FIELDS, SYMBOLS } from "./symbols.ts";
 
@@ -30,14 +31,16 @@ function cstr(s: string): Uint8Array<ArrayBuffer> {
  */
 export function load(path: string | undefined): Lib {
   const p = path ?? resolveLibraryPath();
-  checkLibraryOwnership(p);
+  const fd = openLibrary(p);
   let lib = libs.get(p);
-  if (!lib) {
-    try {
-      lib = Deno.dlopen(p, SYMBOLS);
-    } catch (err) {
-      throw new BmError(`Cannot load native sensor library "${p}": ${(err as Error).message}`);
-    }
+  try {
+    if (!lib) lib = Deno.dlopen(descriptorPath(p, fd), SYMBOLS);
+  } catch (err) {
+    throw new BmError(`Cannot load native sensor library "${p}": ${(err as Error).message}`);
+  } finally {
+    closeLibraryFile(fd);
+  }
+  if (!libs.has(p)) {
     const v = lib.symbols.bm_sensor_abi_version();
     if (v !== ABI_VERSION) {
       lib.close();

@@ -7,11 +7,13 @@
  *   3. Linux `/usr/lib/bm/libbm_sensor.so`, macOS
  *      `/Library/Application Support/bm/libbm_sensor.dylib`.
  *
- * A library is refused unless it and its directory are owned by root and not
- * writable by group or others: loading code a non-root user could have written
- * would hand them the agent (invariant 7).
+ * A library is refused when a non-root user could have written it or could
+ * swap it (trusted_file.ts): loading their code would hand them the agent
+ * (invariant 7).
  */
+import fs from "node:fs";
 import { BmError, PermissionError } from "../src/errors.ts";
+import { openTrustedFile, UntrustedFileError } from "../src/trusted_file.ts";
 
 export function libraryFileName(os: string = Deno.build.os): string {
   return os === "darwin" ? "libbm_sensor.dylib" : "libbm_sensor.so";
@@ -51,29 +53,25 @@ export function resolveLibraryPath(
   );
 }
 
-/** Throws PermissionError unless path and its directory are root-owned and not group/world-writable. */
-export function checkLibraryOwnership(path: string): void {
-  const dir = path.slice(0, path.lastIndexOf("/")) || "/";
-  for (const [what, p] of [["library", path], ["library directory", dir]] as const) {
-    let st: Deno.FileInfo;
-    try {
-      st = Deno.statSync(p);
-    } catch (err) {
-      throw new BmError(`Cannot read native ${what} "${p}": ${(err as Error).message}`);
+/**
+ * Opens the library and checks it on the open descriptor (trusted_file.ts:
+ * root-owned, not group/world-writable, in a root-owned directory others
+ * cannot write unless sticky). Returns the descriptor; the caller dlopens
+ * `descriptorPath(path, fd)` (the checked file itself, not whatever the path
+ * names by then) and closes it.
+ */
+export function openLibrary(path: string): number {
+  try {
+    return openTrustedFile(path);
+  } catch (err) {
+    if (err instanceof UntrustedFileError) {
+      throw new PermissionError(`Refusing native library "${path}": ${err.reason}`);
     }
-    if (st.uid !== 0) {
-      throw new PermissionError(
-        `Refusing native ${what} "${p}": owned by uid ${st.uid}, not root`,
-      );
-    }
-    const mode = st.mode ?? 0;
-    // a sticky directory (like /tmp) still lets others add files, so refuse it too
-    if (mode & 0o022) {
-      throw new PermissionError(
-        `Refusing native ${what} "${p}": writable by group or others (mode ${
-          (mode & 0o7777).toString(8)
-        })`,
-      );
-    }
+    throw new BmError(`Cannot read native library "${path}": ${(err as Error).message}`);
   }
+}
+
+/** Closes a descriptor from `openLibrary`. */
+export function closeLibraryFile(fd: number): void {
+  fs.closeSync(fd);
 }

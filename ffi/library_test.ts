@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { checkLibraryOwnership, libraryCandidates, resolveLibraryPath } from "./library.ts";
+import { closeLibraryFile, libraryCandidates, openLibrary, resolveLibraryPath } from "./library.ts";
 import { BmError, PermissionError } from "../src/errors.ts";
 
 const root = Deno.uid() === 0;
@@ -21,7 +21,7 @@ Deno.test("library: candidates honour BM_SENSOR_LIB, then the source tree, then 
 });
 
 Deno.test({
-  name: "library: refused unless root-owned and not group/world-writable",
+  name: "library: refused unless root-owned and not group/world-writable (sticky directory fine)",
   ignore: !root,
   fn: async () => {
     const dir = await Deno.makeTempDir();
@@ -30,26 +30,36 @@ Deno.test({
       const lib = `${dir}/lib.so`;
       await Deno.writeFile(lib, new Uint8Array([1]));
       await Deno.chmod(lib, 0o755);
-      checkLibraryOwnership(lib); // root, 0755: accepted
+      closeLibraryFile(openLibrary(lib)); // root, 0755: accepted
       await Deno.chmod(lib, 0o775);
       assert.throws(
-        () => checkLibraryOwnership(lib),
+        () => openLibrary(lib),
         (e: unknown) =>
           e instanceof PermissionError &&
-          /writable by group or others \(mode 775\)/.test(e.message),
+          /writable by its group \(mode 0775\)/.test(e.message),
       );
       await Deno.chmod(lib, 0o755);
       await Deno.chown(lib, 65534, 65534);
       assert.throws(
-        () => checkLibraryOwnership(lib),
+        () => openLibrary(lib),
         (e: unknown) =>
           e instanceof PermissionError && /owned by uid 65534, not root/.test(e.message),
       );
       await Deno.chown(lib, 0, 0);
       await Deno.chmod(dir, 0o777);
       assert.throws(
-        () => checkLibraryOwnership(lib),
-        (e: unknown) => e instanceof PermissionError && /library directory/.test(e.message),
+        () => openLibrary(lib),
+        (e: unknown) =>
+          e instanceof PermissionError &&
+          /its directory is writable by other users/.test(e.message),
+      );
+      // A sticky directory (like /tmp) is fine: others cannot swap a root-owned file there.
+      await Deno.chmod(dir, 0o1777);
+      closeLibraryFile(openLibrary(lib));
+      await Deno.chmod(dir, 0o777);
+      assert.throws(
+        () => openLibrary(lib),
+        (e: unknown) => e instanceof PermissionError && /writable by other users/.test(e.message),
       );
     } finally {
       await Deno.remove(dir, { recursive: true });

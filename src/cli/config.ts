@@ -7,7 +7,7 @@ import { readConfigFile } from "../config/config_file.ts";
 import { defaultSettings } from "../config/defaults.ts";
 import { loadEffectiveConfig, loadEffectiveConfigOrThrow } from "../config/load.ts";
 import { mergeSettings } from "../config/merge.ts";
-import { ownershipProblem } from "../config/ownership.ts";
+import { ownershipProblem } from "../trusted_file.ts";
 import { configPaths } from "../config/paths.ts";
 import { type ConfigProblem, formatProblem } from "../config/problem.ts";
 import { getPath, setPath, SETTING_KEYS } from "../config/schema.ts";

@@ -120,7 +120,7 @@ async function offlineHealth(reason: string, details?: string): Promise<HealthRe
     settings: cfg.settings,
     sources: cfg.sources,
     configErrors: cfg.errors,
-    rulesVersion: (await Promise.all(packs.map((p) => rulesVersion(p)))).join(","),
+    rulesVersion: (await Promise.all(packs.map((p) => rulesVersion(p, rules.sources)))).join(","),
     rulesCount: rules.rules.rules.filter((r) => r.platforms.includes(enginePlatform())).length,
     ruleErrors: rules.problems.map(formatProblem),
     threatsByStatus: threats,

@@ -9,7 +9,7 @@ import { XMLValidator } from "fast-xml-parser";
 import { parse as parseToml, TomlError } from "smol-toml";
 import { findKeyLine, lineColumnAt, type TextFormat } from "./_key_lines.ts";
 import { extractPayload, isProfile } from "./mobileconfig.ts";
-import { directoryProblem, ownershipProblem } from "./ownership.ts";
+import { readTrustedFile, UntrustedFileError } from "../trusted_file.ts";
 import type { ConfigProblem } from "./problem.ts";
 import { type Locator, validateSettingsData } from "./validate.ts";
 
@@ -86,33 +86,17 @@ export async function readConfigFile(path: string, options: ReadOptions = {}): P
     return result;
   };
 
-  let info: Deno.FileInfo;
+  let bytes: Uint8Array;
   try {
-    info = await Deno.stat(path);
+    // Checked on the open descriptor, then read from it (trusted_file.ts).
+    bytes = await readTrustedFile(path, { check: checkOwner, rootUid });
   } catch (e) {
     if (e instanceof Deno.errors.NotFound && !mustExist) return result;
+    result.present = !(e instanceof Deno.errors.NotFound);
+    if (e instanceof UntrustedFileError) return fail(`refused: ${e.reason}`);
     return fail(`cannot read: ${errorMessage(e)}`);
   }
   result.present = true;
-  if (!info.isFile) return fail("cannot read: not a regular file");
-  if (checkOwner) {
-    const why = ownershipProblem(info, rootUid);
-    if (why) return fail(`refused: ${why}`);
-    const slash = path.lastIndexOf("/");
-    const dir = slash > 0 ? path.slice(0, slash) : slash === 0 ? "/" : ".";
-    try {
-      const dirWhy = directoryProblem(await Deno.stat(dir), rootUid);
-      if (dirWhy) return fail(`refused: ${dirWhy}: only root may be able to change it`);
-    } catch (e) {
-      return fail(`cannot read its directory: ${errorMessage(e)}`);
-    }
-  }
-  let bytes: Uint8Array;
-  try {
-    bytes = await Deno.readFile(path);
-  } catch (e) {
-    return fail(`cannot read: ${errorMessage(e)}`);
-  }
 
   const kind = options.forceFormat ?? sniff(path, bytes);
   if (kind === "signed") {

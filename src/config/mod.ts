@@ -13,7 +13,7 @@ export {
   type Reload,
   reloadEffectiveConfig,
 } from "./load.ts";
-export { directoryProblem, ownershipProblem } from "./ownership.ts";
+export { directoryProblem, ownershipProblem } from "../trusted_file.ts";
 export {
   type ConfigPaths,
   configPaths,

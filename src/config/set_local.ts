@@ -10,7 +10,7 @@ import { atomicWriteFile } from "./atomic_write.ts";
 import { readConfigFile } from "./config_file.ts";
 import { defaultSettings } from "./defaults.ts";
 import { mergeSettings } from "./merge.ts";
-import { ownershipProblem } from "./ownership.ts";
+import { readTrustedFileSync, UntrustedFileError } from "../trusted_file.ts";
 import { type ConfigPaths, configPaths } from "./paths.ts";
 import { formatProblem } from "./problem.ts";
 import { leafSchema, POLICY_LISTS, setPath, SETTING_KEYS } from "./schema.ts";
@@ -101,14 +101,14 @@ export async function setLocalSettings(
   let text = "";
   let mode = 0o644;
   try {
+    text = new TextDecoder().decode(readTrustedFileSync(paths.local, { rootUid }));
     const info = await Deno.stat(paths.local);
-    const why = ownershipProblem(info, rootUid);
-    if (why) throw new InputError(`Refusing to update "${paths.local}": ${why}`);
     if (info.mode !== null) mode = info.mode & 0o777;
-    text = await Deno.readTextFile(paths.local);
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) {
-      if (e instanceof InputError) throw e;
+      if (e instanceof UntrustedFileError) {
+        throw new InputError(`Refusing to update "${paths.local}": ${e.reason}`);
+      }
       throw new InputError(`Cannot read "${paths.local}": ${(e as Error).message}`);
     }
   }

@@ -66,7 +66,7 @@ export function realDaemonDeps(o: { env?: Env; clock?: Clock } = {}): DaemonDeps
     loadConfig: () => loadEffectiveConfig({ paths, rootUid: 0 }),
     loadRules: async (dirs) => {
       const r = await loadRules(dirs, { requireRootOwned: isRoot, checkTests: false });
-      const versions = await Promise.all(dirs.map((d) => rulesVersion(d)));
+      const versions = await Promise.all(dirs.map((d) => rulesVersion(d, r.sources)));
       return {
         rules: r.rules,
         problems: r.problems.map(formatProblem),

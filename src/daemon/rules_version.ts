@@ -1,40 +1,28 @@
 /**
  * The rule pack's version as `bm health` shows it: the pack's VERSION file
  * when it has one, plus a short SHA-256 over every rule file's path and
- * content, so two hosts with the same label but edited rules differ.
+ * content, so two hosts with the same label but edited rules differ. The
+ * digest is over the bytes the loader read and compiled (`loadRules`'s
+ * sources under `dir`), never a second read that could see a newer file.
  */
 import { createHash } from "node:crypto";
+import type { RuleSource } from "../engine/rule_loader.ts";
 
-export async function rulesVersion(dir: string): Promise<string> {
-  const files: string[] = [];
-  const walk = async (d: string) => {
-    let entries: Deno.DirEntry[];
-    try {
-      entries = [...Deno.readDirSync(d)];
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      const p = `${d}/${e.name}`;
-      if (e.isDirectory) await walk(p);
-      else if (e.isFile && e.name.endsWith(".toml")) files.push(p);
-    }
-  };
-  await walk(dir);
-  files.sort();
+export async function rulesVersion(dir: string, sources: readonly RuleSource[]): Promise<string> {
+  const root = dir.replace(/\/$/, "");
+  const mine = sources.filter((s) => s.file === root || s.file.startsWith(`${root}/`));
+  const sorted = mine.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   const h = createHash("sha256");
-  for (const f of files) {
-    h.update(f.slice(dir.length));
+  for (const s of sorted) {
+    h.update(s.file.startsWith(root) ? s.file.slice(root.length) : s.file);
     h.update("\0");
-    try {
-      h.update(await Deno.readFile(f));
-    } catch { /* unreadable files are reported by the loader */ }
+    h.update(s.bytes);
     h.update("\0");
   }
   const digest = h.digest("hex").slice(0, 12);
   let label = "";
   try {
-    label = (await Deno.readTextFile(`${dir}/VERSION`)).trim();
+    label = (await Deno.readTextFile(`${root}/VERSION`)).trim();
   } catch { /* no label */ }
   return label ? `${label}+${digest}` : digest;
 }

@@ -4,6 +4,7 @@
  * the engine); the Engine takes the Set as `rtpBlocklist`.
  */
 import { InputError } from "../errors.ts";
+import { readTrustedFileSync, UntrustedFileError } from "../trusted_file.ts";
 
 /** Parses blocklist text; throws InputError naming file and line on a bad entry. */
 export function parseRtpBlocklist(text: string, file = "<blocklist>"): Set<string> {
@@ -20,24 +21,27 @@ export function parseRtpBlocklist(text: string, file = "<blocklist>"): Set<strin
   return out;
 }
 
-/** Reads a blocklist file; refuses one writable by non-root users unless told not to check. */
-export async function loadRtpBlocklist(
+/**
+ * Reads a blocklist file, checked and read through one descriptor
+ * (trusted_file.ts); refuses one another user could change unless told not to check.
+ */
+export function loadRtpBlocklist(
   path: string,
   opts: { requireRootOwned?: boolean } = {},
 ): Promise<Set<string>> {
   let text: string;
   try {
-    if (opts.requireRootOwned ?? true) {
-      const st = await Deno.stat(path);
-      if ((st.uid !== null && st.uid !== 0) || (st.mode !== null && (st.mode & 0o022) !== 0)) {
-        throw new InputError(`Refusing "${path}": writable by a user other than root`);
-      }
-    }
-    text = await Deno.readTextFile(path);
+    text = new TextDecoder().decode(
+      readTrustedFileSync(path, { check: opts.requireRootOwned ?? true }),
+    );
   } catch (e) {
-    if (e instanceof InputError) throw e;
+    if (e instanceof UntrustedFileError) return Promise.reject(new InputError(e.message));
     const why = e instanceof Deno.errors.NotFound ? "no such file" : (e as Error).message;
-    throw new InputError(`Cannot read "${path}": ${why}`);
+    return Promise.reject(new InputError(`Cannot read "${path}": ${why}`));
   }
-  return parseRtpBlocklist(text, path);
+  try {
+    return Promise.resolve(parseRtpBlocklist(text, path));
+  } catch (e) {
+    return Promise.reject(e);
+  }
 }

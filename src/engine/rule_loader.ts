@@ -2,11 +2,14 @@
  * Loads rule packs: read -> validate (zod) -> compile to predicates. Every
  * problem is collected with its file, line and rule id; a caller must treat
  * `problems.length > 0` as "this pack is not good" and keep its last good
- * RuleSet (invariant 4). Files writable by non-root users are refused
- * (invariant 7) unless `requireRootOwned` is false (tests, offline tools).
+ * RuleSet (invariant 4). Files another user could change are refused
+ * (invariant 7, trusted_file.ts) unless `requireRootOwned` is false (tests,
+ * offline tools); each file is checked and read through one descriptor, and
+ * the bytes read are returned so the pack's version names what was compiled.
  */
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { readTrustedFileSync, UntrustedFileError } from "../trusted_file.ts";
 import {
   compileCondition,
   type CompileScope,
@@ -43,7 +46,7 @@ export interface RuleProblem {
 }
 
 export interface LoadOptions {
-  /** Refuse files and folders not owned by root or writable by group/others. Default true. */
+  /** Refuse files another user could change (trusted_file.ts). Default true. */
   requireRootOwned?: boolean;
   /** Check that each rule's test traces exist. Default true. */
   checkTests?: boolean;
@@ -77,18 +80,6 @@ export function defaultRulesDir(): string {
 
 const DEFAULT_MAXSPAN_MS = 5 * 60_000;
 
-function ownershipProblem(path: string, info: Deno.FileInfo): string | undefined {
-  if (info.uid !== null && info.uid !== 0) {
-    return `Refusing "${path}": owned by uid ${info.uid}, not root`;
-  }
-  if (info.mode !== null && (info.mode & 0o022) !== 0) {
-    return `Refusing "${path}": writable by group or others (mode ${
-      (info.mode & 0o777).toString(8)
-    })`;
-  }
-  return undefined;
-}
-
 async function collectFiles(
   path: string,
   opts: Required<LoadOptions>,
@@ -100,13 +91,6 @@ async function collectFiles(
   } catch (e) {
     problems.push({ file: path, line: 0, message: `Cannot read "${path}": ${errText(e)}` });
     return [];
-  }
-  if (opts.requireRootOwned) {
-    const msg = ownershipProblem(path, info);
-    if (msg) {
-      problems.push({ file: path, line: 0, message: msg });
-      return [];
-    }
   }
   if (info.isFile) return [path];
   if (!info.isDirectory) return [];
@@ -140,10 +124,16 @@ function locOfIssue(path: PropertyKey[]): Loc {
 }
 
 /** Loads every `.toml` under the given files or folders. */
+/** One rule file as read: the bytes that were parsed and compiled. */
+export interface RuleSource {
+  file: string;
+  bytes: Uint8Array;
+}
+
 export async function loadRules(
   paths: string[] | string,
   options: LoadOptions = {},
-): Promise<{ rules: RuleSet; problems: RuleProblem[] }> {
+): Promise<{ rules: RuleSet; problems: RuleProblem[]; sources: RuleSource[] }> {
   const opts: Required<LoadOptions> = {
     requireRootOwned: options.requireRootOwned ?? true,
     checkTests: options.checkTests ?? true,
@@ -154,14 +144,20 @@ export async function loadRules(
     files.push(...await collectFiles(p, opts, problems));
   }
   const parsed: ParsedFile[] = [];
+  const sources: RuleSource[] = [];
   for (const file of files) {
-    let text: string;
+    let bytes: Uint8Array;
     try {
-      text = await Deno.readTextFile(file);
+      bytes = readTrustedFileSync(file, { check: opts.requireRootOwned });
     } catch (e) {
-      problems.push({ file, line: 0, message: `Cannot read "${file}": ${errText(e)}` });
+      const message = e instanceof UntrustedFileError
+        ? e.message
+        : `Cannot read "${file}": ${errText(e)}`;
+      problems.push({ file, line: 0, message });
       continue;
     }
+    sources.push({ file, bytes });
+    const text = new TextDecoder().decode(bytes);
     const pf = parseFile(file, text, problems);
     if (pf) parsed.push(pf);
   }
@@ -169,7 +165,7 @@ export async function loadRules(
   const rules: CompiledRule[] = [];
   const seen = new Map<string, { file: string; line: number }>();
   for (const pf of parsed) rules.push(...compileParsed(pf, lists, problems, opts, seen));
-  return { rules: { rules }, problems };
+  return { rules: { rules }, problems, sources };
 }
 
 /** One rule file, parsed and shape-checked, before its rules are compiled. */
