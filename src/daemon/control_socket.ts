@@ -12,6 +12,12 @@
  * lives in a root-owned 0700 directory and is itself 0600, so no other user
  * can even reach it to connect. The directory is made private before the
  * socket is bound, so there is no window with a wider mode.
+ *
+ * Bounded per connection (ControlLimits): a request line longer than
+ * maxLineBytes is answered with an error and the connection closed, without
+ * holding more than that much of it; a connection with no complete request
+ * for idleTimeoutMs is closed; beyond maxConnections a new connection gets an
+ * error line and is closed.
  */
 import * as fs from "node:fs";
 import { BmError } from "../errors.ts";
@@ -39,7 +45,32 @@ export type Response =
 
 export type Handler = (method: string, params: Record<string, unknown>) => Promise<unknown>;
 
-const MAX_LINE = 1 << 20;
+/** Per-connection bounds of the server (README: Limits). */
+export interface ControlLimits {
+  /** Longest request line, bytes. Default 64 KiB. */
+  maxLineBytes: number;
+  /** A connection must complete a request line within this long of connecting or of the last one. Default 30 s. */
+  idleTimeoutMs: number;
+  /** Open connections at most. Default 64. */
+  maxConnections: number;
+}
+
+export const DEFAULT_CONTROL_LIMITS: ControlLimits = {
+  maxLineBytes: 64 * 1024,
+  idleTimeoutMs: 30_000,
+  maxConnections: 64,
+};
+
+/** The client's bound on a response line (the daemon's answers are trusted, but not unbounded). */
+const MAX_RESPONSE_BYTES = 64 << 20;
+
+class LineTooLong extends Error {
+  constructor(readonly limit: number) {
+    super(`Control request line longer than ${limit} bytes`);
+  }
+}
+
+class IdleTimeout extends Error {}
 
 /** Makes `dir` exist, root-owned (when root), mode 0700; refuses a symlink or foreign owner. */
 export function ensureSocketDir(dir: string): void {
@@ -51,16 +82,24 @@ export class ControlServer {
   private closed = false;
   private loop: Promise<void>;
 
+  /** Connections refused because maxConnections were open. */
+  refused = 0;
+
   private constructor(
     readonly path: string,
     private readonly listener: Deno.Listener<Deno.UnixConn, Deno.UnixAddr>,
     private readonly handler: Handler,
+    private readonly limits: ControlLimits,
   ) {
     this.loop = this.accept();
   }
 
   /** Binds the socket; throws BmError when another daemon already answers on it. */
-  static async listen(path: string, handler: Handler): Promise<ControlServer> {
+  static async listen(
+    path: string,
+    handler: Handler,
+    limits: Partial<ControlLimits> = {},
+  ): Promise<ControlServer> {
     const dir = path.slice(0, path.lastIndexOf("/")) || "/";
     ensureSocketDir(dir);
     if (fs.existsSync(path)) {
@@ -71,7 +110,7 @@ export class ControlServer {
     }
     const listener = Deno.listen({ transport: "unix", path });
     fs.chmodSync(path, 0o600);
-    return new ControlServer(path, listener, handler);
+    return new ControlServer(path, listener, handler, { ...DEFAULT_CONTROL_LIMITS, ...limits });
   }
 
   private async accept(): Promise<void> {
@@ -81,6 +120,11 @@ export class ControlServer {
           conn.close();
           break;
         }
+        if (this.conns.size >= this.limits.maxConnections) {
+          this.refused++;
+          this.refuse(conn);
+          continue;
+        }
         this.conns.add(conn);
         this.serve(conn).finally(() => this.conns.delete(conn));
       }
@@ -89,15 +133,34 @@ export class ControlServer {
     }
   }
 
+  /** Tells a connection over the cap why, without waiting on it, and closes it. */
+  private refuse(conn: Deno.Conn): void {
+    const res: Response = {
+      ok: false,
+      error: `Too many control connections: ${this.limits.maxConnections} open`,
+      exitCode: 1,
+    };
+    writeAll(conn, JSON.stringify(res) + "\n").catch(() => {}).finally(() => {
+      try {
+        conn.close();
+      } catch { /* already closed */ }
+    });
+  }
+
   private async serve(conn: Deno.Conn): Promise<void> {
+    const { maxLineBytes, idleTimeoutMs } = this.limits;
     try {
-      for await (const line of readLines(conn)) {
+      for await (const line of readLines(conn, maxLineBytes, idleTimeoutMs)) {
         if (line.trim() === "") continue;
         const res = await this.dispatch(line);
         await writeAll(conn, JSON.stringify(res) + "\n");
       }
-    } catch {
-      /* client went away */
+    } catch (e) {
+      if (e instanceof LineTooLong) {
+        const res: Response = { ok: false, error: e.message, exitCode: 2 };
+        await writeAll(conn, JSON.stringify(res) + "\n").catch(() => {});
+      }
+      /* otherwise the client went away or sat idle */
     } finally {
       try {
         conn.close();
@@ -170,7 +233,7 @@ export async function callDaemon(
   try {
     await writeAll(conn, JSON.stringify({ id: 1, method, params }) + "\n");
     const reply = (async () => {
-      for await (const line of readLines(conn)) {
+      for await (const line of readLines(conn, MAX_RESPONSE_BYTES)) {
         if (line.trim() !== "") return JSON.parse(line) as Response;
       }
       throw new BmError(`The bm daemon closed "${path}" without answering "${method}"`);
@@ -215,20 +278,65 @@ async function writeAll(conn: Deno.Conn, text: string): Promise<void> {
   while (off < data.length) off += await conn.write(data.subarray(off));
 }
 
-async function* readLines(conn: Deno.Conn): AsyncGenerator<string> {
+/**
+ * Lines of a connection, each at most maxBytes (LineTooLong past that, with
+ * no more than maxBytes of it held). idleMs: each line must be complete
+ * within this long of the previous one (IdleTimeout otherwise).
+ */
+async function* readLines(
+  conn: Deno.Conn,
+  maxBytes: number,
+  idleMs?: number,
+): AsyncGenerator<string> {
   const dec = new TextDecoder();
   const buf = new Uint8Array(65536);
-  let pending = "";
-  while (true) {
-    const n = await conn.read(buf);
-    if (n === null) break;
-    pending += dec.decode(buf.subarray(0, n), { stream: true });
-    let i: number;
-    while ((i = pending.indexOf("\n")) >= 0) {
-      yield pending.slice(0, i);
-      pending = pending.slice(i + 1);
+  let parts: Uint8Array[] = [];
+  let size = 0;
+  let due = idleMs === undefined ? Infinity : Date.now() + idleMs;
+  const line = (last: Uint8Array) => {
+    parts.push(last);
+    const all = new Uint8Array(size + last.length);
+    let off = 0;
+    for (const p of parts) {
+      all.set(p, off);
+      off += p.length;
     }
-    if (pending.length > MAX_LINE) throw new Error("line too long");
+    parts = [];
+    size = 0;
+    return dec.decode(all);
+  };
+  while (true) {
+    const n = await readBy(conn, buf, due);
+    if (n === null) break;
+    let chunk = buf.subarray(0, n);
+    let i: number;
+    while ((i = chunk.indexOf(10)) >= 0) {
+      if (size + i > maxBytes) throw new LineTooLong(maxBytes);
+      const text = line(chunk.slice(0, i));
+      chunk = chunk.subarray(i + 1);
+      yield text;
+      if (idleMs !== undefined) due = Date.now() + idleMs;
+    }
+    if (chunk.length) {
+      size += chunk.length;
+      if (size > maxBytes) throw new LineTooLong(maxBytes);
+      parts.push(chunk.slice());
+    }
   }
-  if (pending.trim() !== "") yield pending;
+  if (size) {
+    const text = line(new Uint8Array(0));
+    if (text.trim() !== "") yield text;
+  }
+}
+
+/** conn.read, or IdleTimeout at `due` (ms since the epoch; Infinity = none). */
+function readBy(conn: Deno.Conn, buf: Uint8Array, due: number): Promise<number | null> {
+  const read = conn.read(buf);
+  if (due === Infinity) return read;
+  read.catch(() => {}); // the connection is closed after a timeout: that read then fails
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const idle = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new IdleTimeout()), Math.max(0, due - Date.now()));
+  });
+  return Promise.race([read, idle]).finally(() => clearTimeout(timer));
 }
