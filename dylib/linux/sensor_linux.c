@@ -752,11 +752,17 @@ static void guardian_path(linux_ctx *c, const char *configured) {
   }
   char here[PATH_MAX + 1] = "";
   Dl_info di;
-  if (!dladdr((void *)bm_sensor_open, &di) || !di.dli_fname || !realpath(di.dli_fname, here))
-    read_link("/proc/self/exe", here, sizeof here);
-  char *slash = strrchr(here, '/');
-  if (slash) *slash = 0;
-  snprintf(c->guard_path, sizeof c->guard_path, "%s/bm_guardian", here);
+  memset(&di, 0, sizeof di);
+  /* a library loaded through a descriptor (/proc/self/fd/N) has no folder: the
+     caller must say where the guardian is (the agent does) */
+  if (dladdr((void *)bm_sensor_open, &di) && di.dli_fname && strncmp(di.dli_fname, "/proc/", 6) != 0 &&
+      strncmp(di.dli_fname, "/dev/fd/", 8) != 0 && realpath(di.dli_fname, here)) {
+    char *slash = strrchr(here, '/');
+    if (slash) *slash = 0;
+    snprintf(c->guard_path, sizeof c->guard_path, "%s/bm_guardian", here);
+  } else {
+    c->guard_path[0] = 0; /* guardian_spawn says so */
+  }
 }
 
 /* Starts the guardian with the group on fd 3 and the shared page on fd 4. */

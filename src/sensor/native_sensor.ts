@@ -5,6 +5,7 @@
  */
 import { SensorBinding } from "../../ffi/binding.ts";
 import type { NativeStats } from "../../ffi/binding.ts";
+import { resolveLibraryPath } from "../../ffi/library.ts";
 import type { BmEvent } from "./event.ts";
 import type { AuthAnswer, GuardianState, NextOptions, Sensor, SensorStats } from "./sensor.ts";
 import type { Clock } from "../clock.ts";
@@ -124,9 +125,13 @@ export class NativeSensor implements Sensor {
    * PermissionError when the library file is not safe to load.
    */
   static open(o: NativeSensorOptions = {}): NativeSensor {
+    const libraryPath = o.libraryPath ?? resolveLibraryPath();
+    // the library is loaded through a descriptor, so it cannot find its own folder: say where
+    const guardian = o.guardian ??
+      `${libraryPath.slice(0, libraryPath.lastIndexOf("/"))}/bm_guardian`;
     const b = SensorBinding.open({
-      config: sensorConfigText(o),
-      ...(o.libraryPath ? { libraryPath: o.libraryPath } : {}),
+      config: sensorConfigText(Deno.build.os === "linux" ? { ...o, guardian } : o),
+      libraryPath,
     });
     if (o.allowCache) b.allowCache(true);
     // the library starts a guardian with the permission group (held execs or opens)
