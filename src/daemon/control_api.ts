@@ -12,10 +12,12 @@ import { THREAT_STATUSES } from "../store/threat.ts";
 import type { Restored } from "../store/threat_source.ts";
 import type { QuarantineQuery, ThreatStore } from "../store/threat_store.ts";
 import type { HealthReport } from "./health.ts";
+import { type AlertQuery, type AlertStore, SEVERITIES } from "../store/alert.ts";
+import type { Severity } from "../engine/verdict.ts";
 
 /** What the calls need of the running daemon. */
 export interface ControlContext {
-  store: ThreatStore;
+  store: ThreatStore & AlertStore;
   clock: Clock;
   health(details?: string): HealthReport;
   reload(why: string): Promise<{ ok: boolean; errors: string[] }>;
@@ -51,6 +53,10 @@ export class ControlApi {
       }
       case "threat_get_or_null":
         return store.get(String(params.id ?? "")) ?? null;
+      case "alert_list":
+        return store.listAlerts(alertQuery(params));
+      case "alert_get_or_null":
+        return store.getAlert(String(params.id ?? "")) ?? null;
       case "quarantine_list": {
         const q: QuarantineQuery = {};
         if (typeof params.threatId === "string") q.threatId = params.threatId;
@@ -99,6 +105,19 @@ export class ControlApi {
       path: restoreFile(entry.id, restoreOptions(params), vault),
     }));
   }
+}
+
+function alertQuery(p: Record<string, unknown>): AlertQuery {
+  const q: AlertQuery = {};
+  if (p.minSeverity !== undefined) {
+    if (!(SEVERITIES as readonly unknown[]).includes(p.minSeverity)) {
+      throw new BmError(`Unknown severity "${String(p.minSeverity)}"`, 2);
+    }
+    q.minSeverity = p.minSeverity as Severity;
+  }
+  if (typeof p.since === "number") q.since = p.since;
+  if (typeof p.limit === "number") q.limit = p.limit;
+  return q;
 }
 
 function restoreOptions(p: Record<string, unknown>): RestoreOptions {

@@ -33,6 +33,8 @@ import { idleSensor } from "../sensor/idle_sensor.ts";
 import { vaultDir } from "../store/state_dir.ts";
 import type { ActionRecord, ThreatStatus } from "../store/threat.ts";
 import type { ThreatStore } from "../store/threat_store.ts";
+import type { AlertStore } from "../store/alert.ts";
+import { AlertWriter } from "./alert_writer.ts";
 import { Agent, errorText } from "./agent.ts";
 import { ControlApi } from "./control_api.ts";
 import type { ControlServer } from "./control_socket.ts";
@@ -72,7 +74,8 @@ export class Daemon {
   private good!: Good;
   private agent!: Agent;
   private started = false;
-  private store!: ThreatStore;
+  private store!: ThreatStore & AlertStore;
+  private alerts!: AlertWriter;
   private responder!: Responder;
   private server: ControlServer | undefined;
   private watcher: ChangeWatcher | undefined;
@@ -179,6 +182,12 @@ export class Daemon {
     this.configureRtp(cfg.settings);
 
     const sensor = await this.buildSensor(cfg.settings);
+    this.alerts = new AlertWriter({
+      store: this.store,
+      exporter: () => this.agent.exporter,
+      logger: log,
+      maxPerRulePerMinute: cfg.settings.alerts.maxPerRulePerMinute,
+    });
     this.agent = new Agent({
       sensor,
       engine: this.engine,
@@ -189,8 +198,19 @@ export class Daemon {
       exporter: this.buildExporter(cfg.settings),
       failOpen: cfg.settings.sensor.failOpen === "allow",
       stallMs: this.deps.debugStallMs,
+      stallAfterCommitMs: this.deps.debugStallAfterCommitMs,
       rtp: this.rtp,
+      alerts: this.alerts,
     });
+    // At least once: what an earlier run committed and died before reporting.
+    const late = this.agent.reportUnreported();
+    this.alerts.reportUnreported();
+    if (late > 0 || this.alerts.counters.lateReported > 0) {
+      log.warn("Reported detections an earlier run stored but never reported", {
+        "bm.threats": late,
+        "bm.alerts": this.alerts.counters.lateReported,
+      });
+    }
 
     const api = new ControlApi({
       store: this.store,
@@ -244,6 +264,7 @@ export class Daemon {
     log.debug("Sensor closed; closing the control socket");
     await this.server?.close();
     log.debug("Control socket closed; closing the store");
+    this.alerts.close();
     this.agent.exporter?.close();
     try {
       this.store.close();
@@ -455,6 +476,7 @@ export class Daemon {
     this.configureRtp(s);
     this.responder.setAllowedThreats(this.allowedThreats(s));
     this.agent.failOpen = s.sensor.failOpen === "allow";
+    this.alerts.maxPerRulePerMinute = s.alerts.maxPerRulePerMinute;
     if (plan.rebuildExporter) {
       this.agent.exporter?.close();
       this.agent.exporter = this.buildExporter(s);
@@ -490,6 +512,13 @@ export class Daemon {
       sensorStats: this.agent.sensorStats(),
       ...this.guardianInput(),
       threatsByStatus: threatsByStatus(this.store),
+      alertsBySeverity: this.store.alertCounts(),
+      alertCounters: {
+        suppressed: this.alerts.counters.suppressed,
+        dropped: this.alerts.counters.dropped,
+        failures: this.alerts.counters.failures,
+        pruned: this.store.alertsPruned,
+      },
       storeFailures: this.agent.counters.storeFailures,
       unsavedThreats: this.agent.unsaved,
       rtp: { ...this.rtp.counters, blocklistSize: this.rtp.blocklistSize },

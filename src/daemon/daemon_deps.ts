@@ -13,6 +13,7 @@ import { loadRtpBlocklist } from "../engine/rtp_blocklist.ts";
 import { formatProblem, loadRules } from "../engine/rule_loader.ts";
 import type { RuleSet } from "../engine/rule_set.ts";
 import { SqliteThreatStore, type ThreatStore } from "../store/threat_store.ts";
+import type { AlertStore } from "../store/alert.ts";
 import { ControlServer, type Handler, socketPath } from "./control_socket.ts";
 import { EventExporter } from "./event_export.ts";
 import { rulesVersion } from "./rules_version.ts";
@@ -38,12 +39,18 @@ export interface DaemonDeps {
   isRoot: boolean;
   /** BM_DEBUG_STALL_MS (tests of invariant 1): hold every batch with an auth event. */
   debugStallMs: number;
+  /**
+   * BM_DEBUG_STALL_AFTER_COMMIT_MS (the at-least-once test): wait this long
+   * between a threat's commit and its log and export lines.
+   */
+  debugStallAfterCommitMs: number;
   loadConfig(): Promise<EffectiveConfig>;
   /** Every pack as one set: one bad file in any pack refuses the whole set (invariant 4). */
   loadRules(dirs: string[]): Promise<LoadedRules>;
   /** Reads the RTP blocklist at `path`: undefined when there is none; throws naming file:line. */
   loadBlocklist(path: string): Promise<ReadonlySet<string> | undefined>;
-  openStore(s: Settings): ThreatStore;
+  /** Threats and alerts: one SQLite file. */
+  openStore(s: Settings): ThreatStore & AlertStore;
   buildEngine(rules: RuleSet, options: EngineOptions): Engine;
   openSensor(req: SensorRequest): Promise<SensorResult>;
   listenControl(handler: Handler): Promise<ControlServer>;
@@ -63,6 +70,7 @@ export function realDaemonDeps(o: { env?: Env; clock?: Clock } = {}): DaemonDeps
     paths,
     isRoot,
     debugStallMs: debugStallMs(env),
+    debugStallAfterCommitMs: positiveMs(env.get("BM_DEBUG_STALL_AFTER_COMMIT_MS")),
     loadConfig: () => loadEffectiveConfig({ paths, rootUid: 0 }),
     loadRules: async (dirs) => {
       const r = await loadRules(dirs, { requireRootOwned: isRoot, checkTests: false });
@@ -87,6 +95,7 @@ export function realDaemonDeps(o: { env?: Env; clock?: Clock } = {}): DaemonDeps
         path: s.store.path,
         clock,
         retention: { maxAgeDays: s.store.retentionDays, maxCount: s.store.maxThreats },
+        alertRetention: { maxAgeDays: s.alerts.retentionDays, maxCount: s.alerts.maxAlerts },
       }),
     buildEngine: (rules, options) => new Engine(rules, options, clock),
     openSensor,
@@ -98,6 +107,10 @@ export function realDaemonDeps(o: { env?: Env; clock?: Clock } = {}): DaemonDeps
 
 /** Debug knob for tests of invariant 1: BM_DEBUG_STALL_MS holds every batch with an auth event. */
 function debugStallMs(env: Env): number {
-  const v = Number(env.get("BM_DEBUG_STALL_MS") ?? "0");
+  return positiveMs(env.get("BM_DEBUG_STALL_MS"));
+}
+
+function positiveMs(text: string | undefined): number {
+  const v = Number(text ?? "0");
   return Number.isFinite(v) && v > 0 ? v : 0;
 }

@@ -129,12 +129,17 @@ Deno.test({
     const lines = (await Deno.readTextFile(exportPath)).trim().split("\n").map((l) =>
       JSON.parse(l)
     );
+    // the threat (dataset bm.detection) and the firing that made it (bm.alert), which names it
     const alerts = lines.filter((l) => l.event.kind === "alert");
-    assert.equal(alerts.length, 1);
-    assert.equal(alerts[0].rule.name, "Behavior:Linux/BmChangeFileTest");
-    assert.equal(alerts[0].event.module, "bm");
-    assert.ok(alerts[0].bm.threat_id);
-    assert.deepEqual(alerts[0].threat.technique.id, ["T1565.001"]);
+    assert.deepEqual(alerts.map((a) => a.event.dataset).sort(), ["bm.alert", "bm.detection"]);
+    const detection = alerts.find((a) => a.event.dataset === "bm.detection");
+    assert.equal(detection.rule.name, "Behavior:Linux/BmChangeFileTest");
+    assert.equal(detection.event.module, "bm");
+    assert.ok(detection.bm.threat_id);
+    assert.deepEqual(detection.threat.technique.id, ["T1565.001"]);
+    const alert = alerts.find((a) => a.event.dataset === "bm.alert");
+    assert.equal(alert.rule.name, "Behavior:Linux/BmChangeFileTest");
+    assert.equal(alert.bm.threat_id, detection.bm.threat_id);
     const raw = lines.filter((l) => l.event.kind === "event");
     assert.ok(raw.length > 0);
     for (const r of raw) assert.ok("event" in decodeLine(JSON.stringify(r)));

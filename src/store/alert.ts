@@ -107,6 +107,8 @@ export interface AlertStore {
   unreportedAlerts(limit?: number): Alert[];
   /** Applies alert retention; returns how many were deleted. */
   pruneAlerts(): number;
+  /** Alerts deleted by retention since the store was opened. */
+  readonly alertsPruned: number;
 }
 
 export function severityRank(s: Severity): number {

@@ -124,6 +124,8 @@ export class FakeAlertStore implements AlertStore {
     return 0;
   }
 
+  readonly alertsPruned = 0;
+
   private failing(): void {
     if (this.failWrites !== undefined) {
       throw new BmError(`Cannot write the alert store: ${this.failWrites}`);
