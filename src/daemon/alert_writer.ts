@@ -43,6 +43,11 @@ export interface AlertWriterOptions {
   flushDelayMs?: number;
   /** Most firings waiting (default 10,000); more are dropped and counted. */
   maxQueue?: number;
+  /**
+   * Most firings one flush writes (default 25); the rest wait for the next
+   * turn of the event loop, so events (and auth answers) get in between.
+   */
+  maxBatch?: number;
 }
 
 const MINUTE = 60_000;
@@ -90,10 +95,15 @@ export class AlertWriter {
       return;
     }
     this.queue.push({ ...a });
+    this.schedule(this.o.flushDelayMs ?? 100);
+  }
+
+  private schedule(ms: number): void {
     this.timer ??= setTimeout(() => {
       this.timer = undefined;
-      this.flush();
-    }, this.o.flushDelayMs ?? 100);
+      this.flush(this.o.maxBatch ?? 25);
+      if (this.queue.length > 0) this.schedule(0);
+    }, ms);
   }
 
   /**
@@ -118,15 +128,18 @@ export class AlertWriter {
     }
   }
 
-  /** Commits what is queued, then logs, exports and marks the new alerts reported. */
-  flush(): void {
+  /**
+   * Commits what is queued (at most `max`, oldest first), then logs, exports
+   * and marks the new alerts reported.
+   */
+  flush(max = Infinity): void {
     if (this.timer !== undefined) {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
     if (this.queue.length === 0) return;
-    const batch = this.queue;
-    this.queue = [];
+    const batch = this.queue.length <= max ? this.queue : this.queue.slice(0, max);
+    this.queue = this.queue.length <= max ? [] : this.queue.slice(max);
     let writes;
     try {
       writes = this.o.store.writeAlerts(batch);

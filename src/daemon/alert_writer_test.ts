@@ -154,3 +154,32 @@ Deno.test("alert writer: a failed write is logged and counted; unreported alerts
     await s.done();
   }
 });
+
+Deno.test("alert writer: a long queue is written in bounded batches, one per event-loop turn", async () => {
+  const clock = new FakeClock(0);
+  const store = new FakeAlertStore(clock);
+  const writer = new AlertWriter({
+    store,
+    exporter: () => undefined,
+    logger: new Logger("error", [new MemorySink()], clock),
+    maxPerRulePerMinute: 1000,
+    flushDelayMs: 1,
+    maxBatch: 4,
+  });
+  try {
+    for (let i = 0; i < 10; i++) {
+      writer.offer(firing({ process: { ...firing().process, entity_id: `e${i}` } }));
+    }
+    for (let i = 0; i < 100 && store.alerts.length < 10; i++) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.equal(store.alerts.length, 10);
+    assert.deepEqual(store.calls.filter((c) => c.startsWith("write")), [
+      "write 4",
+      "write 4",
+      "write 2",
+    ]);
+  } finally {
+    writer.close();
+  }
+});

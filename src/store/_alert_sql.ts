@@ -144,12 +144,17 @@ export function pruneAlertRows(db: DatabaseSync, r: AlertRetention, now: number)
     );
   }
   if (r.maxCount > 0) {
-    n += Number(
-      db.prepare(
-        `DELETE FROM alerts WHERE id NOT IN
-           (SELECT id FROM alerts ORDER BY last_seen DESC, recorded_time DESC LIMIT ?)`,
-      ).run(r.maxCount).changes,
-    );
+    // Count, then delete only the excess, oldest first along the time index:
+    // a "NOT IN (newest N)" would sort the whole table at every prune.
+    const total = num(db.prepare("SELECT COUNT(*) AS n FROM alerts").get()?.n);
+    if (total > r.maxCount) {
+      n += Number(
+        db.prepare(
+          `DELETE FROM alerts WHERE rowid IN
+             (SELECT rowid FROM alerts ORDER BY last_seen, recorded_time LIMIT ?)`,
+        ).run(total - r.maxCount).changes,
+      );
+    }
   }
   return n;
 }
