@@ -1,9 +1,10 @@
 /**
  * Alert store figures: what one alert flush costs the daemon's JS thread
- * (writeAlerts, one transaction without its own fsync) for batches of 1, 10
- * and 100 firings, against a threat record() (one transaction, fsynced) in
- * the same run on the same disk. Half the firings merge into existing alerts
- * (same rule and process), as repeated firings do.
+ * (writeAlerts, one transaction without its own fsync) for batches of 1,
+ * 10, 25 (the most the daemon writes per flush) and 100 firings, against a
+ * threat record() (one transaction, fsynced) in the same run on the same
+ * disk. Half the firings merge into existing alerts (same rule and process),
+ * as repeated firings do.
  *
  *   node_modules/.bin/deno run --allow-all scripts/bench_alert_store.ts [FLUSHES]
  * BENCH_DIR picks the file system (default /tmp; use the state directory's disk).
@@ -36,7 +37,7 @@ try {
     } ms`,
   );
   let n = 0;
-  for (const size of [1, 10, 100]) {
+  for (const size of [1, 10, 25, 100]) {
     const times: number[] = [];
     for (let f = 0; f < flushes; f++) {
       const batch = Array.from({ length: size }, (_, i) => {
