@@ -24,8 +24,9 @@
  * batches of events.
  *
  * At-least-once reporting: a threat or alert is stored with `reported = 0`
- * and marked when the daemon has logged and exported it; the daemon reports
- * the unmarked ones at its next start.
+ * and marked when the daemon has logged and exported it (that mark is not
+ * fsynced either: losing it only reports the threat again); the daemon
+ * reports the unmarked ones at its next start.
  */
 import { DatabaseSync, type SQLInputValue, type SQLOutputValue } from "node:sqlite";
 import * as fs from "node:fs";
@@ -263,9 +264,12 @@ export class SqliteThreatStore implements ThreatStore, AlertStore {
   }
 
   markReported(threatId: string): void {
-    this.write("mark threat reported", () => {
-      this.db.prepare("UPDATE threats SET reported = 1 WHERE id = ?").run(threatId);
-    });
+    // No fsync of its own: a flag lost to power loss only reports the threat again.
+    this.relaxed(() =>
+      this.write("mark threat reported", () => {
+        this.db.prepare("UPDATE threats SET reported = 1 WHERE id = ?").run(threatId);
+      })
+    );
   }
 
   unreported(limit = 1000): Threat[] {
@@ -277,9 +281,7 @@ export class SqliteThreatStore implements ThreatStore, AlertStore {
 
   writeAlerts(batch: readonly NewAlert[]): AlertWrite[] {
     if (batch.length === 0) return [];
-    const relaxed = this.synchronous === "FULL";
-    if (relaxed) this.db.exec("PRAGMA synchronous = NORMAL");
-    try {
+    return this.relaxed(() => {
       const out = this.write(
         "record alerts",
         () => writeAlertRows(this.db, batch, this.clock.now()),
@@ -287,8 +289,17 @@ export class SqliteThreatStore implements ThreatStore, AlertStore {
       this.alertsSincePrune += batch.length;
       if (this.alertsSincePrune >= PRUNE_EVERY) this.pruneAlerts();
       return out;
+    });
+  }
+
+  /** Runs `fn`'s transactions with `synchronous=NORMAL` (see the file comment). */
+  private relaxed<T>(fn: () => T): T {
+    if (this.synchronous !== "FULL") return fn();
+    this.db.exec("PRAGMA synchronous = NORMAL");
+    try {
+      return fn();
     } finally {
-      if (relaxed) this.db.exec("PRAGMA synchronous = FULL");
+      this.db.exec("PRAGMA synchronous = FULL");
     }
   }
 
