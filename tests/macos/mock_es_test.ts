@@ -64,7 +64,7 @@ function driver() {
       assert.ok(id > 0, `mock refused the message spec: ${lines.join(" | ")}`);
       return id;
     },
-    async wait(id: number, ms = 3000): Promise<boolean> {
+    async wait(id: number, ms = 15_000): Promise<boolean> {
       return (await lib.symbols.bm_mock_es_wait(id, ms)) === 1;
     },
     response(id: number): Int32Array {
