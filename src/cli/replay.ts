@@ -1,6 +1,7 @@
 /**
  * `bm replay TRACE`: offline verdicts for a JSONL trace, through the same
- * engine the daemon runs (block mode, default threshold and half-life).
+ * engine the daemon runs: the default settings' threshold and half-life in
+ * block mode, or with `--config` the settings this machine's daemon runs with.
  */
 import type { Command } from "./command.ts";
 import { parseCommandArgs, printJson } from "./command.ts";
@@ -12,7 +13,9 @@ import {
 } from "../engine/rule_loader.ts";
 import { formatProblem, parseTrace, type TraceProblem } from "../sensor/trace.ts";
 import { ESLOGGER_SCHEMA_VERSIONS, readEslogger } from "../sensor/eslogger.ts";
-import { DEFAULT_ENGINE_OPTIONS, Engine } from "../engine/engine.ts";
+import { DEFAULT_ENGINE_OPTIONS, Engine, type EngineOptions } from "../engine/engine.ts";
+import { loadEffectiveConfigOrThrow } from "../config/load.ts";
+import { engineOptions } from "../daemon/settings_map.ts";
 import { FakeClock } from "../clock.ts";
 import type { Verdict } from "../engine/verdict.ts";
 import type { RuleAlert } from "../engine/rule_alert.ts";
@@ -23,6 +26,7 @@ import type { Platform } from "../engine/rule_set.ts";
 
 const USAGE = `Usage: bm replay TRACE.jsonl|- [--format bm|eslogger] [--rules DIR]
                  [--platform linux|macos] [--output json] [--audit] [--forward-rtp]
+                 [--config]
 
 Replays a trace through the behavior engine and prints the verdicts. "-" reads
 standard input.
@@ -36,6 +40,9 @@ standard input.
                    (an alert is one rule firing, below the threshold too)
   --audit          verdicts as in audit mode (blockExecution disabled): report only
   --forward-rtp    forwardRtpToBm with the pack's rtp_blocklist.txt
+  --config         judge with this machine's settings (managed and local, as the
+                   daemon would: threshold, half-life, exclusions, allowed
+                   threats, blockExecution, forwardRtpToBm) instead of the defaults
 Bad trace lines are reported on stderr with their line number and skipped; the
 verdicts of the good lines are still printed, and the exit code is then 2.
 eslogger event types bm does not read are counted on stderr and skipped.`;
@@ -138,6 +145,7 @@ export const replayCommand: Command = {
         output: { type: "string" },
         audit: { type: "boolean" },
         "forward-rtp": { type: "boolean" },
+        config: { type: "boolean" },
       },
     }, (detail) => `${detail}: run "bm replay --help"`);
     if (positionals.length !== 1) throw new UsageError(`"bm replay" needs one TRACE file`);
@@ -173,16 +181,23 @@ export const replayCommand: Command = {
     const platform = (values.platform as Platform | undefined) ??
       (format === "eslogger" ? "macos" : undefined) ?? traceOs(events, trace) ??
       (Deno.build.os === "darwin" ? "macos" : "linux");
-    const forwardRtp = values["forward-rtp"] === true;
-    const rtpBlocklist = forwardRtp
-      ? await loadRtpBlocklist(join(rulesDir, "rtp_blocklist.txt"), { requireRootOwned: false })
+    const base: EngineOptions = values.config
+      ? engineOptions((await loadEffectiveConfigOrThrow()).settings)
+      : DEFAULT_ENGINE_OPTIONS;
+    const forwardRtp = values["forward-rtp"] === true ||
+      (values.config === true && base.forwardRtp);
+    const blocklistPath = join(rulesDir, "rtp_blocklist.txt");
+    // As in the daemon, a pack without a blocklist has no hashes to match;
+    // asked for by --forward-rtp, the file must be there.
+    const rtpBlocklist = forwardRtp && (values["forward-rtp"] === true || exists(blocklistPath))
+      ? await loadRtpBlocklist(blocklistPath, { requireRootOwned: false })
       : new Set<string>();
     const engine = new Engine(
       rules,
       {
-        ...DEFAULT_ENGINE_OPTIONS,
+        ...base,
         platform,
-        mode: values.audit ? "audit" : "block",
+        mode: values.audit ? "audit" : base.mode,
         forwardRtp,
         rtpBlocklist,
       },
@@ -225,3 +240,12 @@ export const replayCommand: Command = {
     return code;
   },
 };
+
+function exists(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -119,3 +119,36 @@ Deno.test("bm replay --output json: a firing under the threshold is an alert, no
   equal(a.time, "2026-11-27T10:00:00.007Z");
   equal(a.events[0].file.path, "/etc/cron.d/sys-update");
 });
+
+Deno.test({
+  name: "bm replay --config: judged with this machine's threshold; a bad config exits 2",
+  // The settings files must be root-owned to be loaded, as for the daemon.
+  ignore: Deno.uid() !== 0,
+  async fn() {
+    const dir = await tempDir({ "bm.toml": "[engine]\nscoreThreshold = 150\n" });
+    const env = {
+      BM_LOCAL_CONFIG: join(dir, "bm.toml"),
+      BM_MANAGED_CONFIG: join(dir, "managed.json"),
+    };
+    const trace = join(PACK, "traces/change_file_test.pos.jsonl");
+    try {
+      const defaults = await runBm(["replay", trace, "--rules", PACK, "--output", "json"], { env });
+      equal(defaults.code, 0, defaults.stderr);
+      equal(JSON.parse(defaults.stdout).threats.length, 1, "score 100 crosses the default 100");
+      const mine = await runBm(
+        ["replay", trace, "--rules", PACK, "--output", "json", "--config"],
+        { env },
+      );
+      equal(mine.code, 0, mine.stderr);
+      const doc = JSON.parse(mine.stdout);
+      equal(doc.threats.length, 0, "below this machine's threshold of 150");
+      equal(doc.alerts.length, 1, "the rule still fired");
+      await Deno.writeTextFile(join(dir, "bm.toml"), '[engine]\nscoreThreshold = "x"\n');
+      const bad = await runBm(["replay", trace, "--rules", PACK, "--config"], { env });
+      equal(bad.code, 2);
+      match(bad.stderr, /bm\.toml.*scoreThreshold/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});

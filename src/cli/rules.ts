@@ -12,14 +12,17 @@ import { defaultRulesDir, formatProblem, loadRules } from "../engine/rule_loader
 import { runRuleTests } from "../engine/rule_tests.ts";
 import { coverage } from "../engine/coverage.ts";
 import { relative } from "node:path";
-import { loadEffectiveConfig } from "../config/load.ts";
+import { loadEffectiveConfig, loadEffectiveConfigOrThrow } from "../config/load.ts";
+import { DEFAULT_ENGINE_OPTIONS } from "../engine/engine.ts";
+import { engineOptions } from "../daemon/settings_map.ts";
 import { packOf, rulePackDirs } from "../engine/rule_packs.ts";
 import { IMPORT_SIGMA_USAGE, runImportSigma } from "./rules_import_sigma.ts";
 
 const USAGE = `Usage:
   bm rules list [--rules DIR]... [--output json] rules and their pack (default: the packs the agent loads)
   bm rules validate DIR                          check a pack: one line per problem (file:line: rule: reason)
-  bm rules test DIR                              run every rule's positive and negative traces
+  bm rules test DIR [--config]                   run every rule's positive and negative traces
+                                                 (--config: with this machine's settings, e.g. its exclusions)
   bm rules coverage [--rules DIR] [--output json]  ATT&CK techniques: rules per platform, traces
 ${IMPORT_SIGMA_USAGE}
 
@@ -29,7 +32,11 @@ function parse(args: string[]) {
   return parseCommandArgs("rules", {
     args,
     allowPositionals: true,
-    options: { rules: { type: "string", multiple: true }, output: { type: "string" } },
+    options: {
+      rules: { type: "string", multiple: true },
+      output: { type: "string" },
+      config: { type: "boolean" },
+    },
   }, (detail) => `${detail}: run "bm rules --help"`);
 }
 
@@ -122,7 +129,12 @@ export const rulesCommand: Command = {
         console.log(`${rules.rules.length} rules valid in "${dir}"`);
         return 0;
       }
-      const results = await runRuleTests(rules.rules);
+      const results = await runRuleTests(
+        rules.rules,
+        values.config
+          ? engineOptions((await loadEffectiveConfigOrThrow()).settings)
+          : DEFAULT_ENGINE_OPTIONS,
+      );
       let failed = 0;
       if (values.output === "json") {
         printJson({ results, problems: problems.map(formatProblem) });

@@ -6,6 +6,18 @@
 import type { ConfigPaths } from "./paths.ts";
 import type { Settings } from "./schema.ts";
 
+/**
+ * The engine's defaults. The engine's own DEFAULT_ENGINE_OPTIONS (what `bm
+ * replay`, `bm rules test` and the pack tests run with) is built from these
+ * too, so offline verdicts match the daemon's.
+ */
+export const ENGINE_DEFAULTS = {
+  scoreThreshold: 100,
+  decayHalfLifeSeconds: 300,
+  processTableMax: 65536,
+  exitedRetentionSeconds: 300,
+} as const;
+
 /** The default settings; paths under the state directory follow `paths.stateDir`. */
 export function defaultSettings(paths: ConfigPaths): Settings {
   return {
@@ -33,11 +45,11 @@ export function defaultSettings(paths: ConfigPaths): Settings {
       openEvents: "disabled",
     },
     engine: {
-      scoreThreshold: 100,
-      decayHalfLifeSeconds: 300,
+      scoreThreshold: ENGINE_DEFAULTS.scoreThreshold,
+      decayHalfLifeSeconds: ENGINE_DEFAULTS.decayHalfLifeSeconds,
       extraRulesDirs: [],
-      processTableMax: 65536,
-      exitedRetentionSeconds: 300,
+      processTableMax: ENGINE_DEFAULTS.processTableMax,
+      exitedRetentionSeconds: ENGINE_DEFAULTS.exitedRetentionSeconds,
     },
     store: { path: `${paths.stateDir}/threats.db`, retentionDays: 90, maxThreats: 10000 },
     alerts: { maxPerRulePerMinute: 100, retentionDays: 90, maxAlerts: 20000 },

@@ -31,6 +31,7 @@ import { type PartialMatch, Partials } from "./partials.ts";
 import { type FiringRecord, Scoring } from "./scoring.ts";
 import { buildVerdict } from "./verdict_plan.ts";
 import { type RuleAlert, ruleAlert } from "./rule_alert.ts";
+import { ENGINE_DEFAULTS } from "../config/defaults.ts";
 import { builtinRtpRule, packScoresRtp, rtpVerdictEvent } from "./builtin_rtp.ts";
 
 export type { SeedProcess } from "./process_table.ts";
@@ -65,17 +66,21 @@ export interface EngineOptions {
   scopePid?: number;
 }
 
+/**
+ * The engine options of the default settings (config/defaults.ts, the one
+ * source of the numbers), block mode, no exclusions, forwarded RTP off.
+ */
 export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   platform: "linux",
-  threshold: 100,
-  halfLifeMs: 10 * 60_000,
+  threshold: ENGINE_DEFAULTS.scoreThreshold,
+  halfLifeMs: ENGINE_DEFAULTS.decayHalfLifeSeconds * 1000,
   mode: "block",
   exclusions: [],
   allowedThreats: [],
   rtpBlocklist: new Set(),
   forwardRtp: false,
-  processTableMax: 50_000,
-  exitedRetentionMs: 5 * 60_000,
+  processTableMax: ENGINE_DEFAULTS.processTableMax,
+  exitedRetentionMs: ENGINE_DEFAULTS.exitedRetentionSeconds * 1000,
   rtpScore: 60,
   partialsMax: 50_000,
 };

@@ -7,7 +7,7 @@
 import { parseTrace } from "../sensor/trace.ts";
 import type { BmEvent } from "../sensor/event.ts";
 import { FakeClock } from "../clock.ts";
-import { DEFAULT_ENGINE_OPTIONS, Engine } from "./engine.ts";
+import { DEFAULT_ENGINE_OPTIONS, Engine, type EngineOptions } from "./engine.ts";
 import type { CompiledRule } from "./rule_set.ts";
 
 export interface RuleTestResult {
@@ -19,12 +19,19 @@ export interface RuleTestResult {
   reason?: string;
 }
 
-/** Feeds `events` to an engine holding only `rule`; true when the rule fired. */
-export function ruleFires(rule: CompiledRule, events: BmEvent[]): boolean {
+/**
+ * Feeds `events` to an engine holding only `rule`; true when the rule fired.
+ * `base`: the engine options to run with (default: the default settings').
+ */
+export function ruleFires(
+  rule: CompiledRule,
+  events: BmEvent[],
+  base: EngineOptions = DEFAULT_ENGINE_OPTIONS,
+): boolean {
   const first = events[0]?.["@timestamp"] ?? 0;
   const engine = new Engine(
     { rules: [rule] },
-    { ...DEFAULT_ENGINE_OPTIONS, platform: rule.platforms[0]! },
+    { ...base, platform: rule.platforms[0]! },
     new FakeClock(first),
   );
   let fired = false;
@@ -35,7 +42,10 @@ export function ruleFires(rule: CompiledRule, events: BmEvent[]): boolean {
   return fired;
 }
 
-export async function runRuleTests(rules: readonly CompiledRule[]): Promise<RuleTestResult[]> {
+export async function runRuleTests(
+  rules: readonly CompiledRule[],
+  base: EngineOptions = DEFAULT_ENGINE_OPTIONS,
+): Promise<RuleTestResult[]> {
   const out: RuleTestResult[] = [];
   for (const rule of rules) {
     for (const kind of ["positive", "negative"] as const) {
@@ -61,7 +71,7 @@ export async function runRuleTests(rules: readonly CompiledRule[]): Promise<Rule
           out.push(res);
           continue;
         }
-        const fired = ruleFires(rule, events);
+        const fired = ruleFires(rule, events, base);
         res.ok = kind === "positive" ? fired : !fired;
         if (!res.ok) res.reason = kind === "positive" ? "rule did not fire" : "rule fired";
         out.push(res);
