@@ -20,6 +20,7 @@ import {
   type Pred,
 } from "./conditions.ts";
 import { parseTomlSource, type TomlSource } from "./toml_source.ts";
+import { pathPrefilter, pathSegments } from "./prefilter.ts";
 import { allOf } from "./conditions.ts";
 import { compileAccessor } from "./fields.ts";
 import {
@@ -429,7 +430,8 @@ function compileRule(
     if (!ok) return undefined;
     return {
       actions: Array.isArray(s.action) ? [...new Set(s.action)] : [s.action],
-      pred: allOf(preds as Pred[]),
+      pred: withPrefilter(allOf(preds as Pred[]), pathPrefilter(s.where ?? [], lists)),
+      segments: pathSegments(s.where ?? [], lists),
       relations: s.relation === undefined
         ? ["same"]
         : Array.isArray(s.relation)
@@ -520,6 +522,11 @@ function compileRule(
     file,
     line,
   };
+}
+
+/** `pred` checked after its cheap necessary condition (prefilter.ts), when there is one. */
+function withPrefilter(pred: Pred, pre: Pred | undefined): Pred {
+  return pre === undefined ? pred : (c) => pre(c) && pred(c);
 }
 
 /** Relations that hold both ways, so a step may arrive before the step it names. */

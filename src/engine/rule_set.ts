@@ -28,6 +28,11 @@ export interface CompiledStep {
    * process lacks one (a Linux auth exec has no args yet).
    */
   needs: number;
+  /**
+   * First path segments a file event's path or target must start with for
+   * this step to match (prefilter.ts); undefined when any path may.
+   */
+  segments?: readonly string[] | undefined;
 }
 
 export interface StepOrder {
