@@ -296,7 +296,11 @@ async function latency(config: Config): Promise<Record<string, unknown>> {
 }
 
 async function runChild(config: Config, pass: "throughput" | "latency") {
-  const args = ["run", "--allow-all", `--v8-flags=--expose-gc${v8Flags ? `,${v8Flags}` : ""}`];
+  const args = [
+    "run",
+    "--allow-all",
+    `--v8-flags=--expose-gc,--enable-experimental-regexp-engine${v8Flags ? `,${v8Flags}` : ""}`,
+  ];
   args.push(fileURLToPath(import.meta.url), "--child", config, "--pass", pass);
   args.push("--events", String(N_EVENTS), "--processes", String(N_PROCS));
   if (values.rules) args.push("--rules", values.rules);

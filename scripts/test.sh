@@ -13,6 +13,9 @@ here="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$here"
 bash scripts/setup.sh || exit 1
 deno=node_modules/.bin/deno
+# Rule patterns run on V8's linear-time regex engine (src/engine/linear_regex.ts);
+# tests and every bm they spawn need it as bin/bm has it.
+export DENO_V8_FLAGS="${DENO_V8_FLAGS:+$DENO_V8_FLAGS,}--enable-experimental-regexp-engine"
 
 passed=0
 failed=0

@@ -138,7 +138,10 @@ export async function recordTrace(
 
 /** `bm record --from eslogger IN --output OUT`: an eslogger recording as a bm trace. */
 async function convertEslogger(input: string, output: string): Promise<number> {
-  const { events, problems } = esloggerTrace(await readTraceText(input), input);
+  const { text, bad } = await readTraceText(input);
+  const { events, problems } = esloggerTrace(text, input);
+  problems.push(...bad);
+  problems.sort((a, b) => a.line - b.line);
   for (const p of problems) console.error(formatProblem(input, p));
   try {
     await Deno.writeTextFile(output, events.map((e) => serializeEvent(e) + "\n").join(""), {

@@ -11,7 +11,7 @@ import {
   formatProblem as formatRuleProblem,
   loadRules,
 } from "../engine/rule_loader.ts";
-import { formatProblem, parseTrace, type TraceProblem } from "../sensor/trace.ts";
+import { decodeTraceBytes, formatProblem, parseTrace, type TraceProblem } from "../sensor/trace.ts";
 import { ESLOGGER_SCHEMA_VERSIONS, readEslogger } from "../sensor/eslogger.ts";
 import { DEFAULT_ENGINE_OPTIONS, Engine, type EngineOptions } from "../engine/engine.ts";
 import { loadEffectiveConfigOrThrow } from "../config/load.ts";
@@ -92,17 +92,41 @@ export function threatJson(v: Verdict): Record<string, unknown> {
   };
 }
 
-/** The text of a trace file, or of standard input for "-". */
-export async function readTraceText(trace: string): Promise<string> {
+/**
+ * The bytes of a trace file, or of standard input for "-". Only a regular
+ * file (or, for "-", a pipe, a socket, a file or a terminal) is read: a
+ * device or a FIFO given by name would be read forever.
+ */
+export async function readTraceBytes(trace: string): Promise<Uint8Array> {
   if (trace === "-") {
-    return new TextDecoder().decode(await new Response(Deno.stdin.readable).arrayBuffer());
+    const st = await Deno.stat("/dev/stdin").catch(() => undefined);
+    if (st !== undefined && (st.isCharDevice || st.isBlockDevice) && !Deno.stdin.isTerminal()) {
+      throw new InputError(`Cannot read standard input: a device, not a trace`);
+    }
+    return new Uint8Array(await new Response(Deno.stdin.readable).arrayBuffer());
   }
+  let st: Deno.FileInfo;
   try {
-    return await Deno.readTextFile(trace);
+    st = await Deno.stat(trace);
   } catch (e) {
     const why = e instanceof Deno.errors.NotFound ? "no such file" : (e as Error).message;
     throw new InputError(`Cannot read "${trace}": ${why}`);
   }
+  if (!st.isFile) throw new InputError(`Cannot read "${trace}": not a regular file`);
+  try {
+    return await Deno.readFile(trace);
+  } catch (e) {
+    throw new InputError(`Cannot read "${trace}": ${(e as Error).message}`);
+  }
+}
+
+/**
+ * The text of a trace: lines that are not valid UTF-8 are reported (with
+ * their numbers, to stderr) and read as empty lines.
+ */
+export async function readTraceText(trace: string): Promise<{ text: string; bad: TraceProblem[] }> {
+  const { text, problems } = decodeTraceBytes(await readTraceBytes(trace));
+  return { text, bad: problems };
 }
 
 /**
@@ -162,7 +186,7 @@ export const replayCommand: Command = {
       throw new UsageError(`Unknown trace format "${format}": bm or eslogger`);
     }
     const trace = positionals[0]!;
-    const text = await readTraceText(trace);
+    const { text, bad } = await readTraceText(trace);
     const packs = values.rules ?? [defaultRulesDir()];
     const rulesDir = packs[0]!;
     const { rules, problems } = await loadRules(packs, {
@@ -176,6 +200,8 @@ export const replayCommand: Command = {
     const parsedTrace = format === "eslogger"
       ? esloggerTrace(text, trace)
       : parseTrace(text, trace);
+    parsedTrace.problems.push(...bad);
+    parsedTrace.problems.sort((a, b) => a.line - b.line);
     for (const p of parsedTrace.problems) console.error(formatProblem(trace, p));
     const events = parsedTrace.events;
     const platform = (values.platform as Platform | undefined) ??

@@ -152,3 +152,115 @@ Deno.test({
     }
   },
 });
+
+Deno.test("bm replay: inputs that stalled a backtracking engine are bounded (LD_PRELOAD of 60 KB, ^(a+)+$ on 100 KB)", async () => {
+  const POLICIES = new URL("../../policies", import.meta.url).pathname;
+  const exec = (pid: number, args: string[]) =>
+    JSON.stringify({
+      "@timestamp": 1000 + pid,
+      event: { action: "exec" },
+      process: { pid, executable: "/usr/bin/env", name: "env", args, parent: { pid: 1 } },
+      user: { id: 65534 },
+      bm: { source: "linux" },
+    });
+  const ld = Array.from(
+    { length: 5 },
+    (_, i) => exec(100 + i, ["env", "LD_PRELOAD=" + "/".repeat(60_000), "/bin/true"]),
+  );
+  const nested = Array.from(
+    { length: 5 },
+    (_, i) => exec(200 + i, ["x", "a".repeat(100_000) + "b"]),
+  );
+  const rule = `[[rule]]
+id = "user.nested_plus"
+name = "Behavior:Linux/UserNestedPlus.A"
+description = "x"
+platforms = ["linux"]
+severity = "low"
+score = 100
+tests = { positive = ["t.jsonl"], negative = ["t.jsonl"] }
+
+[[rule.steps]]
+action = "exec"
+where = [{ field = "process.args", regex = "^(a+)+$" }]
+`;
+  const dir = await tempDir({
+    "ld.jsonl": ld.join("\n") + "\n",
+    "nested.jsonl": nested.join("\n") + "\n",
+    "user.toml": rule,
+    "t.jsonl": "",
+  });
+  try {
+    // Loose bounds (the figure is bench/hostile_input_bench.ts's): before the
+    // linear engine three such LD_PRELOAD events stalled the engine past 100 s.
+    let t0 = performance.now();
+    const a = await bm("replay", join(dir, "ld.jsonl"), "--rules", POLICIES, "--output", "json");
+    const ldMs = performance.now() - t0;
+    equal(a.code, 0, a.stderr);
+    equal(JSON.parse(a.stdout).threats.length, 0);
+    t0 = performance.now();
+    const b = await bm("replay", join(dir, "nested.jsonl"), "--rules", dir, "--output", "json");
+    const nestedMs = performance.now() - t0;
+    equal(b.code, 0, b.stderr);
+    equal(JSON.parse(b.stdout).threats.length, 0);
+    ok(ldMs < 30_000 && nestedMs < 30_000, `${ldMs} ms, ${nestedMs} ms`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("bm replay: a device, a FIFO or a directory is refused at once with exit 2", async () => {
+  const dir = await tempDir({});
+  try {
+    const fifo = join(dir, "fifo");
+    const mk = await new Deno.Command("mkfifo", { args: [fifo] }).output();
+    equal(mk.code, 0);
+    for (const path of ["/dev/zero", fifo, dir]) {
+      const r = await runBm(["replay", path, "--rules", PACK], { timeoutMs: 30_000 });
+      equal(r.code, 2, `${path}: ${r.stderr}`);
+      equal(r.stderr.trim(), `Cannot read "${path}": not a regular file`);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("bm replay: invalid UTF-8 and out-of-range numbers are bad lines, reported with their number", async () => {
+  const good = (await Deno.readTextFile(join(PACK, "traces/write_then_exec.pos.jsonl"))).trim()
+    .split("\n");
+  const enc = new TextEncoder();
+  const line = (s: string) => enc.encode(s + "\n");
+  const head = enc.encode(
+    `{"@timestamp": 5, "event": {"action": "exec"}, "process": {"pid": 7, "executable": "/tmp/`,
+  );
+  const bad = new Uint8Array([
+    ...line(good[0]!),
+    ...head,
+    0xff,
+    0xfe,
+    ...line(`"}}`),
+    ...line(`{"@timestamp": 5, "event": {"action": "exec"}, "process": {"pid": -1}}`),
+    ...line(
+      `{"@timestamp": 5, "event": {"action": "exec"}, "process": {"pid": 1}, "user": {"id": 1e30}}`,
+    ),
+    ...line(`{"@timestamp": 1e300, "event": {"action": "exec"}, "process": {"pid": 1}}`),
+    ...good.slice(1).flatMap((l) => [...line(l)]),
+  ]);
+  const dir = await tempDir({});
+  try {
+    await Deno.writeFile(join(dir, "t.jsonl"), bad);
+    const r = await bm("replay", join(dir, "t.jsonl"), "--rules", PACK, "--output", "json");
+    equal(r.code, 2, r.stderr);
+    match(
+      r.stderr,
+      new RegExp(`line 2: not valid UTF-8 \\(byte ${head.length + 1} of the line\\)`),
+    );
+    match(r.stderr, /line 3: process\.pid: /);
+    match(r.stderr, /line 4: user\.id: /);
+    match(r.stderr, /line 5: @timestamp: /);
+    match(r.stderr, /4 bad lines skipped/);
+    equal(JSON.parse(r.stdout).threats.length, 1, "the good lines still give their verdict");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -7,7 +7,7 @@
  */
 import type { Command } from "./command.ts";
 import { parseCommandArgs, printJson } from "./command.ts";
-import { UsageError } from "../errors.ts";
+import { InputError, UsageError } from "../errors.ts";
 import { defaultRulesDir, formatProblem, loadRules } from "../engine/rule_loader.ts";
 import { runRuleTests } from "../engine/rule_tests.ts";
 import { coverage } from "../engine/coverage.ts";
@@ -121,6 +121,10 @@ export const rulesCommand: Command = {
       const dir = positionals[0]!;
       const { rules, problems } = await loadRules(dir, { requireRootOwned: false });
       for (const p of problems) console.error(formatProblem(p));
+      if (problems.length === 0 && rules.rules.length === 0) {
+        // An empty pack is a mistake (a wrong path, /dev), never "0 rules valid".
+        throw new InputError(`No rules in "${dir}": no [[rule]] in any *.toml file there`);
+      }
       if (sub === "validate") {
         if (problems.length > 0) {
           console.error(`${problems.length} problems in "${dir}"`);

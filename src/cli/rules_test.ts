@@ -46,6 +46,55 @@ Deno.test("bm rules validate/test: invalid rules exit 2 with file:line: rule: re
   }
 });
 
+Deno.test("bm rules validate: a regex the linear-time engine cannot run is refused with file:line and reason", async () => {
+  const rule = BROKEN.replace(`regex = "("`, `regex = "^(a+)\\\\1$"`);
+  const ok = BROKEN.replace(`regex = "("`, `regex = "^(a+)+$"`);
+  const dir = await tempDir({
+    "r.toml": rule,
+    "ok.toml": ok.replace(`"broken"`, `"nested"`),
+    "p.jsonl": "",
+    "n.jsonl": "",
+  });
+  try {
+    const v = await bm("rules", "validate", dir);
+    equal(v.code, 2, v.stderr);
+    match(
+      v.stderr,
+      new RegExp(
+        `^${
+          join(dir, "r.toml")
+        }:12: broken: Bad regex "\\^\\(a\\+\\)\\\\1\\$": cannot run in linear time: backreferences`,
+        "m",
+      ),
+    );
+    equal(v.stderr.includes("ok.toml"), false, "^(a+)+$ runs in linear time and is accepted");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("bm rules validate: a device, an empty folder or one with no rule files exits 2 and says so", async () => {
+  const dev = await bm("rules", "validate", "/dev/zero");
+  equal(dev.code, 2, dev.stderr);
+  match(
+    dev.stderr,
+    /^\/dev\/zero:0: Cannot load rules from "\/dev\/zero": not a regular file or directory/,
+  );
+  const devDir = await bm("rules", "validate", "/dev");
+  equal(devDir.code, 2, devDir.stderr);
+  equal(devDir.stderr.trim(), `No rules in "/dev": no [[rule]] in any *.toml file there`);
+  const dir = await tempDir({ "notes.txt": "x" });
+  try {
+    const empty = await bm("rules", "validate", dir);
+    equal(empty.code, 2);
+    equal(empty.stdout, "");
+    equal(empty.stderr.trim(), `No rules in "${dir}": no [[rule]] in any *.toml file there`);
+    equal((await bm("rules", "test", dir)).code, 2);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("bm rules test: a failing trace exits 1 and names the rule", async () => {
   const rule = BROKEN.replace(`regex = "("`, `eq = "sh"`);
   const sh =

@@ -116,7 +116,7 @@ Deno.test("bm threat quarantine list and restore: back in place with owner and m
 
     fs.writeFileSync(s.payload, "someone else's file");
     const clobber = await bm(s.state, "threat", "restore", "--id", s.id);
-    assert.equal(clobber.code, 1);
+    assert.equal(clobber.code, 2, "a refusal is exit 2");
     assert.match(clobber.stderr, /a file exists there \(use --force/);
     assert.equal(fs.readFileSync(s.payload, "utf8"), "someone else's file");
 
@@ -136,6 +136,37 @@ Deno.test("bm threat quarantine list and restore: back in place with owner and m
     assert.match(again.stderr, /has no file in quarantine/);
     assert.equal((await bm(s.state, "threat", "restore", "--id", "nope")).code, 2);
     assert.equal((await bm(s.state, "threat", "restore")).code, 2);
+  } finally {
+    await Deno.remove(s.dir, { recursive: true });
+  }
+});
+
+Deno.test("bm threat restore through a symlinked directory is refused with exit 2, file kept in the vault", async () => {
+  const s = await seeded();
+  try {
+    const real = `${s.dir}/real`;
+    fs.mkdirSync(real);
+    fs.symlinkSync(real, `${s.dir}/link`);
+    const r = await bm(
+      s.state,
+      "threat",
+      "restore",
+      "--id",
+      s.id,
+      "--destination-path",
+      `${s.dir}/link/payload`,
+    );
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(
+      r.stderr,
+      /^Cannot restore to ".*\/link\/payload": directory ".*" goes through a symlink/,
+    );
+    assert.equal(r.stderr.trim().split("\n").length, 1);
+    assert.equal(fs.existsSync(`${real}/payload`), false);
+    const ql = JSON.parse(
+      (await bm(s.state, "threat", "quarantine", "list", "--output", "json")).stdout,
+    );
+    assert.equal(ql.quarantine[0].restored_path ?? null, null);
   } finally {
     await Deno.remove(s.dir, { recursive: true });
   }

@@ -1,3 +1,5 @@
+import { LINEAR_ENGINE_FLAG } from "../engine/linear_regex.ts";
+
 /**
  * How to start this same bm as a child process: the compiled binary runs
  * itself; from source, the real deno binary runs main.ts (never npm's node
@@ -14,7 +16,16 @@ export function selfCommand(): { cmd: string; args: string[] } {
       const config = new URL("../../deno.json", import.meta.url).pathname;
       return {
         cmd: exe,
-        args: ["run", "--quiet", "--allow-all", "--cached-only", "--config", config, path],
+        args: [
+          "run",
+          "--quiet",
+          "--allow-all",
+          `--v8-flags=${LINEAR_ENGINE_FLAG}`,
+          "--cached-only",
+          "--config",
+          config,
+          path,
+        ],
       };
     } catch { /* not a source checkout: a compiled binary */ }
   }

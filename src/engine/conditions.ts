@@ -1,7 +1,7 @@
 /**
  * Compiles `where` conditions of the rule format to closures, once, at load.
  * No TOML tree is interpreted per event: field paths become accessors, globs
- * and regexes become RegExp objects, lists become Sets.
+ * and regexes become linear-time tests (linear_regex.ts), lists become Sets.
  */
 import type { Proc } from "./process_table.ts";
 import {
@@ -11,7 +11,8 @@ import {
   fieldType,
   type MatchCtx,
 } from "./fields.ts";
-import { globToRegExp } from "./glob.ts";
+import { compileGlob } from "./glob.ts";
+import { compileLinear, type StringTest } from "./linear_regex.ts";
 
 export type Pred = (c: MatchCtx) => boolean;
 
@@ -199,12 +200,12 @@ function anyOf<T>(get: (c: T) => unknown, t: Test): (c: T) => boolean {
 function anyPattern(
   pats: string[] | undefined,
   what: "glob" | "regex",
-  compile: (p: string) => RegExp,
+  compile: (p: string) => StringTest,
   loc: Loc,
   report: Report,
 ): Test | undefined {
   if (!pats) return undefined;
-  const res: RegExp[] = [];
+  const res: StringTest[] = [];
   for (const p of pats) {
     try {
       res.push(compile(p));
@@ -215,9 +216,9 @@ function anyPattern(
   }
   if (res.length === 1) {
     const re = res[0]!;
-    return (x) => typeof x === "string" && re.test(x);
+    return (x) => typeof x === "string" && re(x);
   }
-  return (x) => typeof x === "string" && res.some((re) => re.test(x));
+  return (x) => typeof x === "string" && res.some((re) => re(x));
 }
 
 /** Builds the scalar test of a literal operand; reports and returns undefined when invalid. */
@@ -267,13 +268,13 @@ function literalTest(op: Operator, value: unknown, loc: Loc, report: Report): Te
     }
     case "glob":
     case "iglob":
-      return anyPattern(strOrList(), "glob", (g) => globToRegExp(g, op === "iglob"), loc, report);
+      return anyPattern(strOrList(), "glob", (g) => compileGlob(g, op === "iglob"), loc, report);
     case "regex":
     case "iregex":
       return anyPattern(
         strOrList(),
         "regex",
-        (r) => new RegExp(r, op === "iregex" ? "i" : ""),
+        (r) => compileLinear(r, { ignoreCase: op === "iregex", dotAll: true }),
         loc,
         report,
       );

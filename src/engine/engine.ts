@@ -17,6 +17,7 @@
  * the auth exec is not matched again at its notify exec, and a rule fires at
  * most once per first-step process, so the pair never double-fires.
  */
+import { boundEvent } from "./bounds.ts";
 import type { BmEvent } from "../sensor/event.ts";
 import type { AuthAnswer } from "../sensor/sensor.ts";
 import type { Clock } from "../clock.ts";
@@ -233,7 +234,9 @@ export class Engine {
     this.index.build(active);
   }
 
-  process(event: BmEvent): EngineOutput {
+  process(input: BmEvent): EngineOutput {
+    // Conditions see bounded strings only (bounds.ts): the cost per event is bounded.
+    const event = boundEvent(input);
     const verdicts: Verdict[] = [];
     this.run(event, verdicts);
     const alerts = this.alerts;

@@ -1,8 +1,9 @@
 /**
  * Settings exclusions, in the shape of Defender's `antivirusEngine.exclusions`
- * list, compiled once into sets, prefixes and RegExps.
+ * list, compiled once into sets, prefixes and linear-time glob tests.
  */
-import { globToRegExp } from "./glob.ts";
+import { compileGlob } from "./glob.ts";
+import type { StringTest } from "./linear_regex.ts";
 import { basename } from "./process_table.ts";
 
 export type Exclusion =
@@ -16,7 +17,7 @@ export type PathMatcher = (path: string) => boolean;
 export function compileExclusions(list: readonly Exclusion[]): PathMatcher | undefined {
   const exact = new Set<string>();
   const dirs: string[] = [];
-  const globs: RegExp[] = [];
+  const globs: StringTest[] = [];
   const exts = new Set<string>();
   const names = new Set<string>();
   for (const e of list) {
@@ -25,7 +26,7 @@ export function compileExclusions(list: readonly Exclusion[]): PathMatcher | und
       const p = e.path.length > 1 ? e.path.replace(/\/+$/, "") : e.path;
       if (wild) {
         try {
-          globs.push(globToRegExp(e.isDirectory ? `${p}/**` : p));
+          globs.push(compileGlob(e.isDirectory ? `${p}/**` : p));
         } catch {
           exact.add(p);
         }
@@ -41,7 +42,7 @@ export function compileExclusions(list: readonly Exclusion[]): PathMatcher | und
   return (path: string) => {
     if (exact.has(path)) return true;
     for (const d of dirs) if (path.startsWith(d)) return true;
-    for (const g of globs) if (g.test(path)) return true;
+    for (const g of globs) if (g(path)) return true;
     if (names.size > 0 || exts.size > 0) {
       const b = basename(path);
       if (names.has(b)) return true;

@@ -68,6 +68,7 @@ const OTHER_FIELDS: Record<string, FieldType> = {
   "bm.source": "string",
   "bm.rtp_threat": "string",
   "bm.launch_item": "string",
+  "bm.truncated": "boolean",
 };
 
 /** Every path a rule may name, with its type. */

@@ -1,11 +1,28 @@
 /**
- * Glob patterns of the rule format, compiled once to a RegExp: `*` matches
- * within one path segment, `**` across segments (`/**\/` also matches a single
- * `/`), `?` one character other than `/`, `[abc]` / `[!a-z]` a character class.
+ * Glob patterns of the rule format, compiled once for the linear-time engine:
+ * `*` matches within one path segment, `**` across segments (`/**\/` also
+ * matches a single `/`), `?` one character other than `/`, `[abc]` / `[!a-z]`
+ * a character class. Every wildcard matches any character but `/`, newline,
+ * CR and tab included: a name holding one must not slip past a rule.
  */
+import { compileLinear, type StringTest } from "./linear_regex.ts";
 
-/** Compiles a glob to an anchored RegExp; throws an Error with the reason when malformed. */
-export function globToRegExp(glob: string, caseInsensitive = false): RegExp {
+/** Compiles a glob to an anchored test; throws an Error with the reason when malformed. */
+export function compileGlob(glob: string, caseInsensitive = false): StringTest {
+  // The literal text before the first and after the last wildcard is a cheap first test.
+  const first = glob.search(/[*?[]/);
+  const last = Math.max(glob.lastIndexOf("*"), glob.lastIndexOf("?"), glob.lastIndexOf("]"));
+  const fold = (x: string) => (caseInsensitive ? x.toLowerCase() : x);
+  return compileLinear(globSource(glob), {
+    ignoreCase: caseInsensitive,
+    dotAll: true,
+    prefix: fold(first < 0 ? glob : glob.slice(0, first)),
+    suffix: first < 0 ? "" : fold(glob.slice(last + 1)),
+  });
+}
+
+/** The anchored regular expression of a glob (`.` is meant with dotAll). */
+export function globSource(glob: string): string {
   if (glob.length === 0) throw new Error("empty glob");
   let re = "^";
   for (let i = 0; i < glob.length; i++) {
@@ -43,5 +60,5 @@ export function globToRegExp(glob: string, caseInsensitive = false): RegExp {
       re += c.replace(/[.+^${}()|\\/]/g, "\\$&");
     }
   }
-  return new RegExp(re + "$", caseInsensitive ? "i" : "");
+  return re + "$";
 }

@@ -85,6 +85,7 @@ async function collectFiles(
   path: string,
   opts: Required<LoadOptions>,
   problems: RuleProblem[],
+  seen = new Set<string>(),
 ): Promise<string[]> {
   let info: Deno.FileInfo;
   try {
@@ -93,10 +94,27 @@ async function collectFiles(
     problems.push({ file: path, line: 0, message: `Cannot read "${path}": ${errText(e)}` });
     return [];
   }
+  if (seen.size === 0 && !info.isFile && !info.isDirectory) {
+    problems.push({
+      file: path,
+      line: 0,
+      message: `Cannot load rules from "${path}": not a regular file or directory`,
+    });
+    return [];
+  }
+  // A folder reached twice (a symlink loop, /dev/fd) is read once.
+  const key = `${info.dev}:${info.ino}`;
+  if (info.isDirectory && seen.has(key)) return [];
+  seen.add(key);
   if (info.isFile) return [path];
   if (!info.isDirectory) return [];
   const names: string[] = [];
-  for await (const ent of Deno.readDir(path)) names.push(ent.name);
+  try {
+    for await (const ent of Deno.readDir(path)) names.push(ent.name);
+  } catch (e) {
+    problems.push({ file: path, line: 0, message: `Cannot read "${path}": ${errText(e)}` });
+    return [];
+  }
   names.sort();
   const out: string[] = [];
   for (const n of names) {
@@ -108,8 +126,10 @@ async function collectFiles(
     } catch {
       continue;
     }
-    if (st.isDirectory) out.push(...await collectFiles(p, opts, problems));
-    else if (st.isFile && n.endsWith(".toml")) out.push(...await collectFiles(p, opts, problems));
+    if (st.isDirectory) out.push(...await collectFiles(p, opts, problems, seen));
+    else if (st.isFile && n.endsWith(".toml")) {
+      out.push(...await collectFiles(p, opts, problems, seen));
+    }
   }
   return out;
 }

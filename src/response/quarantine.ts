@@ -55,7 +55,7 @@ export function quarantineFile(path: string, threatId: string, o: VaultOptions):
     moved = true;
   } catch (e) {
     if ((e as { code?: string }).code !== "EXDEV") {
-      throw refuse("quarantine", path, errText(e));
+      throw refuse("quarantine", path, errText(e), 1);
     }
   }
   if (moved) {
@@ -63,7 +63,7 @@ export function quarantineFile(path: string, threatId: string, o: VaultOptions):
     if (after.isSymbolicLink() || after.ino !== before.ino || after.dev !== before.dev) {
       // Swapped between lstat and rename: put back whatever we moved.
       fs.renameSync(vpath, path);
-      throw refuse("quarantine", path, "the file changed while it was being moved");
+      throw refuse("quarantine", path, "the file changed while it was being moved", 1);
     }
     sha256 = hashFile(vpath);
   } else {
@@ -74,7 +74,7 @@ export function quarantineFile(path: string, threatId: string, o: VaultOptions):
       fs.unlinkSync(path);
     } catch (e) {
       fs.unlinkSync(vpath);
-      throw refuse("quarantine", path, errText(e));
+      throw refuse("quarantine", path, errText(e), 1);
     }
     syncDir(parentOf(path));
   }
@@ -167,7 +167,7 @@ export function restoreFile(entryId: string, opts: RestoreOptions, o: VaultOptio
   } catch (e) {
     if ((e as { code?: string }).code !== "EXDEV") {
       fs.chmodSync(vpath, q.mode & 0o666);
-      throw e instanceof BmError ? e : refuse("restore to", dest, errText(e));
+      throw e instanceof BmError ? e : refuse("restore to", dest, errText(e), 1);
     }
     const tmp = `${parentOf(dest)}/.bm-restore-${crypto.randomUUID()}`;
     try {
@@ -179,7 +179,7 @@ export function restoreFile(entryId: string, opts: RestoreOptions, o: VaultOptio
         fs.unlinkSync(tmp);
       } catch { /* never created */ }
       fs.chmodSync(vpath, q.mode & 0o666);
-      throw e2 instanceof BmError ? e2 : refuse("restore to", dest, errText(e2));
+      throw e2 instanceof BmError ? e2 : refuse("restore to", dest, errText(e2), 1);
     }
     fs.unlinkSync(vpath);
   }
@@ -244,7 +244,7 @@ function copyAcross(
   try {
     const st = fs.fstatSync(src);
     if (st.ino !== expect.ino || st.dev !== expect.dev) {
-      throw refuse("quarantine", from, "the file changed while it was being copied");
+      throw refuse("quarantine", from, "the file changed while it was being copied", 1);
     }
     const dst = fs.openSync(to, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
     const hash = createHash("sha256");
@@ -327,6 +327,7 @@ function syncDir(dir: string): void {
   }
 }
 
-function refuse(verb: string, path: string, why: string): BmError {
-  return new BmError(`Cannot ${verb} "${path}": ${why}`);
+/** A refusal (the path or what is there) is bad input, exit 2; a failure of the OS is exit 1. */
+function refuse(verb: string, path: string, why: string, exitCode: 1 | 2 = 2): BmError {
+  return new BmError(`Cannot ${verb} "${path}": ${why}`, exitCode);
 }

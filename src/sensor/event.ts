@@ -106,6 +106,8 @@ export interface BmFields {
   rtp_threat?: string;
   /** launch_item_add (macOS BTM): the item's plist or executable. */
   launch_item?: string;
+  /** Some string of the event was over its bound and cut (src/engine/bounds.ts). */
+  truncated?: boolean;
 }
 
 interface EventBase<A extends EventAction> {

@@ -5,7 +5,7 @@
  */
 import type { BmEvent } from "./event.ts";
 import { type AuthAnswer, emptyStats, type Sensor, type SensorStats } from "./sensor.ts";
-import { parseTrace, type TraceProblem } from "./trace.ts";
+import { parseTraceBytes, type TraceProblem } from "./trace.ts";
 import { BmError } from "../errors.ts";
 
 export interface ReplayOptions {
@@ -34,15 +34,16 @@ export class ReplaySensor implements Sensor {
     this.#batch = Math.max(1, o.batchSize ?? 1000);
   }
 
-  /** Reads and parses a trace file; throws BmError when it cannot be read. */
+  /** Reads and parses a trace file; throws BmError when it cannot be read or is not a regular file. */
   static async open(file: string, o: ReplayOptions = {}): Promise<ReplaySensor> {
-    let text: string;
+    let bytes: Uint8Array;
     try {
-      text = await Deno.readTextFile(file);
+      if (!(await Deno.stat(file)).isFile) throw new Error("not a regular file");
+      bytes = await Deno.readFile(file);
     } catch (err) {
       throw new BmError(`Cannot read trace "${file}": ${(err as Error).message}`);
     }
-    const { events, problems } = parseTrace(text, file);
+    const { events, problems } = parseTraceBytes(bytes, file);
     return new ReplaySensor(events, problems, file, o);
   }
 

@@ -11,11 +11,17 @@ import { z } from "zod";
 import { type BmEvent, EVENT_ACTIONS } from "./event.ts";
 import { InputError } from "../errors.ts";
 
-const int = z.number().int();
+/** Out-of-range numbers are bad lines, not values the engine would misread. */
+const pid = z.number().int().min(0).max(0x7fffffff);
+const id32 = z.number().int().min(0).max(0xffffffff);
+const int32 = z.number().int().min(-0x80000000).max(0xffffffff);
+const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+/** Milliseconds since the epoch within what a Date can hold. */
+const ms = z.number().min(-8.64e15).max(8.64e15);
 const streamKind = z.enum(["tty", "socket", "unix", "pipe", "file", "null", "unknown"]);
 
 const parentSchema = z.looseObject({
-  pid: int,
+  pid,
   entity_id: z.string().optional(),
   executable: z.string().optional(),
   name: z.string().optional(),
@@ -23,19 +29,19 @@ const parentSchema = z.looseObject({
 });
 
 const processSchema = z.looseObject({
-  pid: int,
+  pid,
   entity_id: z.string().optional(),
-  start: z.number().optional(),
+  start: ms.optional(),
   executable: z.string().optional(),
   name: z.string().optional(),
   args: z.array(z.string()).optional(),
   working_directory: z.string().optional(),
   parent: parentSchema.optional(),
-  responsible_pid: int.optional(),
+  responsible_pid: pid.optional(),
   tty: z.string().optional(),
   stdin: streamKind.optional(),
   stdout: streamKind.optional(),
-  exit_code: int.optional(),
+  exit_code: int32.optional(),
   code_signature: z.looseObject({
     signing_id: z.string().optional(),
     team_id: z.string().optional(),
@@ -48,19 +54,19 @@ const fileSchema = z.looseObject({
   path: z.string(),
   target_path: z.string().optional(),
   hash: z.looseObject({ sha256: z.string().optional() }).optional(),
-  uid: int.optional(),
-  mode: int.optional(),
-  size: z.number().optional(),
+  uid: id32.optional(),
+  mode: id32.optional(),
+  size: count.optional(),
   xattr: z.string().optional(),
 });
 
 const timestamp = z.union([z.string(), z.number()]).transform((v, ctx) => {
-  const ms = typeof v === "number" ? v : Date.parse(v);
-  if (!Number.isFinite(ms)) {
+  const t = typeof v === "number" ? v : Date.parse(v);
+  if (!Number.isFinite(t) || Math.abs(t) > 8.64e15) {
     ctx.addIssue({ code: "custom", message: `not an ISO-8601 time: "${String(v)}"` });
     return z.NEVER;
   }
-  return ms;
+  return t;
 });
 
 const eventSchema = z.looseObject({
@@ -69,16 +75,17 @@ const eventSchema = z.looseObject({
   process: processSchema,
   file: fileSchema.optional(),
   user: z.looseObject({
-    id: int.optional(),
-    effective: z.looseObject({ id: int.optional() }).optional(),
+    id: id32.optional(),
+    effective: z.looseObject({ id: id32.optional() }).optional(),
   }).optional(),
   bm: z.looseObject({
-    auth_id: int.optional(),
-    deadline: z.number().optional(),
-    seq: int.optional(),
+    auth_id: count.optional(),
+    deadline: ms.optional(),
+    seq: count.optional(),
     source: z.string().optional(),
     rtp_threat: z.string().optional(),
     launch_item: z.string().optional(),
+    truncated: z.boolean().optional(),
   }).optional(),
 }).superRefine((e, ctx) => {
   const a = e.event.action;
@@ -121,6 +128,62 @@ export interface TraceProblem {
   /** 1-based line number. */
   line: number;
   reason: string;
+}
+
+/**
+ * The text of trace bytes. A line that is not valid UTF-8 is reported with its
+ * number and left empty (never decoded with U+FFFD: a path would no longer
+ * name its file), so the other lines keep their numbers.
+ */
+export function decodeTraceBytes(bytes: Uint8Array): { text: string; problems: TraceProblem[] } {
+  try {
+    return { text: new TextDecoder("utf-8", { fatal: true }).decode(bytes), problems: [] };
+  } catch { /* some line is bad: find it */ }
+  const dec = new TextDecoder("utf-8", { fatal: true });
+  const lines: string[] = [];
+  const problems: TraceProblem[] = [];
+  let start = 0;
+  while (start <= bytes.length) {
+    let end = bytes.indexOf(0x0a, start);
+    if (end < 0) end = bytes.length;
+    const line = bytes.subarray(start, end);
+    try {
+      lines.push(dec.decode(line));
+    } catch {
+      problems.push({
+        line: lines.length + 1,
+        reason: `not valid UTF-8 (byte ${firstBadByte(line) + 1} of the line)`,
+      });
+      lines.push("");
+    }
+    start = end + 1;
+  }
+  return { text: lines.join("\n"), problems };
+}
+
+/** 0-based index of the byte at which `line` stops being valid UTF-8. */
+function firstBadByte(line: Uint8Array): number {
+  const dec = new TextDecoder("utf-8", { fatal: true });
+  for (let i = 0; i < line.length; i++) {
+    try {
+      dec.decode(line.subarray(i, i + 1), { stream: true });
+    } catch {
+      return i;
+    }
+  }
+  return line.length - 1; // a sequence cut short at the end of the line
+}
+
+/** Parses trace bytes: invalid UTF-8 lines and bad events are reported by line. */
+export function parseTraceBytes(
+  bytes: Uint8Array,
+  file = "<trace>",
+): { events: BmEvent[]; problems: TraceProblem[]; file: string } {
+  const { text, problems: bad } = decodeTraceBytes(bytes);
+  const r = parseTrace(text, file);
+  r.problems.push(...bad);
+  r.problems.sort((a, b) => a.line - b.line);
+  return r;
 }
 
 /** Parses a whole trace; blank lines are skipped, bad lines reported (not thrown). */
