@@ -188,7 +188,11 @@ export const SETTING_DOCS: readonly SettingDoc[] = [
     default: "STATE_DIR/threats.db",
     description: "SQLite threat store",
   },
-  { key: "store.retentionDays", default: "90", description: "Threats older than this are pruned" },
+  {
+    key: "store.retentionDays",
+    default: "90",
+    description: "Threats older than this are pruned (never one with a file still in the vault)",
+  },
   { key: "store.maxThreats", default: "10000", description: "Most threats kept" },
   {
     key: "alerts.maxPerRulePerMinute",
@@ -216,7 +220,7 @@ export const SETTING_DOCS: readonly SettingDoc[] = [
   {
     key: "logging.eventExport.enabled",
     default: "false",
-    description: "Write events as JSON lines (a trace `bm replay` reads)",
+    description: "Write detections (and optionally raw events) as ECS JSON lines for a SIEM",
   },
   {
     key: "logging.eventExport.path",

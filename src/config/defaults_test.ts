@@ -27,3 +27,20 @@ Deno.test("documented defaults match the values (except state-dir paths and unse
   }
   assert.match(renderDefaultsTable(), /^\| Key \| Default \| Meaning \|/);
 });
+
+Deno.test("the README's defaults table is SETTING_DOCS, row for row", async () => {
+  const readme = await Deno.readTextFile(new URL("../../README.md", import.meta.url));
+  const lines = readme.split("\n");
+  const head = lines.findIndex((l) => /^\| Key\s+\| Default\s+\| Meaning\s+\|$/.test(l));
+  assert.ok(head >= 0, "README has a | Key | Default | Meaning | table");
+  const cells = (l: string) =>
+    l.slice(1, -1).split(/(?<!\\)\|/).map((c) => c.trim().replaceAll("\\|", "|"));
+  const rows: string[][] = [];
+  for (let i = head + 2; i < lines.length && lines[i]!.startsWith("|"); i++) {
+    rows.push(cells(lines[i]!));
+  }
+  assert.deepEqual(
+    rows,
+    SETTING_DOCS.map((d) => [`\`${d.key}\``, `\`${d.default}\``, d.description]),
+  );
+});

@@ -178,13 +178,14 @@ where = [{ field = "file.path", starts_with = "/tmp/" }]
 });
 
 Deno.test("rule exclude suppresses a match", () => {
-  const set = rules(
-    rule("t", `exclude = [{ field = "process.parent.name", eq = "bash" }]`) + `
+  const step = `
 [[rule.steps]]
 action = "open"
 where = [{ field = "file.name", ieq = "id_rsa" }]
-`,
-  );
+`;
+  // The control: without the exclude the same events fire the rule.
+  deepEqual(run(rules(rule("t") + step), scenario(OPEN)).fired, ["t"]);
+  const set = rules(rule("t", `exclude = [{ field = "process.parent.name", eq = "bash" }]`) + step);
   deepEqual(run(set, scenario(OPEN)).fired, []);
 });
 

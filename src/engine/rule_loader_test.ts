@@ -182,30 +182,37 @@ Deno.test("loadRules reports a missing path", async () => {
   match(formatProblem(problems[0]!), /Cannot read "\/nonexistent\/bm\/rules": no such file/);
 });
 
-Deno.test("ownership check refuses non-root or group/world-writable rule files, unless disabled", async () => {
-  if (Deno.uid() !== 0) return; // chown needs root; CI runs as root
-  const dir = await tempPack({ "r.toml": rule("own") + STEP, "p.jsonl": TRACE, "n.jsonl": TRACE });
-  try {
-    await Deno.chmod(dir, 0o755);
-    const good = await loadRules(dir);
-    deepEqual(good.problems, []);
-    equal(good.rules.rules.length, 1);
-    await Deno.chmod(join(dir, "r.toml"), 0o666);
-    const writable = await loadRules(dir);
-    equal(writable.rules.rules.length, 0);
-    match(writable.problems[0]!.message, /writable by every user \(mode 0666\)/);
-    await Deno.chmod(join(dir, "r.toml"), 0o644);
-    await Deno.chown(join(dir, "r.toml"), 1000, 1000);
-    const foreign = await loadRules(dir);
-    match(foreign.problems[0]!.message, /owned by uid 1000, not root/);
-    await Deno.chown(join(dir, "r.toml"), 0, 0);
-    await Deno.chown(dir, 1000, 1000);
-    match((await loadRules(dir)).problems[0]!.message, /owned by uid 1000/);
-    const off = await loadRules(dir, { requireRootOwned: false });
-    deepEqual(off.problems, []);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+Deno.test({
+  name: "ownership check refuses non-root or group/world-writable rule files, unless disabled",
+  ignore: Deno.uid() !== 0, // chown needs root; CI runs as root
+  fn: async () => {
+    const dir = await tempPack({
+      "r.toml": rule("own") + STEP,
+      "p.jsonl": TRACE,
+      "n.jsonl": TRACE,
+    });
+    try {
+      await Deno.chmod(dir, 0o755);
+      const good = await loadRules(dir);
+      deepEqual(good.problems, []);
+      equal(good.rules.rules.length, 1);
+      await Deno.chmod(join(dir, "r.toml"), 0o666);
+      const writable = await loadRules(dir);
+      equal(writable.rules.rules.length, 0);
+      match(writable.problems[0]!.message, /writable by every user \(mode 0666\)/);
+      await Deno.chmod(join(dir, "r.toml"), 0o644);
+      await Deno.chown(join(dir, "r.toml"), 1000, 1000);
+      const foreign = await loadRules(dir);
+      match(foreign.problems[0]!.message, /owned by uid 1000, not root/);
+      await Deno.chown(join(dir, "r.toml"), 0, 0);
+      await Deno.chown(dir, 1000, 1000);
+      match((await loadRules(dir)).problems[0]!.message, /owned by uid 1000/);
+      const off = await loadRules(dir, { requireRootOwned: false });
+      deepEqual(off.problems, []);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });
 
 Deno.test("defaultRulesDir is the repo's policies/ when running from source", () => {
