@@ -95,6 +95,7 @@ typedef struct linux_ctx {
   uint64_t guard_started_ns;
   pthread_t keeper;
   int keeper_started;
+  int keeper_stop_fd;           /* eventfd: the keeper thread ends */
   uint8_t rec[BM_MAX_RECORD];
 } linux_ctx;
 
@@ -843,7 +844,7 @@ static void *keeper_main(void *arg) {
   linux_ctx *c = arg;
   pthread_setname_np(pthread_self(), "bm-guard-keeper");
   for (;;) {
-    struct pollfd p[2] = {{.fd = c->stop_fd, .events = POLLIN},
+    struct pollfd p[2] = {{.fd = c->keeper_stop_fd, .events = POLLIN},
                           {.fd = c->guard_pidfd, .events = POLLIN}};
     int r = poll(p, 2, c->guard_pidfd >= 0 ? -1 : 1000);
     if (r < 0 && errno == EINTR) continue;
@@ -852,7 +853,7 @@ static void *keeper_main(void *arg) {
       if (!(p[1].revents & (POLLIN | POLLHUP))) continue;
       uint64_t lived = bm_now_mono_ns() - c->guard_started_ns;
       guardian_reap(c, 0);
-      struct pollfd q = {.fd = c->stop_fd, .events = POLLIN};
+      struct pollfd q = {.fd = c->keeper_stop_fd, .events = POLLIN};
       if (lived < 1000000000ull && poll(&q, 1, 1000) > 0) break;
     }
     char err[512];
@@ -965,19 +966,21 @@ static void *sensor_main(void *arg) {
 static void linux_stop(void *vctx, int release) {
   linux_ctx *c = vctx;
   if (!release) {
+    /* the keeper first: a guardian it is spawning may wait for its exec's permission
+       event, which the sensor thread answers (a child of the agent) while it runs */
+    if (c->keeper_started) {
+      uint64_t one = 1;
+      ssize_t w = write(c->keeper_stop_fd, &one, sizeof one);
+      (void)w;
+      pthread_join(c->keeper, NULL);
+      c->keeper_started = 0;
+    }
     if (c->thr_started) {
       uint64_t one = 1;
       ssize_t w = write(c->stop_fd, &one, sizeof one);
       (void)w;
       pthread_join(c->thr, NULL);
       c->thr_started = 0;
-    }
-    if (c->keeper_started) {
-      uint64_t one = 1;
-      ssize_t w = write(c->stop_fd, &one, sizeof one);
-      (void)w;
-      pthread_join(c->keeper, NULL);
-      c->keeper_started = 0;
     }
     return;
   }
@@ -988,6 +991,7 @@ static void linux_stop(void *vctx, int release) {
   if (c->nl_fd >= 0) close(c->nl_fd);
   if (c->stop_fd >= 0) close(c->stop_fd);
   if (c->guard_shm_fd >= 0) close(c->guard_shm_fd);
+  if (c->keeper_stop_fd >= 0) close(c->keeper_stop_fd);
   if (c->s->wake_fd >= 0) close(c->s->wake_fd); /* no waiter is left by now */
   if (c->s->kick_fd >= 0) close(c->s->kick_fd);
   for (int i = 0; i < c->n_mounts; i++) close(c->mounts[i].fd);
@@ -1037,7 +1041,7 @@ bm_sensor *bm_sensor_open(const char *config, char *err, uint32_t err_len) {
   /* linux_stop closes these: not fd 0 on an early failure */
   s->wake_fd = s->kick_fd = s->auth_fd = -1;
   c->perm_fd = c->notif_fd = c->nl_fd = c->stop_fd = -1;
-  c->guard_shm_fd = c->guard_pidfd = -1;
+  c->guard_shm_fd = c->guard_pidfd = c->keeper_stop_fd = -1;
   c->hz = sysconf(_SC_CLK_TCK);
   pthread_mutex_init(&c->starts_mu, NULL);
   c->pidfs = bm_have_pidfs();
@@ -1118,7 +1122,8 @@ bm_sensor *bm_sensor_open(const char *config, char *err, uint32_t err_len) {
   }
   c->thr_started = 1;
   if (c->guard) {
-    if (pthread_create(&c->keeper, NULL, keeper_main, c)) {
+    c->keeper_stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (c->keeper_stop_fd < 0 || pthread_create(&c->keeper, NULL, keeper_main, c)) {
       bm_set_err(err, err_len, "Cannot start the guardian's keeper thread");
       bm_sensor_close(s);
       return NULL;
