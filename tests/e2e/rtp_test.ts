@@ -138,7 +138,12 @@ Deno.test({
 
       const h = await agent.health();
       assert.equal(h.rtp_matches, 2, "write and exec, the exec counted once");
-      assert.equal(h.rtp_cache_hits, 1, "the exec reused the hash of the write");
+      // At least the exec's: the agent offers every exec on the machine (the proc connector is
+      // system-wide), so other processes running cached binaries add hits on a busy machine.
+      assert.ok(
+        (h.rtp_cache_hits as number) >= 1,
+        `the exec reused the hash of the write (hits ${h.rtp_cache_hits})`,
+      );
       assert.equal(h.rtp_queue_dropped, 0);
       assert.equal(h.auth_answered_by_watchdog, 0);
 
