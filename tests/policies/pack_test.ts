@@ -112,6 +112,7 @@ function replay(rules: RuleSet, platform: Platform, text: string, file: string) 
 const CORPUS = [
   "apt_packages",
   "npm_ci",
+  "npm_ci_tmp",
   "make_build",
   "git_ops",
   "python_venv",

@@ -23,6 +23,13 @@ if want npm_ci; then
   mkdir -p "$scratch/npm" && cp "$here/npm_project/package.json" "$here/npm_project/package-lock.json" "$scratch/npm/"
   rec npm_ci "$here/npm_ci.sh" "$scratch/npm"
 fi
+if want npm_ci_tmp; then
+  # the same install as a CI job does it: in a checkout under /tmp
+  ci="$(mktemp -d /tmp/bmrec-ci.XXXXXX)"
+  cp "$here/npm_project/package.json" "$here/npm_project/package-lock.json" "$ci/"
+  rec npm_ci_tmp "$here/npm_ci.sh" "$ci"
+  rm -rf "$ci"
+fi
 if want make_build; then
   cp -r "$repo/dylib" "$scratch/dylib"
   rec make_build "$here/make_build.sh" "$scratch/dylib"
