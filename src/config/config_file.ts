@@ -192,7 +192,8 @@ export async function readConfigFile(path: string, options: ReadOptions = {}): P
     loc.lineNote = "binary plist: no line numbers";
   }
   const { values, problems } = validateSettingsData(data, loc);
-  result.problems.push(...problems);
+  // One by one: a spread of 200,000 problems would overflow the call stack.
+  for (const p of problems) result.problems.push(p);
   result.hasErrors = result.problems.some((p) => p.severity === "error");
   result.values = result.hasErrors && rejectOnError ? new Map() : values;
   return result;

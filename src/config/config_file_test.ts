@@ -3,6 +3,13 @@ import { FIXTURES, tempConfig } from "./_testing.ts";
 import { readConfigFile } from "./config_file.ts";
 import { formatProblem } from "./problem.ts";
 
+/** A file with `text` in a new temp dir. */
+async function writeTemp(name: string, text: string): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "bm_config_file_" });
+  await Deno.writeTextFile(`${dir}/${name}`, text);
+  return `${dir}/${name}`;
+}
+
 async function lines(path: string): Promise<string[]> {
   const r = await readConfigFile(path, { checkOwner: false, mustExist: true });
   return r.problems.map(formatProblem);
@@ -145,4 +152,34 @@ Deno.test("unknown keys inside list entries are warnings; signed profiles are ex
   assert.deepEqual(await lines(signed), [
     `${signed}: signed profile: bm reads unsigned profiles; extract the payload first (macOS: security cms -D -i FILE -o OUT.mobileconfig)`,
   ]);
+});
+
+Deno.test("__proto__, constructor and prototype keys are refused on their line, never looked up", async () => {
+  const toml = await writeTemp(
+    "proto.toml",
+    '[__proto__]\nx = 1\n[constructor.prototype]\ny = 2\n[antivirusEngine]\nprototype = "z"\n',
+  );
+  assert.deepEqual(await lines(toml), [
+    `${toml}:1: __proto__: reserved key name, refused`,
+    `${toml}:3: constructor: reserved key name, refused`,
+    `${toml}:6: antivirusEngine.prototype: reserved key name, refused`,
+  ]);
+  const json = await writeTemp(
+    "proto.json",
+    '{\n"__proto__": {"polluted": 1},\n"constructor": {"prototype": {"polluted": 2}}\n}\n',
+  );
+  assert.deepEqual(await lines(json), [
+    `${json}:2: __proto__: reserved key name, refused`,
+    `${json}:3: constructor: reserved key name, refused`,
+  ]);
+  assert.equal(({} as Record<string, unknown>).polluted, undefined);
+});
+
+Deno.test("a key of 100 KB or full of regex syntax is data: located without building a pattern", async () => {
+  const long = "k".repeat(100_000);
+  const f = await writeTemp("long.toml", `[antivirusEngine]\n${long} = 1\n"a(b|c)*[+" = 2\n`);
+  const got = await lines(f);
+  assert.equal(got.length, 2);
+  assert.equal(got[0], `${f}:2: warning: antivirusEngine.${long}: unknown key, ignored`);
+  assert.equal(got[1], `${f}:3: warning: antivirusEngine.a(b|c)*[+: unknown key, ignored`);
 });

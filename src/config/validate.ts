@@ -9,6 +9,9 @@ import { type ConfigProblem, keyOf } from "./problem.ts";
 import { EXCLUSION_TYPES, ROOT_SHAPE, schemaNode, SettingsSchema } from "./schema.ts";
 import type { Settings } from "./schema.ts";
 
+/** Keys that name JavaScript's object machinery; a settings file never needs them. */
+const RESERVED_KEYS: ReadonlySet<string> = new Set(["__proto__", "constructor", "prototype"]);
+
 /** Where problems point: the file and, when the format has lines, a line finder. */
 export interface Locator {
   file: string;
@@ -138,11 +141,13 @@ function droppedKeys(
 ): (string | number)[][] {
   const out: (string | number)[][] = [];
   if (Array.isArray(raw) && Array.isArray(parsed)) {
-    raw.forEach((item, i) => out.push(...droppedKeys(item, parsed[i], [...at, i])));
+    raw.forEach((item, i) => {
+      for (const d of droppedKeys(item, parsed[i], [...at, i])) out.push(d);
+    });
   } else if (isPlainObject(raw) && isPlainObject(parsed)) {
     for (const [k, v] of Object.entries(raw)) {
-      if (!(k in parsed)) out.push([...at, k]);
-      else out.push(...droppedKeys(v, parsed[k], [...at, k]));
+      if (!Object.hasOwn(parsed, k)) out.push([...at, k]);
+      else for (const d of droppedKeys(v, parsed[k], [...at, k])) out.push(d);
     }
   }
   return out;
@@ -172,9 +177,14 @@ export function validateSettingsData(data: unknown, loc: Locator): ValidatedData
   ) => {
     for (const [name, value] of Object.entries(obj)) {
       const here = [...path, name];
-      const child = shape[name];
+      if (RESERVED_KEYS.has(name)) {
+        // Names that reach Object.prototype in a careless walk: refused, never looked up.
+        report("error", here, "reserved key name, refused");
+        continue;
+      }
+      const child = Object.hasOwn(shape, name) ? shape[name] : undefined;
       if (child === undefined) {
-        const hint = closest(name, Object.keys(shape));
+        const hint = name.length <= 64 ? closest(name, Object.keys(shape)) : undefined;
         report(
           "warning",
           here,
