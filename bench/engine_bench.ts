@@ -20,7 +20,7 @@ import { fileURLToPath } from "node:url";
 import type { BmEvent, EventAction } from "../src/sensor/event.ts";
 import { DEFAULT_ENGINE_OPTIONS, Engine } from "../src/engine/engine.ts";
 import { defaultRulesDir, formatProblem, loadRules } from "../src/engine/rule_loader.ts";
-import { FakeClock } from "../src/clock.ts";
+import { FixedClock } from "../src/clock.ts";
 import type { RuleSet } from "../src/engine/rule_set.ts";
 
 const { values } = parseArgs({
@@ -240,7 +240,7 @@ async function throughput(config: Config): Promise<Record<string, unknown>> {
   const engine = new Engine(
     set,
     { ...DEFAULT_ENGINE_OPTIONS, platform: "linux" },
-    new FakeClock(0),
+    new FixedClock(0),
   );
   const gen = new TraceGen(N_EVENTS, N_PROCS);
   let busy = 0;
@@ -278,7 +278,7 @@ async function latency(config: Config): Promise<Record<string, unknown>> {
   const engine = new Engine(
     set,
     { ...DEFAULT_ENGINE_OPTIONS, platform: "linux" },
-    new FakeClock(0),
+    new FixedClock(0),
   );
   const gen = new TraceGen(N_EVENTS, N_PROCS);
   const lat = new Float64Array(N_EVENTS);

@@ -25,7 +25,7 @@ import type { BmEvent } from "../src/sensor/event.ts";
 import { serializeEvent } from "../src/sensor/trace.ts";
 import { DEFAULT_ENGINE_OPTIONS, Engine } from "../src/engine/engine.ts";
 import { defaultRulesDir, formatProblem, loadRules } from "../src/engine/rule_loader.ts";
-import { FakeClock } from "../src/clock.ts";
+import { FixedClock } from "../src/clock.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -139,7 +139,7 @@ try {
       await replayWall(file, pack),
       await replayWall(file, pack),
     );
-    const engine = new Engine(rules, DEFAULT_ENGINE_OPTIONS, new FakeClock(0));
+    const engine = new Engine(rules, DEFAULT_ENGINE_OPTIONS, new FixedClock(0));
     const times: number[] = [];
     for (const e of events) {
       const t0 = performance.now();

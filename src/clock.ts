@@ -6,7 +6,18 @@ export interface Clock {
 
 export const systemClock: Clock = { now: () => Date.now() };
 
-/** A clock tests move by hand. */
+/**
+ * A clock that stands at one time: offline runs (`bm replay`, rule tests)
+ * whose time comes from their events; the engine asks it only when seeding.
+ */
+export class FixedClock implements Clock {
+  constructor(private readonly t: number) {}
+  now(): number {
+    return this.t;
+  }
+}
+
+/** A clock tests move by hand (the Clock port's fake). */
 export class FakeClock implements Clock {
   constructor(private t = 0) {}
   now(): number {

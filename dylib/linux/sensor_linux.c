@@ -58,7 +58,7 @@ typedef struct linux_mount {
 /*
  * pid -> start time, written by the sensor thread at fork and exec (exit
  * records need it once /proc is gone; collisions just miss). The agent's
- * waiting thread reads it too, for permission events (see perm_identity), so
+ * waiting thread reads it too, for permission events (see proc_identity), so
  * it is under starts_mu. ino is the process's pidfs inode (Linux 6.9+: unique
  * per process, never reused), 0 when unknown.
  */
@@ -432,7 +432,7 @@ static void handle_proc_event(linux_ctx *c, const struct proc_event *ev) {
       double start = 0;
       if (proc_stat(c, f->child_tgid, &ppid, &start) == 0) {
         bm_rec_set_f64(&r, BM_OFF_START, start);
-        /* with its pidfs inode, so a permission event can trust the slot (perm_identity) */
+        /* with its pidfs inode, so a permission event can trust the slot (proc_identity) */
         remember_start(c, f->child_tgid, start, pid_ino(c, f->child_tgid));
       }
       bm_core_submit_notify(c->s, &r);

@@ -72,7 +72,7 @@ find "$destdir/usr/share/bm/policies" -type d -exec chmod 0755 {} +
 find "$destdir/usr/share/bm/policies" -type f -exec chmod 0644 {} +
 # `bm demo` replays this recorded trace when it cannot run live (not root, not Linux).
 install -d -m 0755 "$destdir/usr/share/bm/demo"
-install -m 0644 "$repo/tests/fixtures/demo/demo_trace.jsonl" "$destdir/usr/share/bm/demo/demo_trace.jsonl"
+install -m 0644 "$repo/policies/demo/demo_trace.jsonl" "$destdir/usr/share/bm/demo/demo_trace.jsonl"
 own "$destdir/usr/bin/bm" "$destdir/usr/lib/bm/libbm_sensor.so" "$destdir/usr/lib/bm/bm_guardian" \
   "$destdir/lib/systemd/system/bm.service" "$destdir/etc/bm" "$destdir/etc/bm/bm.toml"
 if [ "$(id -u)" -eq 0 ]; then chown -R root:root "$destdir/usr/share/bm"; fi

@@ -14,7 +14,7 @@
  * and unmounts. When the namespace ends nothing is left behind.
  *
  * Otherwise it says why and replays the recorded trace of the same
- * demonstration (tests/fixtures/demo/demo_trace.jsonl) with `bm replay`. That
+ * demonstration (policies/demo/demo_trace.jsonl) with `bm replay`. That
  * trace was captured with `bm record --mount /tmp` in the same namespace set-up
  * while the same script ran, then cut down to the script's process tree (the
  * proc connector also reports every other process on the machine).
@@ -94,7 +94,7 @@ async function replayed(why: string): Promise<number> {
 
 function demoTrace(): string {
   const candidates = [
-    new URL("../../tests/fixtures/demo/demo_trace.jsonl", import.meta.url).pathname,
+    new URL("../../policies/demo/demo_trace.jsonl", import.meta.url).pathname,
     "/usr/share/bm/demo/demo_trace.jsonl",
   ];
   for (const c of candidates) {

@@ -16,7 +16,7 @@ import { ESLOGGER_SCHEMA_VERSIONS, readEslogger } from "../sensor/eslogger.ts";
 import { DEFAULT_ENGINE_OPTIONS, Engine, type EngineOptions } from "../engine/engine.ts";
 import { loadEffectiveConfigOrThrow } from "../config/load.ts";
 import { engineOptions } from "../daemon/settings_map.ts";
-import { FakeClock } from "../clock.ts";
+import { FixedClock } from "../clock.ts";
 import type { Verdict } from "../engine/verdict.ts";
 import type { RuleAlert } from "../engine/rule_alert.ts";
 import type { BmEvent } from "../sensor/event.ts";
@@ -227,7 +227,7 @@ export const replayCommand: Command = {
         forwardRtp,
         rtpBlocklist,
       },
-      new FakeClock(events[0]?.["@timestamp"] ?? 0),
+      new FixedClock(events[0]?.["@timestamp"] ?? 0),
     );
     const verdicts: Verdict[] = [];
     const alerts: RuleAlert[] = [];

@@ -94,26 +94,3 @@ export async function loadEffectiveConfigOrThrow(
   if (!cfg.ok) throw new InputError(cfg.errors.join("\n"));
   return cfg;
 }
-
-export interface Reload {
-  /** The config to run with: the new one when it loaded cleanly, else the last good one. */
-  config: EffectiveConfig;
-  /** False when the new files had errors (listed in `errors`). */
-  accepted: boolean;
-  errors: string[];
-  warnings: string[];
-}
-
-/**
- * The daemon's reload: a bad file never replaces a good config (invariant 4).
- * Without a last good config (first start), the new one is used with the bad
- * files' values left out, so protection starts on the other sources and defaults.
- */
-export async function reloadEffectiveConfig(
-  lastGood: EffectiveConfig | undefined,
-  options: LoadOptions = {},
-): Promise<Reload> {
-  const next = await loadEffectiveConfig(options);
-  const config = next.ok || lastGood === undefined ? next : lastGood;
-  return { config, accepted: next.ok, errors: next.errors, warnings: next.warnings };
-}

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { tempConfig } from "./_testing.ts";
 import { behaviorMonitoringState } from "./behavior.ts";
-import { loadEffectiveConfig, loadEffectiveConfigOrThrow, reloadEffectiveConfig } from "./load.ts";
+import { loadEffectiveConfig, loadEffectiveConfigOrThrow } from "./load.ts";
 import { SETTING_KEYS } from "./schema.ts";
 import { InputError } from "../errors.ts";
 
@@ -249,23 +249,20 @@ Deno.test("a file in a directory other users can write is refused (sticky dirs a
   await Deno.chown(t.dir, 0, 0);
 });
 
-Deno.test("reload keeps the last good config when a file goes bad", async () => {
+// Keeping the last good config on reload is the daemon's (tests/e2e/resilience_test.ts).
+Deno.test("a file gone bad is not ok, names its line, and its values are left out", async () => {
   await using t = await tempConfig();
   await t.write("bm.toml", `[engine]\nscoreThreshold = 42\n`);
-  const first = await reloadEffectiveConfig(undefined, { paths: t.paths });
-  assert.equal(first.accepted, true);
-  assert.equal(first.config.settings.engine.scoreThreshold, 42);
+  const first = await loadEffectiveConfig({ paths: t.paths });
+  assert.equal(first.ok, true);
+  assert.equal(first.settings.engine.scoreThreshold, 42);
 
   await t.write("bm.toml", `[engine]\nscoreThreshold = "lots"\n`);
-  const second = await reloadEffectiveConfig(first.config, { paths: t.paths });
-  assert.equal(second.accepted, false);
-  assert.equal(second.config, first.config);
+  const second = await loadEffectiveConfig({ paths: t.paths });
+  assert.equal(second.ok, false);
   assert.deepEqual(second.errors, [
     `${t.paths.local}:2: engine.scoreThreshold: expected number, got string "lots"`,
   ]);
-
   // First start on a bad file: the bad file's values are left out, defaults apply.
-  const cold = await reloadEffectiveConfig(undefined, { paths: t.paths });
-  assert.equal(cold.accepted, false);
-  assert.equal(cold.config.settings.engine.scoreThreshold, 100);
+  assert.equal(second.settings.engine.scoreThreshold, 100);
 });

@@ -10,8 +10,6 @@ export {
   loadEffectiveConfig,
   loadEffectiveConfigOrThrow,
   type LoadOptions,
-  type Reload,
-  reloadEffectiveConfig,
 } from "./load.ts";
 export { directoryProblem, ownershipProblem } from "../trusted_file.ts";
 export {

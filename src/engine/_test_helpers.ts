@@ -3,7 +3,13 @@ import type { BmEvent, BmFields, EventAction, FileFields, ProcessFields } from "
 import { FakeClock } from "../clock.ts";
 import { compileFile, formatProblem, type RuleProblem } from "./rule_loader.ts";
 import type { RuleSet } from "./rule_set.ts";
-import { DEFAULT_ENGINE_OPTIONS, Engine, type EngineOptions, type Firing } from "./engine.ts";
+import {
+  DEFAULT_ENGINE_OPTIONS,
+  Engine,
+  type EngineOptions,
+  type Firing,
+  type SeedProcess,
+} from "./engine.ts";
 import type { Verdict } from "./verdict.ts";
 import type { AuthAnswer } from "../sensor/sensor.ts";
 
@@ -64,8 +70,10 @@ export function run(
   set: RuleSet,
   events: BmEvent[],
   opts: Partial<EngineOptions> = {},
+  seed: SeedProcess[] = [],
 ): RunResult {
   const engine = new Engine(set, { ...DEFAULT_ENGINE_OPTIONS, ...opts }, new FakeClock(0));
+  if (seed.length > 0) engine.seed(seed);
   const fired: string[] = [];
   const firings: Firing[] = [];
   engine.onFire = (f) => {

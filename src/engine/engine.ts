@@ -219,11 +219,6 @@ export class Engine {
     return this.partials.countsByRule();
   }
 
-  /** The process table's view of a process (tests, `bm replay`). */
-  processByPid(pid: number): Proc | undefined {
-    return this.table.byPidLookup(pid);
-  }
-
   private buildIndex(): void {
     this.partials.clear();
     const active = this.rules.rules.filter((r) => r.platforms.includes(this.opts.platform));

@@ -1,8 +1,6 @@
 import { deepEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { parseStat, readProcesses } from "./proc_seed.ts";
-import { Engine } from "./engine.ts";
-import { DEFAULT_ENGINE_OPTIONS } from "./engine.ts";
-import { FakeClock } from "../clock.ts";
+import { rule, rules, run } from "./_test_helpers.ts";
 
 Deno.test("parseStat handles a comm with spaces and parentheses", () => {
   const line = "1234 (a (b) c) S 77 1234 1234 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 4242 1000 10";
@@ -22,15 +20,25 @@ Deno.test("readProcesses finds this process with its parent, args and start", ()
 });
 
 Deno.test("seeded processes give later events their lineage", () => {
-  const procs = readProcesses();
-  const engine = new Engine({ rules: [] }, DEFAULT_ENGINE_OPTIONS, new FakeClock(Date.now()));
-  engine.seed(procs);
-  engine.process({
-    "@timestamp": Date.now(),
-    event: { action: "fork" },
-    process: { pid: 999_999, parent: { pid: Deno.pid } },
-  });
-  const child = engine.processByPid(999_999);
-  assertEquals(child?.parent?.pid, Deno.pid);
-  assertEquals(child?.parent?.parent?.pid, Deno.ppid);
+  // A rule firing on the child shows the lineage the seed gave it.
+  const set = rules(
+    rule("fork") + `
+[[rule.steps]]
+action = "fork"
+where = [{ field = "process.pid", eq = 999999 }]
+`,
+  );
+  const r = run(
+    set,
+    [{
+      "@timestamp": Date.now(),
+      event: { action: "fork" },
+      process: { pid: 999_999, parent: { pid: Deno.pid } },
+    }],
+    {},
+    readProcesses(),
+  );
+  assertEquals(r.verdicts.length, 1);
+  const pids = r.verdicts[0]!.lineage.map((l) => l.pid);
+  assertEquals(pids.slice(-3), [Deno.ppid, Deno.pid, 999_999]);
 });

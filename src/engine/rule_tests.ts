@@ -6,7 +6,7 @@
  */
 import { parseTrace } from "../sensor/trace.ts";
 import type { BmEvent } from "../sensor/event.ts";
-import { FakeClock } from "../clock.ts";
+import { FixedClock } from "../clock.ts";
 import { DEFAULT_ENGINE_OPTIONS, Engine, type EngineOptions } from "./engine.ts";
 import type { CompiledRule } from "./rule_set.ts";
 
@@ -32,7 +32,7 @@ export function ruleFires(
   const engine = new Engine(
     { rules: [rule] },
     { ...base, platform: rule.platforms[0]! },
-    new FakeClock(first),
+    new FixedClock(first),
   );
   let fired = false;
   engine.onFire = (f) => {
