@@ -5,6 +5,7 @@
  * rule set as the baseline.
  *
  *   deno run --allow-all bench/engine_bench.ts [--events N] [--processes N] [--rules DIR]
+ *     [--extra-rules DIR]...  (more packs beside --rules, as engine.extraRulesDirs loads them)
  *     [--v8-flags FLAGS]   (default "--max-semi-space-size=4"; "" for V8's defaults)
  *
  * Three configurations: "no engine" (the trace generator alone: the
@@ -29,6 +30,7 @@ const { values } = parseArgs({
     events: { type: "string", default: "1000000" },
     processes: { type: "string", default: "20000" },
     rules: { type: "string" },
+    "extra-rules": { type: "string", multiple: true },
     child: { type: "string" },
     pass: { type: "string" },
     "v8-flags": { type: "string", default: "--max-semi-space-size=4" },
@@ -224,12 +226,17 @@ function peakRssMb(): number {
   return m ? Number(m[1]) / 1024 : Deno.memoryUsage().rss / 1048576;
 }
 
-type Config = "none" | "empty" | "full";
+/** "pack": --rules alone, beside "full" (--rules plus --extra-rules) when extra packs are given. */
+type Config = "none" | "empty" | "pack" | "full";
 
 async function ruleSet(config: Config): Promise<RuleSet> {
-  if (config !== "full") return { rules: [] };
-  const dir = values.rules ?? defaultRulesDir();
-  const { rules, problems } = await loadRules(dir, { requireRootOwned: false, checkTests: false });
+  if (config === "none" || config === "empty") return { rules: [] };
+  // The pack plus any --extra-rules packs (engine.extraRulesDirs, e.g. an imported Sigma pack).
+  const dirs = [
+    values.rules ?? defaultRulesDir(),
+    ...(config === "full" ? values["extra-rules"] ?? [] : []),
+  ];
+  const { rules, problems } = await loadRules(dirs, { requireRootOwned: false, checkTests: false });
   for (const p of problems) console.error(formatProblem(p));
   return rules;
 }
@@ -304,6 +311,7 @@ async function runChild(config: Config, pass: "throughput" | "latency") {
   args.push(fileURLToPath(import.meta.url), "--child", config, "--pass", pass);
   args.push("--events", String(N_EVENTS), "--processes", String(N_PROCS));
   if (values.rules) args.push("--rules", values.rules);
+  for (const x of values["extra-rules"] ?? []) args.push("--extra-rules", x);
   const out = await new Deno.Command(Deno.execPath(), { args, stderr: "inherit" }).output();
   if (!out.success) throw new Error(`Benchmark child "${config} ${pass}" failed`);
   return JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").pop()!);
@@ -314,32 +322,36 @@ const v8Flags = values["v8-flags"] ?? "";
 async function main(): Promise<void> {
   const child = values.child as Config | undefined;
   if (child !== undefined) {
-    if (!["none", "empty", "full"].includes(child)) throw new Error(`Unknown child "${child}"`);
+    if (!["none", "empty", "pack", "full"].includes(child)) {
+      throw new Error(`Unknown child "${child}"`);
+    }
     const r = values.pass === "latency" ? await latency(child) : await throughput(child);
     console.log(JSON.stringify({ config: child, ...r }));
     return;
   }
   const res: Record<string, Record<string, number>> = {};
-  for (const config of ["none", "empty", "full"] as const) {
+  const extra = (values["extra-rules"] ?? []).length > 0;
+  const configs: Config[] = extra ? ["none", "empty", "pack", "full"] : ["none", "empty", "full"];
+  for (const config of configs) {
     const r = await runChild(config, "throughput");
     if (config !== "none") Object.assign(r, await runChild(config, "latency"));
     res[config] = r;
   }
-  const { none, empty, full } = res as Record<Config, Record<string, number>>;
+  const { none, empty, pack, full } = res as Record<Config, Record<string, number>>;
   const cell = (v: number | undefined, digits: number) =>
     (v === undefined ? "-" : v.toFixed(digits)).padStart(12);
   const row = (k: string, unit: string, digits = 0, withNone = false) =>
     `${k.padEnd(14)} ${withNone ? cell(none[k], digits) : "-".padStart(12)} ${
       cell(empty[k], digits)
-    } ${cell(full[k], digits)}  ${unit}`;
+    } ${pack ? `${cell(pack[k], digits)} ` : ""}${cell(full[k], digits)}  ${unit}`;
   console.log(
     `Engine benchmark: ${full.events} events, ${N_PROCS} processes, Deno ${Deno.version.deno}, ` +
       `V8 flags "${v8Flags}"`,
   );
   console.log(
     `${"".padEnd(14)} ${"no engine".padStart(12)} ${"empty rules".padStart(12)} ${
-      `${full.rules} rules`.padStart(12)
-    }`,
+      pack ? `${`${pack.rules} rules`.padStart(12)} ` : ""
+    }${`${full.rules} rules`.padStart(12)}`,
   );
   console.log(row("evsPerSec", "events/s through Engine.process (target >= 300000 with the pack)"));
   console.log(row("p50us", "µs per event", 2));
@@ -353,6 +365,13 @@ async function main(): Promise<void> {
   console.log(row("firings", "rule firings"));
   console.log(row("verdicts", "verdicts"));
   console.log(`pack/empty throughput ratio: ${(full.evsPerSec! / empty.evsPerSec!).toFixed(2)}`);
+  if (pack) {
+    console.log(
+      `with/without --extra-rules throughput ratio: ${
+        (full.evsPerSec! / pack.evsPerSec!).toFixed(2)
+      }`,
+    );
+  }
 }
 
 await main();

@@ -8,7 +8,7 @@
  * column; the other files still convert.
  */
 import { parseAllDocuments } from "yaml";
-import { join, relative } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { compileFile, formatProblem, type RuleProblem } from "../engine/rule_loader.ts";
 import { serializeEvent } from "../sensor/trace.ts";
 import { type ConvertOptions, convertSigma } from "./convert.ts";
@@ -114,7 +114,14 @@ export async function importSigma(
     skipped_by_reason: {},
     errors: [],
   };
-  for (const s of sources) await collect(s, files, summary.errors);
+  /** The name a rule's `# source:` comment gives its file: relative to the SOURCE's parent. */
+  const shown = new Map<string, string>();
+  for (const s of sources) {
+    const before = files.length;
+    await collect(s, files, summary.errors);
+    const base = dirname(resolve(s));
+    for (const f of files.slice(before)) shown.set(f, relative(base, resolve(f)));
+  }
   summary.files = files.length;
   const pending: Pending[] = [];
   const ids = new Set<string>();
@@ -159,7 +166,7 @@ export async function importSigma(
     }
     let conv;
     try {
-      conv = convertSigma(values[0], file, opts);
+      conv = convertSigma(values[0], shown.get(file) ?? file, opts);
     } catch (e) {
       if (e instanceof SkipError) {
         skip(file, e.message, idOf(values[0]));
