@@ -2,7 +2,8 @@
  * Figures for `bm rules import-sigma` on a real Sigma repository (SigmaHQ's
  * `rules/` tree, fetched separately: its rules are not part of bm):
  *
- *   deno run --allow-all bench/sigma_bench.ts --sigma PATH/TO/sigma/rules [--out DIR]
+ *   deno run --allow-all --v8-flags=--enable-experimental-regexp-engine \
+ *     bench/sigma_bench.ts --sigma PATH/TO/sigma/rules [--out DIR]
  *
  * 1. The whole tree imported (every product): wall time, files, converted,
  *    skipped by reason; and every rule's detection run through the converter
