@@ -163,7 +163,7 @@ export async function readConfigFile(path: string, options: ReadOptions = {}): P
     }
     try {
       const buf = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
-      data = parsePlist(buf as ArrayBuffer);
+      data = quietly(() => parsePlist(buf as ArrayBuffer));
     } catch (e) {
       return fail(
         binary
@@ -197,4 +197,19 @@ export async function readConfigFile(path: string, options: ReadOptions = {}): P
   result.hasErrors = result.problems.some((p) => p.severity === "error");
   result.values = result.hasErrors && rejectOnError ? new Map() : values;
   return result;
+}
+
+/**
+ * Runs `f` with console.error silenced: the binary plist parser prints its own
+ * warnings ("Unknown date type") to stderr, which would break the one line per
+ * problem that `bm config validate` promises.
+ */
+function quietly<T>(f: () => T): T {
+  const error = console.error;
+  console.error = () => {};
+  try {
+    return f();
+  } finally {
+    console.error = error;
+  }
 }

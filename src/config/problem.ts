@@ -24,7 +24,12 @@ export function formatProblem(p: ConfigProblem): string {
   if (p.severity === "warning") parts.push("warning");
   if (p.key !== undefined) parts.push(p.key);
   parts.push(p.lineNote ? `${p.reason} (${p.lineNote})` : p.reason);
-  return parts.join(": ");
+  // A key or value from the file may hold a newline: the line stays one line.
+  return parts.join(": ").replace(
+    // deno-lint-ignore no-control-regex
+    /[\x00-\x1f\x7f]/g,
+    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+  );
 }
 
 /** Dotted key from a path of names and list indexes. */
