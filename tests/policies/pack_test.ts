@@ -56,6 +56,14 @@ Deno.test("pack: every low-severity rule is alert only (report, score at most 30
   assert(rules.filter((r) => r.severity === "low").length >= 10);
 });
 
+Deno.test("pack: at least 150 Linux rules, each with its own positive and negative trace", async () => {
+  const linux = (await pack()).rules.filter((r) => r.platforms.includes("linux"));
+  assert(linux.length >= 150, `only ${linux.length} Linux rules`);
+  for (const r of linux) {
+    assert(r.tests.positive.length > 0 && r.tests.negative.length > 0, `${r.id}: no traces`);
+  }
+});
+
 Deno.test("pack: at least 120 macOS rules, each with its own positive and negative trace", async () => {
   const macos = (await pack()).rules.filter((r) => r.platforms.includes("macos"));
   assert(macos.length >= 120, `only ${macos.length} macOS rules`);
