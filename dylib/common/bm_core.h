@@ -24,6 +24,10 @@
 
 #define BM_MAX_MOUNTS 32
 #define BM_MAX_RECORD (BM_RECORD_HEADER_SIZE + 262144u)
+#define BM_MAX_ENV 16        /* variables an exec record may carry */
+#define BM_ENV_NAME_MAX 64   /* a variable name, with its NUL */
+#define BM_ENV_VALUE_MAX 1024 /* a value is cut there */
+#define BM_ENV_READ_MAX 65536 /* bytes of an environment block read at exec (Linux) */
 
 typedef struct bm_config {
   int32_t auth_deadline_ms;
@@ -41,6 +45,11 @@ typedef struct bm_config {
   int32_t own_pid;
   int32_t notify_latency_ms; /* notify-only batches may wait this long to grow */
   char guardian[1024];       /* Linux: guardian program, "" default, "off" none */
+  int32_t marks_network;     /* filesystem mode: mark network filesystems too */
+  /* Test builds only (BM_TEST_HOOKS): filesystem mode follows only tmpfs mounts under this path */
+  char marks_only_under[1024];
+  int32_t n_env;             /* environment variables reported with an exec */
+  char env[BM_MAX_ENV][BM_ENV_NAME_MAX];
 } bm_config;
 
 /* Parses key=value lines; on error writes a message into err and returns -1. */
@@ -68,6 +77,15 @@ double bm_rec_get_f64(const uint8_t *rec, uint32_t off);
 /* Appends a string (cut at BM_STR_MAX or the space left). Returns 0, -1 if cut/dropped. */
 int bm_rec_str(bm_rec *r, uint8_t tag, const char *s, size_t len);
 int bm_rec_cstr(bm_rec *r, uint8_t tag, const char *s);
+/*
+ * Environment at exec: appends kv ("NAME=value", len bytes) as BM_STR_ENV
+ * when NAME is one of cfg->env and not yet in *seen (a bit per name; the
+ * first binding wins, as getenv's does), its value cut at BM_ENV_VALUE_MAX.
+ * Returns 1 when added. bm_rec_env_block does it for a NUL-separated block
+ * (/proc/PID/environ) and returns how many were added.
+ */
+int bm_rec_env(bm_rec *r, const bm_config *cfg, const char *kv, size_t len, uint32_t *seen);
+int bm_rec_env_block(bm_rec *r, const bm_config *cfg, const char *block, size_t len);
 /* Pads to 8, writes size and nstr. Returns the record size. */
 uint32_t bm_rec_finish(bm_rec *r);
 
@@ -203,6 +221,12 @@ struct bm_sensor {
   uint64_t *heartbeat;
   /* Optional: fills platform counters into a stats copy (outside mu). NULL = none. */
   void (*stats_extra)(void *ctx, bm_sensor_stats *st);
+  /*
+   * Optional (Linux): writes the marked and unmarked filesystems as text
+   * lines into buf (see bm_sensor_marks) and returns the bytes written. NULL
+   * when the platform has no marks (macOS, synthetic).
+   */
+  int32_t (*describe_marks)(void *ctx, uint8_t *buf, uint32_t cap);
 };
 
 #define BM_HEARTBEAT_MS 100

@@ -172,6 +172,31 @@ int bm_config_parse(const char *text, bm_config *c, char *err, uint32_t err_len)
         return -1;
       }
       strcpy(c->guardian, v);
+    } else if (strcmp(k, "network") == 0) {
+      if (parse_int(v, 0, 1, &x)) {
+        bm_set_err(err, err_len, "Bad sensor config value \"%s\" for network: expected 0..1", v);
+        return -1;
+      }
+      c->marks_network = (int32_t)x;
+#ifdef BM_TEST_HOOKS
+    } else if (strcmp(k, "marks_only_under") == 0) {
+      /* test builds only: production libraries reject the key (unknown) */
+      if (strlen(v) >= sizeof c->marks_only_under || v[0] != '/' || strcmp(v, "/") == 0) {
+        bm_set_err(err, err_len, "Bad sensor config marks_only_under \"%s\": an absolute path other than /", v);
+        return -1;
+      }
+      strcpy(c->marks_only_under, v);
+#endif
+    } else if (strcmp(k, "env") == 0) {
+      size_t vl = strlen(v);
+      int ok = vl > 0 && vl < BM_ENV_NAME_MAX && c->n_env < BM_MAX_ENV;
+      for (size_t i = 0; ok && i < vl; i++) ok = v[i] != '=' && (unsigned char)v[i] > ' ';
+      if (!ok) {
+        bm_set_err(err, err_len, "Bad sensor config env \"%s\": a name without '=' or spaces, shorter than %d bytes, at most %d names",
+                   v, BM_ENV_NAME_MAX, BM_MAX_ENV);
+        return -1;
+      }
+      strcpy(c->env[c->n_env++], v);
     } else if (strcmp(k, "mount") == 0) {
       if (c->n_mounts == BM_MAX_MOUNTS || strlen(v) >= sizeof c->mounts[0] || v[0] != '/') {
         bm_set_err(err, err_len, "Bad sensor config mount \"%s\": absolute path, at most %d mounts", v, BM_MAX_MOUNTS);
@@ -577,6 +602,11 @@ int32_t bm_sensor_allow_cache_clear(bm_sensor *s) {
   bm_tables_cache_clear(&s->tables);
   tables_changed(s);
   return 0;
+}
+
+int32_t bm_sensor_marks(bm_sensor *s, uint8_t *buf, uint32_t cap) {
+  if (!s || !buf) return -1;
+  return s->describe_marks ? s->describe_marks(s->ctx, buf, cap) : 0;
 }
 
 int32_t bm_sensor_get_stats(bm_sensor *s, bm_sensor_stats *out, uint32_t size) {

@@ -83,3 +83,36 @@ uint32_t bm_rec_finish(bm_rec *r) {
   put_u16(r->buf + BM_OFF_NSTR, r->nstr);
   return r->len;
 }
+
+/* A configured name's index, or -1: kv is "NAME=value" (len bytes, maybe no '='). */
+static int env_index(const bm_config *cfg, const char *kv, size_t len) {
+  const char *eq = memchr(kv, '=', len);
+  if (!eq) return -1;
+  size_t nl = (size_t)(eq - kv);
+  for (int i = 0; i < cfg->n_env; i++)
+    if (strlen(cfg->env[i]) == nl && memcmp(cfg->env[i], kv, nl) == 0) return i;
+  return -1;
+}
+
+int bm_rec_env(bm_rec *r, const bm_config *cfg, const char *kv, size_t len, uint32_t *seen) {
+  int i = env_index(cfg, kv, len);
+  if (i < 0 || (*seen & (1u << i))) return 0; /* the first binding wins, as getenv's does */
+  *seen |= 1u << i;
+  size_t nl = (size_t)((const char *)memchr(kv, '=', len) - kv);
+  size_t vl = len - nl - 1;
+  if (vl > BM_ENV_VALUE_MAX) vl = BM_ENV_VALUE_MAX;
+  bm_rec_str(r, BM_STR_ENV, kv, nl + 1 + vl);
+  return 1;
+}
+
+int bm_rec_env_block(bm_rec *r, const bm_config *cfg, const char *block, size_t len) {
+  uint32_t seen = 0;
+  int n = 0;
+  for (size_t i = 0; i < len;) {
+    const char *e = memchr(block + i, 0, len - i);
+    size_t l = e ? (size_t)(e - (block + i)) : len - i;
+    n += bm_rec_env(r, cfg, block + i, l, &seen);
+    i += l + 1;
+  }
+  return n;
+}

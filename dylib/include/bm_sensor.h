@@ -116,6 +116,8 @@ enum bm_str {
   BM_STR_XATTR = 10,      /* extended attribute name */
   BM_STR_LAUNCH_ITEM = 11,       /* macOS BTM item plist or executable */
   BM_STR_PARENT_EXECUTABLE = 12, /* process.parent.executable when known */
+  BM_STR_ENV = 13,               /* process.env_vars[i]: "NAME=value", repeated */
+  BM_STR_SCRIPT = 14,            /* process.script: the #! script this image (its interpreter) runs */
 };
 
 /*
@@ -139,6 +141,8 @@ typedef struct bm_sensor_stats {
   uint64_t auth_by_guardian;   /* Linux: answered by bm_guardian (agent dead, stopped or late) */
   uint64_t guardian_restarts;  /* Linux: bm_guardian found dead and started again */
   uint64_t guardian_pid;       /* Linux: the running bm_guardian's pid, 0 none */
+  uint64_t env_misses;         /* execs whose environment could not be read whole (gone, > 64 KiB) */
+  uint64_t exec_followers;     /* Linux: loader / #! interpreter opens answered as part of their exec */
 } bm_sensor_stats;
 
 typedef struct bm_sensor bm_sensor; /* opaque */
@@ -162,9 +166,16 @@ double bm_sensor_now_ms(void);
  *   notify_forks=1          report fork records
  *   notify_files=1          report create/rename/unlink/close_modified records
  *   marks=filesystem        filesystem (each `mount` is marked as a whole
- *                           filesystem; none given = "/") or mounts (each
- *                           `mount` only)
+ *                           filesystem; none given = every local filesystem
+ *                           mounted now or later, see bm_sensor_marks) or
+ *                           mounts (each `mount` only)
  *   mount=/path             repeatable
+ *   network=0               with marks=filesystem and no mount: mark network
+ *                           filesystems (nfs, cifs, fuse.sshfs...) too
+ *   env=NAME                repeatable, at most 16: environment variables an
+ *                           exec record carries (BM_STR_ENV, value cut at
+ *                           1 KiB; Linux reads at most 64 KiB of
+ *                           /proc/PID/environ, macOS takes the ES exec event's)
  *   ring_bytes=8388608      ring buffer capacity
  *   own_pid=N               the agent's pid: never held (default getpid())
  *   guardian=PATH|off       Linux: the bm_guardian program that answers held
@@ -217,6 +228,15 @@ int32_t bm_sensor_allow_cache_clear(bm_sensor *s);
 
 /* Copies counters into out (min(size, sizeof(bm_sensor_stats)) bytes). Returns bytes copied. */
 int32_t bm_sensor_get_stats(bm_sensor *s, bm_sensor_stats *out, uint32_t size);
+
+/*
+ * What the sensor marks (Linux): one line per filesystem, fields separated by
+ * tabs, "marked\tMOUNT_POINT\tTYPE\n" or
+ * "unmarked\tMOUNT_POINT\tTYPE\tREASON\n"; tab, newline and backslash in a
+ * mount point are written as \011, \012, \134. Writes whole lines into
+ * buf[cap] while they fit. Returns bytes written (0 on macOS), -1 bad handle.
+ */
+int32_t bm_sensor_marks(bm_sensor *s, uint8_t *buf, uint32_t cap);
 
 /* Stops the sensor: answers every held event with the default, wakes waiters, frees. */
 void bm_sensor_close(bm_sensor *s);

@@ -48,12 +48,9 @@
 
 #include "../common/bm_core.h"
 #include "guardian_shm.h"
+#include "exec_chain.h"
+#include "fs_marks.h"
 #include "kernel_support.h"
-
-typedef struct linux_mount {
-  int fd;
-  fsid_t fsid;
-} linux_mount;
 
 /*
  * pid -> start time, written by the sensor thread at fork and exec (exit
@@ -74,8 +71,8 @@ typedef struct linux_ctx {
   int perm_fd, notif_fd, nl_fd, stop_fd;
   pthread_t thr;
   int thr_started;
-  linux_mount mounts[BM_MAX_MOUNTS];
-  int n_mounts;
+  bm_fs_marks marks;     /* what is marked; fsid -> mount for file handles */
+  bm_exec_chain chain;   /* the exec in flight of each process (loader, #! interpreter) */
   double boot_wall_ms;    /* wall time at boot (for /proc starttime) */
   double wall_minus_mono; /* for proc connector timestamps */
   long hz;
@@ -370,6 +367,23 @@ static int proc_identity(linux_ctx *c, int pid, int fork_seen, int32_t *ppid, do
   return miss;
 }
 
+/*
+ * The configured variables of pid's environment (just exec'd: its new one),
+ * from at most BM_ENV_READ_MAX bytes of /proc/PID/environ. An environment
+ * that cannot be read, or is longer than that (a variable past the bound is
+ * not seen), counts as an env miss.
+ */
+static void add_env(linux_ctx *c, bm_rec *r, int pid, char *buf, size_t cap) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/environ", pid);
+  size_t want = cap < BM_ENV_READ_MAX + 1 ? cap : BM_ENV_READ_MAX + 1;
+  ssize_t n = read_file(path, buf, want);
+  if (n < 0 || (size_t)n > BM_ENV_READ_MAX) BM_COUNT(c->s, env_misses);
+  if (n <= 0) return;
+  if ((size_t)n > BM_ENV_READ_MAX) n = BM_ENV_READ_MAX;
+  bm_rec_env_block(r, &c->s->cfg, buf, (size_t)n);
+}
+
 static void on_exec(linux_ctx *c, int pid, double t) {
   bm_rec r;
   bm_rec_begin(&r, c->rec, sizeof c->rec, BM_KIND_EXEC, 0);
@@ -403,6 +417,8 @@ static void on_exec(linux_ctx *c, int pid, double t) {
   snprintf(path, sizeof path, "/proc/%d/cwd", pid);
   if (read_link(path, buf, sizeof buf) >= 0) bm_rec_cstr(&r, BM_STR_CWD, buf);
   else miss = 1;
+  if (bm_exec_chain_end(&c->chain, pid, buf, sizeof buf)) bm_rec_cstr(&r, BM_STR_SCRIPT, buf);
+  if (c->s->cfg.n_env) add_env(c, &r, pid, args, sizeof args);
   uint8_t in = stream_kind(pid, 0, buf, sizeof buf);
   if (in == BM_STREAM_TTY) bm_rec_cstr(&r, BM_STR_TTY, buf);
   uint8_t out = stream_kind(pid, 1, buf, sizeof buf);
@@ -445,6 +461,7 @@ static void handle_proc_event(linux_ctx *c, const struct proc_event *ev) {
       const struct exit_proc_event *x = &ev->event_data.exit;
       if (x->process_pid != x->process_tgid) return;
       bm_tables_on_exit(&c->s->tables, x->process_tgid);
+      bm_exec_chain_end(&c->chain, x->process_tgid, NULL, 0);
       bm_rec_begin(&r, c->rec, sizeof c->rec, BM_KIND_EXIT, 0);
       bm_rec_set_f64(&r, BM_OFF_TIME, t);
       bm_rec_set_i32(&r, BM_OFF_PID, x->process_tgid);
@@ -502,6 +519,22 @@ static int open_proc_connector(linux_ctx *c, char *err, uint32_t err_len) {
 /* ---- fanotify permission events ---------------------------------------- */
 
 /*
+ * The loader or #! interpreter that pid's execve in flight opens (exec_chain.h):
+ * answered here, part of that exec, not a new one. A process denied by pid is
+ * still denied. Returns 1 when handled.
+ */
+static int read_follower(linux_ctx *c, int fd, int pid, uint64_t slot_bits) {
+  char lp[64], path[PATH_MAX + 1];
+  snprintf(lp, sizeof lp, "/proc/self/fd/%d", fd);
+  const char *pathp = read_link(lp, path, sizeof path) >= 0 ? path : NULL;
+  if (!bm_exec_chain_event(&c->chain, pid, fd, pathp)) return 0;
+  BM_COUNT(c->s, exec_followers);
+  bm_key none = {0, 0};
+  linux_answer(c, (uint64_t)fd | slot_bits, bm_tables_decide(&c->s->tables, pid, NULL, none) != 0, 0);
+  return 1;
+}
+
+/*
  * Reads permission events and holds or answers each one. once=0 (the sensor
  * thread) reads until none are left; once=1 (the agent's waiting thread, see
  * auth_fd in bm_core.h) reads one batch. rec[cap] is the caller's record
@@ -550,6 +583,7 @@ static int read_perm_into(linux_ctx *c, uint8_t *rec, uint32_t cap, int once) {
         continue;
       }
       int exec = (md->mask & FAN_OPEN_EXEC_PERM) != 0;
+      if (exec && read_follower(c, fd, pid, sl)) continue;
       bm_rec r;
       bm_rec_begin(&r, rec, cap, exec ? BM_KIND_EXEC : BM_KIND_OPEN, BM_FLAG_AUTH);
       bm_rec_set_f64(&r, BM_OFF_TIME, bm_now_wall_ms());
@@ -646,13 +680,7 @@ static int linux_auth_read(void *vctx) {
 static int resolve_dfid_name(linux_ctx *c, const struct fanotify_event_info_fid *fid, char *dst, size_t cap) {
   const struct file_handle *fh = (const struct file_handle *)fid->handle;
   const char *name = (const char *)fh->f_handle + fh->handle_bytes;
-  int mfd = -1;
-  for (int i = 0; i < c->n_mounts; i++) {
-    if (memcmp(&c->mounts[i].fsid, &fid->fsid, sizeof(fsid_t)) == 0) {
-      mfd = c->mounts[i].fd;
-      break;
-    }
-  }
+  int mfd = bm_fs_marks_mount_fd(&c->marks, (const fsid_t *)&fid->fsid);
   char dir[PATH_MAX + 1] = "";
   int ok = -1;
   if (mfd >= 0) {
@@ -736,6 +764,7 @@ static void read_notif(linux_ctx *c) {
       if (md->mask & FAN_CLOSE_WRITE) emit_file(c, BM_KIND_CLOSE_MODIFIED, md->pid, 0, path, NULL, miss);
       if (md->mask & FAN_DELETE) emit_file(c, BM_KIND_UNLINK, md->pid, ondir, path, NULL, miss);
     }
+    bm_fs_marks_batch_done(&c->marks); /* no fd stays on a mount: its umount must not fail */
   }
 }
 
@@ -931,19 +960,21 @@ static void order_groups(linux_ctx *c) {
 static void *sensor_main(void *arg) {
   linux_ctx *c = arg;
   pthread_setname_np(pthread_self(), "bm-sensor");
-  struct pollfd p[5] = {
+  struct pollfd p[6] = {
       {.fd = c->stop_fd, .events = POLLIN},
       {.fd = c->perm_fd, .events = POLLIN},
       {.fd = c->nl_fd, .events = POLLIN},
       {.fd = c->notif_fd, .events = POLLIN},
       {.fd = c->s->kick_fd, .events = POLLIN},
+      /* a mount or umount anywhere in our namespace: POLLPRI (following mode) */
+      {.fd = c->marks.mountinfo_fd, .events = POLLPRI},
   };
   for (;;) {
     /* while the agent waits, it reads permission events itself (bm_core.h auth_fd) */
     int recheck = -1;
     int yield = c->perm_fd >= 0 && bm_core_platform_may_yield(c->s, &recheck);
     p[1].fd = yield ? -1 : c->perm_fd;
-    int r = poll(p, 5, recheck);
+    int r = poll(p, 6, recheck);
     if (r < 0) {
       if (errno == EINTR) continue;
       break;
@@ -957,6 +988,7 @@ static void *sensor_main(void *arg) {
     if (p[1].revents & POLLIN) read_perm(c);
     if (p[2].revents & POLLIN) read_netlink(c);
     if (p[3].revents & POLLIN) read_notif(c);
+    if (p[5].revents & (POLLPRI | POLLERR)) bm_fs_marks_rescan(&c->marks);
     /* permission events first: they hold a process */
     if (c->perm_fd >= 0 && !yield) read_perm(c);
   }
@@ -994,24 +1026,15 @@ static void linux_stop(void *vctx, int release) {
   if (c->keeper_stop_fd >= 0) close(c->keeper_stop_fd);
   if (c->s->wake_fd >= 0) close(c->s->wake_fd); /* no waiter is left by now */
   if (c->s->kick_fd >= 0) close(c->s->kick_fd);
-  for (int i = 0; i < c->n_mounts; i++) close(c->mounts[i].fd);
+  bm_fs_marks_free(&c->marks);
+  bm_exec_chain_free(&c->chain);
   pthread_mutex_destroy(&c->starts_mu);
   free(c);
 }
 
-static int mark(int fd, unsigned flags, uint64_t mask, const char *path, char *err, uint32_t err_len,
-                const char *what) {
-  if (fanotify_mark(fd, FAN_MARK_ADD | flags, mask, AT_FDCWD, path) == 0) return 0;
-  int e = errno;
-  if (e == ENOENT || e == ENOTDIR)
-    bm_set_err(err, err_len, "Cannot mark \"%s\": %s", path, strerror(e));
-  else if (e == EINVAL && (mask & (FAN_OPEN_EXEC_PERM | FAN_OPEN_PERM)))
-    bm_set_err(err, err_len,
-               "Kernel lacks fanotify permission events (CONFIG_FANOTIFY_ACCESS_PERMISSIONS): marking \"%s\": %s",
-               path, strerror(e));
-  else
-    bm_set_err(err, err_len, "Cannot mark \"%s\" for %s events: %s", path, what, strerror(e));
-  return -1;
+static int32_t linux_describe_marks(void *vctx, uint8_t *buf, uint32_t cap) {
+  linux_ctx *c = vctx;
+  return bm_fs_marks_describe(&c->marks, buf, cap);
 }
 
 bm_sensor *bm_sensor_open(const char *config, char *err, uint32_t err_len) {
@@ -1021,13 +1044,9 @@ bm_sensor *bm_sensor_open(const char *config, char *err, uint32_t err_len) {
     bm_set_err(err, err_len, "Not running as root: fanotify and the proc connector need CAP_SYS_ADMIN");
     return NULL;
   }
-  if (cfg.n_mounts == 0) {
-    if (cfg.marks_mounts) {
-      bm_set_err(err, err_len, "Bad sensor config: marks=mounts needs at least one mount=PATH");
-      return NULL;
-    }
-    strcpy(cfg.mounts[0], "/");
-    cfg.n_mounts = 1;
+  if (cfg.n_mounts == 0 && cfg.marks_mounts) {
+    bm_set_err(err, err_len, "Bad sensor config: marks=mounts needs at least one mount=PATH");
+    return NULL;
   }
   bm_sensor *s = calloc(1, sizeof *s);
   linux_ctx *c = calloc(1, sizeof *c);
@@ -1044,6 +1063,11 @@ bm_sensor *bm_sensor_open(const char *config, char *err, uint32_t err_len) {
   c->guard_shm_fd = c->guard_pidfd = c->keeper_stop_fd = -1;
   c->hz = sysconf(_SC_CLK_TCK);
   pthread_mutex_init(&c->starts_mu, NULL);
+  bm_fs_marks_init(&c->marks, -1, 0, -1, 0);
+  if (bm_exec_chain_init(&c->chain)) {
+    bm_set_err(err, err_len, "Out of memory");
+    goto fail;
+  }
   c->pidfs = bm_have_pidfs();
   struct timespec bt;
   clock_gettime(CLOCK_BOOTTIME, &bt);
@@ -1057,18 +1081,6 @@ bm_sensor *bm_sensor_open(const char *config, char *err, uint32_t err_len) {
   }
 
   c->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  for (int i = 0; i < cfg.n_mounts; i++) {
-    struct statfs sf;
-    int fd = open(cfg.mounts[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0 || fstatfs(fd, &sf)) {
-      bm_set_err(err, err_len, "Cannot open mount \"%s\": %s", cfg.mounts[i], strerror(errno));
-      if (fd >= 0) close(fd);
-      goto fail;
-    }
-    c->mounts[c->n_mounts].fd = fd;
-    c->mounts[c->n_mounts].fsid = sf.f_fsid;
-    c->n_mounts++;
-  }
 
   if (cfg.exec_auth || cfg.open_auth) {
     c->perm_fd = fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC | FAN_NONBLOCK, O_RDONLY | O_LARGEFILE | O_CLOEXEC);
@@ -1079,11 +1091,10 @@ bm_sensor *bm_sensor_open(const char *config, char *err, uint32_t err_len) {
       else bm_set_err(err, err_len, "Cannot start fanotify permission group: %s", strerror(e));
       goto fail;
     }
+    c->marks.perm_fd = c->perm_fd;
+    c->marks.perm_mask = (cfg.exec_auth ? FAN_OPEN_EXEC_PERM : 0) | (cfg.open_auth ? FAN_OPEN_PERM : 0);
     /* before the marks: its exec cannot be held */
     if (guardian_open(c, &cfg, err, err_len)) goto fail;
-    uint64_t mask = (cfg.exec_auth ? FAN_OPEN_EXEC_PERM : 0) | (cfg.open_auth ? FAN_OPEN_PERM : 0);
-    for (int i = 0; i < cfg.n_mounts; i++)
-      if (mark(c->perm_fd, where, mask, cfg.mounts[i], err, err_len, "permission")) goto fail;
   }
   if (cfg.notify_files) {
     c->notif_fd = fanotify_init(FAN_CLASS_NOTIF | FAN_REPORT_DFID_NAME | FAN_CLOEXEC | FAN_NONBLOCK,
@@ -1093,11 +1104,24 @@ bm_sensor *bm_sensor_open(const char *config, char *err, uint32_t err_len) {
                  strerror(errno));
       goto fail;
     }
-    uint64_t mask = FAN_CREATE | FAN_DELETE | FAN_RENAME | FAN_CLOSE_WRITE | FAN_ONDIR;
-    for (int i = 0; i < cfg.n_mounts; i++) {
-      /* directory-entry events cannot use mount marks: the mount's whole filesystem is watched */
-      if (mark(c->notif_fd, FAN_MARK_FILESYSTEM, mask, cfg.mounts[i], err, err_len, "file")) goto fail;
+    c->marks.notif_fd = c->notif_fd;
+    c->marks.notif_mask = FAN_CREATE | FAN_DELETE | FAN_RENAME | FAN_CLOSE_WRITE | FAN_ONDIR;
+  }
+  if (cfg.n_mounts) {
+    for (int i = 0; i < cfg.n_mounts; i++)
+      if (bm_fs_marks_add_static(&c->marks, cfg.mounts[i], where, err, err_len)) goto fail;
+  } else {
+    /* every local filesystem, now and as mounts come and go */
+    const char *only_under = NULL;
+#ifdef BM_TEST_HOOKS
+    only_under = cfg.marks_only_under[0] ? cfg.marks_only_under : NULL;
+#endif
+    /* the test suite's safety catch: on a shared machine a global permission mark freezes everyone */
+    if (!only_under && getenv("BM_TEST_NO_GLOBAL_MARKS")) {
+      bm_set_err(err, err_len, "Refusing to mark every filesystem: BM_TEST_NO_GLOBAL_MARKS is set");
+      goto fail;
     }
+    if (bm_fs_marks_follow(&c->marks, cfg.marks_network, only_under, err, err_len)) goto fail;
   }
   order_groups(c);
   if (open_proc_connector(c, err, err_len)) goto fail;
@@ -1106,6 +1130,7 @@ bm_sensor *bm_sensor_open(const char *config, char *err, uint32_t err_len) {
     s->stats_extra = linux_stats_extra;
   }
   if (bm_core_init(s, &cfg, linux_answer, linux_stop, c, err, err_len)) goto fail_core;
+  s->describe_marks = linux_describe_marks;
   if (c->perm_fd >= 0) {
     s->tables_changed = linux_cache_flush;
     s->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
