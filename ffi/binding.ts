@@ -10,11 +10,29 @@ import { BmError } from "../src/errors.ts";
 import type { BmEvent } from "../src/sensor/event.ts";
 import { closeLibraryFile, openLibrary, resolveLibraryPath } from "./library.ts";
 import { descriptorPath } from "../src/trusted_file.ts";
+import type { FilesystemMark } from "../src/sensor/sensor.ts";
 import { decodeRecords } from "./decoder.ts";
 import { ABI_VERSION, STATS_FIELDS, SYMBOLS } from "./symbols.ts";
 
 type Lib = Deno.DynamicLibrary<typeof SYMBOLS>;
 export type NativeStats = Record<(typeof STATS_FIELDS)[number], number>;
+
+/** Parses bm_sensor_marks' text: tab-separated fields, \ooo escapes in the mount point. */
+export function parseMarks(text: string): FilesystemMark[] {
+  const out: FilesystemMark[] = [];
+  for (const line of text.split("\n")) {
+    const [state, point, type, reason] = line.split("\t");
+    if ((state !== "marked" && state !== "unmarked") || point === undefined) continue;
+    const m: FilesystemMark = {
+      marked: state === "marked",
+      mountPoint: point.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8))),
+      type: type ?? "",
+    };
+    if (reason !== undefined) m.reason = reason;
+    out.push(m);
+  }
+  return out;
+}
 
 const libs = new Map<string, Lib>();
 const enc = new TextEncoder();
@@ -189,6 +207,17 @@ export class SensorBinding {
       if ((i + 1) * 8 <= n) out[f] = Number(this.#stats[i]);
     });
     return out;
+  }
+
+  /**
+   * What the sensor marks (Linux; empty on macOS): bm_sensor_marks' lines.
+   * The C side writes whole lines while they fit in 256 KiB.
+   */
+  marks(): FilesystemMark[] {
+    if (this.#h === null) return [];
+    const buf = new Uint8Array(256 * 1024);
+    const n = this.#lib.symbols.bm_sensor_marks(this.#h, buf, buf.length);
+    return n > 0 ? parseMarks(new TextDecoder().decode(buf.subarray(0, n))) : [];
   }
 
   /** Stops the sensor (held events get the default answer) and frees it. */

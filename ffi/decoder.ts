@@ -95,6 +95,7 @@ function decodeOne(
   let xattr: string | undefined;
   let launchItem: string | undefined;
   let args: string[] | undefined;
+  let env: string[] | undefined;
   let signingId: string | undefined;
   let teamId: string | undefined;
   let cdhash: string | undefined;
@@ -147,12 +148,19 @@ function decodeOne(
       case STR.parentExecutable:
         parentExe = str(b, p, slen);
         break;
+      case STR.env:
+        (env ??= []).push(str(b, p, slen));
+        break;
+      case STR.script:
+        proc.script = str(b, p, slen);
+        break;
       default:
         break; // unknown tag: skip
     }
     p += slen;
   }
   if (args) proc.args = args;
+  if (env) proc.env_vars = env;
   if (start > 0) {
     proc.start = start;
     proc.entity_id = `${pid}-${Math.round(start)}`;

@@ -20,6 +20,7 @@ export const SYMBOLS = {
   bm_sensor_allow_cache_enable: { parameters: ["pointer", "i32"], result: "i32" },
   bm_sensor_allow_cache_clear: { parameters: ["pointer"], result: "i32" },
   bm_sensor_get_stats: { parameters: ["pointer", "buffer", "u32"], result: "i32" },
+  bm_sensor_marks: { parameters: ["pointer", "buffer", "u32"], result: "i32" },
   bm_sensor_close: { parameters: ["pointer"], result: "void" },
   bm_sensor_inject: { parameters: ["pointer", "buffer", "u32", "u32"], result: "i32" },
   bm_proc_info: { parameters: ["i32", "buffer", "buffer", "buffer"], result: "i32" },
@@ -72,6 +73,8 @@ export const STR = {
   xattr: 10,
   launchItem: 11,
   parentExecutable: 12,
+  env: 13,
+  script: 14,
 } as const;
 
 /** bm_sensor_stats: u64 fields in this order. */
@@ -91,4 +94,6 @@ export const STATS_FIELDS = [
   "authByGuardian",
   "guardianRestarts",
   "guardianPid",
+  "envMisses",
+  "execFollowers",
 ] as const;

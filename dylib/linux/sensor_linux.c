@@ -373,11 +373,11 @@ static int proc_identity(linux_ctx *c, int pid, int fork_seen, int32_t *ppid, do
  * that cannot be read, or is longer than that (a variable past the bound is
  * not seen), counts as an env miss.
  */
-static void add_env(linux_ctx *c, bm_rec *r, int pid, char *buf, size_t cap) {
+static void add_env(linux_ctx *c, bm_rec *r, int pid) {
+  static __thread char buf[BM_ENV_READ_MAX + 1]; /* one byte more: tells a longer environment */
   char path[64];
   snprintf(path, sizeof path, "/proc/%d/environ", pid);
-  size_t want = cap < BM_ENV_READ_MAX + 1 ? cap : BM_ENV_READ_MAX + 1;
-  ssize_t n = read_file(path, buf, want);
+  ssize_t n = read_file(path, buf, sizeof buf);
   if (n < 0 || (size_t)n > BM_ENV_READ_MAX) BM_COUNT(c->s, env_misses);
   if (n <= 0) return;
   if ((size_t)n > BM_ENV_READ_MAX) n = BM_ENV_READ_MAX;
@@ -418,7 +418,7 @@ static void on_exec(linux_ctx *c, int pid, double t) {
   if (read_link(path, buf, sizeof buf) >= 0) bm_rec_cstr(&r, BM_STR_CWD, buf);
   else miss = 1;
   if (bm_exec_chain_end(&c->chain, pid, buf, sizeof buf)) bm_rec_cstr(&r, BM_STR_SCRIPT, buf);
-  if (c->s->cfg.n_env) add_env(c, &r, pid, args, sizeof args);
+  if (c->s->cfg.n_env) add_env(c, &r, pid);
   uint8_t in = stream_kind(pid, 0, buf, sizeof buf);
   if (in == BM_STREAM_TTY) bm_rec_cstr(&r, BM_STR_TTY, buf);
   uint8_t out = stream_kind(pid, 1, buf, sizeof buf);

@@ -66,6 +66,8 @@ export function eventText(e: BmEvent): string {
   if (e.event.action === "exec" && e.process.args) {
     parts.push(`args ${JSON.stringify(e.process.args)}`);
   }
+  if (e.process.script !== undefined) parts.push(`script ${e.process.script}`);
+  if (e.process.env_vars?.length) parts.push(`env ${JSON.stringify(e.process.env_vars)}`);
   if (e.bm?.auth_id !== undefined) parts.push("[auth]");
   return parts.join("  ");
 }
@@ -84,6 +86,7 @@ export function threatDetail(t: Threat, quarantine: QuarantineEntry[]): string {
     `  Tactics:    ${t.tactics.join(", ") || "-"}`,
     `  Rules:      ${t.rule_ids.join(", ")}`,
     `  Process:    ${commandLine(t.process.executable, t.process.args)} (pid ${t.process.pid})`,
+    ...(t.process.env_vars?.length ? [`  Env:        ${JSON.stringify(t.process.env_vars)}`] : []),
     "",
     "Lineage (root first; rule hits under the process they matched):",
   ];

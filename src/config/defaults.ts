@@ -18,6 +18,28 @@ export const ENGINE_DEFAULTS = {
   exitedRetentionSeconds: 300,
 } as const;
 
+/**
+ * Environment variables an exec record carries by default: loader and shell
+ * tricks (Linux), dyld injection (macOS), and who a session came from.
+ */
+export const DEFAULT_ENV_VARS = [
+  "LD_PRELOAD",
+  "LD_LIBRARY_PATH",
+  "LD_AUDIT",
+  "HISTFILE",
+  "HISTSIZE",
+  "HISTFILESIZE",
+  "HISTCONTROL",
+  "PROMPT_COMMAND",
+  "BASH_ENV",
+  "ENV",
+  "SUDO_USER",
+  "SSH_CONNECTION",
+  "DYLD_INSERT_LIBRARIES",
+  "DYLD_LIBRARY_PATH",
+  "DYLD_FRAMEWORK_PATH",
+] as const;
+
 /** The default settings; paths under the state directory follow `paths.stateDir`. */
 export function defaultSettings(paths: ConfigPaths): Settings {
   return {
@@ -41,7 +63,8 @@ export function defaultSettings(paths: ConfigPaths): Settings {
       authDeadlineMs: 5000,
       deadlineMarginMs: 1000,
       failOpen: "allow",
-      marks: { mode: "filesystems", mounts: [] },
+      marks: { mode: "filesystems", mounts: [], network: false },
+      envVars: [...DEFAULT_ENV_VARS],
       openEvents: "disabled",
     },
     engine: {
@@ -140,12 +163,24 @@ export const SETTING_DOCS: readonly SettingDoc[] = [
   {
     key: "sensor.marks.mode",
     default: `"filesystems"`,
-    description: "Linux fanotify marks: whole filesystems, or only sensor.marks.mounts",
+    description:
+      "Linux fanotify marks: every local filesystem (mounts followed; pseudo and network filesystems skipped, see bm health), or only sensor.marks.mounts",
   },
   {
     key: "sensor.marks.mounts",
     default: "[]",
     description: `Mount points to mark when sensor.marks.mode is "mounts"`,
+  },
+  {
+    key: "sensor.marks.network",
+    default: "false",
+    description: "In filesystems mode, mark network filesystems (nfs, cifs, fuse.sshfs...) too",
+  },
+  {
+    key: "sensor.envVars",
+    default: JSON.stringify(DEFAULT_ENV_VARS),
+    description:
+      "Environment variables (at most 16) each exec reports as process.env_vars (Linux: read from /proc/PID/environ, at most 64 KiB, 1 KiB a value)",
   },
   {
     key: "sensor.openEvents",

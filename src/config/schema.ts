@@ -58,7 +58,11 @@ export const SettingsSchema = z.object({
     marks: z.object({
       mode: z.enum(["filesystems", "mounts"]),
       mounts: z.array(absolutePath),
+      network: z.boolean(),
     }),
+    envVars: z.array(
+      z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, "must be an environment variable name"),
+    ).max(16),
     openEvents: onOff,
   }),
   engine: z.object({

@@ -18,7 +18,7 @@
 import type { Clock } from "../clock.ts";
 import type { Verdict } from "../engine/verdict.ts";
 import type { BmEvent } from "../sensor/event.ts";
-import type { AuthAnswer, Sensor, SensorStats } from "../sensor/sensor.ts";
+import type { AuthAnswer, FilesystemMark, Sensor, SensorStats } from "../sensor/sensor.ts";
 import type { RuleAlert } from "../engine/rule_alert.ts";
 import { type ActionRecord, type ThreatStatus, threatVerdict } from "../store/threat.ts";
 import type { ThreatStore } from "../store/threat_store.ts";
@@ -378,6 +378,11 @@ export class Agent {
       for (const k of Object.keys(s) as (keyof SensorStats)[]) s[k] += this.retired[k];
     }
     return s;
+  }
+
+  /** What the sensor marks, when marks apply (Linux native sensor). */
+  filesystems(): FilesystemMark[] | undefined {
+    return this.sensor.filesystems?.();
   }
 
   /** Stops taking events; resolves when the loop and verdicts in flight are done. */

@@ -511,6 +511,7 @@ export class Daemon {
       ruleErrors: this.ruleErrors,
       sensorStats: this.agent.sensorStats(),
       ...this.guardianInput(),
+      filesystems: this.agent.filesystems(),
       threatsByStatus: threatsByStatus(this.store),
       alertsBySeverity: this.store.alertCounts(),
       alertCounters: {

@@ -63,6 +63,7 @@ export function detectionDocument(
       executable: v.process.executable,
       args: v.process.args,
       start: new Date(v.process.start).toISOString(),
+      ...(v.process.env_vars ? { env_vars: v.process.env_vars } : {}),
     },
     host: { hostname: host },
     agent: { type: "bm", version: VERSION },

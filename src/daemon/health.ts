@@ -8,7 +8,7 @@ import type { UnsavedThreat } from "./agent.ts";
 import type { RtpCounters } from "./rtp_scanner.ts";
 import type { Settings, Source } from "../config/schema.ts";
 import { behaviorMonitoringState } from "../config/behavior.ts";
-import type { GuardianState, SensorStats } from "../sensor/sensor.ts";
+import type { FilesystemMark, GuardianState, SensorStats } from "../sensor/sensor.ts";
 import { VERSION } from "../version.ts";
 import type { ThreatStore } from "../store/threat_store.ts";
 
@@ -42,6 +42,8 @@ export interface HealthInput {
   sensorStats?: SensorStats;
   /** The guardian process, when the sensor has one (Linux with held events). */
   guardian?: GuardianState;
+  /** What the sensor marks (Linux native sensor), undefined where marks do not apply. */
+  filesystems?: FilesystemMark[] | undefined;
   threatsByStatus: Record<string, number>;
   /** Alerts kept, by severity. */
   alertsBySeverity?: Record<string, number>;
@@ -59,7 +61,14 @@ export interface HealthInput {
   pid?: number;
 }
 
-export type HealthValue = string | number | boolean | string[] | Record<string, number> | null;
+export type HealthValue =
+  | string
+  | number
+  | boolean
+  | string[]
+  | Record<string, number>
+  | Record<string, string>[]
+  | null;
 
 export interface HealthReport {
   /** Ordered fields as `bm health` prints them. */
@@ -138,6 +147,20 @@ export function buildHealth(h: HealthInput): HealthReport {
     late_answers: counter(st?.lateAnswers),
     dropped: counter(st?.dropped),
     enrichment_misses: counter(st?.enrichmentMisses),
+    env_misses: counter(st?.envMisses),
+    marked_filesystems: h.filesystems
+      ? h.filesystems.filter((f) => f.marked).map((f) => ({
+        mount_point: f.mountPoint,
+        type: f.type,
+      }))
+      : null,
+    unmarked_filesystems: h.filesystems
+      ? h.filesystems.filter((f) => !f.marked).map((f) => ({
+        mount_point: f.mountPoint,
+        type: f.type,
+        reason: f.reason ?? "",
+      }))
+      : null,
     rtp_blocklist_entries: h.rtp?.blocklistSize ?? null,
     rtp_files_hashed: h.rtp?.filesHashed ?? null,
     rtp_cache_hits: h.rtp?.cacheHits ?? null,

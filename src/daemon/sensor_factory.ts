@@ -39,6 +39,11 @@ export function nativeOptions(s: Settings): NativeSensorOptions {
     allowCache: true,
   };
   if (s.sensor.marks.mounts.length > 0) o.mounts = [...s.sensor.marks.mounts];
+  if (s.sensor.marks.network) o.network = true;
+  o.envVars = [...s.sensor.envVars];
+  // Tests only: a test build of the library confines "every filesystem" to tmpfs under this path.
+  const only = Deno.env.get("BM_TEST_MARKS_ONLY_UNDER");
+  if (only) o.marksOnlyUnder = only;
   return o;
 }
 

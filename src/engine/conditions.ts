@@ -47,6 +47,8 @@ export const NEED_ARGS = 1;
 export const NEED_CWD = 2;
 export const NEED_PARENT_ARGS = 4;
 export const NEED_PARENT_CWD = 8;
+export const NEED_ENV = 16;
+export const NEED_PARENT_ENV = 32;
 const NEED_BITS: Record<string, number> = {
   "process.args": NEED_ARGS,
   "process.command_line": NEED_ARGS,
@@ -54,6 +56,8 @@ const NEED_BITS: Record<string, number> = {
   "process.parent.args": NEED_PARENT_ARGS,
   "process.parent.command_line": NEED_PARENT_ARGS,
   "process.parent.working_directory": NEED_PARENT_CWD,
+  "process.env_vars": NEED_ENV,
+  "process.parent.env_vars": NEED_PARENT_ENV,
 };
 
 /** Records that step `i` reads `field`. */
@@ -67,6 +71,8 @@ export function lacksNeeded(needs: number, p: Proc): boolean {
   if ((needs & NEED_ARGS) !== 0 && p.args === undefined) return true;
   if ((needs & NEED_CWD) !== 0 && p.working_directory === undefined) return true;
   if ((needs & NEED_PARENT_ARGS) !== 0 && p.parent?.args === undefined) return true;
+  if ((needs & NEED_ENV) !== 0 && p.env_vars === undefined) return true;
+  if ((needs & NEED_PARENT_ENV) !== 0 && p.parent?.env_vars === undefined) return true;
   return (needs & NEED_PARENT_CWD) !== 0 && p.parent?.working_directory === undefined;
 }
 

@@ -32,6 +32,8 @@ const PROC_FIELDS: Record<string, FieldType> = {
   args: "strings",
   command_line: "string",
   working_directory: "string",
+  env_vars: "strings",
+  script: "string",
   tty: "string",
   stdin: "string",
   stdout: "string",
@@ -139,6 +141,10 @@ function procField(k: string): ProcAccessor {
       return (p) => commandLine(p);
     case "working_directory":
       return (p) => p.working_directory;
+    case "env_vars":
+      return (p) => p.env_vars;
+    case "script":
+      return (p) => p.script;
     case "tty":
       return (p) => p.tty;
     case "stdin":

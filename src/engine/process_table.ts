@@ -8,7 +8,7 @@
  * least recently seen live processes are evicted and counted. A child keeps a
  * reference to its parent's record, so lineage survives the parent's eviction.
  */
-import type { BmEvent, CodeSignature, StreamKind } from "../sensor/event.ts";
+import type { BmEvent, CodeSignature, ProcessFields, StreamKind } from "../sensor/event.ts";
 
 /** A process as the daemon found it running at start (see proc_seed.ts). */
 export interface SeedProcess {
@@ -26,7 +26,10 @@ export interface SeedProcess {
 export interface ExecRecord {
   time: number;
   executable: string;
+  /** The `#!` script `executable` (its interpreter) ran (Linux). */
+  script?: string;
   args?: string[];
+  env_vars?: string[];
   working_directory?: string;
   uid?: number;
 }
@@ -41,6 +44,14 @@ export interface Proc {
   /** Cache of `commandLine(p)`; undefined until asked for. */
   command_line: string | undefined;
   working_directory: string | undefined;
+  /**
+   * The configured environment variables of the current image ("NAME=value");
+   * undefined until an exec that carries args says (the Linux auth exec does
+   * not), [] when none of them is set.
+   */
+  env_vars: string[] | undefined;
+  /** The `#!` script the current image (its interpreter) runs, when the sensor says. */
+  script: string | undefined;
   uid: number | undefined;
   tty: string | undefined;
   stdin: StreamKind | undefined;
@@ -90,6 +101,8 @@ function newProc(entity_id: string, pid: number, start: number, now: number): Pr
     args: undefined,
     command_line: undefined,
     working_directory: undefined,
+    env_vars: undefined,
+    script: undefined,
     uid: undefined,
     tty: undefined,
     stdin: undefined,
@@ -137,6 +150,11 @@ export function intern(s: string): string {
   if (INTERN.size >= 8192) INTERN.clear();
   INTERN.set(s, s);
   return s;
+}
+
+/** An exec that carries args carries the environment too: none of the variables is []. */
+function setEnv(p: Proc, pf: ProcessFields): void {
+  p.env_vars = pf.env_vars ?? (pf.args !== undefined ? [] : undefined);
 }
 
 function setExecutable(p: Proc, exe: string | undefined, name?: string): void {
@@ -248,6 +266,15 @@ export class ProcessTable {
     } else if (!fresh) {
       const p = this.byPid.get(pf.pid);
       if (p !== undefined) return p;
+    } else {
+      // A fork record without a start time (its /proc facts lost the race with a fast exit)
+      // that a held exec of the same child overtook (Linux reads permission events on
+      // another thread): the process already known, not a new one.
+      const p = this.byPid.get(pf.pid);
+      if (
+        p !== undefined && p.pendingAuthExec && !p.exited && pf.parent !== undefined &&
+        p.parent?.pid === pf.parent.pid
+      ) return p;
     }
     const start = pf.start ?? now;
     const p = newProc(pf.entity_id ?? `${pf.pid}-${start}`, pf.pid, start, now);
@@ -261,6 +288,8 @@ export class ProcessTable {
         p.args = parent.args;
         p.command_line = parent.command_line;
         p.working_directory = parent.working_directory;
+        p.env_vars = parent.env_vars;
+        p.script = parent.script;
         p.uid = parent.uid;
       }
     }
@@ -289,11 +318,16 @@ export class ProcessTable {
         setExecutable(p, exe, pf.name);
         setArgs(p, pf.args);
         p.working_directory = pf.working_directory && intern(pf.working_directory);
+        setEnv(p, pf);
+        p.script = pf.script;
         p.pendingAuthExec = pf.args === undefined;
         p.authMatched = undefined;
         this.pushExec(p, now);
       } else {
-        execPair = p.pendingAuthExec && (exe === undefined || exe === p.executable);
+        // A script's notify exec names its interpreter; the auth exec named the script.
+        execPair = p.pendingAuthExec &&
+          (exe === undefined || exe === p.executable ||
+            (pf.script !== undefined && pf.script === p.executable));
         p.pendingAuthExec = false;
         if (!execPair) p.authMatched = undefined;
         if (!execPair && exe === undefined) {
@@ -306,11 +340,16 @@ export class ProcessTable {
         setExecutable(p, exe, pf.name);
         if (pf.args !== undefined) setArgs(p, pf.args);
         if (pf.working_directory !== undefined) p.working_directory = intern(pf.working_directory);
+        setEnv(p, pf);
+        p.script = pf.script;
         if (execPair) {
           const last = p.execs[p.execs.length - 1];
           if (last !== undefined) {
+            last.executable = p.executable;
+            if (p.script !== undefined) last.script = p.script;
             if (p.args !== undefined) last.args = p.args;
             if (p.working_directory !== undefined) last.working_directory = p.working_directory;
+            if (p.env_vars?.length) last.env_vars = p.env_vars;
           }
         } else {
           this.pushExec(p, now);
@@ -343,7 +382,9 @@ export class ProcessTable {
 
   private pushExec(p: Proc, now: number): void {
     const rec: ExecRecord = { time: now, executable: p.executable };
+    if (p.script !== undefined) rec.script = p.script;
     if (p.args !== undefined) rec.args = p.args;
+    if (p.env_vars?.length) rec.env_vars = p.env_vars;
     if (p.working_directory !== undefined) rec.working_directory = p.working_directory;
     if (p.uid !== undefined) rec.uid = p.uid;
     if (p.execs.length === 0) p.execs = [rec]; // a literal: push on [] reserves 16 slots

@@ -115,3 +115,63 @@ Deno.test("an exec whose image is unknown (enrichment miss) drops the image inhe
   }));
   equal(named.executable, "/usr/bin/cmp");
 });
+
+Deno.test("a #! script's notify exec names its interpreter and pairs with the script's auth exec", () => {
+  const t = new ProcessTable(100, 60_000);
+  t.apply(ev(1, "exec", { pid: 10, executable: "/bin/bash", args: ["bash"], parent: { pid: 1 } }));
+  t.apply(
+    ev(2, "exec", { pid: 10, executable: "/tmp/x.sh" }, {
+      file: { path: "/tmp/x.sh" },
+      bm: { auth_id: 1 },
+    }),
+  );
+  const p = t.apply(
+    ev(3, "exec", {
+      pid: 10,
+      executable: "/usr/bin/dash",
+      script: "/tmp/x.sh",
+      args: ["/bin/sh", "/tmp/x.sh"],
+      env_vars: ["LD_PRELOAD=/tmp/a.so"],
+    }),
+  );
+  equal(t.lastExecPair, true);
+  equal(p.executable, "/usr/bin/dash");
+  equal(p.script, "/tmp/x.sh");
+  deepEqual(p.env_vars, ["LD_PRELOAD=/tmp/a.so"]);
+  deepEqual(
+    p.execs.map((e) => [e.executable, e.script]),
+    [["/bin/bash", undefined], ["/usr/bin/dash", "/tmp/x.sh"]],
+  );
+  // an unrelated image is a new exec
+  t.apply(ev(4, "exec", { pid: 10, executable: "/tmp/y" }, { bm: { auth_id: 2 } }));
+  t.apply(ev(5, "exec", { pid: 10, executable: "/usr/bin/dash", script: "/tmp/x.sh", args: [] }));
+  equal(t.lastExecPair, false);
+});
+
+Deno.test("environment: unknown at a Linux auth exec, [] when an exec with args carries none", () => {
+  const t = new ProcessTable(100, 60_000);
+  const p = t.apply(ev(1, "exec", { pid: 10, executable: "/bin/x" }, { bm: { auth_id: 1 } }));
+  equal(p.env_vars, undefined);
+  t.apply(ev(2, "exec", { pid: 10, executable: "/bin/x", args: ["x"] }));
+  deepEqual(p.env_vars, []);
+  const child = t.apply(ev(3, "fork", { pid: 11, parent: { pid: 10 } }));
+  deepEqual(child.env_vars, [], "inherited at fork");
+});
+
+Deno.test("a fork record without start time that a held exec overtook is that process", () => {
+  const t = new ProcessTable(100, 60_000);
+  t.apply(ev(1, "exec", { pid: 10, executable: "/bin/sh", args: ["sh"], parent: { pid: 1 } }));
+  const held = t.apply(
+    ev(2, "exec", { pid: 11, executable: "/t/prog", start: 2, parent: { pid: 10 } }, {
+      bm: { auth_id: 1 },
+    }),
+  );
+  const fork = t.apply(ev(3, "fork", { pid: 11, parent: { pid: 10 } }));
+  equal(fork, held);
+  t.apply(ev(4, "exec", { pid: 11 }));
+  equal(t.lastExecPair, true);
+  equal(held.execs.length, 1);
+  // a fork of a pid with no held exec is a new process as before
+  const other = t.apply(ev(5, "fork", { pid: 11, parent: { pid: 10 } }));
+  ok(other !== held);
+});

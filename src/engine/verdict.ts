@@ -15,6 +15,8 @@ export interface LineageEntry {
   executable: string;
   args: string[];
   working_directory?: string;
+  /** The configured environment variables of its image ("NAME=value"), when any is set. */
+  env_vars?: string[];
   uid?: number;
   exited?: boolean;
 }
@@ -74,7 +76,15 @@ export interface Verdict {
    * The process the firing rule matched (its last step), never an ancestor
    * merely because that ancestor's accumulated score crossed.
    */
-  process: { pid: number; entity_id: string; executable: string; args: string[]; start: number };
+  process: {
+    pid: number;
+    entity_id: string;
+    executable: string;
+    args: string[];
+    start: number;
+    /** The configured environment variables of its image ("NAME=value"), when any is set. */
+    env_vars?: string[];
+  };
   lineage: LineageEntry[];
   hits: RuleHit[];
   score_path: ScoreStep[];

@@ -105,6 +105,7 @@ export function buildVerdict(i: VerdictInput): Verdict {
       executable: firingProc.executable,
       args: firingProc.args ?? [],
       start: firingProc.start,
+      ...(firingProc.env_vars?.length ? { env_vars: firingProc.env_vars } : {}),
     },
     lineage: i.lineage.map(lineageEntry),
     hits,
@@ -182,6 +183,7 @@ export function lineageEntry(p: Proc): LineageEntry {
     args: p.args ?? [],
   };
   if (p.working_directory !== undefined) e.working_directory = p.working_directory;
+  if (p.env_vars?.length) e.env_vars = p.env_vars;
   if (p.uid !== undefined) e.uid = p.uid;
   if (p.exited) e.exited = true;
   return e;

@@ -67,6 +67,17 @@ export interface ProcessFields {
   /** Basename of the executable. */
   name?: string;
   args?: string[];
+  /**
+   * The configured environment variables of the new image, "NAME=value"
+   * (ECS `process.env_vars`; `sensor.envVars` says which), on a notify exec
+   * (Linux) or the exec (macOS). Absent when none of them is set.
+   */
+  env_vars?: string[];
+  /**
+   * Linux: the `#!` script this image runs. `executable` is then its
+   * interpreter and `args` hold the script's path as the kernel passed it.
+   */
+  script?: string;
   working_directory?: string;
   parent?: ParentFields;
   /** macOS: responsible process pid (audit token). */

@@ -7,7 +7,14 @@ import { SensorBinding } from "../../ffi/binding.ts";
 import type { NativeStats } from "../../ffi/binding.ts";
 import { resolveLibraryPath } from "../../ffi/library.ts";
 import type { BmEvent } from "./event.ts";
-import type { AuthAnswer, GuardianState, NextOptions, Sensor, SensorStats } from "./sensor.ts";
+import type {
+  AuthAnswer,
+  FilesystemMark,
+  GuardianState,
+  NextOptions,
+  Sensor,
+  SensorStats,
+} from "./sensor.ts";
 import type { Clock } from "../clock.ts";
 
 export interface NativeSensorOptions {
@@ -27,10 +34,25 @@ export interface NativeSensorOptions {
   notifyForks?: boolean;
   /** Report create/rename/unlink/close_modified records. */
   notifyFiles?: boolean;
-  /** "filesystem" (default): each mount's whole filesystem; "mounts": those mounts only (tests). */
+  /**
+   * "filesystem" (default): each mount's whole filesystem; "mounts": those
+   * mounts only (tests).
+   */
   marks?: "filesystem" | "mounts";
-  /** Paths to mark; default ["/"] with marks "filesystem". */
+  /**
+   * Paths to mark. None with marks "filesystem": every local filesystem,
+   * following mounts as they come and go (see bm_sensor_marks).
+   */
   mounts?: string[];
+  /** With every filesystem marked: network filesystems too. */
+  network?: boolean;
+  /**
+   * Tests only, and only a test build of the library accepts it: every
+   * filesystem mode confined to tmpfs mounts at or under this path.
+   */
+  marksOnlyUnder?: string;
+  /** Environment variables each exec record carries (at most 16 names). */
+  envVars?: string[];
   /** Ring capacity in bytes (default 8 MiB). */
   ringBytes?: number;
   /** Let the C allow cache answer auth events the agent allowed with cache=true. */
@@ -67,6 +89,17 @@ export function sensorConfigText(o: NativeSensorOptions): string {
   for (const m of o.mounts ?? []) {
     if (m.includes("\n")) throw new TypeError(`Mount path "${m}" contains a newline`);
     put("mount", m);
+  }
+  put("network", o.network);
+  if (o.marksOnlyUnder !== undefined) {
+    if (o.marksOnlyUnder.includes("\n")) {
+      throw new TypeError(`Path "${o.marksOnlyUnder}" contains a newline`);
+    }
+    put("marks_only_under", o.marksOnlyUnder);
+  }
+  for (const v of o.envVars ?? []) {
+    if (!/^[^=\s]+$/.test(v)) throw new TypeError(`Bad environment variable name "${v}"`);
+    put("env", v);
   }
   put("ring_bytes", o.ringBytes);
   put("notify_latency_ms", o.notifyLatencyMs);
@@ -200,7 +233,12 @@ export class NativeSensor implements Sensor {
       answerFailures: s.answerFailures,
       authByGuardian: s.authByGuardian,
       guardianRestarts: s.guardianRestarts,
+      envMisses: s.envMisses,
     };
+  }
+
+  filesystems(): FilesystemMark[] {
+    return this.#b.marks();
   }
 
   guardian(): GuardianState | undefined {

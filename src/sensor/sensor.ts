@@ -32,6 +32,17 @@ export interface SensorStats {
   authByGuardian: number;
   /** Times the guardian was found dead and started again. */
   guardianRestarts: number;
+  /** Execs whose environment could not be read whole (process gone, or longer than 64 KiB). */
+  envMisses: number;
+}
+
+/** A filesystem the sensor marks, or does not and why (Linux fanotify marks). */
+export interface FilesystemMark {
+  marked: boolean;
+  mountPoint: string;
+  type: string;
+  /** Why it is not (fully) marked: skipped, or the mark the kernel refused and its errno text. */
+  reason?: string;
 }
 
 /** The process that answers held events when the agent cannot (Linux). */
@@ -73,6 +84,8 @@ export interface Sensor {
   stats(): SensorStats;
   /** The guardian, for sensors that hold events with one (Linux native); else undefined. */
   guardian?(): GuardianState | undefined;
+  /** What the sensor marks (Linux native sensor); absent where marks do not apply. */
+  filesystems?(): FilesystemMark[];
   close(): Promise<void>;
 }
 
@@ -89,5 +102,6 @@ export function emptyStats(): SensorStats {
     answerFailures: 0,
     authByGuardian: 0,
     guardianRestarts: 0,
+    envMisses: 0,
   };
 }

@@ -35,6 +35,8 @@ const processSchema = z.looseObject({
   executable: z.string().optional(),
   name: z.string().optional(),
   args: z.array(z.string()).optional(),
+  env_vars: z.array(z.string()).optional(),
+  script: z.string().optional(),
   working_directory: z.string().optional(),
   parent: parentSchema.optional(),
   responsible_pid: pid.optional(),

@@ -46,6 +46,8 @@ export interface ThreatProcess {
   executable: string;
   args: string[];
   start: number;
+  /** The configured environment variables of its image ("NAME=value"), when any is set. */
+  env_vars?: string[];
 }
 
 /** One line of `bm threat list`. */

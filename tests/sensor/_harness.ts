@@ -19,6 +19,38 @@ export function buildLibrary(): void {
   built = true;
 }
 
+/**
+ * Builds the test build of the library (make test-lib: honours test-only keys
+ * such as marks_only_under) once per run; returns its path.
+ */
+let testBuilt = false;
+export function buildTestLibrary(): string {
+  if (!testBuilt) {
+    const r = new Deno.Command("make", { args: ["-s", "-C", `${repo}dylib`, "test-lib"] })
+      .outputSync();
+    if (!r.success) {
+      throw new Error(`make -C dylib test-lib failed: ${new TextDecoder().decode(r.stderr)}`);
+    }
+    testBuilt = true;
+  }
+  return `${repo}dylib/build/test/libbm_sensor.so`;
+}
+
+/** Mounts a tmpfs on path (created if missing). */
+export function mountTmpfs(path: string): void {
+  Deno.mkdirSync(path, { recursive: true });
+  run("mount", ["-t", "tmpfs", "-o", "size=32m,mode=0755", "bm_test", path]);
+}
+
+/** Unmounts path (lazily if busy). */
+export function umount(path: string): void {
+  try {
+    run("umount", [path]);
+  } catch {
+    run("umount", ["-l", path]);
+  }
+}
+
 function run(cmd: string, args: string[]): void {
   const r = new Deno.Command(cmd, { args, stderr: "piped" }).outputSync();
   if (!r.success) {
