@@ -77,6 +77,12 @@ int bm_macos_encode(const bm_mac_event *ev, bm_rec *r, uint8_t *buf, uint32_t ca
       put_str(r, BM_STR_ARG, ev->arg(ev->arg_ctx, i), &cut);
     }
     put_str(r, BM_STR_CWD, ev->cwd, &cut);
+    /* the configured variables of the exec's environment (sensor.envVars), as on Linux */
+    uint32_t seen = 0;
+    for (uint32_t i = 0; ev->cfg && ev->cfg->n_env && i < ev->envc && ev->env; i++) {
+      bm_mac_str kv = ev->env(ev->arg_ctx, i);
+      if (kv.data && kv.len) bm_rec_env(r, ev->cfg, kv.data, kv.len, &seen);
+    }
   }
   put_str(r, BM_STR_SIGNING_ID, p->signing_id, &cut);
   put_str(r, BM_STR_TEAM_ID, p->team_id, &cut);

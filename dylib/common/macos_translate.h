@@ -76,6 +76,10 @@ typedef struct bm_mac_event {
   uint32_t argc;       /* exec */
   bm_mac_arg_fn arg;
   const void *arg_ctx;
+  uint32_t envc;       /* exec: es_exec_env_count */
+  bm_mac_arg_fn env;   /* es_exec_env ("NAME=value"), arg_ctx */
+  /* exec: the sensor's config, whose env names say which variables are recorded (NULL none) */
+  const bm_config *cfg;
 } bm_mac_event;
 
 /*

@@ -176,6 +176,7 @@ static void handle_message(mac_ctx *c, es_client_t *client, const es_message_t *
     if (auth) respond_now(c, client, msg, 1); /* not an event bm decides on */
     goto out;
   }
+  ev.cfg = &c->s->cfg; /* sensor.envVars: which exec environment variables to record */
   bm_rec r;
   bm_macos_encode(&ev, &r, c->recbuf, BM_MAX_RECORD);
   if (ev.kind == BM_KIND_FORK) {

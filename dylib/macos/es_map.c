@@ -68,6 +68,10 @@ static bm_mac_str exec_arg(const void *ctx, uint32_t i) {
   return tok(es_exec_arg((const es_event_exec_t *)ctx, i));
 }
 
+static bm_mac_str exec_env(const void *ctx, uint32_t i) {
+  return tok(es_exec_env((const es_event_exec_t *)ctx, i));
+}
+
 uint8_t bm_es_kind(es_event_type_t type) {
   switch (type) {
   case ES_EVENT_TYPE_AUTH_EXEC:
@@ -121,6 +125,8 @@ int bm_es_map(const es_message_t *msg, bm_mac_event *ev) {
     ev->argc = es_exec_arg_count(x);
     ev->arg = exec_arg;
     ev->arg_ctx = x;
+    ev->envc = es_exec_env_count(x);
+    ev->env = exec_env;
     if (v >= 3 && x->cwd) ev->cwd = tok(x->cwd->path);
     break;
   }

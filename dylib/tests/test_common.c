@@ -564,7 +564,46 @@ static void test_config(void) {
   CHECK(bm_config_parse("novalue", &c, err, sizeof err) == -1 && strstr(err, "line 1"));
 }
 
+/* Environment at exec: configured names only, first binding wins, values cut at 1 KiB. */
+static void test_env(void) {
+  bm_config cfg;
+  char err[128];
+  CHECK(bm_config_parse("env=LD_PRELOAD\nenv=HISTFILE\n", &cfg, err, sizeof err) == 0);
+  CHECK(cfg.n_env == 2);
+  CHECK(bm_config_parse("env=A=B\n", &cfg, err, sizeof err) == -1 && strstr(err, "A=B"));
+  CHECK(bm_config_parse("env=\n", &cfg, err, sizeof err) == -1);
+  char many[17 * 8 + 1] = "";
+  for (int i = 0; i < 17; i++) snprintf(many + strlen(many), sizeof many - strlen(many), "env=V%d\n", i);
+  CHECK(bm_config_parse(many, &cfg, err, sizeof err) == -1 && strstr(err, "at most 16"));
+#ifndef BM_TEST_HOOKS
+  CHECK(bm_config_parse("marks_only_under=/tmp/x\n", &cfg, err, sizeof err) == -1 &&
+        strstr(err, "Unknown sensor config key"));
+#endif
+  CHECK(bm_config_parse("env=LD_PRELOAD\nenv=HISTFILE\n", &cfg, err, sizeof err) == 0);
+  static char block[4096];
+  size_t n = 0;
+  const char *vars[] = {"PATH=/bin", "HISTFILE=/dev/null", "LD_PRELOADX=no", "HISTFILE=/second"};
+  for (size_t i = 0; i < 4; i++) {
+    memcpy(block + n, vars[i], strlen(vars[i]) + 1);
+    n += strlen(vars[i]) + 1;
+  }
+  memcpy(block + n, "LD_PRELOAD=", 11);
+  memset(block + n + 11, 'x', 2000);
+  n += 2011; /* the last one without a NUL: cut by a bounded read */
+  static uint8_t buf[8192];
+  bm_rec r;
+  bm_rec_begin(&r, buf, sizeof buf, BM_KIND_EXEC, 0);
+  CHECK(bm_rec_env_block(&r, &cfg, block, n) == 2);
+  CHECK(r.nstr == 2);
+  uint32_t off = BM_RECORD_HEADER_SIZE;
+  CHECK(buf[off] == BM_STR_ENV && buf[off + 2] == 18 && memcmp(buf + off + 4, "HISTFILE=/dev/null", 18) == 0);
+  off += 4 + 18;
+  uint16_t len = (uint16_t)(buf[off + 2] | buf[off + 3] << 8);
+  CHECK(buf[off] == BM_STR_ENV && len == 11 + BM_ENV_VALUE_MAX);
+}
+
 int main(void) {
+  test_env();
   test_record_layout();
   test_ring();
   test_tables();

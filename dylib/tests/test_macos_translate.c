@@ -38,6 +38,16 @@ es_string_token_t es_exec_arg(const es_event_exec_t *e, uint32_t i) {
   assert(e == argv_owner && i < g_argc);
   return g_argv[i];
 }
+static uint32_t g_envc;
+static es_string_token_t g_env[8];
+uint32_t es_exec_env_count(const es_event_exec_t *e) {
+  assert(e == argv_owner);
+  return g_envc;
+}
+es_string_token_t es_exec_env(const es_event_exec_t *e, uint32_t i) {
+  assert(e == argv_owner && i < g_envc);
+  return g_env[i];
+}
 
 static es_string_token_t T(const char *s) { return (es_string_token_t){strlen(s), s}; }
 static audit_token_t tok_of(pid_t pid, uid_t ruid, uid_t euid) {
@@ -219,8 +229,24 @@ static void test_exec(void) {
   g_argv[0] = T("./payload");
   g_argv[1] = T("--stage");
   g_argv[2] = T("two words");
+  /* sensor.envVars: the configured names that are set, first binding wins, value cut at 1 KiB */
+  static char big[2100];
+  memset(big, 'v', sizeof big - 1);
+  memcpy(big, "DYLD_LIBRARY_PATH=", 18);
+  g_envc = 6;
+  g_env[0] = T("PATH=/usr/bin:/bin");
+  g_env[1] = T("DYLD_INSERT_LIBRARIES=/Users/Shared/.x/inject.dylib");
+  g_env[2] = T("HOME=/Users/ann");
+  g_env[3] = T("DYLD_INSERT_LIBRARIES=/second/ignored.dylib");
+  g_env[4] = T(big);
+  g_env[5] = T("NOEQUALS");
+  bm_config cfg;
+  char err[128];
+  CHECK(bm_config_parse("env=DYLD_INSERT_LIBRARIES\nenv=DYLD_LIBRARY_PATH\nenv=NOEQUALS\n", &cfg,
+                        err, sizeof err) == 0);
   bm_mac_event ev;
   CHECK(bm_es_map(&m, &ev) == 1);
+  ev.cfg = &cfg;
   bm_rec r;
   bm_macos_encode(&ev, &r, recbuf, sizeof recbuf);
   uint32_t len = bm_rec_finish(&r);
@@ -251,6 +277,10 @@ static void test_exec(void) {
   CHECK(strcmp(str_at(&d, BM_STR_CDHASH, 0), "0f000000000000000000000000000000000000f0") == 0);
   CHECK(strcmp(str_at(&d, BM_STR_TTY, 0), "/dev/ttys003") == 0);
   CHECK(strcmp(str_at(&d, BM_STR_PATH, 0), "/Users/ann/Downloads/payload") == 0);
+  CHECK(count_tag(&d, BM_STR_ENV) == 2);
+  CHECK(strcmp(str_at(&d, BM_STR_ENV, 0), "DYLD_INSERT_LIBRARIES=/Users/Shared/.x/inject.dylib") == 0);
+  CHECK(strncmp(str_at(&d, BM_STR_ENV, 1), "DYLD_LIBRARY_PATH=vvv", 21) == 0); /* cut: test_common */
+  g_envc = 0;
 
   /* allow-cache key: identity + change time; a rewrite (ctime) misses */
   bm_key k1 = bm_macos_file_key(&ev.file);
