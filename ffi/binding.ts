@@ -88,7 +88,7 @@ export class SensorBinding {
   #lib: Lib;
   #h: Deno.PointerObject | null;
   #buf: Uint8Array<ArrayBuffer>;
-  #stats = new BigUint64Array(16);
+  #stats = new BigUint64Array(STATS_FIELDS.length);
   #pending: Promise<number> | null = null;
   #source: string;
   /** Records of unknown kinds skipped by the decoder. */

@@ -1124,6 +1124,7 @@ bm_sensor *bm_sensor_open(const char *config, char *err, uint32_t err_len) {
     if (bm_fs_marks_follow(&c->marks, cfg.marks_network, only_under, err, err_len)) goto fail;
   }
   order_groups(c);
+  c->marks.perm_fd = c->perm_fd; /* rescans mark through the group under its new number */
   if (open_proc_connector(c, err, err_len)) goto fail;
   if (c->guard) {
     s->heartbeat = &c->guard->heartbeat_ns;

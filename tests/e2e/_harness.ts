@@ -29,6 +29,13 @@ export interface AgentOptions {
   mode: "block" | "audit";
   /** Extra tmpfs mounts to create and mark (e.g. a fake home under /home). */
   extraMounts?: string[];
+  /**
+   * Run the production "every filesystem" mode (mountinfo scan and following)
+   * through the test build of the library, confined to tmpfs mounts under the
+   * agent's own directory (BM_TEST_MARKS_ONLY_UNDER); the production library
+   * would refuse that and mark the machine's real filesystems.
+   */
+  followMounts?: boolean;
   /** Extra TOML appended to the local config. */
   toml?: string;
   /** BM_DEBUG_STALL_MS for the daemon. */
@@ -202,7 +209,7 @@ export async function run(
   };
 }
 
-async function mountTmpfs(path: string): Promise<void> {
+export async function mountTmpfs(path: string): Promise<void> {
   await Deno.mkdir(path, { recursive: true });
   const r = await run("mount", ["-t", "tmpfs", "-o", "mode=0755,size=64m", "bm-e2e", path], {
     timeoutMs: 10_000,
@@ -210,7 +217,7 @@ async function mountTmpfs(path: string): Promise<void> {
   if (r.code !== 0) throw new Error(`mount tmpfs on ${path} failed: ${r.stderr}`);
 }
 
-async function umount(path: string): Promise<void> {
+export async function umount(path: string): Promise<void> {
   const r = await run("umount", [path], { timeoutMs: 10_000 });
   if (r.code !== 0) await run("umount", ["-l", path], { timeoutMs: 10_000 });
 }
@@ -232,7 +239,10 @@ export async function startAgent(o: AgentOptions): Promise<TestAgent> {
       BM_STATE_DIR: `${dir}/state`,
       BM_LOCAL_CONFIG: `${dir}/bm.toml`,
       BM_MANAGED_CONFIG: `${dir}/managed.json`,
-      BM_SENSOR_LIB: `${repo}dylib/build/libbm_sensor.so`,
+      BM_SENSOR_LIB: o.followMounts
+        ? `${repo}dylib/build/test/libbm_sensor.so`
+        : `${repo}dylib/build/libbm_sensor.so`,
+      ...(o.followMounts ? { BM_TEST_MARKS_ONLY_UNDER: dir } : {}),
       ...(o.stallMs ? { BM_DEBUG_STALL_MS: String(o.stallMs) } : {}),
     };
     await Deno.writeTextFile(env.BM_LOCAL_CONFIG, agentToml(mounts, o), { mode: 0o644 });
@@ -280,9 +290,9 @@ export async function startAgent(o: AgentOptions): Promise<TestAgent> {
 
 export function agentToml(mounts: string[], o: AgentOptions): string {
   return [
-    "[sensor.marks]",
-    `mode = "mounts"`,
-    `mounts = ${JSON.stringify(mounts)}`,
+    ...(o.followMounts
+      ? ["[sensor.marks]", `mode = "filesystems"`]
+      : ["[sensor.marks]", `mode = "mounts"`, `mounts = ${JSON.stringify(mounts)}`]),
     "",
     "[features.behaviorMonitoringConfigurations]",
     `blockExecution = "${o.mode === "block" ? "enabled" : "disabled"}"`,
