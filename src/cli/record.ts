@@ -21,7 +21,7 @@ Recording never holds an exec: the sensor runs in audit mode. Stops after
   --output FILE        trace to write (created or truncated)
   --duration SECONDS   stop after this long (default: until interrupted)
   --mount PATH         watch file events on PATH's filesystem (repeatable;
-                       default "/")
+                       default: every local filesystem, as the daemon)
   --scope-pid PID      keep only PID and the processes it starts
   -- COMMAND [ARG ...] run COMMAND (no shell), keep only it and the processes
                        it starts, and stop when it exits; bm record exits
