@@ -13,6 +13,8 @@
  * matched against the lower-cased input; the rest is refused at load.
  */
 
+import { literalFilter, requiredLiterals } from "./regex_literals.ts";
+
 /** A compiled pattern: true when it matches (somewhere in) `s`. */
 export type StringTest = (s: string) => boolean;
 
@@ -76,12 +78,24 @@ export function compileLinear(source: string, opts: LinearOptions = {}): StringT
   const prefix = opts.prefix ?? anchoredPrefix(src);
   const suffix = opts.suffix ?? "";
   const lower = opts.ignoreCase === true;
+  // Literals every match must contain (regex_literals.ts): a failed `includes` is
+  // far cheaper than the linear engine, and most values fail.
+  const lits = requiredLiterals(src);
+  const may = lits ? literalFilter(lits) : undefined;
   if (prefix === "" && suffix === "") {
+    if (may) {
+      return lower
+        ? (s) => {
+          const v = s.toLowerCase();
+          return may(v) && re.test(v);
+        }
+        : (s) => may(s) && re.test(s);
+    }
     return lower ? (s) => re.test(s.toLowerCase()) : (s) => re.test(s);
   }
   return (s) => {
     const v = lower ? s.toLowerCase() : s;
-    return v.startsWith(prefix) && v.endsWith(suffix) && re.test(v);
+    return v.startsWith(prefix) && v.endsWith(suffix) && (!may || may(v)) && re.test(v);
   };
 }
 
