@@ -15,8 +15,8 @@
 /** Alternatives, each a list of literals that must all occur. */
 export type Literals = string[][];
 
-/** More alternatives than this and the filter costs more than it saves. */
-const MAX_ALTERNATIVES = 16;
+/** More alternatives than this and the filter costs more than it saves (an includes() each). */
+const MAX_ALTERNATIVES = 64;
 
 const NOTHING: Literals = [[]];
 
