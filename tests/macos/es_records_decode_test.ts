@@ -65,6 +65,11 @@ Deno.test("ES-shaped messages decode to the events rules see, macOS extras inclu
     executable: "/Users/ann/Downloads/payload",
     name: "payload",
     args: ["./payload", "--stage", "two words"],
+    // sensor.envVars names set in the ES exec event's environment, first binding, cut at 1 KiB
+    env_vars: [
+      "DYLD_INSERT_LIBRARIES=/Users/Shared/.x/inject.dylib",
+      `DYLD_LIBRARY_PATH=${"v".repeat(1024)}`,
+    ],
     working_directory: "/Users/ann/Downloads",
     parent: { pid: 4000 },
     responsible_pid: 900,
