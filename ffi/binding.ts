@@ -51,17 +51,25 @@ export function load(path: string | undefined): Lib {
   const p = path ?? resolveLibraryPath();
   const fd = openLibrary(p);
   let lib = libs.get(p);
+  // The descriptor of a library that gets loaded stays open: the dynamic loader knows it by
+  // the name "/proc/self/fd/N", and a later library opened at a reused N would be handed the
+  // first one (glibc matches loaded objects by name before it opens anything).
+  let keep = false;
   try {
-    if (!lib) lib = Deno.dlopen(descriptorPath(p, fd), SYMBOLS);
+    if (!lib) {
+      lib = Deno.dlopen(descriptorPath(p, fd), SYMBOLS);
+      keep = true;
+    }
   } catch (err) {
     throw new BmError(`Cannot load native sensor library "${p}": ${(err as Error).message}`);
   } finally {
-    closeLibraryFile(fd);
+    if (!keep) closeLibraryFile(fd);
   }
   if (!libs.has(p)) {
     const v = lib.symbols.bm_sensor_abi_version();
     if (v !== ABI_VERSION) {
       lib.close();
+      closeLibraryFile(fd);
       throw new BmError(
         `Native sensor library "${p}" speaks ABI ${v}: this agent needs ${ABI_VERSION}`,
       );
