@@ -17,6 +17,10 @@
 
 static uint8_t out[1 << 20];
 
+/* Every pid a message names is above PID_MAX_LIMIT (4194304): a message naming this test's own
+   pid would be muted (ES never sends the client's own messages) or answered at once as the
+   agent's own, and the counts would be off by one whenever the machine hands out such a pid. */
+
 static bm_sensor *open_sensor(const char *cfg) {
   char err[512] = "";
   bm_sensor *s = bm_sensor_open(cfg, err, sizeof err);
@@ -43,6 +47,21 @@ static uint32_t drain_auth(bm_sensor *s, int *records, int wait_ms) {
     }
   }
   return id;
+}
+
+/* Drains while records come (each wait up to wait_ms), allowing every auth record as an agent would. */
+static void drain_answering(bm_sensor *s, int wait_ms, int *records, int *answered) {
+  while (bm_sensor_wait(s, wait_ms) == 1) {
+    int32_t n = bm_sensor_drain(s, out, sizeof out);
+    if (n <= 0) break;
+    for (int32_t off = 0; off < n; off += (int32_t)bm_rec_get_u32(out, (uint32_t)off)) {
+      (*records)++;
+      if (out[off + BM_OFF_FLAGS] & BM_FLAG_AUTH) {
+        bm_sensor_respond(s, bm_rec_get_u32(out, (uint32_t)off + BM_OFF_AUTH_ID), 1, 0);
+        (*answered)++;
+      }
+    }
+  }
 }
 
 static void test_new_client_errors(void) {
@@ -102,7 +121,7 @@ static void test_exec_deny_and_open_flags(void) {
   bm_sensor *s = open_sensor("exec_auth=1\nopen_auth=1\navoid_open_cache=1\n");
   CHECK(s != NULL);
   if (!s) return;
-  int32_t id = bm_mock_es_post("type=AUTH_EXEC\np.pid=500\np.exe=/bin/zsh\nt.pid=500\n"
+  int32_t id = bm_mock_es_post("type=AUTH_EXEC\np.pid=4200500\np.exe=/bin/zsh\nt.pid=4200500\n"
                                "t.exe=/tmp/payload\narg=/tmp/payload\narg=-x\ncwd=/tmp\n"
                                "ino=77\ndeadline_ms=5000\n");
   int records = 0;
@@ -120,7 +139,7 @@ static void test_exec_deny_and_open_flags(void) {
 
   /* AUTH_OPEN takes es_respond_flags_result: every flag on allow, 0 on deny, and
      never cached while avoidOpenCache is on, even when the agent says cache */
-  int32_t o1 = bm_mock_es_post("type=AUTH_OPEN\np.pid=501\np.exe=/bin/cat\npath=/etc/hosts\n"
+  int32_t o1 = bm_mock_es_post("type=AUTH_OPEN\np.pid=4200501\np.exe=/bin/cat\npath=/etc/hosts\n"
                                "ino=9\n");
   auth = drain_auth(s, &records, 10000);
   CHECK(auth != 0);
@@ -130,7 +149,7 @@ static void test_exec_deny_and_open_flags(void) {
   CHECK(r[BM_MOCK_R_FLAGS] == (int32_t)0xffffffffu);
   CHECK(r[BM_MOCK_R_RESULT] == -1);
   CHECK(r[BM_MOCK_R_CACHE] == 0);
-  int32_t o2 = bm_mock_es_post("type=AUTH_OPEN\np.pid=501\np.exe=/bin/cat\npath=/etc/shadow\n");
+  int32_t o2 = bm_mock_es_post("type=AUTH_OPEN\np.pid=4200501\np.exe=/bin/cat\npath=/etc/shadow\n");
   auth = drain_auth(s, &records, 10000);
   bm_sensor_respond(s, auth, 0, 0);
   CHECK(bm_mock_es_wait(o2, 10000) == 1);
@@ -153,7 +172,7 @@ static void test_stalled_engine_watchdog(void) {
     char spec[200];
     snprintf(spec, sizeof spec,
              "type=AUTH_EXEC\np.pid=%d\np.exe=/bin/sh\nt.pid=%d\nt.exe=/usr/bin/true\n"
-             "deadline_ms=%d\n", 600 + i, 600 + i, 800 + 10 * i);
+             "deadline_ms=%d\n", 4200600 + i, 4200600 + i, 800 + 10 * i);
     ids[i] = bm_mock_es_post(spec);
   }
   for (int i = 0; i < 20; i++) CHECK(bm_mock_es_wait(ids[i], 10000) == 1);
@@ -184,47 +203,26 @@ static void test_balance_and_seq_gaps(void) {
     char spec[240];
     if (i % 4 == 0) {
       snprintf(spec, sizeof spec, "type=AUTH_EXEC\np.pid=%d\np.exe=/bin/sh\nt.pid=%d\n"
-                                  "t.exe=/usr/bin/env\narg=env\ndeadline_ms=120000\n", 2000 + i, 2000 + i);
+                                  "t.exe=/usr/bin/env\narg=env\ndeadline_ms=120000\n", 4202000 + i, 4202000 + i);
     } else {
       snprintf(spec, sizeof spec, "type=NOTIFY_CLOSE\np.pid=%d\np.exe=/bin/sh\n"
-                                  "path=/tmp/f%d\nmodified=%d\n", 2000 + i, i, i % 3 != 0);
+                                  "path=/tmp/f%d\nmodified=%d\n", 4202000 + i, i, i % 3 != 0);
     }
     CHECK(bm_mock_es_post(spec) > 0);
     /* a burst of 256 at most ahead of the consumer, as a real client keeps up */
     if (i % 256 == 255) CHECK(bm_mock_es_idle(60000));
-    /* answer as the agent would, batch by batch */
-    while (bm_sensor_wait(s, 0) == 1) {
-      int32_t n = bm_sensor_drain(s, out, sizeof out);
-      if (n <= 0) break;
-      for (int32_t off = 0; off < n; off += (int32_t)bm_rec_get_u32(out, (uint32_t)off)) {
-        records++;
-        if (out[off + BM_OFF_FLAGS] & BM_FLAG_AUTH) {
-          bm_sensor_respond(s, bm_rec_get_u32(out, (uint32_t)off + BM_OFF_AUTH_ID), 1, 0);
-          answered++;
-        }
-      }
-    }
+    drain_answering(s, 0, &records, &answered);
   }
   /* generous: a loaded CI machine delivers 10,000 messages slowly */
   CHECK(bm_mock_es_idle(120000));
-  while (bm_sensor_wait(s, 100) == 1) {
-    int32_t n = bm_sensor_drain(s, out, sizeof out);
-    if (n <= 0) break;
-    for (int32_t off = 0; off < n; off += (int32_t)bm_rec_get_u32(out, (uint32_t)off)) {
-      records++;
-      if (out[off + BM_OFF_FLAGS] & BM_FLAG_AUTH) {
-        bm_sensor_respond(s, bm_rec_get_u32(out, (uint32_t)off + BM_OFF_AUTH_ID), 1, 0);
-        answered++;
-      }
-    }
-  }
+  drain_answering(s, 100, &records, &answered);
   CHECK(answered == 2500);
   /* close with modified = 0 is not an event: 7,500 closes, a third unmodified */
   if (records != 2500 + 5000) fprintf(stderr, "records %d answered %d\n", records, answered);
   CHECK(records == 2500 + 5000);
   /* sequence gaps are drops: exit seq 1, then 5 -> 3 missed */
-  bm_mock_es_post("type=NOTIFY_EXIT\np.pid=9\np.exe=/bin/ls\nseq=1\n");
-  bm_mock_es_post("type=NOTIFY_EXIT\np.pid=9\np.exe=/bin/ls\nseq=5\n");
+  bm_mock_es_post("type=NOTIFY_EXIT\np.pid=4200009\np.exe=/bin/ls\nseq=1\n");
+  bm_mock_es_post("type=NOTIFY_EXIT\np.pid=4200009\np.exe=/bin/ls\nseq=5\n");
   CHECK(bm_mock_es_idle(60000));
   bm_sensor_stats st;
   bm_sensor_get_stats(s, &st, sizeof st);
@@ -245,7 +243,7 @@ static void test_cache_cleared_on_table_change(void) {
   CHECK(s != NULL);
   if (!s) return;
   int64_t before = stat_of(BM_MOCK_S_CLEAR_CACHE);
-  CHECK(bm_sensor_deny_pid(s, 4242, 1) == 0);
+  CHECK(bm_sensor_deny_pid(s, 4204242, 1) == 0);
   CHECK(stat_of(BM_MOCK_S_CLEAR_CACHE) == before + 1);
   /* ES throttles clears: the owed clear is retried until ES accepts it */
   bm_mock_es_set_clear_throttle(2);
@@ -253,7 +251,7 @@ static void test_cache_cleared_on_table_change(void) {
   for (int i = 0; i < 200 && stat_of(BM_MOCK_S_CLEAR_CACHE) < before + 4; i++) usleep(10000);
   CHECK(stat_of(BM_MOCK_S_CLEAR_CACHE) == before + 4);
   /* a denied pid's exec is denied in C, before the agent sees it */
-  int32_t id = bm_mock_es_post("type=AUTH_EXEC\np.pid=4242\np.exe=/bin/sh\nt.pid=4242\n"
+  int32_t id = bm_mock_es_post("type=AUTH_EXEC\np.pid=4204242\np.exe=/bin/sh\nt.pid=4204242\n"
                                "t.exe=/usr/bin/curl\n");
   CHECK(bm_mock_es_wait(id, 10000) == 1);
   int32_t r[BM_MOCK_R_N];
@@ -272,16 +270,16 @@ static void test_every_notify_type(void) {
     const char *spec;
     int kind;
   } cases[] = {
-    {"type=NOTIFY_EXEC\np.pid=30\np.exe=/bin/zsh\nt.pid=30\nt.exe=/bin/ls\narg=ls\n", BM_KIND_EXEC},
-    {"type=NOTIFY_FORK\np.pid=30\np.exe=/bin/zsh\nt.pid=31\nt.exe=/bin/zsh\n", BM_KIND_FORK},
-    {"type=NOTIFY_CREATE\np.pid=31\np.exe=/bin/zsh\ndir=/tmp\nname=new.txt\nmode=644\n", BM_KIND_CREATE},
-    {"type=NOTIFY_CLOSE\np.pid=31\np.exe=/bin/zsh\npath=/tmp/new.txt\n", BM_KIND_CLOSE_MODIFIED},
-    {"type=NOTIFY_RENAME\np.pid=31\np.exe=/bin/mv\npath=/tmp/new.txt\ndir=/tmp\nname=b.txt\n", BM_KIND_RENAME},
-    {"type=NOTIFY_UNLINK\np.pid=31\np.exe=/bin/rm\npath=/tmp/b.txt\n", BM_KIND_UNLINK},
-    {"type=NOTIFY_SETEXTATTR\np.pid=31\np.exe=/usr/bin/xattr\npath=/tmp/x\nxattr=com.apple.quarantine\n", BM_KIND_SETXATTR},
-    {"type=NOTIFY_DELETEEXTATTR\np.pid=31\np.exe=/usr/bin/xattr\npath=/tmp/x\nxattr=com.apple.quarantine\n", BM_KIND_DELETEXATTR},
-    {"type=NOTIFY_BTM_LAUNCH_ITEM_ADD\np.pid=31\np.exe=/bin/launchctl\nitem_url=file:///Library/LaunchDaemons/x.plist\nexe_path=/usr/local/bin/x\n", BM_KIND_LAUNCH_ITEM_ADD},
-    {"type=NOTIFY_EXIT\np.pid=31\np.exe=/bin/zsh\nexit_stat=256\n", BM_KIND_EXIT},
+    {"type=NOTIFY_EXEC\np.pid=4200030\np.exe=/bin/zsh\nt.pid=4200030\nt.exe=/bin/ls\narg=ls\n", BM_KIND_EXEC},
+    {"type=NOTIFY_FORK\np.pid=4200030\np.exe=/bin/zsh\nt.pid=4200031\nt.exe=/bin/zsh\n", BM_KIND_FORK},
+    {"type=NOTIFY_CREATE\np.pid=4200031\np.exe=/bin/zsh\ndir=/tmp\nname=new.txt\nmode=644\n", BM_KIND_CREATE},
+    {"type=NOTIFY_CLOSE\np.pid=4200031\np.exe=/bin/zsh\npath=/tmp/new.txt\n", BM_KIND_CLOSE_MODIFIED},
+    {"type=NOTIFY_RENAME\np.pid=4200031\np.exe=/bin/mv\npath=/tmp/new.txt\ndir=/tmp\nname=b.txt\n", BM_KIND_RENAME},
+    {"type=NOTIFY_UNLINK\np.pid=4200031\np.exe=/bin/rm\npath=/tmp/b.txt\n", BM_KIND_UNLINK},
+    {"type=NOTIFY_SETEXTATTR\np.pid=4200031\np.exe=/usr/bin/xattr\npath=/tmp/x\nxattr=com.apple.quarantine\n", BM_KIND_SETXATTR},
+    {"type=NOTIFY_DELETEEXTATTR\np.pid=4200031\np.exe=/usr/bin/xattr\npath=/tmp/x\nxattr=com.apple.quarantine\n", BM_KIND_DELETEXATTR},
+    {"type=NOTIFY_BTM_LAUNCH_ITEM_ADD\np.pid=4200031\np.exe=/bin/launchctl\nitem_url=file:///Library/LaunchDaemons/x.plist\nexe_path=/usr/local/bin/x\n", BM_KIND_LAUNCH_ITEM_ADD},
+    {"type=NOTIFY_EXIT\np.pid=4200031\np.exe=/bin/zsh\nexit_stat=256\n", BM_KIND_EXIT},
   };
   int n = (int)(sizeof cases / sizeof cases[0]);
   for (int i = 0; i < n; i++) CHECK(bm_mock_es_post(cases[i].spec) > 0);

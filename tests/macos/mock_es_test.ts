@@ -93,10 +93,10 @@ Deno.test({
     try {
       const id = d.post({
         type: "AUTH_EXEC",
-        "p.pid": 700,
+        "p.pid": 4200700,
         "p.ppid": 1,
         "p.exe": "/bin/zsh",
-        "t.pid": 700,
+        "t.pid": 4200700,
         "t.ppid": 1,
         "t.uid": 501,
         "t.euid": 0,
@@ -105,7 +105,7 @@ Deno.test({
         "t.team_id": "ABCDE12345",
         "t.cdhash": "00112233445566778899aabbccddeeff00112233",
         "t.platform": 0,
-        "t.responsible": 650,
+        "t.responsible": 4200650,
         "t.start_ms": 1796000000000,
         "t.tty": "/dev/ttys003",
         arg: ["tool", "--flag", "a b"],
@@ -123,13 +123,13 @@ Deno.test({
         })(),
       );
       const p = exec!.process;
-      assert.equal(p.pid, 700);
+      assert.equal(p.pid, 4200700);
       assert.equal(p.executable, "/Applications/Tool.app/Contents/MacOS/tool");
       assert.deepEqual(p.args, ["tool", "--flag", "a b"]);
       assert.equal(p.working_directory, "/Users/alex");
-      assert.equal(p.responsible_pid, 650);
+      assert.equal(p.responsible_pid, 4200650);
       assert.equal(p.tty, "/dev/ttys003");
-      assert.equal(p.entity_id, "700-1796000000000");
+      assert.equal(p.entity_id, "4200700-1796000000000");
       assert.deepEqual(p.code_signature, {
         signing_id: "com.example.tool",
         team_id: "ABCDE12345",
