@@ -86,6 +86,8 @@ export class RtpScanner {
   private readonly cache = new Map<string, string>();
   private readonly recentExec = new Map<string, true>();
   private worker: Promise<void> | undefined;
+  /** One read buffer: the single worker hashes one file at a time (one more byte shows growth). */
+  private readonly readBuf = new Uint8Array(SYNC_MAX + 1);
   private stopped = false;
 
   constructor(private readonly o: RtpScannerOptions) {
@@ -218,7 +220,7 @@ export class RtpScanner {
         return hit;
       }
       const h = createHash("sha256");
-      const buf = new Uint8Array(st.size <= SYNC_MAX ? SYNC_MAX + 1 : CHUNK);
+      const buf = this.readBuf;
       let total = 0;
       for (;;) {
         const n = st.size <= SYNC_MAX && total === 0
