@@ -161,6 +161,13 @@ export async function readConfigFile(path: string, options: ReadOptions = {}): P
         });
       }
     }
+    const objects = binary ? binaryPlistObjects(bytes) : undefined;
+    if (objects !== undefined && objects > BINARY_PLIST_MAX_OBJECTS) {
+      return fail(
+        `binary plist too large: ${objects} objects, at most ${BINARY_PLIST_MAX_OBJECTS}` +
+          ` are read`,
+      );
+    }
     try {
       const buf = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
       data = quietly(() => parsePlist(buf as ArrayBuffer));
@@ -197,6 +204,29 @@ export async function readConfigFile(path: string, options: ReadOptions = {}): P
   result.hasErrors = result.problems.some((p) => p.severity === "error");
   result.values = result.hasErrors && rejectOnError ? new Map() : values;
   return result;
+}
+
+/**
+ * The most objects the binary plist parser (@plist/binary.parse) reads; a
+ * larger file is refused by it as "maxObjectCount exceeded", said here in
+ * words. About 16,000 settings and unknown keys: far beyond a real profile.
+ */
+const BINARY_PLIST_MAX_OBJECTS = 32_768;
+
+/**
+ * The object count a binary plist's trailer claims, or undefined when the
+ * trailer does not describe this file (truncated or corrupt: the parser says so).
+ */
+function binaryPlistObjects(bytes: Uint8Array): number | undefined {
+  if (bytes.length < 8 + 32) return undefined;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const trailer = bytes.length - 32;
+  const offsetSize = view.getUint8(trailer + 6);
+  const objects = view.getBigUint64(trailer + 8);
+  const tableAt = view.getBigUint64(trailer + 24);
+  if (offsetSize < 1 || offsetSize > 8) return undefined;
+  if (tableAt + objects * BigInt(offsetSize) !== BigInt(trailer)) return undefined;
+  return Number(objects);
 }
 
 /**

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { FIXTURES, tempConfig } from "./_testing.ts";
 import { readConfigFile } from "./config_file.ts";
 import { formatProblem } from "./problem.ts";
+import { binaryPlist, json, keyName, toml, xmlPlist } from "./_many_keys.ts";
 
 /** A file with `text` in a new temp dir. */
 async function writeTemp(name: string, text: string): Promise<string> {
@@ -182,4 +183,64 @@ Deno.test("a key of 100 KB or full of regex syntax is data: located without buil
   assert.equal(got.length, 2);
   assert.equal(got[0], `${f}:2: warning: antivirusEngine.${long}: unknown key, ignored`);
   assert.equal(got[1], `${f}:3: warning: antivirusEngine.a(b|c)*[+: unknown key, ignored`);
+});
+
+Deno.test("200,000 unknown keys in TOML, JSON and XML plist: one warning each, on its line, near misses suggested", async () => {
+  const n = 200_000;
+  const dir = await Deno.makeTempDir({ prefix: "bm_config_many_" });
+  try {
+    const forms: [string, string, (i: number) => number][] = [
+      ["local.toml", toml(n, false), (i) => i + 1],
+      ["in_section.toml", toml(n, true), (i) => i + 2],
+      ["managed.json", json(n, false), (i) => i + 2],
+      ["in_section.json", json(n, true), (i) => i + 3],
+      ["managed.plist", xmlPlist(n, false), (i) => i + 5],
+    ];
+    for (const [name, text, lineOf] of forms) {
+      const path = `${dir}/${name}`;
+      await Deno.writeTextFile(path, text);
+      const r = await readConfigFile(path, { checkOwner: false, rejectOnError: false });
+      assert.equal(r.hasErrors, false, name);
+      assert.equal(r.problems.length, n, name);
+      const prefix = name.startsWith("in_section") ? "antivirusEngine." : "";
+      for (const i of [0, 1, 999, 1000, 123_457, n - 1]) {
+        const p = r.problems[i]!;
+        assert.equal(p.severity, "warning", `${name} ${i}`);
+        assert.equal(p.key, `${prefix}${keyName(i)}`, `${name} ${i}`);
+        assert.equal(p.line, lineOf(i), `${name} ${i}`);
+      }
+      // Near misses of a setting of their section get a suggestion, others none.
+      assert.equal(r.problems[1]!.reason, "unknown key, ignored");
+      if (prefix !== "") {
+        assert.equal(
+          r.problems[1000]!.reason,
+          'unknown key, ignored (did you mean "behaviorMonitoring"?)',
+          name,
+        );
+      }
+      await Deno.remove(path);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a binary plist beyond the parser's object limit is one error saying so", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "bm_config_many_" });
+  try {
+    const path = `${dir}/managed.plist`;
+    await Deno.writeFile(path, binaryPlist(40_000, false));
+    const r = await readConfigFile(path, { checkOwner: false, rejectOnError: false });
+    assert.deepEqual(r.problems.map(formatProblem), [
+      `${path}: binary plist too large: 40002 objects, at most 32768 are read`,
+    ]);
+    // Under the limit the same writer's file is read key by key.
+    await Deno.writeFile(path, binaryPlist(10_000, true));
+    const ok = await readConfigFile(path, { checkOwner: false, rejectOnError: false });
+    assert.equal(ok.hasErrors, false);
+    assert.equal(ok.problems.length, 10_000);
+    assert.equal(ok.problems[7]!.key, `antivirusEngine.${keyName(7)}`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

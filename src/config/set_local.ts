@@ -2,7 +2,8 @@
  * `bm config set`: checks a dotted key and value against the schema, refuses
  * keys the managed source sets, and writes the local TOML atomically, keeping
  * the rest of the file's settings. The file is re-serialised by smol-toml, so
- * comments and formatting in it are not kept.
+ * comments and formatting in it are not kept; what is written is pinned by
+ * `serializeLocal` (and its tests), not by whatever the library version emits.
  */
 import { parse as parseToml, stringify as stringifyToml, TomlError } from "smol-toml";
 import { InputError, PermissionError } from "../errors.ts";
@@ -137,5 +138,17 @@ export async function setLocalSettings(
   if (cross.length > 0) {
     throw new InputError(cross.map((c) => `Invalid value for "${c.key}": ${c.reason}`).join("\n"));
   }
-  await atomicWriteFile(paths.local, new TextEncoder().encode(stringifyToml(doc) + "\n"), mode);
+  await atomicWriteFile(paths.local, new TextEncoder().encode(serializeLocal(doc)), mode);
+}
+
+/**
+ * The text `bm config set` writes for a local settings document: smol-toml's
+ * TOML (scalars first, then one `[table]` per non-empty section in the
+ * document's order, `[[list]]` for lists of tables) ending in exactly one
+ * newline. smol-toml 1.4 left the newline off and 1.9 adds it; a test pins the
+ * bytes, so a library upgrade that changes them is seen before it ships.
+ */
+export function serializeLocal(doc: Record<string, unknown>): string {
+  const text = stringifyToml(doc);
+  return text.endsWith("\n") ? text : text + "\n";
 }

@@ -3,7 +3,12 @@ import { parse as parseToml } from "smol-toml";
 import { InputError, PermissionError } from "../errors.ts";
 import { tempConfig } from "./_testing.ts";
 import { loadEffectiveConfig } from "./load.ts";
-import { parseSettingValue, setLocalSettings } from "./set_local.ts";
+import { parseSettingValue, serializeLocal, setLocalSettings } from "./set_local.ts";
+
+/** A parsed TOML document as plain objects (smol-toml builds null-prototype ones). */
+function plain(v: unknown): unknown {
+  return JSON.parse(JSON.stringify(v));
+}
 
 Deno.test("set writes the local TOML, keeps the other settings, and the loader sees it", async () => {
   await using t = await tempConfig();
@@ -15,8 +20,14 @@ Deno.test("set writes the local TOML, keeps the other settings, and the loader s
     paths: t.paths,
     uid: 0,
   });
-  const doc = parseToml(await Deno.readTextFile(t.paths.local));
-  assert.deepEqual(doc, {
+  const text = await Deno.readTextFile(t.paths.local);
+  // The exact bytes: sections in the file's order, the new one last, one final newline.
+  assert.equal(
+    text,
+    `[engine]\nscoreThreshold = 250\n\n[logging]\nlevel = "debug"\n\n` +
+      `[antivirusEngine]\nbehaviorMonitoring = "disabled"\n`,
+  );
+  assert.deepEqual(plain(parseToml(text)), {
     engine: { scoreThreshold: 250 },
     logging: { level: "debug" },
     antivirusEngine: { behaviorMonitoring: "disabled" },
@@ -36,9 +47,56 @@ Deno.test("set creates the local file and its directory when missing", async () 
   await using t = await tempConfig();
   const paths = { ...t.paths, local: `${t.dir}/etc/bm/bm.toml` };
   await setLocalSettings([["sensor.marks.mounts", ["/srv", "/home"]]], { paths, uid: 0 });
-  assert.deepEqual(parseToml(await Deno.readTextFile(paths.local)), {
-    sensor: { marks: { mounts: ["/srv", "/home"] } },
-  });
+  const text = await Deno.readTextFile(paths.local);
+  assert.equal(text, `[sensor.marks]\nmounts = [ "/srv", "/home" ]\n`);
+  assert.deepEqual(plain(parseToml(text)), { sensor: { marks: { mounts: ["/srv", "/home"] } } });
+});
+
+Deno.test("serializeLocal: pinned text for scalars, sections, nested sections, lists of tables and escapes", () => {
+  const doc = {
+    antivirusEngine: {
+      behaviorMonitoring: "enabled",
+      exclusions: [
+        { $type: "excludedPath", path: "/opt/x", isDirectory: true },
+        { $type: "excludedFileName", name: 'a"b\n\u0001' },
+      ],
+    },
+    engine: { scoreThreshold: 250, extraRulesDirs: [] },
+    sensor: { authDeadlineMs: 5000, marks: { mounts: ["/srv"], network: false } },
+  };
+  const text = serializeLocal(doc);
+  assert.equal(
+    text,
+    [
+      "[antivirusEngine]",
+      'behaviorMonitoring = "enabled"',
+      "",
+      "[[antivirusEngine.exclusions]]",
+      '"$type" = "excludedPath"',
+      'path = "/opt/x"',
+      "isDirectory = true",
+      "",
+      "[[antivirusEngine.exclusions]]",
+      '"$type" = "excludedFileName"',
+      'name = "a\\"b\\n\\u0001"',
+      "",
+      "[engine]",
+      "scoreThreshold = 250",
+      "extraRulesDirs = []",
+      "",
+      "[sensor]",
+      "authDeadlineMs = 5000",
+      "",
+      "[sensor.marks]",
+      'mounts = [ "/srv" ]',
+      "network = false",
+      "",
+    ].join("\n"),
+  );
+  assert.deepEqual(plain(parseToml(text)), doc);
+  // An empty document is an empty line, never two newlines at the end.
+  assert.equal(serializeLocal({}), "\n");
+  assert.ok(!serializeLocal({ a: 1 }).endsWith("\n\n"));
 });
 
 Deno.test("set on a managed key is refused with the managed file named; local file untouched", async () => {

