@@ -4,7 +4,8 @@
  *   deno run -A bench/sensor_bench.ts [--quick] [--lib PATH] [--rounds N]
  *
  * 1. records/s through wait + drain + decode on one core (synthetic sensor:
- *    records injected through the bm_sensor_inject hook, injection not timed);
+ *    records injected through the bm_sensor_inject hook of the test build,
+ *    injection not timed);
  * 2. auth round trip p50/p90/p99 at 100 and 1,000 execs/s, on a tmpfs this
  *    script mounts: from the record's time (taken in C when the permission
  *    event is read) to the answer (TS calls respond, which writes it). Also
@@ -21,13 +22,15 @@
  *    mode (the permission path's own cost). The agent runs in full: proc
  *    connector, /proc enrichment and TS decoding of every record.
  * --lib runs another build of the library (before/after comparisons with
- * this same harness); the box's load average is printed: on a shared
- * 2-vCPU machine the figures move with it, so run it several times.
+ * this same harness): a test build (make test-lib), since part 1 uses its
+ * synthetic sensor; without --lib part 1 runs dylib/build/test/ and the
+ * rest dylib/build/. The box's load average is printed: on a shared 2-vCPU
+ * machine the figures move with it, so run it several times.
  */
-import { SensorBinding } from "../ffi/binding.ts";
 import { encodeRecord } from "../ffi/record_encoder.ts";
 import { STR } from "../ffi/symbols.ts";
 import { decodeRecords } from "../ffi/decoder.ts";
+import { SyntheticBinding } from "../ffi/synthetic_test_utils.ts";
 import { NativeSensor } from "../src/sensor/native_sensor.ts";
 
 const quick = Deno.args.includes("--quick");
@@ -55,9 +58,9 @@ function pct(xs: number[], p: number): number {
 // ---- 1. throughput -------------------------------------------------------
 
 async function throughput(): Promise<void> {
-  const b = SensorBinding.open({
+  // the synthetic sensor is a hook of the test build: --lib names a test build here
+  const b = SyntheticBinding.openSynthetic({
     config: "ring_bytes=67108864\nown_pid=1\n",
-    synthetic: true,
     bufferBytes: 1 << 20,
     ...lib,
   });

@@ -14,7 +14,9 @@ import type { FilesystemMark } from "../src/sensor/sensor.ts";
 import { decodeRecords } from "./decoder.ts";
 import { ABI_VERSION, STATS_FIELDS, SYMBOLS } from "./symbols.ts";
 
-type Lib = Deno.DynamicLibrary<typeof SYMBOLS>;
+/** The ABI symbols, or a superset of them (the test build's, ffi/synthetic_test_utils.ts). */
+export type AbiSymbols = typeof SYMBOLS;
+type Lib = Deno.DynamicLibrary<AbiSymbols>;
 export type NativeStats = Record<(typeof STATS_FIELDS)[number], number>;
 
 /** Parses bm_sensor_marks' text: tab-separated fields, \ooo escapes in the mount point. */
@@ -34,7 +36,8 @@ export function parseMarks(text: string): FilesystemMark[] {
   return out;
 }
 
-const libs = new Map<string, Lib>();
+/** Loaded libraries, per symbol table and path. */
+const loaded = new Map<AbiSymbols, Map<string, Lib>>();
 const enc = new TextEncoder();
 
 function cstr(s: string): Uint8Array<ArrayBuffer> {
@@ -43,13 +46,47 @@ function cstr(s: string): Uint8Array<ArrayBuffer> {
   return b;
 }
 
+type OpenFn = (
+  config: Uint8Array<ArrayBuffer>,
+  err: Uint8Array<ArrayBuffer>,
+  errLen: number,
+) => Deno.PointerValue;
+
+/**
+ * Calls one of the library's open functions with the key=value config; throws
+ * BmError with the line the library wrote. Exported for the wrappers beside
+ * this file only.
+ */
+export function openHandle(open: OpenFn, config: string): Deno.PointerObject {
+  const err = new Uint8Array(512);
+  const h = open(cstr(config), err, err.length);
+  if (h === null) {
+    const n = err.indexOf(0);
+    const msg = new TextDecoder().decode(err.subarray(0, n < 0 ? err.length : n));
+    throw new BmError(msg || "Cannot open the native sensor");
+  }
+  return h;
+}
+
+/** bm.source of decoded events: as asked, else the OS's. */
+export function sourceOf(o: { source?: string }): string {
+  return o.source ?? (Deno.build.os === "darwin" ? "macos" : "linux");
+}
+
 /**
  * Loads (once per path, after the ownership check) and version-checks the
- * library. Exported for the pointer-free wrappers beside this file only.
+ * library, binding `symbols` (default: the ABI of bm_sensor.h, all a shipped
+ * library exports). Exported for the pointer-free wrappers beside this file
+ * only.
  */
-export function load(path: string | undefined): Lib {
+export function load<S extends AbiSymbols = AbiSymbols>(
+  path: string | undefined,
+  symbols: S = SYMBOLS as S,
+): Deno.DynamicLibrary<S> {
   const p = path ?? resolveLibraryPath();
   const fd = openLibrary(p);
+  const libs = loaded.get(symbols) ?? new Map<string, Lib>();
+  loaded.set(symbols, libs);
   let lib = libs.get(p);
   // The descriptor of a library that gets loaded stays open: the dynamic loader knows it by
   // the name "/proc/self/fd/N", and a later library opened at a reused N would be handed the
@@ -57,7 +94,8 @@ export function load(path: string | undefined): Lib {
   let keep = false;
   try {
     if (!lib) {
-      lib = Deno.dlopen(descriptorPath(p, fd), SYMBOLS);
+      // S extends the ABI: seen as the ABI here, handed back as S
+      lib = Deno.dlopen(descriptorPath(p, fd), symbols) as unknown as Lib;
       keep = true;
     }
   } catch (err) {
@@ -76,7 +114,7 @@ export function load(path: string | undefined): Lib {
     }
     libs.set(p, lib);
   }
-  return lib;
+  return lib as unknown as Deno.DynamicLibrary<S>;
 }
 
 export interface OpenOptions {
@@ -84,8 +122,6 @@ export interface OpenOptions {
   config: string;
   /** Library path; default resolved by library.ts. */
   libraryPath?: string;
-  /** Open the synthetic (no OS source) sensor: tests and benchmarks. */
-  synthetic?: boolean;
   /** Drain buffer size in bytes (default 1 MiB). */
   bufferBytes?: number;
   /** bm.source of decoded events (default from the OS). */
@@ -102,7 +138,12 @@ export class SensorBinding {
   /** Records of unknown kinds skipped by the decoder. */
   skipped = 0;
 
-  private constructor(lib: Lib, h: Deno.PointerObject, bufferBytes: number, source: string) {
+  protected constructor(
+    lib: Lib,
+    h: Deno.PointerObject,
+    bufferBytes: number,
+    source: string,
+  ) {
     this.#lib = lib;
     this.#h = h;
     this.#buf = new Uint8Array(bufferBytes);
@@ -112,16 +153,13 @@ export class SensorBinding {
   /** Opens a sensor; throws BmError (exit 1) with the library's reason. */
   static open(o: OpenOptions): SensorBinding {
     const lib = load(o.libraryPath);
-    const err = new Uint8Array(512);
-    const open = o.synthetic ? lib.symbols.bm_sensor_open_synthetic : lib.symbols.bm_sensor_open;
-    const h = open(cstr(o.config), err, err.length);
-    if (h === null) {
-      const n = err.indexOf(0);
-      const msg = new TextDecoder().decode(err.subarray(0, n < 0 ? err.length : n));
-      throw new BmError(msg || "Cannot open the native sensor");
-    }
-    const source = o.source ?? (Deno.build.os === "darwin" ? "macos" : "linux");
-    return new SensorBinding(lib, h, o.bufferBytes ?? 1 << 20, source);
+    const h = openHandle(lib.symbols.bm_sensor_open, o.config);
+    return new SensorBinding(lib, h, o.bufferBytes ?? 1 << 20, sourceOf(o));
+  }
+
+  /** The open sensor's handle, null once closed: for subclasses that bind more of a test build. */
+  protected get handle(): Deno.PointerObject | null {
+    return this.#h;
   }
 
   /** The library's wall clock (ms, sub-ms precision): the clock of record times. */
@@ -197,12 +235,6 @@ export class SensorBinding {
 
   clearAllowCache(): void {
     if (this.#h) this.#lib.symbols.bm_sensor_allow_cache_clear(this.#h);
-  }
-
-  /** Test/benchmark hook: queues `count` copies of an encoded record. */
-  inject(record: Uint8Array<ArrayBuffer>, count: number): number {
-    if (this.#h === null) return -1;
-    return this.#lib.symbols.bm_sensor_inject(this.#h, record, record.length, count >>> 0);
   }
 
   stats(): NativeStats {

@@ -1,26 +1,20 @@
-/** The binding over the synthetic sensor: no OS source, records injected through the ABI hook. */
+/**
+ * The binding over the synthetic sensor of the test build (no OS source,
+ * records injected through its hook): what SensorBinding does with the ABI.
+ */
 import assert from "node:assert/strict";
-import { SensorBinding } from "./binding.ts";
 import { encodeRecord } from "./record_encoder.ts";
 import { FLAG, STR } from "./symbols.ts";
+import { SyntheticBinding } from "./synthetic_test_utils.ts";
 
 const root = Deno.uid() === 0;
-
-function build() {
-  const r = new Deno.Command("make", {
-    args: ["-s", "-C", new URL("../dylib", import.meta.url).pathname, "all"],
-  }).outputSync();
-  assert.ok(r.success, new TextDecoder().decode(r.stderr));
-}
 
 Deno.test({
   name: "binding: inject, wait, drain and decode; respond once; close wakes a pending wait",
   ignore: !root || Deno.build.os !== "linux",
   fn: async () => {
-    build();
-    const b = SensorBinding.open({
+    const b = SyntheticBinding.openSynthetic({
       config: "auth_deadline_ms=60000\nown_pid=1\n",
-      synthetic: true,
       bufferBytes: 4096,
     });
     try {
@@ -63,9 +57,8 @@ Deno.test({
   name: "binding: a bad config is refused with the library's reason",
   ignore: !root || Deno.build.os !== "linux",
   fn: () => {
-    build();
     assert.throws(
-      () => SensorBinding.open({ config: "ring_bytes=12\n", synthetic: true }),
+      () => SyntheticBinding.openSynthetic({ config: "ring_bytes=12\n" }),
       /Bad sensor config value "12" for ring_bytes/,
     );
   },

@@ -5,12 +5,15 @@
  * and buffers: 64-bit integers would arrive as BigInt and cost 5-10x.
  * `bm_sensor_wait` blocks, so it runs on Deno's blocking pool
  * (`nonblocking: true`) and resolves a promise.
+ *
+ * Only the functions of bm_sensor.h, which is all a shipped library exports
+ * (ffi/abi_exports_test.ts checks both); the test build's hooks are bound by
+ * ffi/synthetic_test_utils.ts.
  */
 export const SYMBOLS = {
   bm_sensor_abi_version: { parameters: [], result: "u32" },
   bm_sensor_now_ms: { parameters: [], result: "f64" },
   bm_sensor_open: { parameters: ["buffer", "buffer", "u32"], result: "pointer" },
-  bm_sensor_open_synthetic: { parameters: ["buffer", "buffer", "u32"], result: "pointer" },
   bm_sensor_wait: { parameters: ["pointer", "i32"], result: "i32", nonblocking: true },
   bm_sensor_wait_sync: { name: "bm_sensor_wait", parameters: ["pointer", "i32"], result: "i32" },
   bm_sensor_drain: { parameters: ["pointer", "buffer", "u32"], result: "i32" },
@@ -22,7 +25,6 @@ export const SYMBOLS = {
   bm_sensor_get_stats: { parameters: ["pointer", "buffer", "u32"], result: "i32" },
   bm_sensor_marks: { parameters: ["pointer", "buffer", "u32"], result: "i32" },
   bm_sensor_close: { parameters: ["pointer"], result: "void" },
-  bm_sensor_inject: { parameters: ["pointer", "buffer", "u32", "u32"], result: "i32" },
   bm_proc_info: { parameters: ["i32", "buffer", "buffer", "buffer"], result: "i32" },
   bm_proc_children: { parameters: ["i32", "buffer", "i32"], result: "i32" },
 } as const;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "bm_core.h"
+#include "bm_sensor_testing.h"
 
 #define HELD_CAP 16384u /* power of two */
 #define BATCH_BYTES (256u * 1024u) /* a notify batch this big wakes the agent at once */
@@ -186,6 +187,12 @@ int bm_config_parse(const char *text, bm_config *c, char *err, uint32_t err_len)
         return -1;
       }
       strcpy(c->marks_only_under, v);
+    } else if (strcmp(k, "debug_stall_ms") == 0) {
+      /* test builds only: the agent stalls (bm_sensor_testing.h); accepting the key is the gate */
+      if (parse_int(v, 1, 3600000, &x)) {
+        bm_set_err(err, err_len, "Bad sensor config value \"%s\" for debug_stall_ms: expected 1..3600000", v);
+        return -1;
+      }
 #endif
     } else if (strcmp(k, "env") == 0) {
       size_t vl = strlen(v);
@@ -658,7 +665,7 @@ void bm_sensor_close(bm_sensor *s) {
   free(s);
 }
 
-/* ---- synthetic source (tests, benchmarks) ----------------------------- */
+/* ---- synthetic source (bm_sensor_testing.h: tests, benchmarks) -------- */
 
 static void synthetic_answer(void *ctx, uint64_t token, int allow, int cache) {
   (void)ctx; (void)token; (void)allow; (void)cache;

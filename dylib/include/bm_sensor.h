@@ -59,6 +59,17 @@
 
 #include <stdint.h>
 
+/*
+ * Every function of this header, and only those, is exported: the library is
+ * built with -fvisibility=hidden (dylib/Makefile), so anything else, shared
+ * code and the test build's hooks (bm_sensor_testing.h) included, stays
+ * inside it. ffi/abi_exports_test.ts reads the BM_API declarations below
+ * and fails on any other exported symbol.
+ */
+#ifndef BM_API
+#define BM_API __attribute__((visibility("default")))
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -148,10 +159,10 @@ typedef struct bm_sensor_stats {
 typedef struct bm_sensor bm_sensor; /* opaque */
 
 /* Returns BM_SENSOR_ABI_VERSION of the loaded library. */
-uint32_t bm_sensor_abi_version(void);
+BM_API uint32_t bm_sensor_abi_version(void);
 
 /* Wall clock in ms since the epoch (as in record time_ms), sub-ms precision. */
-double bm_sensor_now_ms(void);
+BM_API double bm_sensor_now_ms(void);
 
 /*
  * Opens and starts a sensor. `config` is NUL-terminated text, one key=value a
@@ -191,7 +202,7 @@ double bm_sensor_now_ms(void);
  * naming what is missing into err[err_len], e.g. "Not running as root" or
  * "Kernel lacks fanotify permission events: ...".
  */
-bm_sensor *bm_sensor_open(const char *config, char *err, uint32_t err_len);
+BM_API bm_sensor *bm_sensor_open(const char *config, char *err, uint32_t err_len);
 
 /*
  * Blocks until records are ready (an auth record at once; notify records
@@ -199,14 +210,14 @@ bm_sensor *bm_sensor_open(const char *config, char *err, uint32_t err_len);
  * passes or the sensor closes. Returns 1 records queued, 0 none, -1 closed.
  * Bind with `nonblocking: true`.
  */
-int32_t bm_sensor_wait(bm_sensor *s, int32_t timeout_ms);
+BM_API int32_t bm_sensor_wait(bm_sensor *s, int32_t timeout_ms);
 
 /*
  * Copies as many whole records as fit into buf[cap] (cap >= 64 KiB advised;
  * a record never exceeds BM_RECORD_HEADER_SIZE + 256 KiB). Returns bytes
  * written (0 = none ready), -1 when closed.
  */
-int32_t bm_sensor_drain(bm_sensor *s, uint8_t *buf, uint32_t cap);
+BM_API int32_t bm_sensor_drain(bm_sensor *s, uint8_t *buf, uint32_t cap);
 
 /*
  * Answers a held auth event. allow: 1/0. cache: 1 lets the allow cache (and,
@@ -214,20 +225,20 @@ int32_t bm_sensor_drain(bm_sensor *s, uint8_t *buf, uint32_t cap);
  * cache is cleared. Returns 0 answered, 1 too late or unknown id (counted in
  * late_answers), -1 bad handle.
  */
-int32_t bm_sensor_respond(bm_sensor *s, uint32_t auth_id, int32_t allow, int32_t cache);
+BM_API int32_t bm_sensor_respond(bm_sensor *s, uint32_t auth_id, int32_t allow, int32_t cache);
 
 /* Push-down tables, answered in C without waking the agent. */
 /* on=1 denies every further exec by pid (and its children forked later); on=0 removes. */
-int32_t bm_sensor_deny_pid(bm_sensor *s, int32_t pid, int32_t on);
+BM_API int32_t bm_sensor_deny_pid(bm_sensor *s, int32_t pid, int32_t on);
 /* on=1 denies every exec of this executable path (NUL-terminated); on=0 removes. */
-int32_t bm_sensor_deny_path(bm_sensor *s, const char *path, int32_t on);
+BM_API int32_t bm_sensor_deny_path(bm_sensor *s, const char *path, int32_t on);
 /* enabled=1 (default 0): auth events for files in the allow cache are allowed in C. */
-int32_t bm_sensor_allow_cache_enable(bm_sensor *s, int32_t enabled);
+BM_API int32_t bm_sensor_allow_cache_enable(bm_sensor *s, int32_t enabled);
 /* Forgets every cached allow (rules or settings changed). */
-int32_t bm_sensor_allow_cache_clear(bm_sensor *s);
+BM_API int32_t bm_sensor_allow_cache_clear(bm_sensor *s);
 
 /* Copies counters into out (min(size, sizeof(bm_sensor_stats)) bytes). Returns bytes copied. */
-int32_t bm_sensor_get_stats(bm_sensor *s, bm_sensor_stats *out, uint32_t size);
+BM_API int32_t bm_sensor_get_stats(bm_sensor *s, bm_sensor_stats *out, uint32_t size);
 
 /*
  * What the sensor marks (Linux): one line per filesystem, fields separated by
@@ -236,20 +247,10 @@ int32_t bm_sensor_get_stats(bm_sensor *s, bm_sensor_stats *out, uint32_t size);
  * mount point are written as \011, \012, \134. Writes whole lines into
  * buf[cap] while they fit. Returns bytes written (0 on macOS), -1 bad handle.
  */
-int32_t bm_sensor_marks(bm_sensor *s, uint8_t *buf, uint32_t cap);
+BM_API int32_t bm_sensor_marks(bm_sensor *s, uint8_t *buf, uint32_t cap);
 
 /* Stops the sensor: answers every held event with the default, wakes waiters, frees. */
-void bm_sensor_close(bm_sensor *s);
-
-/*
- * Test/benchmark hooks. bm_sensor_open_synthetic opens a sensor with no OS
- * source (config as above; OS keys ignored). bm_sensor_inject copies `count`
- * copies of one encoded record (len bytes) into the ring, giving each a new
- * seq; a record with BM_FLAG_AUTH gets a fresh auth_id and deadline and is
- * held like a real one. Returns how many were queued.
- */
-bm_sensor *bm_sensor_open_synthetic(const char *config, char *err, uint32_t err_len);
-int32_t bm_sensor_inject(bm_sensor *s, const uint8_t *rec, uint32_t len, uint32_t count);
+BM_API void bm_sensor_close(bm_sensor *s);
 
 /*
  * Process inspection for the kill response (no sensor handle needed; safe to
@@ -261,13 +262,13 @@ int32_t bm_sensor_inject(bm_sensor *s, const uint8_t *rec, uint32_t len, uint32_
  * Linux also 'D', 'I', ...; '?' unknown). Returns 0 ok, 1 no such process,
  * -1 error (e.g. not permitted, or a NULL out pointer).
  */
-int32_t bm_proc_info(int32_t pid, int32_t *ppid, double *start_ms, uint8_t *state);
+BM_API int32_t bm_proc_info(int32_t pid, int32_t *ppid, double *start_ms, uint8_t *state);
 /*
  * Writes up to cap direct child pids of pid into out. Returns the number
  * written (0 when pid has none or does not exist; == cap may mean truncated:
  * retry with more room), -1 error.
  */
-int32_t bm_proc_children(int32_t pid, int32_t *out, int32_t cap);
+BM_API int32_t bm_proc_children(int32_t pid, int32_t *out, int32_t cap);
 
 #ifdef __cplusplus
 }

@@ -47,6 +47,7 @@
 #include <unistd.h>
 
 #include "../common/bm_core.h"
+#include "bm_sensor_testing.h"
 #include "guardian_shm.h"
 #include "exec_chain.h"
 #include "fs_marks.h"
@@ -658,7 +659,7 @@ static int read_perm_into(linux_ctx *c, uint8_t *rec, uint32_t cap, int once) {
   }
 }
 
-/* Tests only (not in bm_sensor.h): permission events whose start time came from the table. */
+/* bm_sensor_testing.h: permission events whose start time came from the table. */
 uint64_t bm_linux_debug_slot_hits(bm_sensor *s) {
   linux_ctx *c = s->ctx;
   return __atomic_load_n(&c->slot_hits, __ATOMIC_RELAXED);

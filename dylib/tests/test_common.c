@@ -12,6 +12,7 @@
 #endif
 
 #include "bm_core.h"
+#include "bm_sensor_testing.h"
 
 #include "check.h"
 
@@ -578,6 +579,9 @@ static void test_env(void) {
 #ifndef BM_TEST_HOOKS
   CHECK(bm_config_parse("marks_only_under=/tmp/x\n", &cfg, err, sizeof err) == -1 &&
         strstr(err, "Unknown sensor config key"));
+  /* a production agent can never be told to stall (bm_sensor_testing.h) */
+  CHECK(bm_config_parse("debug_stall_ms=60000\n", &cfg, err, sizeof err) == -1 &&
+        strstr(err, "Unknown sensor config key \"debug_stall_ms\""));
 #endif
   CHECK(bm_config_parse("env=LD_PRELOAD\nenv=HISTFILE\n", &cfg, err, sizeof err) == 0);
   static char block[4096];

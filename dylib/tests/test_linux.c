@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "bm_core.h"
+#include "bm_sensor_testing.h"
 #include "../linux/kernel_support.h"
 
 extern char **environ;
@@ -51,9 +52,6 @@ static void saw_start(agent *a, int32_t pid, double start, int auth) {
     e->pid = 0;
   }
 }
-
-/* sensor_linux.c, tests only: permission events whose start time came from its table */
-uint64_t bm_linux_debug_slot_hits(bm_sensor *s);
 
 static void *agent_main(void *arg) {
   agent *a = arg;
@@ -121,6 +119,13 @@ int main(void) {
   if (geteuid() != 0) {
     printf("test_linux: skipped (not root)\n");
     return 0;
+  }
+  {
+    /* this build has BM_TEST_HOOKS: it takes the test-only keys (test_common checks a production core refuses them) */
+    bm_config cfg;
+    char e[160];
+    CHECK(bm_config_parse("debug_stall_ms=60000\nmarks_only_under=/tmp/x\n", &cfg, e, sizeof e) == 0);
+    CHECK(bm_config_parse("debug_stall_ms=0\n", &cfg, e, sizeof e) == -1 && strstr(e, "debug_stall_ms"));
   }
   char dir[] = "/tmp/bm_test_linux_XXXXXX";
   if (!mkdtemp(dir) || mount("bm_test", dir, "tmpfs", 0, "size=16m,mode=0755")) {

@@ -20,21 +20,11 @@ export function buildLibrary(): void {
 }
 
 /**
- * Builds the test build of the library (make test-lib: honours test-only keys
- * such as marks_only_under) once per run; returns its path.
+ * Builds the test build of the library once per run (make test-lib: exports
+ * the hooks of bm_sensor_testing.h, honours test-only keys such as
+ * marks_only_under and debug_stall_ms); returns its path.
  */
-let testBuilt = false;
-export function buildTestLibrary(): string {
-  if (!testBuilt) {
-    const r = new Deno.Command("make", { args: ["-s", "-C", `${repo}dylib`, "test-lib"] })
-      .outputSync();
-    if (!r.success) {
-      throw new Error(`make -C dylib test-lib failed: ${new TextDecoder().decode(r.stderr)}`);
-    }
-    testBuilt = true;
-  }
-  return `${repo}dylib/build/test/libbm_sensor.so`;
-}
+export { buildTestLibrary } from "../../ffi/synthetic_test_utils.ts";
 
 /** Mounts a tmpfs on path (created if missing). */
 export function mountTmpfs(path: string): void {

@@ -1,22 +1,18 @@
 /** Where NativeSensor.next waits, over the synthetic sensor (no OS source). */
 import assert from "node:assert/strict";
-import { SensorBinding } from "../../ffi/binding.ts";
 import { encodeRecord } from "../../ffi/record_encoder.ts";
 import { FLAG, STR } from "../../ffi/symbols.ts";
+import { SyntheticBinding } from "../../ffi/synthetic_test_utils.ts";
 import { FakeClock } from "../../src/clock.ts";
 import { NativeSensor } from "../../src/sensor/native_sensor.ts";
-import { buildLibrary, ROOT } from "./_harness.ts";
+import { ROOT } from "./_harness.ts";
 
 Deno.test({
   name:
     "native sensor: while auth events flow it waits on the JS thread, and the event loop still gets a turn every 10 ms",
   ignore: !ROOT || Deno.build.os !== "linux",
   fn: async () => {
-    buildLibrary();
-    const b = SensorBinding.open({
-      config: "auth_deadline_ms=60000\nown_pid=1\n",
-      synthetic: true,
-    });
+    const b = SyntheticBinding.openSynthetic({ config: "auth_deadline_ms=60000\nown_pid=1\n" });
     const clock = new FakeClock(1000);
     const s = NativeSensor.over(b, clock);
     // a message is delivered only when the event loop runs: it counts the turns
