@@ -75,8 +75,6 @@ export interface AgentParts {
   exporter?: EventExporter | undefined;
   /** Auth answer when the engine fails on an event. */
   failOpen: boolean;
-  /** Debug only (BM_DEBUG_STALL_MS): hold every batch that has an auth event this long. */
-  stallMs?: number;
   /** Takes exec and close_modified events after they are answered (forwardRtpToBm). */
   rtp?: { offer(event: BmEvent): void } | undefined;
   /** Takes every rule firing after the batch is answered. */
@@ -120,7 +118,6 @@ export class Agent {
   readonly unsaved: UnsavedThreat[] = [];
   exporter: EventExporter | undefined;
   failOpen: boolean;
-  stallMs: number;
   private stopping = false;
   private running: Promise<void> | undefined;
   /** Verdict handling in flight (store, response); awaited on stop. */
@@ -135,7 +132,6 @@ export class Agent {
     this.store = parts.store;
     this.exporter = parts.exporter;
     this.failOpen = parts.failOpen;
-    this.stallMs = parts.stallMs ?? 0;
   }
 
   /** Runs until `stop()` or, for a finite source (replay), until it ends. */
@@ -169,12 +165,12 @@ export class Agent {
       }
       if (batch.length === 0) continue;
       this.counters.batches++;
-      if (this.stallMs > 0 && batch.some((e) => e.bm?.auth_id !== undefined)) {
-        this.parts.logger.warn("Debug stall: holding a batch with auth events", {
-          ms: this.stallMs,
-        });
+      // a test build's sensor only (Sensor.debugStallMs): the watchdog and guardian answer
+      const stallMs = sensor.debugStallMs ?? 0;
+      if (stallMs > 0 && batch.some((e) => e.bm?.auth_id !== undefined)) {
+        this.parts.logger.warn("Debug stall: holding a batch with auth events", { ms: stallMs });
         await new Promise<void>((r) => {
-          const t = setTimeout(r, this.stallMs);
+          const t = setTimeout(r, stallMs);
           this.wake = () => {
             clearTimeout(t);
             r();

@@ -197,7 +197,6 @@ export class Daemon {
       clock: this.clock,
       exporter: this.buildExporter(cfg.settings),
       failOpen: cfg.settings.sensor.failOpen === "allow",
-      stallMs: this.deps.debugStallMs,
       stallAfterCommitMs: this.deps.debugStallAfterCommitMs,
       rtp: this.rtp,
       alerts: this.alerts,

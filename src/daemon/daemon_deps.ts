@@ -37,8 +37,6 @@ export interface DaemonDeps {
   paths: ConfigPaths;
   /** Running as root: loaded files must then be root-owned (invariant 7). */
   isRoot: boolean;
-  /** BM_DEBUG_STALL_MS (tests of invariant 1): hold every batch with an auth event. */
-  debugStallMs: number;
   /**
    * BM_DEBUG_STALL_AFTER_COMMIT_MS (the at-least-once test): wait this long
    * between a threat's commit and its log and export lines.
@@ -69,7 +67,6 @@ export function realDaemonDeps(o: { env?: Env; clock?: Clock } = {}): DaemonDeps
     env,
     paths,
     isRoot,
-    debugStallMs: debugStallMs(env),
     debugStallAfterCommitMs: positiveMs(env.get("BM_DEBUG_STALL_AFTER_COMMIT_MS")),
     loadConfig: () => loadEffectiveConfig({ paths, rootUid: 0 }),
     loadRules: async (dirs) => {
@@ -103,11 +100,6 @@ export function realDaemonDeps(o: { env?: Env; clock?: Clock } = {}): DaemonDeps
     watch: (targets, onChange) => new ChangeWatcher(targets, onChange),
     openExporter: (path, rawEvents) => new EventExporter(path, rawEvents, Deno.hostname()),
   };
-}
-
-/** Debug knob for tests of invariant 1: BM_DEBUG_STALL_MS holds every batch with an auth event. */
-function debugStallMs(env: Env): number {
-  return positiveMs(env.get("BM_DEBUG_STALL_MS"));
 }
 
 function positiveMs(text: string | undefined): number {

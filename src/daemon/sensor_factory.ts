@@ -44,6 +44,10 @@ export function nativeOptions(s: Settings): NativeSensorOptions {
   // Tests only: a test build of the library confines "every filesystem" to tmpfs under this path.
   const only = Deno.env.get("BM_TEST_MARKS_ONLY_UNDER");
   if (only) o.marksOnlyUnder = only;
+  // Tests of the watchdog and guardian only: a test build of the library takes
+  // debug_stall_ms, a shipped one refuses it and the sensor does not start.
+  const stall = Number(Deno.env.get("BM_DEBUG_STALL_MS") ?? "");
+  if (Number.isInteger(stall) && stall > 0) o.debugStallMs = stall;
   return o;
 }
 

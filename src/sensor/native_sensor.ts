@@ -51,6 +51,11 @@ export interface NativeSensorOptions {
    * filesystem mode confined to tmpfs mounts at or under this path.
    */
   marksOnlyUnder?: string;
+  /**
+   * Tests only, and only a test build of the library accepts it: the agent
+   * sits on every batch with an auth event this long (Sensor.debugStallMs).
+   */
+  debugStallMs?: number;
   /** Environment variables each exec record carries (at most 16 names). */
   envVars?: string[];
   /** Ring capacity in bytes (default 8 MiB). */
@@ -97,6 +102,7 @@ export function sensorConfigText(o: NativeSensorOptions): string {
     }
     put("marks_only_under", o.marksOnlyUnder);
   }
+  put("debug_stall_ms", o.debugStallMs);
   for (const v of o.envVars ?? []) {
     if (!/^[^=\s]+$/.test(v)) throw new TypeError(`Bad environment variable name "${v}"`);
     put("env", v);
@@ -140,11 +146,13 @@ export class NativeSensor implements Sensor {
   #lastAuthBatch = -Infinity;
   #lastTurn = -Infinity;
   #guarded: boolean;
+  readonly debugStallMs?: number;
 
-  private constructor(b: SensorBinding, clock: Clock, guarded = false) {
+  private constructor(b: SensorBinding, clock: Clock, guarded = false, debugStallMs?: number) {
     this.#b = b;
     this.#clock = clock;
     this.#guarded = guarded;
+    if (debugStallMs !== undefined) this.debugStallMs = debugStallMs;
   }
 
   /** Tests and benchmarks: a sensor over an open binding (e.g. the synthetic one). */
@@ -170,7 +178,8 @@ export class NativeSensor implements Sensor {
     // the library starts a guardian with the permission group (held execs or opens)
     const guarded = Deno.build.os === "linux" && o.guardian !== "off" &&
       (o.blockExecution !== false || o.openAuth === true);
-    return new NativeSensor(b, monotonic, guarded);
+    // the library took debug_stall_ms (only a test build does), so the agent may stall
+    return new NativeSensor(b, monotonic, guarded, o.debugStallMs);
   }
 
   async next(timeoutMs: number, options: NextOptions = {}): Promise<BmEvent[] | null> {

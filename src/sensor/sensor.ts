@@ -66,6 +66,13 @@ export interface Sensor {
   /** Which OS facility feeds it: "fanotify", "endpoint_security", "replay", "fake". */
   readonly subsystem: string;
   /**
+   * Tests of the watchdog and guardian only: the agent sits on every batch
+   * with an auth event this long. Only a native sensor on the test build of
+   * the library has one (debug_stall_ms, bm_sensor_testing.h): the shipped
+   * library refuses the key, so a release agent cannot be made to stall.
+   */
+  readonly debugStallMs?: number;
+  /**
    * The next batch of events, waiting at most `timeoutMs`. An empty array
    * means the wait timed out; `null` means the source is finished or closed.
    * `options.busy`: the caller has asynchronous work in flight (a kill, a

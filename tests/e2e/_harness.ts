@@ -7,6 +7,7 @@
  * Every wait has a deadline; `stop()` always unmounts and removes what it
  * made, even after a failure.
  */
+import { buildTestLibrary } from "../../ffi/synthetic_test_utils.ts";
 import { callDaemon } from "../../src/daemon/control_socket.ts";
 import { selfCommand } from "../../src/daemon/self_command.ts";
 import type { HealthReport } from "../../src/daemon/health.ts";
@@ -38,7 +39,11 @@ export interface AgentOptions {
   followMounts?: boolean;
   /** Extra TOML appended to the local config. */
   toml?: string;
-  /** BM_DEBUG_STALL_MS for the daemon. */
+  /**
+   * BM_DEBUG_STALL_MS for the daemon: it sits on every batch with an auth
+   * event this long. Only the test build of the library takes it, so the
+   * daemon runs on that build.
+   */
   stallMs?: number;
 }
 
@@ -239,8 +244,8 @@ export async function startAgent(o: AgentOptions): Promise<TestAgent> {
       BM_STATE_DIR: `${dir}/state`,
       BM_LOCAL_CONFIG: `${dir}/bm.toml`,
       BM_MANAGED_CONFIG: `${dir}/managed.json`,
-      BM_SENSOR_LIB: o.followMounts
-        ? `${repo}dylib/build/test/libbm_sensor.so`
+      BM_SENSOR_LIB: o.followMounts || o.stallMs
+        ? buildTestLibrary()
         : `${repo}dylib/build/libbm_sensor.so`,
       ...(o.followMounts ? { BM_TEST_MARKS_ONLY_UNDER: dir } : {}),
       ...(o.stallMs ? { BM_DEBUG_STALL_MS: String(o.stallMs) } : {}),
