@@ -12,6 +12,7 @@ import { closeLibraryFile, openLibrary, resolveLibraryPath } from "./library.ts"
 import { descriptorPath } from "../src/trusted_file.ts";
 import type { FilesystemMark } from "../src/sensor/sensor.ts";
 import { decodeRecords } from "./decoder.ts";
+import { pathToBytes } from "../src/sensor/path_codec.ts";
 import { ABI_VERSION, STATS_FIELDS, SYMBOLS } from "./symbols.ts";
 
 /** The ABI symbols, or a superset of them (the test build's, ffi/synthetic_test_utils.ts). */
@@ -71,6 +72,14 @@ export function openHandle(open: OpenFn, config: string): Deno.PointerObject {
 /** bm.source of decoded events: as asked, else the OS's. */
 export function sourceOf(o: { source?: string }): string {
   return o.source ?? (Deno.build.os === "darwin" ? "macos" : "linux");
+}
+
+/** NUL-terminated bytes of a path in its text form (src/sensor/path_codec.ts). */
+function cpath(s: string): Uint8Array<ArrayBuffer> {
+  const p = pathToBytes(s);
+  const b = new Uint8Array(p.length + 1);
+  b.set(p);
+  return b;
 }
 
 /**
@@ -225,8 +234,9 @@ export class SensorBinding {
     if (this.#h) this.#lib.symbols.bm_sensor_deny_pid(this.#h, pid | 0, on ? 1 : 0);
   }
 
+  /** `path` in the text form of src/sensor/path_codec.ts: the sensor compares the bytes. */
   denyPath(path: string, on = true): void {
-    if (this.#h) this.#lib.symbols.bm_sensor_deny_path(this.#h, cstr(path), on ? 1 : 0);
+    if (this.#h) this.#lib.symbols.bm_sensor_deny_path(this.#h, cpath(path), on ? 1 : 0);
   }
 
   allowCache(enabled: boolean): void {

@@ -13,6 +13,7 @@ import {
   type ProcessFields,
   type StreamKind,
 } from "../src/sensor/event.ts";
+import { bytesToPath } from "../src/sensor/path_codec.ts";
 import { FLAG, HEADER_SIZE, OFF, RECORD_VERSION, STR } from "./symbols.ts";
 
 const STREAMS: readonly StreamKind[] = ["unknown", "tty", "socket", "pipe", "file", "null", "unix"];
@@ -23,6 +24,11 @@ const MAX_KIND = EVENT_ACTIONS.indexOf("launch_item_add") + 1;
 function str(b: Uint8Array, at: number, len: number): string {
   // measured: TextDecoder beats hand-built strings even for short ASCII paths
   return len === 0 ? "" : utf8.decode(b.subarray(at, at + len));
+}
+
+/** A file name: lossless (src/sensor/path_codec.ts), so the response can name the same file. */
+function path(b: Uint8Array, at: number, len: number): string {
+  return len === 0 ? "" : bytesToPath(b.subarray(at, at + len));
 }
 
 function basename(p: string): string {
@@ -90,7 +96,7 @@ function decodeOne(
   const nstr = dv.getUint16(off + OFF.nstr, true);
 
   const proc: ProcessFields = { pid };
-  let path: string | undefined;
+  let filePath: string | undefined;
   let target: string | undefined;
   let xattr: string | undefined;
   let launchItem: string | undefined;
@@ -112,20 +118,20 @@ function decodeOne(
     }
     switch (tag) {
       case STR.executable:
-        proc.executable = str(b, p, slen);
+        proc.executable = path(b, p, slen);
         proc.name = basename(proc.executable);
         break;
       case STR.arg:
         (args ??= []).push(str(b, p, slen));
         break;
       case STR.cwd:
-        proc.working_directory = str(b, p, slen);
+        proc.working_directory = path(b, p, slen);
         break;
       case STR.path:
-        path = str(b, p, slen);
+        filePath = path(b, p, slen);
         break;
       case STR.targetPath:
-        target = str(b, p, slen);
+        target = path(b, p, slen);
         break;
       case STR.signingId:
         signingId = str(b, p, slen);
@@ -137,22 +143,22 @@ function decodeOne(
         cdhash = str(b, p, slen);
         break;
       case STR.tty:
-        proc.tty = str(b, p, slen);
+        proc.tty = path(b, p, slen);
         break;
       case STR.xattr:
         xattr = str(b, p, slen);
         break;
       case STR.launchItem:
-        launchItem = str(b, p, slen);
+        launchItem = path(b, p, slen);
         break;
       case STR.parentExecutable:
-        parentExe = str(b, p, slen);
+        parentExe = path(b, p, slen);
         break;
       case STR.env:
         (env ??= []).push(str(b, p, slen));
         break;
       case STR.script:
-        proc.script = str(b, p, slen);
+        proc.script = path(b, p, slen);
         break;
       default:
         break; // unknown tag: skip
@@ -204,8 +210,8 @@ function decodeOne(
   } as BmEvent;
   if (uid >= 0) ev.user = euid >= 0 ? { id: uid, effective: { id: euid } } : { id: uid };
   const fileNeeded = action !== "exec" && action !== "fork" && action !== "exit";
-  if (path !== undefined || fileNeeded) {
-    const file: FileFields = { path: path ?? launchItem ?? "" };
+  if (filePath !== undefined || fileNeeded) {
+    const file: FileFields = { path: filePath ?? launchItem ?? "" };
     if (target !== undefined) file.target_path = target;
     if (xattr !== undefined) file.xattr = xattr;
     const fuid = dv.getInt32(off + OFF.fileUid, true);

@@ -178,3 +178,20 @@ Deno.test("decoder fuzz: random, mutated and truncated buffers never crash or ha
   assert.ok(ok > 0 && rejected > 0, `${ok} decoded, ${rejected} rejected`);
   assert.ok(performance.now() - t0 < 30_000); // a hang would blow far past this
 });
+
+Deno.test("decoder: file names that are not UTF-8 keep their bytes as \\xNN escapes", () => {
+  const bad = Uint8Array.from([...new TextEncoder().encode("/tmp/bad"), 0xff, 0xfe, 0x5c, 0x41]);
+  const rec = encodeRecord({
+    kind: 1,
+    pid: 7,
+    ppid: -1,
+    strings: [[STR.executable, bad], [STR.path, bad], [STR.arg, bad], [STR.cwd, "/tmp/a\\b"]],
+  });
+  const ev = decodeRecords(rec, rec.length, "linux").events[0]!;
+  assert.equal(ev.process.executable, "/tmp/bad\\xff\\xfe\\\\A");
+  assert.equal(ev.process.name, "bad\\xff\\xfe\\\\A");
+  assert.equal(ev.process.working_directory, "/tmp/a\\\\b");
+  assert.equal((ev as { file?: { path: string } }).file?.path, "/tmp/bad\\xff\\xfe\\\\A");
+  // Arguments are text for rules, not names: decoded as before.
+  assert.equal(ev.process.args?.[0], "/tmp/bad\uFFFD\uFFFD\\A");
+});

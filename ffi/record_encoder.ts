@@ -24,13 +24,16 @@ export interface RecordSpec {
   fileSize?: number;
   stdinKind?: number;
   stdoutKind?: number;
-  strings?: [tag: number, value: string][];
+  /** A string is UTF-8 encoded; bytes go in as they are (names that are not UTF-8). */
+  strings?: [tag: number, value: string | Uint8Array][];
 }
 
 const enc = new TextEncoder();
 
 export function encodeRecord(r: RecordSpec): Uint8Array<ArrayBuffer> {
-  const strs = (r.strings ?? []).map(([t, v]) => [t, enc.encode(v)] as const);
+  const strs = (r.strings ?? []).map(([t, v]) =>
+    [t, typeof v === "string" ? enc.encode(v) : v] as const
+  );
   let size = HEADER_SIZE + strs.reduce((n, [, v]) => n + 4 + v.length, 0);
   size = (size + 7) & ~7;
   const b = new Uint8Array(size);

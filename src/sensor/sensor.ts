@@ -84,7 +84,7 @@ export interface Sensor {
   respond(answer: AuthAnswer): void;
   /** Deny every further exec by this process (and, natively, its new children). */
   denyProcess(pid: number): void;
-  /** Deny every further exec of this file. */
+  /** Deny every further exec of this file (`path` as events carry it: src/sensor/path_codec.ts). */
   denyExecutable(path: string): void;
   /** Forget cached allow decisions (rules or settings changed). */
   clearAllowCache(): void;
