@@ -12,6 +12,10 @@
  * be a symlink, no directory on the way may be one (the parent must be its own
  * real path), files are opened O_NOFOLLOW and the file moved is checked to be
  * the one inspected (same device and inode). Never runs a shell.
+ *
+ * Paths are in the text form of src/sensor/path_codec.ts (as events carry
+ * them), so a name that is not UTF-8 is quarantined and restored with its
+ * exact bytes (./_place.ts).
  */
 import * as fs from "node:fs";
 import { createHash } from "node:crypto";
@@ -20,6 +24,7 @@ import { BmError } from "../errors.ts";
 import { ensurePrivateDir, errText } from "../store/state_dir.ts";
 import type { QuarantineEntry } from "../store/threat.ts";
 import type { ThreatStore } from "../store/threat_store.ts";
+import { openPlace, type Place, type PlaceStat, refuse } from "./_place.ts";
 
 export interface VaultOptions {
   /** The vault directory, created 0700 (normally `vaultDir(stateDir())`). */
@@ -40,10 +45,19 @@ const CHUNK = 1 << 20;
 
 /** Moves `path` into the vault and records it for `threatId`. Throws BmError on refusal or failure. */
 export function quarantineFile(path: string, threatId: string, o: VaultOptions): QuarantineEntry {
-  checkPath(path, "quarantine");
-  const before = lstat(path, "quarantine");
-  if (before.isSymbolicLink()) throw refuse("quarantine", path, "it is a symlink");
-  if (!before.isFile()) throw refuse("quarantine", path, "not a regular file");
+  const place = openPlace(path, "quarantine");
+  try {
+    return quarantineAt(place, threatId, o);
+  } finally {
+    place.close();
+  }
+}
+
+function quarantineAt(place: Place, threatId: string, o: VaultOptions): QuarantineEntry {
+  const path = place.path;
+  const before = lstat(place, "quarantine");
+  if (before.isSymbolicLink) throw refuse("quarantine", path, "it is a symlink");
+  if (!before.isFile) throw refuse("quarantine", path, "not a regular file");
   ensurePrivateDir(o.dir);
   const id = crypto.randomUUID();
   const vpath = `${o.dir}/${id}`;
@@ -51,7 +65,7 @@ export function quarantineFile(path: string, threatId: string, o: VaultOptions):
   let sha256: string;
   let moved = false;
   try {
-    fs.renameSync(path, vpath);
+    place.renameTo(vpath);
     moved = true;
   } catch (e) {
     if ((e as { code?: string }).code !== "EXDEV") {
@@ -62,21 +76,21 @@ export function quarantineFile(path: string, threatId: string, o: VaultOptions):
     const after = fs.lstatSync(vpath);
     if (after.isSymbolicLink() || after.ino !== before.ino || after.dev !== before.dev) {
       // Swapped between lstat and rename: put back whatever we moved.
-      fs.renameSync(vpath, path);
+      place.renameFrom(vpath);
       throw refuse("quarantine", path, "the file changed while it was being moved", 1);
     }
     sha256 = hashFile(vpath);
   } else {
-    sha256 = copyAcross(path, vpath, before);
+    sha256 = copyAcross(place.openRead(), path, vpath, before);
     try {
-      const now = fs.lstatSync(path);
+      const now = place.lstat();
       if (now.ino !== before.ino || now.dev !== before.dev) throw new Error("the file changed");
-      fs.unlinkSync(path);
+      place.unlink();
     } catch (e) {
       fs.unlinkSync(vpath);
       throw refuse("quarantine", path, errText(e), 1);
     }
-    syncDir(parentOf(path));
+    place.syncDir();
   }
   fs.chmodSync(vpath, before.mode & 0o666);
   syncDir(o.dir);
@@ -98,7 +112,7 @@ export function quarantineFile(path: string, threatId: string, o: VaultOptions):
     // Without an index entry the file could never be restored: put it back.
     try {
       fs.chmodSync(vpath, entry.mode);
-      fs.renameSync(vpath, path);
+      place.renameFrom(vpath);
     } catch { /* leave it in the vault rather than lose it */ }
     throw e;
   }
@@ -136,54 +150,34 @@ export function restoreFile(entryId: string, opts: RestoreOptions, o: VaultOptio
     );
   }
 
-  let dest = opts.destination ?? q.original_path;
-  checkPath(dest, "restore to");
+  let place = openPlace(opts.destination ?? q.original_path, "restore to");
   try {
-    const d = fs.lstatSync(dest);
-    if (d.isDirectory()) {
-      dest = `${dest.replace(/\/+$/, "")}/${
+    let existing: PlaceStat | undefined;
+    try {
+      existing = place.lstat();
+    } catch { /* free: the usual case */ }
+    if (existing?.isDirectory) {
+      const into = `${place.path.replace(/\/+$/, "")}/${
         q.original_path.slice(q.original_path.lastIndexOf("/") + 1)
       }`;
-      checkPath(dest, "restore to");
-    }
-  } catch { /* does not exist: the usual case */ }
-  let existing: fs.Stats | undefined;
-  try {
-    existing = fs.lstatSync(dest);
-  } catch { /* free */ }
-  if (existing) {
-    if (!opts.force) {
-      throw refuse("restore to", dest, "a file exists there (use --force to replace it)");
-    }
-    if (existing.isDirectory()) throw refuse("restore to", dest, "it is a directory");
-  }
-
-  // The vault is root-only, so nobody can swap the file between these calls.
-  // chown first: it clears set-id bits that chmod then puts back.
-  fs.chownSync(vpath, q.uid, q.gid);
-  fs.chmodSync(vpath, q.mode);
-  try {
-    placeFile(vpath, dest, !!opts.force);
-  } catch (e) {
-    if ((e as { code?: string }).code !== "EXDEV") {
-      fs.chmodSync(vpath, q.mode & 0o666);
-      throw e instanceof BmError ? e : refuse("restore to", dest, errText(e), 1);
-    }
-    const tmp = `${parentOf(dest)}/.bm-restore-${crypto.randomUUID()}`;
-    try {
-      const sha = copyAcross(vpath, tmp, vst, q);
-      if (sha !== q.sha256) throw new Error("copy differs from the vault file");
-      placeFile(tmp, dest, !!opts.force);
-    } catch (e2) {
+      place.close();
+      place = openPlace(into, "restore to");
+      existing = undefined;
       try {
-        fs.unlinkSync(tmp);
-      } catch { /* never created */ }
-      fs.chmodSync(vpath, q.mode & 0o666);
-      throw e2 instanceof BmError ? e2 : refuse("restore to", dest, errText(e2), 1);
+        existing = place.lstat();
+      } catch { /* free */ }
     }
-    fs.unlinkSync(vpath);
+    if (existing) {
+      if (!opts.force) {
+        throw refuse("restore to", place.path, "a file exists there (use --force to replace it)");
+      }
+      if (existing.isDirectory) throw refuse("restore to", place.path, "it is a directory");
+    }
+    restoreAt(place, vpath, vst, q, !!opts.force);
+  } finally {
+    place.close();
   }
-  syncDir(parentOf(dest));
+  const dest = place.path;
   syncDir(o.dir);
 
   const now = o.clock.now();
@@ -195,33 +189,65 @@ export function restoreFile(entryId: string, opts: RestoreOptions, o: VaultOptio
   return dest;
 }
 
+function restoreAt(place: Place, vpath: string, vst: fs.Stats, q: QuarantineEntry, force: boolean) {
+  // The vault is root-only, so nobody can swap the file between these calls.
+  // chown first: it clears set-id bits that chmod then puts back.
+  fs.chownSync(vpath, q.uid, q.gid);
+  fs.chmodSync(vpath, q.mode);
+  try {
+    placeFile(vpath, place, force);
+  } catch (e) {
+    if ((e as { code?: string }).code !== "EXDEV") {
+      fs.chmodSync(vpath, q.mode & 0o666);
+      throw e instanceof BmError ? e : refuse("restore to", place.path, errText(e), 1);
+    }
+    const tmp = place.sibling(`.bm-restore-${crypto.randomUUID()}`);
+    try {
+      const src = fs.openSync(vpath, C.O_RDONLY | C.O_NOFOLLOW);
+      const sha = copyAcross(src, vpath, tmp, vst, q);
+      if (sha !== q.sha256) throw new Error("copy differs from the vault file");
+      placeFile(tmp, place, force);
+    } catch (e2) {
+      try {
+        fs.unlinkSync(tmp);
+      } catch { /* never created */ }
+      fs.chmodSync(vpath, q.mode & 0o666);
+      throw e2 instanceof BmError ? e2 : refuse("restore to", place.path, errText(e2), 1);
+    }
+    fs.unlinkSync(vpath);
+  }
+  place.syncDir();
+}
+
 /**
  * Moves `from` to `to`. Without force, link + unlink so an existing `to` is
  * never replaced (link fails with EEXIST atomically). Across file systems
  * EXDEV is thrown back so the caller can copy instead.
  */
-function placeFile(from: string, to: string, force: boolean): void {
+function placeFile(from: string, to: Place, force: boolean): void {
   if (force) {
-    fs.renameSync(from, to);
+    to.renameFrom(from);
     return;
   }
   try {
-    fs.linkSync(from, to);
+    to.linkFrom(from);
   } catch (e) {
     const code = (e as { code?: string }).code;
     if (code === "EEXIST") {
-      throw refuse("restore to", to, "a file exists there (use --force to replace it)");
+      throw refuse("restore to", to.path, "a file exists there (use --force to replace it)");
     }
     if (code === "EPERM" || code === "ENOTSUP" || code === "EOPNOTSUPP") {
       // File systems without hard links: check, then rename (a small window).
       let exists = true;
       try {
-        fs.lstatSync(to);
+        to.lstat();
       } catch {
         exists = false;
       }
-      if (exists) throw refuse("restore to", to, "a file exists there (use --force to replace it)");
-      fs.renameSync(from, to);
+      if (exists) {
+        throw refuse("restore to", to.path, "a file exists there (use --force to replace it)");
+      }
+      to.renameFrom(from);
       return;
     }
     throw e;
@@ -230,17 +256,18 @@ function placeFile(from: string, to: string, force: boolean): void {
 }
 
 /**
- * Copies `from` (O_NOFOLLOW, must be the inode `expect` describes) to a new
- * file `to` (O_EXCL|O_NOFOLLOW), fsyncs it and returns the SHA-256. With
- * `owner`, gives the copy that owner and mode through its descriptor.
+ * Copies the open file `src` (named `from` in messages, must be the inode
+ * `expect` describes; closed here) to a new file `to` (O_EXCL|O_NOFOLLOW),
+ * fsyncs it and returns the SHA-256. With `owner`, gives the copy that owner
+ * and mode through its descriptor.
  */
 function copyAcross(
+  src: number,
   from: string,
   to: string,
-  expect: fs.Stats,
+  expect: { ino: number; dev: number },
   owner?: { uid: number; gid: number; mode: number },
 ): string {
-  const src = fs.openSync(from, C.O_RDONLY | C.O_NOFOLLOW);
   try {
     const st = fs.fstatSync(src);
     if (st.ino !== expect.ino || st.dev !== expect.dev) {
@@ -288,34 +315,12 @@ export function hashFile(path: string): string {
   }
 }
 
-/** Absolute, and every directory on the way is its own real path (no symlinks, no `..`). */
-function checkPath(path: string, verb: string): void {
-  if (!path.startsWith("/")) throw refuse(verb, path, "not an absolute path");
-  const parent = parentOf(path);
-  let real: string;
+function lstat(place: Place, verb: string): PlaceStat {
   try {
-    real = fs.realpathSync(parent);
+    return place.lstat();
   } catch (e) {
-    throw refuse(verb, path, `directory "${parent}": ${errText(e)}`);
+    throw refuse(verb, place.path, errText(e));
   }
-  if (real !== parent) {
-    throw refuse(verb, path, `directory "${parent}" goes through a symlink (to "${real}")`);
-  }
-  const base = path.slice(path.lastIndexOf("/") + 1);
-  if (base === "" || base === "." || base === "..") throw refuse(verb, path, "not a file name");
-}
-
-function lstat(path: string, verb: string): fs.Stats {
-  try {
-    return fs.lstatSync(path);
-  } catch (e) {
-    throw refuse(verb, path, errText(e));
-  }
-}
-
-function parentOf(path: string): string {
-  const i = path.lastIndexOf("/");
-  return i <= 0 ? "/" : path.slice(0, i);
 }
 
 function syncDir(dir: string): void {
@@ -325,9 +330,4 @@ function syncDir(dir: string): void {
   } finally {
     fs.closeSync(fd);
   }
-}
-
-/** A refusal (the path or what is there) is bad input, exit 2; a failure of the OS is exit 1. */
-function refuse(verb: string, path: string, why: string, exitCode: 1 | 2 = 2): BmError {
-  return new BmError(`Cannot ${verb} "${path}": ${why}`, exitCode);
 }

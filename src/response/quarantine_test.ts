@@ -6,6 +6,8 @@ import { SqliteThreatStore } from "../store/threat_store.ts";
 import { threatDbPath, vaultDir } from "../store/state_dir.ts";
 import { sampleVerdict } from "../store/test_verdict.ts";
 import { hashFile, quarantineFile, restoreFile, type VaultOptions } from "./quarantine.ts";
+import { AT_FDCWD, closeFd, lstatAt, O, openBytes, renameAt } from "../../ffi/libc_fs.ts";
+import { pathToBytes } from "../sensor/path_codec.ts";
 
 const CONTENT = new Uint8Array(3 * 1024 * 1024 + 17).map((_, i) => (i * 7919) & 0xff);
 
@@ -82,6 +84,108 @@ Deno.test({
         roundTrip(o, path);
       } finally {
         mount(["umount", other]);
+        fs.rmSync(other, { recursive: true, force: true });
+      }
+    }),
+});
+
+/** Creates the file the text-form `path` names with its exact bytes (names Deno cannot pass). */
+function plantBytes(path: string, mode = 0o4755): void {
+  const fd = openBytes(pathToBytes(path), O.WRONLY | O.CREAT | O.EXCL, 0o600);
+  try {
+    const proc = `/proc/self/fd/${fd}`;
+    fs.writeFileSync(proc, CONTENT);
+    fs.chownSync(proc, 65534, 65534);
+    fs.chmodSync(proc, mode);
+  } finally {
+    closeFd(fd);
+  }
+}
+
+function readBytes(path: string): Uint8Array {
+  const fd = openBytes(pathToBytes(path), O.RDONLY);
+  try {
+    return new Uint8Array(fs.readFileSync(`/proc/self/fd/${fd}`));
+  } finally {
+    closeFd(fd);
+  }
+}
+
+const exists = (path: string) => {
+  try {
+    lstatAt(AT_FDCWD, pathToBytes(path));
+    return true;
+  } catch (e) {
+    if ((e as { code?: string }).code === "ENOENT") return false;
+    throw e;
+  }
+};
+
+/** Quarantines and restores the file the text-form `path` names; checks the exact bytes come back. */
+function byteRoundTrip(o: VaultOptions, path: string) {
+  plantBytes(path);
+  const threat = o.store.record(sampleVerdict());
+  const q = quarantineFile(path, threat, o);
+  assert.equal(exists(path), false, "original name still there");
+  assert.equal(q.original_path, path);
+  assert.equal(o.store.getQuarantine(q.id)!.original_path, path, "the store keeps the text form");
+  assert.deepEqual({ uid: q.uid, mode: q.mode, size: q.size }, {
+    uid: 65534,
+    mode: 0o4755,
+    size: CONTENT.length,
+  });
+  assert.equal(restoreFile(q.id, {}, o), path);
+  const st = lstatAt(AT_FDCWD, pathToBytes(path));
+  assert.deepEqual({ uid: st.uid, gid: st.gid, mode: st.mode & 0o7777 }, {
+    uid: 65534,
+    gid: 65534,
+    mode: 0o4755,
+  });
+  assert.deepEqual(readBytes(path), CONTENT);
+  assert.equal(o.store.get(threat)!.status, "restored");
+}
+
+Deno.test({
+  name: "names that are not UTF-8 are quarantined and restored with their exact bytes",
+  ignore: Deno.build.os !== "linux" || Deno.uid() !== 0,
+  fn: () =>
+    withVault((o, dir) => {
+      // The bytes "bad\" 0xff 0xfe: a backslash and two bytes that are not UTF-8.
+      byteRoundTrip(o, `${dir}/bad\\\\\\xff\\xfe`);
+      // A directory on the way that is not UTF-8 either (made plain, renamed to the bytes).
+      const sub = `${dir}/d\\xfe`;
+      fs.mkdirSync(`${dir}/x`);
+      renameAt(AT_FDCWD, pathToBytes(`${dir}/x`), AT_FDCWD, pathToBytes(sub));
+      byteRoundTrip(o, `${sub}/p\\xc3\\x28`);
+      // A symlinked directory on the way is refused for byte names too.
+      fs.mkdirSync(`${dir}/plain`);
+      fs.symlinkSync(`${dir}/plain`, `${dir}/dlink`);
+      plantBytes(`${dir}/plain/f\\xff`, 0o755);
+      const threat = o.store.record(sampleVerdict());
+      assert.throws(
+        () => quarantineFile(`${dir}/dlink/f\\xff`, threat, o),
+        /goes through a symlink/,
+      );
+      assert.ok(exists(`${dir}/plain/f\\xff`));
+      assert.throws(() => quarantineFile(`${dir}/nowhere\\xff/f`, threat, o), /no such file/);
+    }),
+});
+
+Deno.test({
+  name: "a name that is not UTF-8 across file systems (copy + fsync + unlink, both ways)",
+  ignore: Deno.build.os !== "linux" || Deno.uid() !== 0,
+  fn: () =>
+    withVault((o) => {
+      const other = Deno.makeTempDirSync({ prefix: "bm-q-mnt-" });
+      const run = (args: string[]) => {
+        const r = new Deno.Command(args[0]!, { args: args.slice(1) }).outputSync();
+        assert.equal(r.code, 0, new TextDecoder().decode(r.stderr));
+      };
+      run(["timeout", "20", "mount", "-t", "tmpfs", "-o", "size=8m", "bm-q", other]);
+      try {
+        byteRoundTrip(o, `${other}/bad\\xff\\xfe`);
+      } finally {
+        run(["umount", other]);
         fs.rmSync(other, { recursive: true, force: true });
       }
     }),
