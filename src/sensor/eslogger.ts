@@ -22,12 +22,16 @@
 import { z } from "zod";
 import type { BmEvent, EventAction, FileFields, ProcessFields } from "./event.ts";
 import { basename } from "node:path";
+import { bytesToPath, osStringToPath } from "./path_codec.ts";
 
 /** The eslogger schema versions this reader understands. */
 export const ESLOGGER_SCHEMA_VERSIONS = [1] as const;
 
+/** eslogger's strings are UTF-8; to the text form of path_codec.ts (backslashes doubled). */
+const pathString = z.string().transform(osStringToPath);
+
 const fileSchema = z.object({
-  path: z.string(),
+  path: pathString,
   stat: z.object({
     st_uid: z.number().int().optional(),
     st_mode: z.number().int().nonnegative().optional(),
@@ -61,7 +65,7 @@ const destinationSchema = z.object({
   existing_file: fileSchema.optional().nullable(),
   new_path: z.object({
     dir: fileSchema,
-    filename: z.string(),
+    filename: pathString,
     mode: z.number().int().optional(),
   }).optional().nullable(),
 });
@@ -89,7 +93,7 @@ const eventSchemas = {
   deleteextattr: z.object({ target: fileSchema, extattr: z.string() }),
   btm_launch_item_add: z.object({
     item: z.object({ item_url: z.string().optional().nullable() }),
-    executable_path: z.string().optional().nullable(),
+    executable_path: pathString.optional().nullable(),
   }),
 } as const;
 type KnownType = keyof typeof eventSchemas;
@@ -170,17 +174,34 @@ function destinationPath(d: z.infer<typeof destinationSchema>): string | undefin
   return d.existing_file?.path;
 }
 
-/** `file:///Library/LaunchAgents/x.plist` → the path; anything else as given. */
+/**
+ * `file:///Library/LaunchAgents/x.plist` → the path (percent escapes are
+ * bytes, so ones that are not UTF-8 keep them); anything else as given.
+ */
 function urlPath(u: string): string {
-  if (!u.startsWith("file://")) return u;
+  if (!u.startsWith("file://")) return osStringToPath(u);
+  let pathname: string;
   try {
-    return decodeURIComponent(new URL(u).pathname);
+    pathname = new URL(u).pathname;
   } catch {
-    return u;
+    return osStringToPath(u);
   }
+  const bytes: number[] = [];
+  const utf8 = new TextEncoder();
+  for (let i = 0; i < pathname.length; i++) {
+    const hex = pathname[i] === "%" ? pathname.slice(i + 1, i + 3) : "";
+    if (/^[0-9a-fA-F]{2}$/.test(hex)) {
+      bytes.push(parseInt(hex, 16));
+      i += 2;
+    } else {
+      const cp = pathname.codePointAt(i)!;
+      if (cp > 0xffff) i++;
+      bytes.push(...utf8.encode(String.fromCodePoint(cp)));
+    }
+  }
+  return bytesToPath(Uint8Array.from(bytes));
 }
 
-/** Turns one eslogger line into bm events. Never throws. */
 export function decodeEsloggerLine(line: string): EsloggerLine {
   let raw: unknown;
   try {

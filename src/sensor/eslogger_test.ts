@@ -114,3 +114,17 @@ Deno.test("eslogger: an unknown schema version stops the read and names its line
   deepEqual(r.badVersion, { line: 2, version: 2 });
   equal(r.events.length, 1);
 });
+
+Deno.test("eslogger paths are in the text form of path_codec.ts: backslashes doubled, URL bytes kept", () => {
+  const rename = only(edit(8, (m) => {
+    const r = (m.event as { rename: { source: { path: string } } }).rename;
+    r.source.path = "/private/tmp/a\\b.txt";
+  })) as BmEvent & { file: { path: string } };
+  equal(rename.file.path, "/private/tmp/a\\\\b.txt");
+  const btm = only(edit(11, (m) => {
+    const b = (m.event as { btm_launch_item_add: { item: { item_url: string } } })
+      .btm_launch_item_add;
+    b.item.item_url = "file:///Users/alex/Library/LaunchAgents/x%FF%C3%A9.plist";
+  }));
+  equal(btm.bm?.launch_item, "/Users/alex/Library/LaunchAgents/x\\xffé.plist");
+});
