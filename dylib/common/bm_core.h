@@ -142,6 +142,16 @@ void bm_tables_on_exit(bm_tables *t, int32_t pid);
 /* Returns 0 deny, 1 allow (cache), -1 no decision. path may be NULL. */
 int bm_tables_decide(bm_tables *t, int32_t pid, const char *path, bm_key k);
 
+/* ---- interest filter (interest.c) ------------------------------------ */
+
+typedef struct bm_interest bm_interest; /* the parsed spec of bm_sensor_set_interest */
+
+/* Parses a spec (see interest.c); NULL with err set when a line is bad. */
+bm_interest *bm_interest_parse(const char *spec, char *err, uint32_t err_len);
+void bm_interest_free(bm_interest *f);
+/* 1 when the finished record `rec` (len bytes) passes f (NULL passes everything). */
+int bm_interest_pass(const bm_interest *f, const uint8_t *rec, uint32_t len);
+
 /* ---- core ------------------------------------------------------------- */
 
 /*
@@ -227,6 +237,15 @@ struct bm_sensor {
    * when the platform has no marks (macOS, synthetic).
    */
   int32_t (*describe_marks)(void *ctx, uint8_t *buf, uint32_t cap);
+  /*
+   * The interest filter (bm_sensor_set_interest), NULL = none. Read by
+   * submitting threads under interest_mu, swapped by the agent; has_interest
+   * (atomic) lets submits skip the lock while there is none.
+   */
+  pthread_mutex_t interest_mu;
+  bm_interest *interest;
+  int has_interest;
+  uint64_t filtered; /* atomic: notify records the filter dropped */
 };
 
 #define BM_HEARTBEAT_MS 100
@@ -234,8 +253,14 @@ struct bm_sensor {
 /* Prepares the core and starts the watchdog. Returns 0 or -1 with err set. */
 int bm_core_init(bm_sensor *s, const bm_config *cfg, bm_answer_fn answer, bm_stop_fn stop,
                  void *ctx, char *err, uint32_t err_len);
-/* Queues a notify record (sets seq). Drops and counts it if the ring is full. */
-int bm_core_submit_notify(bm_sensor *s, bm_rec *r); /* 0 queued, -1 dropped */
+/*
+ * Queues a notify record (sets seq). Drops and counts it if the ring is full.
+ * A record the interest filter rules out is counted in `filtered` and not
+ * queued (no seq: it leaves no gap). Returns 0 queued, -1 dropped, 1 filtered.
+ */
+int bm_core_submit_notify(bm_sensor *s, bm_rec *r);
+/* The same without the interest filter: reports of auth events answered in C (a deny). */
+int bm_core_submit_report(bm_sensor *s, bm_rec *r);
 /*
  * Holds an auth event: assigns auth_id/seq/deadline and queues the record.
  * If the ring or the held table is full, answers at once with the default.

@@ -283,7 +283,7 @@ int bm_core_init(bm_sensor *s, const bm_config *cfg, bm_answer_fn answer, bm_sto
   s->auth_fd = -1;
   s->wake_fd = -1;
   s->kick_fd = -1;
-  if (pthread_mutex_init(&s->mu, NULL) || cond_init(&s->ready) || cond_init(&s->wd_cond) ||
+  if (pthread_mutex_init(&s->mu, NULL) || pthread_mutex_init(&s->interest_mu, NULL) || cond_init(&s->ready) || cond_init(&s->wd_cond) ||
       cond_init(&s->idle)) {
     bm_set_err(err, err_len, "Cannot create sensor locks");
     return -1;
@@ -318,8 +318,19 @@ static void wake_reader(bm_sensor *s) {
   }
 }
 
-int bm_core_submit_notify(bm_sensor *s, bm_rec *r) {
+/* Does the interest filter let this finished record through? */
+static int interesting(bm_sensor *s, const bm_rec *r, uint32_t len) {
+  if (!__atomic_load_n(&s->has_interest, __ATOMIC_ACQUIRE)) return 1;
+  pthread_mutex_lock(&s->interest_mu);
+  int pass = bm_interest_pass(s->interest, r->buf, len);
+  pthread_mutex_unlock(&s->interest_mu);
+  if (!pass) __atomic_fetch_add(&s->filtered, 1, __ATOMIC_RELAXED);
+  return pass;
+}
+
+static int submit_notify(bm_sensor *s, bm_rec *r, int filter) {
   uint32_t len = bm_rec_finish(r);
+  if (filter && !interesting(s, r, len)) return 1;
   int rc = 0;
   pthread_mutex_lock(&s->mu);
   bm_rec_set_u32(r, BM_OFF_SEQ, s->next_seq++);
@@ -336,6 +347,9 @@ int bm_core_submit_notify(bm_sensor *s, bm_rec *r) {
   pthread_mutex_unlock(&s->mu);
   return rc;
 }
+
+int bm_core_submit_notify(bm_sensor *s, bm_rec *r) { return submit_notify(s, r, 1); }
+int bm_core_submit_report(bm_sensor *s, bm_rec *r) { return submit_notify(s, r, 0); }
 
 int bm_core_os_cache_ok(bm_sensor *s) {
   pthread_mutex_lock(&s->tables.mu);
@@ -370,7 +384,7 @@ uint32_t bm_core_submit_auth_deadline(bm_sensor *s, bm_rec *r, uint64_t token, i
     s->answer(s->ctx, token, d, d == 1 && cacheable && bm_core_os_cache_ok(s));
     /* the agent still sees it, as a notify record */
     r->buf[BM_OFF_FLAGS] &= (uint8_t)~BM_FLAG_AUTH;
-    bm_core_submit_notify(s, r);
+    bm_core_submit_report(s, r);
     return 0;
   }
   uint32_t len = bm_rec_finish(r);
@@ -611,6 +625,19 @@ int32_t bm_sensor_allow_cache_clear(bm_sensor *s) {
   return 0;
 }
 
+int32_t bm_sensor_set_interest(bm_sensor *s, const char *spec, char *err, uint32_t err_len) {
+  if (!s) return -1;
+  bm_interest *f = NULL;
+  if (spec && !(f = bm_interest_parse(spec, err, err_len))) return -1;
+  pthread_mutex_lock(&s->interest_mu);
+  bm_interest *old = s->interest;
+  s->interest = f;
+  __atomic_store_n(&s->has_interest, f != NULL, __ATOMIC_RELEASE);
+  pthread_mutex_unlock(&s->interest_mu);
+  bm_interest_free(old);
+  return 0;
+}
+
 int32_t bm_sensor_marks(bm_sensor *s, uint8_t *buf, uint32_t cap) {
   if (!s || !buf) return -1;
   return s->describe_marks ? s->describe_marks(s->ctx, buf, cap) : 0;
@@ -622,6 +649,7 @@ int32_t bm_sensor_get_stats(bm_sensor *s, bm_sensor_stats *out, uint32_t size) {
   s->st.held_now = s->held_n;
   bm_sensor_stats copy = s->st;
   pthread_mutex_unlock(&s->mu);
+  copy.filtered = __atomic_load_n(&s->filtered, __ATOMIC_RELAXED);
   if (s->stats_extra) s->stats_extra(s->ctx, &copy);
   if (size > sizeof copy) size = sizeof copy;
   memcpy(out, &copy, size);
@@ -657,6 +685,8 @@ void bm_sensor_close(bm_sensor *s) {
   if (s->stop) s->stop(s->ctx, 1);
   bm_ring_free(&s->ring);
   bm_tables_free(&s->tables);
+  bm_interest_free(s->interest);
+  pthread_mutex_destroy(&s->interest_mu);
   free(s->held);
   pthread_cond_destroy(&s->ready);
   pthread_cond_destroy(&s->wd_cond);
@@ -697,7 +727,7 @@ int32_t bm_sensor_inject(bm_sensor *s, const uint8_t *rec, uint32_t len, uint32_
       int32_t pid = (int32_t)bm_rec_get_u32(tmp, BM_OFF_PID);
       if (bm_core_submit_auth(s, &r, 0, pid, NULL, (bm_key){0, 0}, 0)) queued++;
     } else {
-      if (bm_core_submit_notify(s, &r) == 0) queued++;
+      if (bm_core_submit_notify(s, &r) == 0) queued++; /* filtered or dropped: not queued */
     }
   }
   return queued;

@@ -154,6 +154,7 @@ typedef struct bm_sensor_stats {
   uint64_t guardian_pid;       /* Linux: the running bm_guardian's pid, 0 none */
   uint64_t env_misses;         /* execs whose environment could not be read whole (gone, > 64 KiB) */
   uint64_t exec_followers;     /* Linux: loader / #! interpreter opens answered as part of their exec */
+  uint64_t filtered;           /* notify records the interest filter dropped (bm_sensor_set_interest) */
 } bm_sensor_stats;
 
 typedef struct bm_sensor bm_sensor; /* opaque */
@@ -236,6 +237,21 @@ BM_API int32_t bm_sensor_deny_path(bm_sensor *s, const char *path, int32_t on);
 BM_API int32_t bm_sensor_allow_cache_enable(bm_sensor *s, int32_t enabled);
 /* Forgets every cached allow (rules or settings changed). */
 BM_API int32_t bm_sensor_allow_cache_clear(bm_sensor *s);
+
+/*
+ * The interest filter: which notify records the agent can use (it compiles
+ * this from its rules); the others are dropped in the library, counted in
+ * `filtered`, and get no seq (no gap). Auth records always pass. `spec` is
+ * NUL-terminated text, one pattern a line, "KIND\tPREFIX\tSUFFIX" (KIND a
+ * BM_KIND_* number): a record of that kind passes when its file path or
+ * rename target starts with PREFIX and ends with SUFFIX (both empty: every
+ * record of the kind). Kinds no line names are dropped, kinds above 31
+ * always pass, and so does a path longer than 4096 bytes or a record of a
+ * named kind without a path. NULL = no filter (the default). Replaces the
+ * previous filter at once. Returns 0, or -1 with a one-line reason in
+ * err[err_len] (the previous filter stays) or on a bad handle.
+ */
+BM_API int32_t bm_sensor_set_interest(bm_sensor *s, const char *spec, char *err, uint32_t err_len);
 
 /* Copies counters into out (min(size, sizeof(bm_sensor_stats)) bytes). Returns bytes copied. */
 BM_API int32_t bm_sensor_get_stats(bm_sensor *s, bm_sensor_stats *out, uint32_t size);

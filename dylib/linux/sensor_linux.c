@@ -648,7 +648,7 @@ static int read_perm_into(linux_ctx *c, uint8_t *rec, uint32_t cap, int once) {
         BM_COUNT(c->s, enrichment_misses);
       }
       if (d == 0) {
-        bm_core_submit_notify(c->s, &r);
+        bm_core_submit_report(c->s, &r);
         continue;
       }
       int cacheable = exec || !c->s->cfg.avoid_open_cache;

@@ -606,7 +606,106 @@ static void test_env(void) {
   CHECK(buf[off] == BM_STR_ENV && len == 11 + BM_ENV_VALUE_MAX);
 }
 
+/* A finished record of `kind` with a path (and a rename target when given). */
+static uint32_t file_rec(uint8_t *buf, uint32_t cap, uint8_t kind, uint8_t flags, const char *path,
+                         const char *target) {
+  bm_rec r;
+  bm_rec_begin(&r, buf, cap, kind, flags);
+  bm_rec_set_i32(&r, BM_OFF_PID, 42);
+  if (path) bm_rec_cstr(&r, BM_STR_PATH, path);
+  if (target) bm_rec_cstr(&r, BM_STR_TARGET_PATH, target);
+  return bm_rec_finish(&r);
+}
+
+static int passes(const bm_interest *f, uint8_t kind, uint8_t flags, const char *path, const char *target) {
+  static uint8_t buf[BM_RECORD_HEADER_SIZE + 2 * 8200];
+  uint32_t n = file_rec(buf, sizeof buf, kind, flags, path, target);
+  return bm_interest_pass(f, buf, n);
+}
+
+/* The interest filter's decisions, its parser, and the sensor dropping what it rules out. */
+static void test_interest(void) {
+  char err[256] = "";
+  CHECK(bm_interest_parse("6\t/etc/\n", err, sizeof err) == NULL);
+  CHECK(strstr(err, "line 1") != NULL);
+  CHECK(bm_interest_parse("1\t\t\n0\t\t\n", err, sizeof err) == NULL && strstr(err, "line 2"));
+  CHECK(bm_interest_parse("32\t\t\n", err, sizeof err) == NULL);
+  CHECK(bm_interest_parse("x\t\t\n", err, sizeof err) == NULL);
+  CHECK(bm_interest_parse("6\ta\tb\tc\n", err, sizeof err) == NULL);
+
+  bm_interest *f = bm_interest_parse("1\t\t\n\n6\t/etc/\t\n6\t/home/\t/.bashrc\n5\t\t.so\n7\t/usr/bin/\t\n",
+                                     err, sizeof err);
+  CHECK(f != NULL);
+  CHECK(passes(f, BM_KIND_EXEC, 0, "/anything", NULL));
+  CHECK(passes(f, BM_KIND_EXEC, 0, NULL, NULL));
+  CHECK(!passes(f, BM_KIND_FORK, 0, NULL, NULL)); /* a kind no line names */
+  CHECK(passes(f, BM_KIND_UNLINK, BM_FLAG_AUTH, "/tmp/x", NULL)); /* auth always passes */
+  CHECK(passes(f, BM_KIND_CREATE, 0, "/etc/cron.d/x", NULL));
+  CHECK(passes(f, BM_KIND_CREATE, 0, "/etc/", NULL));
+  CHECK(!passes(f, BM_KIND_CREATE, 0, "/etc", NULL));
+  CHECK(!passes(f, BM_KIND_CREATE, 0, "/tmp/etc/x", NULL));
+  CHECK(passes(f, BM_KIND_CREATE, 0, "/home/u/.bashrc", NULL));
+  CHECK(!passes(f, BM_KIND_CREATE, 0, "/home/u/.bashrc~", NULL));
+  CHECK(!passes(f, BM_KIND_CREATE, 0, "/root/.bashrc", NULL));
+  CHECK(passes(f, BM_KIND_CLOSE_MODIFIED, 0, "/tmp/libx.so", NULL));
+  CHECK(!passes(f, BM_KIND_CLOSE_MODIFIED, 0, "/tmp/libx.so.1", NULL));
+  CHECK(passes(f, BM_KIND_CREATE, 0, NULL, NULL)); /* a listed kind without a path */
+  /* a rename passes on either end */
+  CHECK(passes(f, BM_KIND_RENAME, 0, "/tmp/x", "/usr/bin/x"));
+  CHECK(passes(f, BM_KIND_RENAME, 0, "/usr/bin/x", "/tmp/x"));
+  CHECK(!passes(f, BM_KIND_RENAME, 0, "/tmp/x", "/tmp/y"));
+  /* a path the agent would cut passes whatever it ends with */
+  char longp[5000];
+  memset(longp, 'a', sizeof longp - 1);
+  longp[0] = '/';
+  longp[sizeof longp - 1] = 0;
+  CHECK(passes(f, BM_KIND_CLOSE_MODIFIED, 0, longp, NULL));
+  longp[4096] = 0;
+  CHECK(!passes(f, BM_KIND_CLOSE_MODIFIED, 0, longp, NULL));
+  /* a kind this build does not know passes */
+  {
+    uint8_t buf[256];
+    uint32_t n = file_rec(buf, sizeof buf, BM_KIND_CREATE, 0, "/tmp/x", NULL);
+    buf[BM_OFF_KIND] = 40;
+    CHECK(bm_interest_pass(f, buf, n));
+    CHECK(bm_interest_pass(NULL, buf, n));
+  }
+  bm_interest_free(f);
+
+  /* the sensor: dropped records get no seq, are counted, and a new filter replaces the old */
+  bm_sensor *s = bm_sensor_open_synthetic("own_pid=1\nnotify_latency_ms=0\n", err, sizeof err);
+  CHECK(s != NULL);
+  if (!s) return;
+  CHECK(bm_sensor_set_interest(s, "6\t/etc/\t\n", err, sizeof err) == 0);
+  CHECK(bm_sensor_set_interest(s, "bad\n", err, sizeof err) == -1);
+  CHECK(strstr(err, "Bad interest filter line 1") != NULL);
+  uint8_t a[256], b[256], out[4096];
+  uint32_t la = file_rec(a, sizeof a, BM_KIND_CREATE, 0, "/etc/x", NULL);
+  uint32_t lb = file_rec(b, sizeof b, BM_KIND_CREATE, 0, "/tmp/x", NULL);
+  CHECK(bm_sensor_inject(s, b, lb, 3) == 0);
+  CHECK(bm_sensor_inject(s, a, la, 2) == 2);
+  int32_t n = bm_sensor_drain(s, out, sizeof out);
+  CHECK(n == (int32_t)(2 * la));
+  CHECK(bm_rec_get_u32(out, BM_OFF_SEQ) == 1 && bm_rec_get_u32(out, la + BM_OFF_SEQ) == 2);
+  bm_sensor_stats st;
+  bm_sensor_get_stats(s, &st, sizeof st);
+  CHECK(st.filtered == 3 && st.events == 2 && st.dropped == 0);
+  /* an auth record always passes */
+  b[BM_OFF_FLAGS] |= BM_FLAG_AUTH;
+  CHECK(bm_sensor_inject(s, b, lb, 1) == 1);
+  b[BM_OFF_FLAGS] &= (uint8_t)~BM_FLAG_AUTH;
+  CHECK(bm_sensor_set_interest(s, "6\t/tmp/\t\n", err, sizeof err) == 0);
+  CHECK(bm_sensor_inject(s, b, lb, 1) == 1);
+  CHECK(bm_sensor_inject(s, a, la, 1) == 0);
+  CHECK(bm_sensor_set_interest(s, NULL, err, sizeof err) == 0);
+  CHECK(bm_sensor_inject(s, a, la, 1) == 1);
+  bm_sensor_get_stats(s, &st, sizeof st);
+  CHECK(st.filtered == 4);
+  bm_sensor_close(s);
+}
+
 int main(void) {
+  test_interest();
   test_env();
   test_record_layout();
   test_ring();

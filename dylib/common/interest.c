@@ -1,0 +1,142 @@
+/*
+ * The interest filter (bm_sensor_set_interest): which notify records the
+ * agent can use at all. The agent compiles it from its loaded rules, the
+ * built-in RTP rule, the process table and event export; records it rules
+ * out are dropped here, before they cost a ring copy, a wake-up, an FFI
+ * crossing and a decode. Auth records always pass: they must be answered.
+ *
+ * Spec text, one pattern a line, fields separated by tabs:
+ *   KIND \t PREFIX \t SUFFIX
+ * KIND is a BM_KIND_* number (1..31). A record of that kind passes when its
+ * file path or rename target starts with PREFIX and ends with SUFFIX; both
+ * empty = every record of the kind. Kinds no line names are dropped; kinds
+ * above 31 (unknown to this build) always pass. A path longer than
+ * BM_INTEREST_LONG_PATH bytes always passes (the agent cuts such strings and
+ * marks them, so its rules may see another end than the suffix tested here),
+ * and so does a record of a listed kind that carries no path.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "bm_core.h"
+
+#define BM_INTEREST_LONG_PATH 4096u
+
+typedef struct bm_interest_pat {
+  const char *prefix, *suffix;
+  uint32_t plen, slen;
+} bm_interest_pat;
+
+struct bm_interest {
+  uint32_t all;       /* bit k: every record of kind k passes */
+  uint32_t listed;    /* bit k: some line names kind k */
+  uint32_t first[33]; /* patterns of kind k: pats[first[k] .. first[k + 1]) */
+  bm_interest_pat *pats;
+  char *text;         /* the spec, split in place */
+};
+
+void bm_interest_free(bm_interest *f) {
+  if (!f) return;
+  free(f->pats);
+  free(f->text);
+  free(f);
+}
+
+bm_interest *bm_interest_parse(const char *spec, char *err, uint32_t err_len) {
+  bm_interest *f = calloc(1, sizeof *f);
+  size_t len = strlen(spec);
+  size_t lines = 1;
+  for (size_t i = 0; i < len; i++) lines += spec[i] == '\n';
+  if (f) f->text = malloc(len + 1);
+  if (f && f->text) f->pats = calloc(lines, sizeof *f->pats);
+  if (!f || !f->text || !f->pats) {
+    bm_interest_free(f);
+    bm_set_err(err, err_len, "Out of memory");
+    return NULL;
+  }
+  memcpy(f->text, spec, len + 1);
+  /* first pass: check each line and count per kind; the second places them */
+  uint32_t count[32] = {0};
+  uint8_t *kinds = calloc(lines, 1);
+  bm_interest_pat *tmp = calloc(lines, sizeof *tmp);
+  if (!kinds || !tmp) {
+    free(kinds);
+    free(tmp);
+    bm_interest_free(f);
+    bm_set_err(err, err_len, "Out of memory");
+    return NULL;
+  }
+  uint32_t n = 0;
+  int lineno = 0;
+  for (char *p = f->text; *p;) {
+    char *nl = strchr(p, '\n');
+    if (nl) *nl = 0;
+    lineno++;
+    char *next = nl ? nl + 1 : p + strlen(p);
+    if (*p) {
+      char *t1 = strchr(p, '\t');
+      char *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
+      char *end = NULL;
+      long k = strtol(p, &end, 10);
+      if (!t1 || !t2 || strchr(t2 + 1, '\t') || end != t1 || k < 1 || k > 31) {
+        bm_set_err(err, err_len, "Bad interest filter line %d: expected KIND<tab>PREFIX<tab>SUFFIX, KIND 1..31",
+                   lineno);
+        free(kinds);
+        free(tmp);
+        bm_interest_free(f);
+        return NULL;
+      }
+      *t1 = *t2 = 0;
+      tmp[n] = (bm_interest_pat){t1 + 1, t2 + 1, (uint32_t)(t2 - t1 - 1), (uint32_t)strlen(t2 + 1)};
+      kinds[n] = (uint8_t)k;
+      f->listed |= 1u << k;
+      if (!tmp[n].plen && !tmp[n].slen) f->all |= 1u << k;
+      count[k]++;
+      n++;
+    }
+    p = next;
+  }
+  uint32_t at = 0;
+  for (int k = 0; k < 32; k++) {
+    f->first[k] = at;
+    at += count[k];
+  }
+  f->first[32] = at;
+  uint32_t fill[32];
+  memcpy(fill, f->first, sizeof fill);
+  for (uint32_t i = 0; i < n; i++) f->pats[fill[kinds[i]]++] = tmp[i];
+  free(kinds);
+  free(tmp);
+  return f;
+}
+
+static int path_matches(const bm_interest *f, unsigned kind, const uint8_t *s, uint32_t len) {
+  for (uint32_t i = f->first[kind]; i < f->first[kind + 1]; i++) {
+    const bm_interest_pat *p = &f->pats[i];
+    if (p->plen <= len && p->slen <= len && memcmp(s, p->prefix, p->plen) == 0 &&
+        memcmp(s + len - p->slen, p->suffix, p->slen) == 0)
+      return 1;
+  }
+  return 0;
+}
+
+int bm_interest_pass(const bm_interest *f, const uint8_t *rec, uint32_t len) {
+  if (!f || len < BM_RECORD_HEADER_SIZE || (rec[BM_OFF_FLAGS] & BM_FLAG_AUTH)) return 1;
+  unsigned kind = rec[BM_OFF_KIND];
+  if (kind > 31 || (f->all >> kind) & 1u) return 1;
+  if (!((f->listed >> kind) & 1u)) return 0;
+  uint32_t nstr = (uint32_t)rec[BM_OFF_NSTR] | (uint32_t)rec[BM_OFF_NSTR + 1] << 8;
+  uint32_t off = BM_RECORD_HEADER_SIZE;
+  int have_path = 0;
+  for (uint32_t i = 0; i < nstr && off + 4 <= len; i++) {
+    uint8_t tag = rec[off];
+    uint32_t sl = (uint32_t)rec[off + 2] | (uint32_t)rec[off + 3] << 8;
+    const uint8_t *s = rec + off + 4;
+    off += 4 + sl;
+    if (off > len) return 1; /* malformed: not ours to judge */
+    if (tag != BM_STR_PATH && tag != BM_STR_TARGET_PATH) continue;
+    have_path = 1;
+    if (sl > BM_INTEREST_LONG_PATH || path_matches(f, kind, s, sl)) return 1;
+  }
+  return !have_path;
+}
