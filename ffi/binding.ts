@@ -247,6 +247,28 @@ export class SensorBinding {
     if (this.#h) this.#lib.symbols.bm_sensor_allow_cache_clear(this.#h);
   }
 
+  /**
+   * Installs the interest filter (bm_sensor_set_interest: notify records it
+   * rules out are dropped in the library), or removes it (null). Throws
+   * BmError with the library's reason when the spec is bad; the previous
+   * filter then stays.
+   */
+  setInterest(spec: string | null): void {
+    if (this.#h === null) return;
+    const err = new Uint8Array(256);
+    const rc = this.#lib.symbols.bm_sensor_set_interest(
+      this.#h,
+      spec === null ? null : cstr(spec),
+      err,
+      err.length,
+    );
+    if (rc !== 0) {
+      const n = err.indexOf(0);
+      const msg = new TextDecoder().decode(err.subarray(0, n < 0 ? err.length : n));
+      throw new BmError(msg || "Cannot set the interest filter");
+    }
+  }
+
   stats(): NativeStats {
     const out = {} as NativeStats;
     for (const f of STATS_FIELDS) out[f] = 0;

@@ -24,6 +24,7 @@ export const SYMBOLS = {
   bm_sensor_allow_cache_clear: { parameters: ["pointer"], result: "i32" },
   bm_sensor_get_stats: { parameters: ["pointer", "buffer", "u32"], result: "i32" },
   bm_sensor_marks: { parameters: ["pointer", "buffer", "u32"], result: "i32" },
+  bm_sensor_set_interest: { parameters: ["pointer", "buffer", "buffer", "u32"], result: "i32" },
   bm_sensor_close: { parameters: ["pointer"], result: "void" },
   bm_proc_info: { parameters: ["i32", "buffer", "buffer", "buffer"], result: "i32" },
   bm_proc_children: { parameters: ["i32", "buffer", "i32"], result: "i32" },
@@ -98,4 +99,5 @@ export const STATS_FIELDS = [
   "guardianPid",
   "envMisses",
   "execFollowers",
+  "filtered",
 ] as const;

@@ -21,6 +21,7 @@ import {
 } from "./conditions.ts";
 import { parseTomlSource, type TomlSource } from "./toml_source.ts";
 import { pathPrefilter, pathSegments } from "./prefilter.ts";
+import { stepPaths } from "./interest.ts";
 import { allOf } from "./conditions.ts";
 import { compileAccessor } from "./fields.ts";
 import {
@@ -452,6 +453,7 @@ function compileRule(
       actions: Array.isArray(s.action) ? [...new Set(s.action)] : [s.action],
       pred: withPrefilter(allOf(preds as Pred[]), pathPrefilter(s.where ?? [], lists)),
       segments: pathSegments(s.where ?? [], lists),
+      paths: stepPaths(s.where ?? [], lists),
       relations: s.relation === undefined
         ? ["same"]
         : Array.isArray(s.relation)

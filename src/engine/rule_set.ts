@@ -6,6 +6,7 @@ import type { EventAction } from "../sensor/event.ts";
 import type { Severity } from "./verdict.ts";
 import type { Pred } from "./conditions.ts";
 import type { Accessor } from "./fields.ts";
+import type { PathPattern } from "../sensor/interest.ts";
 
 export type Relation = "same" | "child" | "descendant" | "sibling" | "lineage";
 export type Platform = "linux" | "macos";
@@ -33,6 +34,11 @@ export interface CompiledStep {
    * this step to match (prefilter.ts); undefined when any path may.
    */
   segments?: readonly string[] | undefined;
+  /**
+   * The file paths this step can match (interest.ts stepPaths), for the
+   * sensor's interest filter; undefined when any path may.
+   */
+  paths?: readonly PathPattern[] | undefined;
 }
 
 export interface StepOrder {

@@ -7,6 +7,7 @@ import { SensorBinding } from "../../ffi/binding.ts";
 import type { NativeStats } from "../../ffi/binding.ts";
 import { resolveLibraryPath } from "../../ffi/library.ts";
 import type { BmEvent } from "./event.ts";
+import { type InterestFilter, interestSpec } from "./interest.ts";
 import type {
   AuthAnswer,
   FilesystemMark,
@@ -243,7 +244,12 @@ export class NativeSensor implements Sensor {
       authByGuardian: s.authByGuardian,
       guardianRestarts: s.guardianRestarts,
       envMisses: s.envMisses,
+      filtered: s.filtered,
     };
+  }
+
+  setInterest(filter: InterestFilter | undefined): void {
+    this.#b.setInterest(filter === undefined ? null : interestSpec(filter));
   }
 
   filesystems(): FilesystemMark[] {

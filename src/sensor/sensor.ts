@@ -7,6 +7,7 @@
  * builds the native one.
  */
 import type { BmEvent } from "./event.ts";
+import type { InterestFilter } from "./interest.ts";
 
 /** Counters every sensor keeps (invariant 2: no silent loss). */
 export interface SensorStats {
@@ -34,6 +35,8 @@ export interface SensorStats {
   guardianRestarts: number;
   /** Execs whose environment could not be read whole (process gone, or longer than 64 KiB). */
   envMisses: number;
+  /** Notify records the interest filter dropped before they reached the agent (no rule can use them). */
+  filtered: number;
 }
 
 /** A filesystem the sensor marks, or does not and why (Linux fanotify marks). */
@@ -91,6 +94,12 @@ export interface Sensor {
   stats(): SensorStats;
   /** The guardian, for sensors that hold events with one (Linux native); else undefined. */
   guardian?(): GuardianState | undefined;
+  /**
+   * Installs the interest filter (`interest.ts`): events it rules out are
+   * dropped at the source and counted in `filtered`; undefined removes it.
+   * Absent where the source cannot filter (replay, fakes): they deliver everything.
+   */
+  setInterest?(filter: InterestFilter | undefined): void;
   /** What the sensor marks (Linux native sensor); absent where marks do not apply. */
   filesystems?(): FilesystemMark[];
   close(): Promise<void>;
@@ -110,5 +119,6 @@ export function emptyStats(): SensorStats {
     authByGuardian: 0,
     guardianRestarts: 0,
     envMisses: 0,
+    filtered: 0,
   };
 }

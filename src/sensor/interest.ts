@@ -1,0 +1,91 @@
+/**
+ * The interest filter: which notify events the agent can use at all, by
+ * event kind and file path. The daemon compiles it from what consumes events
+ * (src/engine/interest.ts: the loaded rules, the process table, RTP, the
+ * event export) and hands it to the sensor, which drops the rest at the
+ * source (the native library's bm_sensor_set_interest), before they cost a
+ * wake-up, an FFI crossing and a decode. Auth events always pass.
+ *
+ * `interesting` is the library's decision (dylib/common/interest.c) in
+ * TypeScript; interest_test.ts checks the two agree.
+ */
+import { type BmEvent, EVENT_ACTIONS, type EventAction } from "./event.ts";
+
+/** A path starts with `prefix` and ends with `suffix` ("" = any). */
+export interface PathPattern {
+  prefix: string;
+  suffix: string;
+}
+
+/**
+ * Per event kind: "all", or the patterns one of which the event's file path
+ * or rename target must match. A kind the map lacks is dropped whole.
+ */
+export type InterestFilter = ReadonlyMap<EventAction, "all" | readonly PathPattern[]>;
+
+/** The library's bound: a longer path always passes (the engine cuts it and marks it cut). */
+const LONG_PATH_BYTES = 4096;
+/** Kinds the library's filter can name (a bit each); later ones always pass. */
+const MAX_KIND = 31;
+
+/** The library's record kind of an action (BM_KIND_*: index in EVENT_ACTIONS, plus one). */
+function kindOf(a: EventAction): number {
+  return EVENT_ACTIONS.indexOf(a) + 1;
+}
+
+/**
+ * A pattern the library can hold and compare byte for byte with what the
+ * engine compares as text: no field separators, and no U+FFFD (what the
+ * decoder makes of bytes that are not UTF-8, which the library never sees).
+ */
+function usable(p: PathPattern): boolean {
+  return !/[\t\n\0\uFFFD]/.test(p.prefix + p.suffix);
+}
+
+/** The patterns of one kind as the library applies them: "all" when any is "any path" or unusable. */
+function effective(v: "all" | readonly PathPattern[]): "all" | readonly PathPattern[] {
+  if (v === "all") return v;
+  return v.some((p) => (p.prefix === "" && p.suffix === "") || !usable(p)) ? "all" : v;
+}
+
+/** The spec text bm_sensor_set_interest takes: "KIND\tPREFIX\tSUFFIX" lines. */
+export function interestSpec(f: InterestFilter): string {
+  const lines: string[] = [];
+  for (const [action, v] of f) {
+    const k = kindOf(action);
+    if (k > MAX_KIND) continue; // always passes there
+    const e = effective(v);
+    if (e === "all") lines.push(`${k}\t\t`);
+    else for (const p of e) lines.push(`${k}\t${p.prefix}\t${p.suffix}`);
+  }
+  return lines.join("\n") + "\n";
+}
+
+const enc = new TextEncoder();
+
+function longPath(p: string): boolean {
+  // a UTF-16 unit is at most 3 UTF-8 bytes: only long strings need encoding
+  return p.length > LONG_PATH_BYTES || (p.length * 3 > LONG_PATH_BYTES &&
+    enc.encode(p).length > LONG_PATH_BYTES);
+}
+
+/** Whether the filter lets `ev` through: the library's decision (interest.c). */
+export function interesting(f: InterestFilter | undefined, ev: BmEvent): boolean {
+  if (f === undefined || ev.bm?.auth_id !== undefined) return true;
+  const action = ev.event.action;
+  if (kindOf(action) > MAX_KIND) return true;
+  const v = f.get(action);
+  if (v === undefined) return false;
+  const e = effective(v);
+  if (e === "all") return true;
+  const file = (ev as { file?: { path?: string; target_path?: string } }).file;
+  const paths = [file?.path, file?.target_path].filter((p): p is string => p !== undefined);
+  if (paths.length === 0) return true;
+  return paths.some((p) =>
+    longPath(p) ||
+    e.some((pat) =>
+      p.startsWith(pat.prefix) && p.length >= pat.suffix.length &&
+      p.endsWith(pat.suffix)
+    )
+  );
+}

@@ -1,0 +1,132 @@
+/**
+ * The library's interest filter (dylib/common/interest.c, through the
+ * synthetic sensor) and `interesting` decide alike: every event of the pack's
+ * traces, with the pack's filter and with hand-made edge cases.
+ */
+import assert from "node:assert/strict";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { SyntheticBinding } from "../../ffi/synthetic_test_utils.ts";
+import { encodeRecord } from "../../ffi/record_encoder.ts";
+import { FLAG, STR } from "../../ffi/symbols.ts";
+import { compileInterest } from "../engine/interest.ts";
+import { loadRules } from "../engine/rule_loader.ts";
+import { type BmEvent, EVENT_ACTIONS, type EventAction } from "./event.ts";
+import { type InterestFilter, interesting, interestSpec, type PathPattern } from "./interest.ts";
+import { parseTrace } from "./trace.ts";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const POLICIES = join(ROOT, "policies");
+
+function record(e: BmEvent): Uint8Array<ArrayBuffer> {
+  const f = (e as { file?: { path?: string; target_path?: string } }).file;
+  const strings: [number, string][] = [];
+  if (f?.path !== undefined) strings.push([STR.path, f.path]);
+  if (f?.target_path !== undefined) strings.push([STR.targetPath, f.target_path]);
+  return encodeRecord({
+    kind: EVENT_ACTIONS.indexOf(e.event.action) + 1,
+    flags: e.bm?.auth_id !== undefined ? FLAG.auth : 0,
+    pid: e.process.pid,
+    strings,
+  });
+}
+
+function ev(action: string, path?: string, target?: string, auth = false): BmEvent {
+  const file: Record<string, string> = {};
+  if (path !== undefined) file.path = path;
+  if (target !== undefined) file.target_path = target;
+  return {
+    "@timestamp": 0,
+    event: { action },
+    process: { pid: 7 },
+    ...(path !== undefined ? { file } : {}),
+    ...(auth ? { bm: { auth_id: 1 } } : {}),
+  } as unknown as BmEvent;
+}
+
+Deno.test({
+  name: "interest: the library and interesting() keep the same events",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    const { rules } = await loadRules(POLICIES, { requireRootOwned: false });
+    const events: BmEvent[] = [];
+    for (const dir of [join(POLICIES, "tests", "linux"), join(POLICIES, "tests", "macos")]) {
+      for (const e of Deno.readDirSync(dir)) {
+        if (!e.name.endsWith(".jsonl")) continue;
+        const file = join(dir, e.name);
+        events.push(...parseTrace(Deno.readTextFileSync(file), file).events);
+      }
+    }
+    const long = "/etc/" + "a".repeat(5000);
+    events.push(
+      ev("create", "/etc/cron.d/x"),
+      ev("create", "/tmp/x"),
+      ev("create", "/tmp/x", undefined, true),
+      ev("rename", "/tmp/a", "/etc/cron.d/a"),
+      ev("rename", "/tmp/a", "/tmp/b"),
+      ev("unlink", "/home/u/.bashrc"),
+      ev("unlink", "/home/u/.bashrc.bak"),
+      ev("unlink", long),
+      ev("unlink", long.slice(0, 4096)),
+      ev("close_modified", "/tmp/\u00e9t\u00e9.so"),
+      ev("close_modified", "/tmp/\u00e9t\u00e9.sox"),
+      ev("close_modified"),
+      ev("fork"),
+      ev("launch_item_add", "/Library/LaunchDaemons/x.plist"),
+    );
+    const filters: [string, InterestFilter][] = [
+      [
+        "pack linux",
+        compileInterest(rules.rules, { platform: "linux", rtp: false, exportEvents: false })!,
+      ],
+      [
+        "pack macos",
+        compileInterest(rules.rules, { platform: "macos", rtp: true, exportEvents: false })!,
+      ],
+      [
+        "hand-made",
+        new Map<EventAction, "all" | PathPattern[]>([
+          ["exec", "all"],
+          ["create", [{ prefix: "/etc/", suffix: "" }]],
+          ["rename", [{ prefix: "/etc/", suffix: "" }]],
+          ["unlink", [{ prefix: "/home/", suffix: "/.bashrc" }, { prefix: "/etc/", suffix: "z" }]],
+          ["close_modified", [{ prefix: "/tmp/", suffix: "\u00e9.so" }]],
+          ["open", [{ prefix: "/a\tb", suffix: "" }]], // unusable: the whole kind passes
+        ]),
+      ],
+    ];
+    const b = SyntheticBinding.openSynthetic({
+      config: "own_pid=1\nnotify_latency_ms=0\nauth_deadline_ms=600000\n",
+    });
+    try {
+      for (const [name, f] of filters) {
+        b.setInterest(interestSpec(f));
+        let kept = 0;
+        for (const e of events) {
+          const want = interesting(f, e);
+          const got = b.inject(record(e), 1) === 1;
+          const drained = b.drain() ?? [];
+          for (const d of drained) {
+            if (d.bm?.auth_id !== undefined) b.respond(d.bm.auth_id, true, false);
+          }
+          assert.equal(
+            got,
+            want,
+            `${name}: ${JSON.stringify(e.event)} ${
+              JSON.stringify((e as { file?: unknown }).file)?.slice(0, 200)
+            }`,
+          );
+          assert.equal(drained.length, got ? 1 : 0);
+          if (got) kept++;
+        }
+        assert.ok(kept > 0 && kept < events.length, `${name}: kept ${kept} of ${events.length}`);
+      }
+      assert.throws(() => b.setInterest("x\t\t\n"), /Bad interest filter line 1/);
+      b.setInterest(null);
+      assert.equal(b.inject(record(ev("create", "/tmp/x")), 1), 1);
+      assert.ok(b.stats().filtered > 0);
+    } finally {
+      await b.close();
+    }
+  },
+});
