@@ -24,6 +24,7 @@ import { behaviorMonitoringState } from "../config/behavior.ts";
 import type { Clock } from "../clock.ts";
 import type { Engine } from "../engine/engine.ts";
 import { rulePackDirs } from "../engine/rule_packs.ts";
+import { compileInterest } from "../engine/interest.ts";
 import type { RuleSet } from "../engine/rule_set.ts";
 import type { Verdict } from "../engine/verdict.ts";
 import { BmError } from "../errors.ts";
@@ -44,7 +45,7 @@ import { buildHealth, featureDetails, type HealthReport, threatsByStatus } from 
 import { FileSink, Logger, type LogSink, stderrSink } from "./log.ts";
 import { planReload } from "./reload_plan.ts";
 import { RtpScanner } from "./rtp_scanner.ts";
-import { engineOptions, sensorKey } from "./settings_map.ts";
+import { engineOptions, enginePlatform, sensorKey } from "./settings_map.ts";
 import type { SensorRequest } from "./sensor_factory.ts";
 import type { ChangeWatcher } from "./watch.ts";
 
@@ -201,6 +202,7 @@ export class Daemon {
       rtp: this.rtp,
       alerts: this.alerts,
     });
+    this.applyInterest(cfg.settings);
     // At least once: what an earlier run committed and died before reporting.
     const late = this.agent.reportUnreported();
     this.alerts.reportUnreported();
@@ -285,6 +287,31 @@ export class Daemon {
       rtpBlocklist: this.rtpOn(s) ? this.good.rtpBlocklist : new Set(),
     });
     return this.options.scopePid === undefined ? o : { ...o, scopePid: this.options.scopePid };
+  }
+
+  /**
+   * Gives the sensor the interest filter of what is loaded (rules, RTP, event
+   * export): events none of them can use are dropped at the source. A filter
+   * the sensor refuses is logged and none is used (everything passes).
+   */
+  private applyInterest(s: Settings): void {
+    const sensor = this.agent.sensor;
+    if (!sensor.setInterest) return;
+    const f = compileInterest(this.good.rules.rules, {
+      platform: enginePlatform(),
+      rtp: this.rtpOn(s),
+      exportEvents: this.agent.exporter !== undefined,
+    });
+    try {
+      sensor.setInterest(f);
+    } catch (e) {
+      this.logger.error("Sensor refused the interest filter: every event passes", {
+        error: errorText(e),
+      });
+      try {
+        sensor.setInterest(undefined);
+      } catch { /* it keeps what it had: its last good filter, or none */ }
+    }
   }
 
   private rtpOn(s: Settings): boolean {
@@ -487,6 +514,8 @@ export class Daemon {
       await this.agent.replaceSensor(await this.buildSensor(s));
     }
     if (plan.clearAllowCache) this.agent.sensor.clearAllowCache();
+    // after the rules, RTP, the export and the sensor have changed: the filter of what is loaded now
+    this.applyInterest(s);
     if (plan.restartWatcher) this.startWatcher();
     this.lastReload = { time: this.clock.now(), ok: true };
     log.info("Reloaded", {

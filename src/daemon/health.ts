@@ -148,6 +148,7 @@ export function buildHealth(h: HealthInput): HealthReport {
     dropped: counter(st?.dropped),
     enrichment_misses: counter(st?.enrichmentMisses),
     env_misses: counter(st?.envMisses),
+    events_filtered: counter(st?.filtered),
     marked_filesystems: h.filesystems
       ? h.filesystems.filter((f) => f.marked).map((f) => ({
         mount_point: f.mountPoint,
