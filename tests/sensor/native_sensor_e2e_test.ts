@@ -5,6 +5,8 @@
 import assert from "node:assert/strict";
 import { NativeSensor, type NativeSensorOptions } from "../../src/sensor/native_sensor.ts";
 import type { BmEvent, FileFields } from "../../src/sensor/event.ts";
+import { AT_FDCWD, renameAt } from "../../ffi/libc_fs.ts";
+import { pathToBytes } from "../../src/sensor/path_codec.ts";
 import { buildLibrary, copyBinary, ROOT, sh, withTimeout, withTmpfs } from "./_harness.ts";
 
 const ignore = !ROOT || Deno.build.os !== "linux";
@@ -196,6 +198,56 @@ Deno.test({
           const st = sensor.stats();
           assert.equal(st.fastPathAnswers, 1);
           assert.equal(st.authByWatchdog, 1);
+        } finally {
+          await sensor.close();
+          await p.stop();
+        }
+      }),
+    ),
+});
+
+// As EXEC_ERRNO, for a path given as hex of its bytes (names that are not UTF-8).
+const EXEC_ERRNO_HEX = `import os, sys
+p = bytes.fromhex(sys.argv[1])
+try:
+    os.execv(p, [p])
+except OSError as e:
+    print(e.errno); sys.exit(3)`;
+
+Deno.test({
+  name: "native sensor: a name that is not UTF-8 arrives byte-exact (\\xNN) and is denied by path",
+  ignore,
+  sanitizeResources: false,
+  fn: () =>
+    withTimeout(
+      30_000,
+      "byte names",
+      withTmpfs(async (dir) => {
+        const plain = await copyBinary("true", dir);
+        const target = `${dir}/bad\\xff\\xfe`; // the text form of path_codec.ts
+        const raw = pathToBytes(target);
+        renameAt(AT_FDCWD, pathToBytes(plain), AT_FDCWD, raw);
+        const hex = [...raw].map((b) => b.toString(16).padStart(2, "0")).join("");
+        const run = () =>
+          finish(
+            new Deno.Command("python3", {
+              args: ["-c", EXEC_ERRNO_HEX, hex],
+              stdout: "piped",
+              stderr: "piped",
+            }).spawn(),
+          );
+        const sensor = open(dir);
+        const p = pump(sensor, () => ({ allow: true }));
+        try {
+          const ok = await run();
+          assert.equal(ok.code, 0, ok.out + ok.err);
+          const seen = p.events.find((e) => e.bm?.auth_id !== undefined);
+          assert.equal(fileOf(seen)?.path, target);
+          assert.equal(seen?.process.executable, target);
+          sensor.denyExecutable(target);
+          const denied = await run();
+          assert.equal(denied.out.trim(), "1", denied.err);
+          assert.equal(sensor.stats().fastPathAnswers, 1);
         } finally {
           await sensor.close();
           await p.stop();
