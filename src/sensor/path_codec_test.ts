@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { bytesToPath, osStringToPath, pathToBytes, pathToOsString } from "./path_codec.ts";
+import { compileGlob } from "../engine/glob.ts";
+import { compileLinear } from "../engine/linear_regex.ts";
 
 const te = new TextEncoder();
 const bytes = (...parts: (string | number[])[]) =>
@@ -82,4 +84,21 @@ Deno.test("path codec: the OS string is there only for valid UTF-8", () => {
   assert.deepEqual(pathToOsString("/tmp/bad\\xff\\xfe"), undefined);
   assert.deepEqual(osStringToPath("/tmp/a\\b"), "/tmp/a\\\\b");
   assert.deepEqual(osStringToPath("/tmp/plain"), "/tmp/plain");
+});
+
+Deno.test("path codec: globs and regexes match the text form of any bytes", () => {
+  const bad = bytesToPath(bytes("/tmp/bad", [0xff, 0xfe]));
+  assert.ok(compileGlob("/tmp/*")(bad));
+  assert.ok(compileGlob("/tmp/**")(bad));
+  assert.ok(compileGlob("/tmp/bad*")(bad));
+  assert.ok(!compileGlob("/var/*")(bad));
+  assert.ok(compileLinear("^/tmp/[^/]+$")(bad));
+  // Every single byte as a name under /tmp is still under /tmp.
+  const tmp = compileGlob("/tmp/*");
+  for (let b = 1; b < 256; b++) {
+    if (b === 0x2f) continue; // "/" is a separator, not a name byte
+    assert.ok(tmp(bytesToPath(bytes("/tmp/x", [b]))), `byte 0x${b.toString(16)}`);
+  }
+  // A backslash in a name is two backslashes to a glob.
+  assert.ok(compileGlob("/tmp/a\\\\b")(bytesToPath(bytes("/tmp/a\\b"))));
 });
