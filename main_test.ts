@@ -1,6 +1,6 @@
 /** The entry point's contract: help, version, per-command help, exit codes 0 / 2. */
 import assert from "node:assert/strict";
-import { runBm } from "./src/cli/_run_bm_test_helper.ts";
+import { runBm } from "./src/cli/run_bm_test_utils.ts";
 import { COMMANDS } from "./src/cli/registry.ts";
 
 Deno.test("bm --help lists every verb and exits 0; no arguments is bad usage (2)", async () => {

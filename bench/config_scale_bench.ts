@@ -17,7 +17,13 @@
  */
 import { parseArgs } from "node:util";
 import { readConfigFile } from "../src/config/config_file.ts";
-import { binaryPlist, json, mobileconfig, toml, xmlPlist } from "../src/config/_many_keys.ts";
+import {
+  binaryPlist,
+  json,
+  mobileconfig,
+  toml,
+  xmlPlist,
+} from "../src/config/many_keys_test_utils.ts";
 
 const { values } = parseArgs({
   args: Deno.args,

@@ -27,7 +27,7 @@
  * rest dylib/build/. The box's load average is printed: on a shared 2-vCPU
  * machine the figures move with it, so run it several times.
  */
-import { encodeRecord } from "../ffi/record_encoder.ts";
+import { encodeRecord } from "../ffi/record_encoder_test_utils.ts";
 import { STR } from "../ffi/symbols.ts";
 import { decodeRecords } from "../ffi/decoder.ts";
 import { SyntheticBinding } from "../ffi/synthetic_test_utils.ts";

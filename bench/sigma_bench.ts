@@ -26,7 +26,7 @@ import { defaultRulesDir, loadRules } from "../src/engine/rule_loader.ts";
 import { runRuleTests } from "../src/engine/rule_tests.ts";
 import { parseTrace } from "../src/sensor/trace.ts";
 import { DEFAULT_ENGINE_OPTIONS, Engine } from "../src/engine/engine.ts";
-import { FakeClock } from "../src/clock.ts";
+import { FakeClock } from "../src/clock_test_utils.ts";
 
 const { values } = parseArgs({
   args: Deno.args,

@@ -3,7 +3,7 @@
  * records injected through its hook): what SensorBinding does with the ABI.
  */
 import assert from "node:assert/strict";
-import { encodeRecord } from "./record_encoder.ts";
+import { encodeRecord } from "./record_encoder_test_utils.ts";
 import { FLAG, STR } from "./symbols.ts";
 import { SyntheticBinding } from "./synthetic_test_utils.ts";
 

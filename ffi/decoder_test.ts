@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { decodeRecords } from "./decoder.ts";
-import { encodeRecord } from "./record_encoder.ts";
+import { encodeRecord } from "./record_encoder_test_utils.ts";
 import { FLAG, HEADER_SIZE, STR } from "./symbols.ts";
 import { InputError } from "../src/errors.ts";
 

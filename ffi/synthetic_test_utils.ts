@@ -3,7 +3,7 @@
  * (`make -C dylib test-lib`, dylib/build/test/) and the hooks only it exports
  * (dylib/include/bm_sensor_testing.h): a sensor with no OS source, fed with
  * encoded records. A shipped library exports none of them, so product code
- * never imports this module.
+ * never imports this module (tests/test_only_imports_test.ts checks).
  */
 import { type AbiSymbols, load, openHandle, SensorBinding, sourceOf } from "./binding.ts";
 import { libraryFileName } from "./library.ts";
@@ -72,7 +72,7 @@ export class SyntheticBinding extends SensorBinding {
     return new SyntheticBinding(lib, h, o.bufferBytes ?? 1 << 20, sourceOf(o));
   }
 
-  /** Queues `count` copies of an encoded record (record_encoder.ts); -1 closed. */
+  /** Queues `count` copies of an encoded record (record_encoder_test_utils.ts); -1 closed. */
   inject(record: Uint8Array<ArrayBuffer>, count: number): number {
     const h = this.handle;
     if (h === null) return -1;

@@ -11,8 +11,8 @@
  */
 import { systemClock } from "../src/clock.ts";
 import { SqliteThreatStore } from "../src/store/threat_store.ts";
-import { sampleAlert } from "../src/store/test_alert.ts";
-import { sampleVerdict } from "../src/store/test_verdict.ts";
+import { sampleAlert } from "../src/store/alert_test_utils.ts";
+import { sampleVerdict } from "../src/store/verdict_test_utils.ts";
 
 const flushes = Number(Deno.args[0] ?? 300);
 const dir = await Deno.makeTempDir({ dir: Deno.env.get("BENCH_DIR") ?? "/tmp" });

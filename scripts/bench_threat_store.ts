@@ -8,7 +8,7 @@
  */
 import { systemClock } from "../src/clock.ts";
 import { SqliteThreatStore } from "../src/store/threat_store.ts";
-import { sampleVerdict } from "../src/store/test_verdict.ts";
+import { sampleVerdict } from "../src/store/verdict_test_utils.ts";
 
 const n = Number(Deno.args[0] ?? 500);
 const dir = await Deno.makeTempDir({ dir: Deno.env.get("BENCH_DIR") ?? "/tmp" });

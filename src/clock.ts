@@ -16,17 +16,3 @@ export class FixedClock implements Clock {
     return this.t;
   }
 }
-
-/** A clock tests move by hand (the Clock port's fake). */
-export class FakeClock implements Clock {
-  constructor(private t = 0) {}
-  now(): number {
-    return this.t;
-  }
-  advance(ms: number): void {
-    this.t += ms;
-  }
-  set(ms: number): void {
-    this.t = ms;
-  }
-}

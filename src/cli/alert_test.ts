@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { FakeClock } from "../clock.ts";
+import { FakeClock } from "../clock_test_utils.ts";
 import { threatDbPath } from "../store/state_dir.ts";
-import { sampleAlert } from "../store/test_alert.ts";
+import { sampleAlert } from "../store/alert_test_utils.ts";
 import { SqliteThreatStore } from "../store/threat_store.ts";
 import { parseSince } from "./alert.ts";
-import { runBm } from "./_run_bm_test_helper.ts";
+import { runBm } from "./run_bm_test_utils.ts";
 
 function bm(state: string, ...args: string[]) {
   return runBm(args, { env: { BM_STATE_DIR: state } });

@@ -3,10 +3,10 @@
  * temp dir, checks exit codes, stdout and stderr.
  */
 import assert from "node:assert/strict";
-import { type TempConfig, tempConfig } from "../config/_testing.ts";
+import { type TempConfig, tempConfig } from "../config/config_test_utils.ts";
 import { PermissionError } from "../errors.ts";
 import { makeConfigCommand } from "./config.ts";
-import { type BmRun, runBm } from "./_run_bm_test_helper.ts";
+import { type BmRun, runBm } from "./run_bm_test_utils.ts";
 
 function bm(t: TempConfig, ...args: string[]): Promise<BmRun> {
   return runBm(args, {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { parseRecordArgs, recordTrace } from "./record.ts";
 import { UsageError } from "../errors.ts";
-import { FakeSensor } from "../sensor/fake_sensor.ts";
+import { FakeSensor } from "../sensor/fake_sensor_test_utils.ts";
 import { parseTrace } from "../sensor/trace.ts";
 import { RecordScope } from "./_record_scope.ts";
 

@@ -1,7 +1,7 @@
 /** `bm replay --format eslogger` and `bm record --from eslogger`, spawned as real processes. */
 import { deepEqual, equal, match } from "node:assert/strict";
 import { join } from "node:path";
-import { runBm, tempDir } from "./_run_bm_test_helper.ts";
+import { runBm, tempDir } from "./run_bm_test_utils.ts";
 
 const FIXTURE = new URL("../../tests/fixtures/eslogger/demo_chain.jsonl", import.meta.url)
   .pathname;

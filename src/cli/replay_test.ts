@@ -1,7 +1,7 @@
 /** `bm replay` end to end: spawns bin/bm, checks exit codes and output. */
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { join } from "node:path";
-import { runBm, tempDir as makeTempDir } from "./_run_bm_test_helper.ts";
+import { runBm, tempDir as makeTempDir } from "./run_bm_test_utils.ts";
 
 const PACK = new URL("../../tests/engine/fixtures/pack", import.meta.url).pathname;
 

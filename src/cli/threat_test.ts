@@ -1,15 +1,15 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import { FakeClock } from "../clock.ts";
+import { FakeClock } from "../clock_test_utils.ts";
 import { ControlServer, socketPath } from "../daemon/control_socket.ts";
 import { PermissionError } from "../errors.ts";
 import { quarantineFile } from "../response/quarantine.ts";
 import { threatDbPath, vaultDir } from "../store/state_dir.ts";
-import { sampleVerdict } from "../store/test_verdict.ts";
+import { sampleVerdict } from "../store/verdict_test_utils.ts";
 import { SqliteThreatStore } from "../store/threat_store.ts";
 import { LocalThreatSource } from "../store/threat_source.ts";
 import { makeThreatCommand } from "./threat.ts";
-import { runBm } from "./_run_bm_test_helper.ts";
+import { runBm } from "./run_bm_test_utils.ts";
 
 function bm(state: string, ...args: string[]) {
   return runBm(args, { env: { BM_STATE_DIR: state } });

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { FIXTURES, tempConfig } from "./_testing.ts";
+import { FIXTURES, tempConfig } from "./config_test_utils.ts";
 import { readConfigFile } from "./config_file.ts";
 import { formatProblem } from "./problem.ts";
-import { binaryPlist, json, keyName, toml, xmlPlist } from "./_many_keys.ts";
+import { binaryPlist, json, keyName, toml, xmlPlist } from "./many_keys_test_utils.ts";
 
 /** A file with `text` in a new temp dir. */
 async function writeTemp(name: string, text: string): Promise<string> {

@@ -8,8 +8,8 @@
  */
 import assert from "node:assert/strict";
 import { main } from "../../main.ts";
-import { FIXTURES } from "./_testing.ts";
-import { runBm } from "../cli/_run_bm_test_helper.ts";
+import { FIXTURES } from "./config_test_utils.ts";
+import { runBm } from "../cli/run_bm_test_utils.ts";
 
 const CASES = Number(Deno.env.get("BM_FUZZ_CASES") ?? 10_000);
 

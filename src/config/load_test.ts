@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { tempConfig } from "./_testing.ts";
+import { tempConfig } from "./config_test_utils.ts";
 import { behaviorMonitoringState } from "./behavior.ts";
 import { loadEffectiveConfig, loadEffectiveConfigOrThrow } from "./load.ts";
 import { SETTING_KEYS } from "./schema.ts";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { parse as parseToml } from "smol-toml";
 import { InputError, PermissionError } from "../errors.ts";
-import { tempConfig } from "./_testing.ts";
+import { tempConfig } from "./config_test_utils.ts";
 import { loadEffectiveConfig } from "./load.ts";
 import { parseSettingValue, serializeLocal, setLocalSettings } from "./set_local.ts";
 

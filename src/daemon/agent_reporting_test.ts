@@ -1,13 +1,13 @@
 /** The agent's alert hand-over and at-least-once threat reporting. */
 import assert from "node:assert/strict";
-import { FakeClock } from "../clock.ts";
+import { FakeClock } from "../clock_test_utils.ts";
 import type { RuleAlert } from "../engine/rule_alert.ts";
 import type { Verdict } from "../engine/verdict.ts";
 import type { BmEvent } from "../sensor/event.ts";
-import { FakeSensor } from "../sensor/fake_sensor.ts";
-import { FakeThreatStore } from "../store/fake_threat_store.ts";
-import { sampleAlert } from "../store/test_alert.ts";
-import { sampleVerdict } from "../store/test_verdict.ts";
+import { FakeSensor } from "../sensor/fake_sensor_test_utils.ts";
+import { FakeThreatStore } from "../store/fake_threat_store_test_utils.ts";
+import { sampleAlert } from "../store/alert_test_utils.ts";
+import { sampleVerdict } from "../store/verdict_test_utils.ts";
 import { Agent, type AlertSink, type EngineLike, type RespondFn } from "./agent.ts";
 import { EventExporter } from "./event_export.ts";
 import { Logger, MemorySink } from "./log.ts";

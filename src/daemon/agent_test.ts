@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
-import { FakeClock } from "../clock.ts";
+import { FakeClock } from "../clock_test_utils.ts";
 import type { Verdict } from "../engine/verdict.ts";
 import type { BmEvent } from "../sensor/event.ts";
 import { Responder } from "../response/responder.ts";
-import { FakeSensor } from "../sensor/fake_sensor.ts";
+import { FakeSensor } from "../sensor/fake_sensor_test_utils.ts";
 import type { AuthAnswer } from "../sensor/sensor.ts";
-import { FakeThreatStore } from "../store/fake_threat_store.ts";
-import { sampleVerdict } from "../store/test_verdict.ts";
+import { FakeThreatStore } from "../store/fake_threat_store_test_utils.ts";
+import { sampleVerdict } from "../store/verdict_test_utils.ts";
 import { Agent, type EngineLike, type RespondFn } from "./agent.ts";
 import { Logger, MemorySink } from "./log.ts";
 

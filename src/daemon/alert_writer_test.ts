@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { FakeClock } from "../clock.ts";
+import { FakeClock } from "../clock_test_utils.ts";
 import type { RuleAlert } from "../engine/rule_alert.ts";
-import { FakeAlertStore } from "../store/fake_alert_store.ts";
-import { sampleAlert } from "../store/test_alert.ts";
+import { FakeAlertStore } from "../store/fake_alert_store_test_utils.ts";
+import { sampleAlert } from "../store/alert_test_utils.ts";
 import { AlertWriter } from "./alert_writer.ts";
 import { EventExporter } from "./event_export.ts";
 import { Logger, MemorySink } from "./log.ts";

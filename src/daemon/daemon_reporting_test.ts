@@ -4,7 +4,7 @@
  * daemon committed and was killed before reporting.
  */
 import assert from "node:assert/strict";
-import { FakeClock } from "../clock.ts";
+import { FakeClock } from "../clock_test_utils.ts";
 import { threatDbPath } from "../store/state_dir.ts";
 import { SqliteThreatStore } from "../store/threat_store.ts";
 import { selfCommand } from "./self_command.ts";

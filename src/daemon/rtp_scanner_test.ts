@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { FakeClock } from "../clock.ts";
+import { FakeClock } from "../clock_test_utils.ts";
 import { DEFAULT_ENGINE_OPTIONS, Engine } from "../engine/engine.ts";
 import { EMPTY_RULES } from "../engine/rule_set.ts";
 import type { BmEvent } from "../sensor/event.ts";
-import { FakeSensor } from "../sensor/fake_sensor.ts";
-import { FakeThreatStore } from "../store/fake_threat_store.ts";
+import { FakeSensor } from "../sensor/fake_sensor_test_utils.ts";
+import { FakeThreatStore } from "../store/fake_threat_store_test_utils.ts";
 import { Agent } from "./agent.ts";
 import { Logger, MemorySink } from "./log.ts";
 import { RtpScanner } from "./rtp_scanner.ts";

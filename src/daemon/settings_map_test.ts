@@ -2,7 +2,7 @@ import { deepEqual, equal } from "node:assert/strict";
 import { defaultSettings } from "../config/defaults.ts";
 import { configPaths } from "../config/paths.ts";
 import { DEFAULT_ENGINE_OPTIONS } from "../engine/engine.ts";
-import { rule, rules, run } from "../engine/_test_helpers.ts";
+import { rule, rules, run } from "../engine/engine_test_utils.ts";
 import { engineOptions } from "./settings_map.ts";
 
 Deno.test("one source of engine defaults: replay and rule tests run with the daemon's numbers", () => {

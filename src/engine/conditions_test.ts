@@ -1,5 +1,5 @@
 import { deepEqual, equal } from "node:assert/strict";
-import { ev, rule, rules, run } from "./_test_helpers.ts";
+import { ev, rule, rules, run } from "./engine_test_utils.ts";
 import type { BmEvent } from "../sensor/event.ts";
 
 /** Parent bash (pid 10) -> python3 (pid 11) with args, then the event under test by pid 11. */

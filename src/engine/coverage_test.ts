@@ -1,6 +1,6 @@
 import { deepEqual, equal } from "node:assert/strict";
 import { coverage } from "./coverage.ts";
-import { rules } from "./_test_helpers.ts";
+import { rules } from "./engine_test_utils.ts";
 
 const STEP = `[[rule.steps]]\naction = "exec"\nwhere = [{ field = "process.name", eq = "x" }]\n`;
 

@@ -1,8 +1,8 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
-import { ev, problemsOf, rule, rules, run } from "./_test_helpers.ts";
+import { ev, problemsOf, rule, rules, run } from "./engine_test_utils.ts";
 import type { BmEvent } from "../sensor/event.ts";
 import { DEFAULT_ENGINE_OPTIONS, Engine } from "./engine.ts";
-import { FakeClock } from "../clock.ts";
+import { FakeClock } from "../clock_test_utils.ts";
 import { NEED_ARGS, NEED_CWD } from "./conditions.ts";
 
 const P = (pid: number, exe: string, args: string[] = [exe]) => ({ pid, executable: exe, args });

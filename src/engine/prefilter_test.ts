@@ -1,9 +1,9 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { firstSegment, pathPrefilter, pathSegments } from "./prefilter.ts";
-import { rule, rules } from "./_test_helpers.ts";
+import { rule, rules } from "./engine_test_utils.ts";
 import { ruleFires } from "./rule_tests.ts";
 import { DEFAULT_ENGINE_OPTIONS, Engine } from "./engine.ts";
-import { FakeClock } from "../clock.ts";
+import { FakeClock } from "../clock_test_utils.ts";
 import type { BmEvent } from "../sensor/event.ts";
 import type { MatchCtx } from "./fields.ts";
 import type { Proc } from "./process_table.ts";

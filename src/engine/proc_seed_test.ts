@@ -1,6 +1,6 @@
 import { deepEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { parseStat, readProcesses } from "./proc_seed.ts";
-import { rule, rules, run } from "./_test_helpers.ts";
+import { rule, rules, run } from "./engine_test_utils.ts";
 
 Deno.test("parseStat handles a comm with spaces and parentheses", () => {
   const line = "1234 (a (b) c) S 77 1234 1234 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 4242 1000 10";

@@ -1,6 +1,6 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { ProcessTable } from "./process_table.ts";
-import { ev } from "./_test_helpers.ts";
+import { ev } from "./engine_test_utils.ts";
 
 Deno.test("fork inherits the parent's image; exec replaces it and keeps the entity", () => {
   const t = new ProcessTable(100, 60_000);

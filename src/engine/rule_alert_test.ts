@@ -1,7 +1,7 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
-import { ev, rule, rules } from "./_test_helpers.ts";
+import { ev, rule, rules } from "./engine_test_utils.ts";
 import { DEFAULT_ENGINE_OPTIONS, Engine } from "./engine.ts";
-import { FakeClock } from "../clock.ts";
+import { FakeClock } from "../clock_test_utils.ts";
 import type { BmEvent } from "../sensor/event.ts";
 import type { RuleAlert } from "./rule_alert.ts";
 import type { Verdict } from "./verdict.ts";

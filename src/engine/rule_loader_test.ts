@@ -1,7 +1,7 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { defaultRulesDir, formatProblem, loadRules } from "./rule_loader.ts";
-import { problemsOf, rule, rules } from "./_test_helpers.ts";
+import { problemsOf, rule, rules } from "./engine_test_utils.ts";
 
 const STEP = `
 [[rule.steps]]

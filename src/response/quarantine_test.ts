@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import { FakeClock } from "../clock.ts";
+import { FakeClock } from "../clock_test_utils.ts";
 import { BmError } from "../errors.ts";
 import { SqliteThreatStore } from "../store/threat_store.ts";
 import { threatDbPath, vaultDir } from "../store/state_dir.ts";
-import { sampleVerdict } from "../store/test_verdict.ts";
+import { sampleVerdict } from "../store/verdict_test_utils.ts";
 import { hashFile, quarantineFile, restoreFile, type VaultOptions } from "./quarantine.ts";
 import { AT_FDCWD, closeFd, lstatAt, O, openBytes, renameAt } from "../../ffi/libc_fs.ts";
 import { pathToBytes } from "../sensor/path_codec.ts";

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import { FakeClock } from "../clock.ts";
-import { FakeThreatStore } from "../store/fake_threat_store.ts";
+import { FakeClock } from "../clock_test_utils.ts";
+import { FakeThreatStore } from "../store/fake_threat_store_test_utils.ts";
 import { SqliteThreatStore } from "../store/threat_store.ts";
 import { threatDbPath, vaultDir } from "../store/state_dir.ts";
-import { sampleVerdict } from "../store/test_verdict.ts";
+import { sampleVerdict } from "../store/verdict_test_utils.ts";
 import type { ProcessInspector } from "./process_inspector.ts";
 import { LinuxProcessInspector, parseStat } from "./process_inspector.ts";
 import { Responder } from "./responder.ts";

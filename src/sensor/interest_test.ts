@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SyntheticBinding } from "../../ffi/synthetic_test_utils.ts";
-import { encodeRecord } from "../../ffi/record_encoder.ts";
+import { encodeRecord } from "../../ffi/record_encoder_test_utils.ts";
 import { FLAG, STR } from "../../ffi/symbols.ts";
 import { compileInterest } from "../engine/interest.ts";
 import { loadRules } from "../engine/rule_loader.ts";

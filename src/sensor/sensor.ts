@@ -3,7 +3,7 @@
  *
  * Three implementations: the native sensor (`native_sensor.ts`, Deno FFI to
  * the C library), the replay sensor (`replay_sensor.ts`, a JSONL trace) and a
- * fake for unit tests (`fake_sensor.ts`). Only the daemon's composition root
+ * fake for unit tests (`fake_sensor_test_utils.ts`). Only the daemon's composition root
  * builds the native one.
  */
 import type { BmEvent } from "./event.ts";

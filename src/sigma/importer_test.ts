@@ -6,7 +6,7 @@ import { loadRules } from "../engine/rule_loader.ts";
 import { ruleFires, runRuleTests } from "../engine/rule_tests.ts";
 import type { CompiledRule } from "../engine/rule_set.ts";
 import type { BmEvent } from "../sensor/event.ts";
-import { runBm } from "../cli/_run_bm_test_helper.ts";
+import { runBm } from "../cli/run_bm_test_utils.ts";
 
 function assertIncludes(text: string, part: string): void {
   assert(text.includes(part), `missing ${JSON.stringify(part)}`);

@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { FakeClock } from "../clock.ts";
+import { FakeClock } from "../clock_test_utils.ts";
 import { SqliteThreatStore } from "./threat_store.ts";
 import { threatDbPath } from "./state_dir.ts";
-import { sampleAlert } from "./test_alert.ts";
-import { sampleVerdict } from "./test_verdict.ts";
+import { sampleAlert } from "./alert_test_utils.ts";
+import { sampleVerdict } from "./verdict_test_utils.ts";
 import { MIGRATIONS, SCHEMA_VERSION } from "./_schema.ts";
 import { ALERT_MERGE_WINDOW_MS } from "./alert.ts";
-import { FakeAlertStore } from "./fake_alert_store.ts";
+import { FakeAlertStore } from "./fake_alert_store_test_utils.ts";
 
 const DAY = 86_400_000;
 const NOW = 1_790_000_100_000;

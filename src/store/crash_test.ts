@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { FakeClock } from "../clock.ts";
+import { FakeClock } from "../clock_test_utils.ts";
 import { SqliteThreatStore } from "./threat_store.ts";
 import { threatDbPath } from "./state_dir.ts";
 
-const CHILD = new URL("./_crash_child.ts", import.meta.url).pathname;
+const CHILD = new URL("./testdata/crash_child.ts", import.meta.url).pathname;
 const ROUNDS = 8;
 
 Deno.test({

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import { FakeClock } from "../clock.ts";
+import { FakeClock } from "../clock_test_utils.ts";
 import { BmError } from "../errors.ts";
 import { SqliteThreatStore } from "./threat_store.ts";
 import { threatDbPath } from "./state_dir.ts";
-import { sampleVerdict } from "./test_verdict.ts";
+import { sampleVerdict } from "./verdict_test_utils.ts";
 import { SCHEMA_VERSION } from "./_schema.ts";
 import { DatabaseSync } from "node:sqlite";
 

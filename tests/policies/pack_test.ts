@@ -14,7 +14,7 @@ import { runRuleTests } from "../../src/engine/rule_tests.ts";
 import { DEFAULT_ENGINE_OPTIONS, Engine } from "../../src/engine/engine.ts";
 import type { Platform, RuleSet } from "../../src/engine/rule_set.ts";
 import { parseTrace } from "../../src/sensor/trace.ts";
-import { FakeClock } from "../../src/clock.ts";
+import { FakeClock } from "../../src/clock_test_utils.ts";
 import { ATTACK_TECHNIQUES } from "../../src/engine/attack_techniques.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");

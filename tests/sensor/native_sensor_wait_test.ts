@@ -1,9 +1,9 @@
 /** Where NativeSensor.next waits, over the synthetic sensor (no OS source). */
 import assert from "node:assert/strict";
-import { encodeRecord } from "../../ffi/record_encoder.ts";
+import { encodeRecord } from "../../ffi/record_encoder_test_utils.ts";
 import { FLAG, STR } from "../../ffi/symbols.ts";
 import { SyntheticBinding } from "../../ffi/synthetic_test_utils.ts";
-import { FakeClock } from "../../src/clock.ts";
+import { FakeClock } from "../../src/clock_test_utils.ts";
 import { NativeSensor } from "../../src/sensor/native_sensor.ts";
 import { ROOT } from "./_harness.ts";
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { FakeSensor } from "./fake_sensor.ts";
+import { FakeSensor } from "./fake_sensor_test_utils.ts";
 import type { BmEvent } from "./event.ts";
 
 const ev = (pid: number, auth?: number): BmEvent => ({

@@ -3,9 +3,9 @@
  * named by argv[0] and prints each id once record() has returned (committed).
  * The parent kills it with SIGKILL at a random moment.
  */
-import { systemClock } from "../clock.ts";
-import { SqliteThreatStore } from "./threat_store.ts";
-import { sampleVerdict } from "./test_verdict.ts";
+import { systemClock } from "../../clock.ts";
+import { SqliteThreatStore } from "../threat_store.ts";
+import { sampleVerdict } from "../verdict_test_utils.ts";
 
 const store = new SqliteThreatStore({ path: Deno.args[0]!, clock: systemClock });
 const enc = new TextEncoder();

@@ -1,6 +1,6 @@
 /** Helpers for the engine's unit tests: inline rules, terse events. */
 import type { BmEvent, BmFields, EventAction, FileFields, ProcessFields } from "../sensor/event.ts";
-import { FakeClock } from "../clock.ts";
+import { FakeClock } from "../clock_test_utils.ts";
 import { compileFile, formatProblem, type RuleProblem } from "./rule_loader.ts";
 import type { RuleSet } from "./rule_set.ts";
 import {
