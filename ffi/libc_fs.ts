@@ -7,6 +7,7 @@
  * Failures throw an Error with the errno's `code` ("ENOENT", "EXDEV", ...), as
  * node:fs does, so callers handle both alike.
  */
+import * as fs from "node:fs";
 import { BmError } from "../src/errors.ts";
 
 const SYMBOLS = {
@@ -30,6 +31,7 @@ export const O = {
   CREAT: 0o100,
   EXCL: 0o200,
   NOFOLLOW: 0o400000,
+  NONBLOCK: 0o4000,
   DIRECTORY: 0o200000,
   CLOEXEC: 0o2000000,
 } as const;
@@ -185,4 +187,18 @@ export function lstatAt(dir: number, name: Uint8Array): ByteStat {
     // The kernel's new_encode_dev, which st_dev (and so node:fs) carries.
     dev: (minor & 0xff) | (major << 8) | ((minor & ~0xff) * 4096),
   };
+}
+
+/**
+ * Opens the byte path with libc (`flags`, O_NOFOLLOW honoured) and hands back
+ * a node:fs descriptor of the same open file: reopening /proc/self/fd/N opens
+ * what N opened, by a name Deno can pass. `reopenFlags` are for node:fs.
+ */
+export function openForNode(path: Uint8Array, flags: number, reopenFlags: number): number {
+  const raw = openBytes(path, flags);
+  try {
+    return fs.openSync(`/proc/self/fd/${raw}`, reopenFlags);
+  } finally {
+    closeFd(raw);
+  }
 }

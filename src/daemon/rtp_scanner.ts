@@ -25,6 +25,8 @@
 import { createHash } from "node:crypto";
 import fs, { constants } from "node:fs";
 import type { BmEvent, ProcessFields } from "../sensor/event.ts";
+import { O, openForNode } from "../../ffi/libc_fs.ts";
+import { pathToBytes, pathToOsString } from "../sensor/path_codec.ts";
 
 export interface RtpCounters {
   /** Files read and hashed (cache misses). */
@@ -187,24 +189,32 @@ export class RtpScanner {
 
   /** SHA-256 of a regular file (lower-case hex), from the cache when unchanged. */
   private async hashOf(path: string): Promise<string | undefined> {
-    // The cache check is one lstat: no open, no async hop, for the binary run 1,000 times.
-    let lst: fs.Stats;
-    try {
-      lst = fs.lstatSync(path);
-    } catch (e) {
-      return this.skip(path, errCode(e));
-    }
-    if (lst.isSymbolicLink()) return this.skip(path, "symlink");
-    if (!lst.isFile()) return this.skip(path, "not a regular file");
-    if (lst.size > this.maxBytes) return this.skip(path, `over ${this.maxBytes} bytes`);
-    const cached = this.cache.get(cacheKey(lst));
-    if (cached !== undefined) {
-      this.counters.cacheHits++;
-      return cached;
+    // A name that is not UTF-8 (path_codec.ts) is opened by its bytes; the fstat below checks it.
+    const osPath = pathToOsString(path);
+    if (osPath !== undefined) {
+      // The cache check is one lstat: no open, no async hop, for the binary run 1,000 times.
+      let lst: fs.Stats;
+      try {
+        lst = fs.lstatSync(osPath);
+      } catch (e) {
+        return this.skip(path, errCode(e));
+      }
+      if (lst.isSymbolicLink()) return this.skip(path, "symlink");
+      if (!lst.isFile()) return this.skip(path, "not a regular file");
+      if (lst.size > this.maxBytes) return this.skip(path, `over ${this.maxBytes} bytes`);
+      const cached = this.cache.get(cacheKey(lst));
+      if (cached !== undefined) {
+        this.counters.cacheHits++;
+        return cached;
+      }
     }
     let fd: number;
     try {
-      fd = fs.openSync(path, OPEN_FLAGS);
+      fd = osPath !== undefined ? fs.openSync(osPath, OPEN_FLAGS) : openForNode(
+        pathToBytes(path),
+        O.RDONLY | O.NOFOLLOW | O.NONBLOCK,
+        constants.O_RDONLY | constants.O_NONBLOCK,
+      );
     } catch (e) {
       return this.skip(path, (e as { code?: string }).code === "ELOOP" ? "symlink" : errCode(e));
     }

@@ -9,6 +9,8 @@ import { FakeThreatStore } from "../store/fake_threat_store_test_utils.ts";
 import { Agent } from "./agent.ts";
 import { Logger, MemorySink } from "./log.ts";
 import { RtpScanner } from "./rtp_scanner.ts";
+import { AT_FDCWD, renameAt } from "../../ffi/libc_fs.ts";
+import { pathToBytes } from "../sensor/path_codec.ts";
 
 const BAD = "harmless test content on a temp blocklist\n";
 const BAD_SHA = createHash("sha256").update(BAD).digest("hex");
@@ -202,4 +204,30 @@ Deno.test("rtp scanner through the agent: the follow-up reaches the engine's bui
   } finally {
     await f.done();
   }
+});
+
+Deno.test({
+  name: "rtp scanner: files named with bytes that are not UTF-8 or with a backslash are hashed",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    const f = await fixture();
+    try {
+      // Text forms (src/sensor/path_codec.ts): bytes 0xff 0xfe, and a real backslash.
+      const bytesName = `${f.dir}/bad\\xff\\xfe`;
+      const slashName = `${f.dir}/bad\\\\x.bin`;
+      renameAt(AT_FDCWD, pathToBytes(f.bad), AT_FDCWD, pathToBytes(bytesName));
+      await Deno.writeTextFile(`${f.dir}/bad\\x.bin`, BAD);
+      const s = f.scanner();
+      s.offer(closeModified(8, bytesName));
+      s.offer(exec(9, slashName, true));
+      await s.idle();
+      assert.deepEqual(f.out.map((e) => (e as { file: { path: string } }).file.path), [
+        bytesName,
+        slashName,
+      ]);
+      assert.equal(s.counters.skipped, 0);
+    } finally {
+      await f.done();
+    }
+  },
 });
