@@ -8,8 +8,15 @@
  * engine's start tolerance.
  */
 import type { SeedProcess } from "./process_table.ts";
+import { readLinkBytes } from "../../ffi/libc_fs.ts";
+import { bytesToPath } from "../sensor/path_codec.ts";
 
 const USER_HZ = 100;
+
+/** A link's target in the text form of path_codec.ts, as the sensor gives paths (not always UTF-8). */
+function readLinkPath(path: string): string {
+  return bytesToPath(readLinkBytes(path));
+}
 
 /** Parses /proc/PID/stat: ppid and starttime (ticks since boot). */
 export function parseStat(text: string): { ppid: number; startTicks: number } | undefined {
@@ -45,13 +52,13 @@ export function readProcesses(procRoot = "/proc"): SeedProcess[] {
       const args = cmdline.length === 0 ? [] : cmdline.replace(/\0$/, "").split("\0");
       let executable = "";
       try {
-        executable = Deno.readLinkSync(`${dir}/exe`).replace(/ \(deleted\)$/, "");
+        executable = readLinkPath(`${dir}/exe`).replace(/ \(deleted\)$/, "");
       } catch {
         // kernel threads and other users' processes without ptrace access
       }
       let cwd: string | undefined;
       try {
-        cwd = Deno.readLinkSync(`${dir}/cwd`);
+        cwd = readLinkPath(`${dir}/cwd`);
       } catch {
         cwd = undefined;
       }
