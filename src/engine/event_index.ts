@@ -1,27 +1,45 @@
 /**
  * The rule index: each active rule, in each of its arrival orders, indexed
  * by the event kinds of its steps. First steps start sequences; later steps
- * are looked up only for kinds some rule is waiting on.
+ * are looked up only for kinds some rule is waiting on. Within a kind, a
+ * first step keyed on the top-level folder of the event's file
+ * (prefilter.ts) or on the name of its process or file (step_keys.ts) is
+ * visited only for events that have one of its keys: the index never skips a
+ * step that could match, and visits steps in the same order as without it.
  */
 import type { EventAction } from "../sensor/event.ts";
 import type { CompiledRule, CompiledStep, Relation } from "./rule_set.ts";
 import { Bursts } from "./bursts.ts";
 import type { PartialMatch } from "./partials.ts";
-import { firstSegment } from "./prefilter.ts";
+import { KeyTable } from "./key_table.ts";
 import type { BmEvent } from "../sensor/event.ts";
+import { basename, type Proc } from "./process_table.ts";
+import { KEY_DIMS, type KeyDim, keyOf } from "./step_keys.ts";
 
-/**
- * First steps of one event kind split by the top-level folder their file
- * paths must be in (CompiledStep.segments): a file event visits the steps of
- * its own folders and those that may match anywhere, in index order.
- */
-interface SegIndex {
-  always: StepRef[];
-  bySeg: Map<string, StepRef[]>;
-  /** Merged lists by the event's (path, target) segments, built on first use. */
-  merged: Map<string, StepRef[]>;
+/** Which first steps of one event kind take one key of one dimension, as a bitset over the kind's list. */
+interface DimBits {
+  /** Steps that require no key of this dimension. */
+  free: Uint32Array;
+  /** Per key: `free` and the steps that require that key. */
+  byKey: KeyTable<Uint32Array>;
 }
 
+/**
+ * The first steps of one event kind, in index order, and the bitsets that
+ * pick those an event may match: a step keyed in several dimensions (its
+ * folder, its process name) is visited only when the event has a key of each.
+ */
+interface FirstIndex {
+  refs: StepRef[];
+  /** Top-level folders of `file.path` / `file.target_path` (CompiledStep.segments). */
+  seg: DimBits | undefined;
+  /** Name dimensions (step_keys.ts) some step of this kind is keyed on. */
+  dims: { dim: KeyDim; bits: DimBits }[];
+  /** The candidates of the event in progress. */
+  cand: Uint32Array;
+  /** The steps of the event in progress, handed out by `firstFor`. */
+  out: StepRef[];
+}
 /** Partials waiting for one step under one of its relations. */
 export interface RelIndex {
   rel: Relation;
@@ -57,8 +75,6 @@ export interface StepRef {
   rt: RuleOrder;
   k: number;
   step: CompiledStep;
-  /** Position in its kind's list, so split lists merge back in index order. */
-  ord: number;
 }
 
 export class EventIndex {
@@ -66,8 +82,8 @@ export class EventIndex {
   readonly first = new Map<EventAction, StepRef[]>();
   /** Later steps by event kind. */
   readonly later = new Map<EventAction, StepRef[]>();
-  /** First steps by event kind and top-level folder, for kinds where some step has segments. */
-  private readonly firstSeg = new Map<EventAction, SegIndex>();
+  /** First steps by event kind with their key bitsets, for kinds where some step has keys. */
+  private readonly firstKeyed = new Map<EventAction, FirstIndex>();
   orders: RuleOrder[] = [];
 
   /** Rebuilds the index over `active`; every waiting partial is forgotten. */
@@ -83,7 +99,7 @@ export class EventIndex {
     }
     this.first.clear();
     this.later.clear();
-    this.firstSeg.clear();
+    this.firstKeyed.clear();
     this.orders = active.flatMap((rule) =>
       (rule.orders ?? [{ steps: rule.steps, perm: undefined }]).map((o, v): RuleOrder => ({
         rule,
@@ -107,49 +123,120 @@ export class EventIndex {
         for (const a of step.actions) {
           let list = idx.get(a);
           if (!list) idx.set(a, list = []);
-          list.push({ rt, k, step, ord: list.length });
+          list.push({ rt, k, step });
         }
       });
     }
-    for (const [a, list] of this.first) {
-      if (!list.some((r) => r.step.segments !== undefined)) continue;
-      const si: SegIndex = { always: [], bySeg: new Map(), merged: new Map() };
-      for (const r of list) {
-        if (r.step.segments === undefined) si.always.push(r);
-        else {
-          for (const g of r.step.segments) {
-            let l = si.bySeg.get(g);
-            if (!l) si.bySeg.set(g, l = []);
-            l.push(r);
-          }
-        }
-      }
-      this.firstSeg.set(a, si);
+    for (const [a, refs] of this.first) {
+      const seg = dimBits(refs, (r) => r.step.segments);
+      const dims = KEY_DIMS.flatMap((dim) => {
+        const bits = dimBits(refs, (r) => r.step.keys?.[dim]);
+        return bits === undefined ? [] : [{ dim, bits }];
+      });
+      if (seg === undefined && dims.length === 0) continue;
+      const cand = new Uint32Array((refs.length + 31) >>> 5);
+      this.firstKeyed.set(a, { refs, seg, dims, cand, out: [] });
     }
   }
 
-  /** First steps of `action` that may match `ev`, in index order. */
-  firstFor(action: EventAction, ev: BmEvent): StepRef[] | undefined {
-    const si = this.firstSeg.get(action);
-    if (si === undefined) return this.first.get(action);
-    const f = (ev as { file?: { path?: string; target_path?: string } }).file;
-    const a = typeof f?.path === "string" ? firstSegment(f.path) : undefined;
-    const b = typeof f?.target_path === "string" ? firstSegment(f.target_path) : undefined;
-    const la = a !== undefined ? si.bySeg.get(a) : undefined;
-    const lb = b !== undefined && b !== a ? si.bySeg.get(b) : undefined;
-    if (la === undefined && lb === undefined) return si.always;
-    const key = `${la === undefined ? "" : a}\0${lb === undefined ? "" : b}`;
-    let m = si.merged.get(key);
-    if (m === undefined) {
-      const set = new Set([...si.always, ...(la ?? []), ...(lb ?? [])]);
-      m = [...set].sort((x, y) => x.ord - y.ord);
-      si.merged.set(key, m);
+  /**
+   * First steps of `action` that may match `ev` of `proc`, in index order.
+   * The list is reused by the next call: iterate it before asking again.
+   */
+  firstFor(action: EventAction, ev: BmEvent, proc: Proc): readonly StepRef[] | undefined {
+    const fi = this.firstKeyed.get(action);
+    if (fi === undefined) return this.first.get(action);
+    const cand = fi.cand;
+    cand.fill(0xffffffff);
+    if (fi.seg !== undefined) {
+      const f = (ev as { file?: { path?: string; target_path?: string } }).file;
+      const la = segBits(fi.seg, f?.path);
+      const lb = segBits(fi.seg, f?.target_path);
+      // A step of the path's folder or of the target's.
+      for (let i = 0; i < cand.length; i++) cand[i]! &= la[i]! | lb[i]!;
     }
-    return m;
+    for (const { dim, bits } of fi.dims) {
+      const l = dim === "name"
+        ? bits.byKey.getKey(nameKey(proc)) ?? bits.free
+        : dim === "exe"
+        ? bits.byKey.getKey(exeKey(proc)) ?? bits.free
+        : fileNameBits(bits, ev);
+      for (let i = 0; i < cand.length; i++) cand[i]! &= l[i]!;
+    }
+    const out = fi.out;
+    out.length = 0;
+    const refs = fi.refs;
+    for (let w = 0; w < cand.length; w++) {
+      let x = cand[w]! | 0;
+      while (x !== 0) {
+        const t = x & -x;
+        out.push(refs[(w << 5) + 31 - Math.clz32(t)]!);
+        x ^= t;
+      }
+    }
+    return out;
   }
 
   /** Drops burst groups idle past their rule's span. */
   sweep(now: number): void {
     for (const rt of this.orders) rt.bursts?.sweep(now);
   }
+}
+
+/** The bitsets of one dimension over `refs`, or undefined when no step is keyed on it. */
+function dimBits(
+  refs: readonly StepRef[],
+  keysOf: (r: StepRef) => readonly string[] | undefined,
+): DimBits | undefined {
+  if (!refs.some((r) => keysOf(r) !== undefined)) return undefined;
+  const words = (refs.length + 31) >>> 5;
+  const free = new Uint32Array(words);
+  refs.forEach((r, i) => {
+    if (keysOf(r) === undefined) free[i >>> 5]! |= 1 << (i & 31);
+  });
+  const byKey = new KeyTable<Uint32Array>();
+  refs.forEach((r, i) => {
+    for (const raw of keysOf(r) ?? []) {
+      const k = keyOf(raw);
+      let b = byKey.getKey(k);
+      if (b === undefined) byKey.set(k, b = free.slice());
+      b[i >>> 5]! |= 1 << (i & 31);
+    }
+  });
+  return { free, byKey };
+}
+
+/** The steps a file path admits by its top-level folder (prefilter.ts `firstSegment`). */
+function segBits(d: DimBits, path: string | undefined): Uint32Array {
+  if (typeof path !== "string" || path.charCodeAt(0) !== 47) return d.free;
+  const end = path.indexOf("/", 1);
+  if (end < 0) return d.free;
+  return d.byKey.get(path, 1, end) ?? d.free;
+}
+
+/** The steps an event admits by the last segment of its `file.path`. */
+function fileNameBits(d: DimBits, ev: BmEvent): Uint32Array {
+  const p = (ev as { file?: { path?: unknown } }).file?.path;
+  if (typeof p !== "string") return d.free;
+  return d.byKey.get(p, p.lastIndexOf("/") + 1, p.length) ?? d.free;
+}
+
+/** The `name` key of a process (step_keys.ts), cached on it while its name stays. */
+function nameKey(p: Proc): string {
+  const n = p.name;
+  if (p.nameKeyOf !== n) {
+    p.nameKeyOf = n;
+    p.nameKey = keyOf(n);
+  }
+  return p.nameKey;
+}
+
+/** The `exe` key of a process, cached on it while its executable stays. */
+function exeKey(p: Proc): string {
+  const e = p.executable;
+  if (p.exeKeyOf !== e) {
+    p.exeKeyOf = e;
+    p.exeKey = keyOf(basename(e));
+  }
+  return p.exeKey;
 }

@@ -22,6 +22,7 @@ import {
 import { parseTomlSource, type TomlSource } from "./toml_source.ts";
 import { pathPrefilter, pathSegments } from "./prefilter.ts";
 import { stepPaths } from "./interest.ts";
+import { stepKeys } from "./step_keys.ts";
 import { allOf } from "./conditions.ts";
 import { compileAccessor } from "./fields.ts";
 import {
@@ -52,6 +53,12 @@ export interface LoadOptions {
   requireRootOwned?: boolean;
   /** Check that each rule's test traces exist. Default true. */
   checkTests?: boolean;
+  /**
+   * Compile the straightforward way: no path prefilters and no index keys, so
+   * the engine evaluates every rule of an event's kind in full. For the
+   * differential test of the optimized path (tests/policies/index_differential_test.ts).
+   */
+  reference?: boolean;
 }
 
 /** One line: `file:line: rule-id: message` (rule id left out when unknown). */
@@ -159,6 +166,7 @@ export async function loadRules(
   const opts: Required<LoadOptions> = {
     requireRootOwned: options.requireRootOwned ?? true,
     checkTests: options.checkTests ?? true,
+    reference: options.reference ?? false,
   };
   const problems: RuleProblem[] = [];
   const files: string[] = [];
@@ -449,11 +457,15 @@ function compileRule(
       ok = false;
     }
     if (!ok) return undefined;
+    const plain = options.reference === true;
     return {
       actions: Array.isArray(s.action) ? [...new Set(s.action)] : [s.action],
-      pred: withPrefilter(allOf(preds as Pred[]), pathPrefilter(s.where ?? [], lists)),
-      segments: pathSegments(s.where ?? [], lists),
       paths: stepPaths(s.where ?? [], lists),
+      pred: plain
+        ? allOf(preds as Pred[])
+        : withPrefilter(allOf(preds as Pred[]), pathPrefilter(s.where ?? [], lists)),
+      segments: plain ? undefined : pathSegments(s.where ?? [], lists),
+      keys: plain ? undefined : stepKeys(s.where ?? [], lists),
       relations: s.relation === undefined
         ? ["same"]
         : Array.isArray(s.relation)

@@ -7,6 +7,7 @@ import type { Severity } from "./verdict.ts";
 import type { Pred } from "./conditions.ts";
 import type { Accessor } from "./fields.ts";
 import type { PathPattern } from "../sensor/interest.ts";
+import type { StepKeys } from "./step_keys.ts";
 
 export type Relation = "same" | "child" | "descendant" | "sibling" | "lineage";
 export type Platform = "linux" | "macos";
@@ -39,6 +40,11 @@ export interface CompiledStep {
    * sensor's interest filter; undefined when any path may.
    */
   paths?: readonly PathPattern[] | undefined;
+  /**
+   * Names the event's process or file must have for this step to match
+   * (step_keys.ts); undefined when it requires none.
+   */
+  keys?: StepKeys | undefined;
 }
 
 export interface StepOrder {

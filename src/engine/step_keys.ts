@@ -1,0 +1,166 @@
+/**
+ * Index keys of a step, derived from its `where` at load: when the step can
+ * only match a process of a few names (`process.name in [...]`,
+ * `process.executable ends_with "/curl"`) or a file of a few names
+ * (`file.name in [...]`), the engine visits it only for events whose process
+ * or file has one of them (event_index.ts). Most exec events run a program no
+ * rule names, so most rules are never evaluated for them.
+ *
+ * Keys are lower-cased: one key serves case-sensitive and case-insensitive
+ * conditions alike, and the step's own conditions still decide. The
+ * derivation is conservative: every event a condition accepts has a key in
+ * the step's set; a condition it does not understand gives no key, and a
+ * step without keys is visited for every event of its kinds.
+ */
+import { basename } from "./process_table.ts";
+import { expandLists, type PackLists } from "./conditions.ts";
+
+/**
+ * What a key is read from: `name` the process name, `exe` the last segment of
+ * the executable, `fname` the last segment of `file.path`; each lower-cased.
+ */
+export type KeyDim = "name" | "exe" | "fname";
+export const KEY_DIMS: readonly KeyDim[] = ["name", "exe", "fname"];
+
+/** Per dimension, the keys one of which an event must have for the step to match. */
+export type StepKeys = Partial<Record<KeyDim, readonly string[]>>;
+
+function isPlain(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** The index key of a name or path segment: lower-cased. */
+export function keyOf(s: string): string {
+  return s.toLowerCase();
+}
+
+const WILDCARD = /[*?[]/;
+
+/** Operand values as strings (pack lists expanded); undefined unless all are strings. */
+function strings(v: unknown, lists: PackLists | undefined): string[] | undefined {
+  const x = expandLists(v, lists, [], () => {});
+  const vals = typeof x === "string" ? [x] : x;
+  if (!Array.isArray(vals) || vals.length === 0) return undefined;
+  return vals.every((s) => typeof s === "string") ? vals as string[] : undefined;
+}
+
+/** The keys a leaf condition requires, or undefined when it requires none. */
+function leafKeys(c: Record<string, unknown>, lists: PackLists | undefined): StepKeys | undefined {
+  const field = c.field;
+  const ops = Object.keys(c).filter((k) => k !== "field");
+  if (typeof field !== "string" || ops.length !== 1) return undefined;
+  const op = ops[0]!;
+  const operand = c[op];
+  // A reference to another step or field is not a literal.
+  if (isPlain(operand)) return undefined;
+  // `in` may hold numbers, which never equal a name: only strings can match.
+  const vals = op === "in" || op === "iin"
+    ? (() => {
+      const x = expandLists(operand, lists, [], () => {});
+      if (!Array.isArray(x)) return undefined;
+      if (op === "iin") return x.map((v) => String(v));
+      return x.filter((v): v is string => typeof v === "string");
+    })()
+    : strings(operand, lists);
+  if (vals === undefined) return undefined;
+  const whole = (vs: string[]): string[] | undefined => {
+    switch (op) {
+      case "eq":
+      case "ieq":
+      case "in":
+      case "iin":
+        return vs;
+      case "glob":
+      case "iglob":
+        // A glob without wildcards matches exactly its text.
+        return vs.every((g) => !WILDCARD.test(g)) ? vs : undefined;
+    }
+    return undefined;
+  };
+  /** The last path segment every accepted value ends in, per value. */
+  const last = (vs: string[]): string[] | undefined => {
+    switch (op) {
+      case "eq":
+      case "ieq":
+      case "in":
+      case "iin":
+        return vs.map(basename);
+      case "ends_with":
+      case "iends_with":
+        // "/curl" fixes the last segment; "curl" alone does not ("libcurl").
+        return vs.every((v) => v.includes("/")) ? vs.map(basename) : undefined;
+      case "glob":
+      case "iglob":
+        // A class could hold the "/" that seems to end the path: no classes at all.
+        return vs.every((g) => !WILDCARD.test(basename(g)) && !g.includes("]"))
+          ? vs.map(basename)
+          : undefined;
+    }
+    return undefined;
+  };
+  let keys: string[] | undefined;
+  let dim: KeyDim;
+  switch (field) {
+    case "process.name":
+      dim = "name";
+      keys = whole(vals);
+      break;
+    case "process.executable":
+      dim = "exe";
+      keys = last(vals);
+      break;
+    case "file.name":
+      dim = "fname";
+      keys = whole(vals);
+      break;
+    case "file.path":
+      dim = "fname";
+      keys = last(vals);
+      break;
+    default:
+      return undefined;
+  }
+  if (keys === undefined || keys.length === 0) return undefined;
+  return { [dim]: [...new Set(keys.map(keyOf))] };
+}
+
+/** Keys a condition requires (a conjunction's: any conjunct's; a disjunction's: shared dimensions). */
+function condKeys(c: unknown, lists: PackLists | undefined): StepKeys | undefined {
+  if (!isPlain(c)) return undefined;
+  const keys = Object.keys(c);
+  if (keys.length === 1 && Array.isArray(c.all)) return conjKeys(c.all, lists);
+  if (keys.length === 1 && Array.isArray(c.any)) {
+    const alts = c.any.map((x) => condKeys(x, lists));
+    if (alts.length === 0 || alts.some((a) => a === undefined)) return undefined;
+    const out: StepKeys = {};
+    for (const d of KEY_DIMS) {
+      if (!alts.every((a) => a![d] !== undefined)) continue;
+      out[d] = [...new Set(alts.flatMap((a) => a![d]!))];
+    }
+    return Object.keys(out).length === 0 ? undefined : out;
+  }
+  if ("field" in c) return leafKeys(c, lists);
+  return undefined; // not, child_of, descendant_of: nothing required of this event
+}
+
+/** Keys of conditions that must all hold: per dimension the smallest set any of them requires. */
+function conjKeys(cs: unknown[], lists: PackLists | undefined): StepKeys | undefined {
+  const out: StepKeys = {};
+  for (const c of cs) {
+    const k = condKeys(c, lists);
+    if (k === undefined) continue;
+    for (const d of KEY_DIMS) {
+      const v = k[d];
+      if (v !== undefined && (out[d] === undefined || v.length < out[d]!.length)) out[d] = v;
+    }
+  }
+  return Object.keys(out).length === 0 ? undefined : out;
+}
+
+/**
+ * The index keys of a step's `where` (its conditions all hold), or undefined
+ * when it requires no name of the event's process or file.
+ */
+export function stepKeys(where: unknown[], lists: PackLists | undefined): StepKeys | undefined {
+  return conjKeys(where, lists);
+}
