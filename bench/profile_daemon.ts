@@ -29,6 +29,7 @@ const { values: flags } = parseArgs({
     mode: { type: "string", default: "block" },
     json: { type: "string" },
     port: { type: "string", default: "9339" },
+    global: { type: "boolean", default: false },
   },
   strict: true,
 });
@@ -48,7 +49,10 @@ function sh(cmd: string, args: string[]): void {
   }
 }
 
-/** CPU µs of every thread of `pid`, by thread name. */
+/**
+ * CPU µs of every thread of `pid`, by thread name, and (under "name wake-ups")
+ * its context switches: each one a wake-up that costs scheduler time.
+ */
 function threadCpu(pid: number): Map<string, number> {
   const out = new Map<string, number>();
   for (const t of Deno.readDirSync(`/proc/${pid}/task`)) {
@@ -59,6 +63,9 @@ function threadCpu(pid: number): Map<string, number> {
       const us = (Number(f[11]) + Number(f[12])) * TICK_US;
       const name = t.name === String(pid) ? "js" : comm.startsWith("bm-") ? comm : "runtime";
       out.set(name, (out.get(name) ?? 0) + us);
+      const st = Deno.readTextFileSync(`/proc/${pid}/task/${t.name}/status`);
+      const cs = [...st.matchAll(/ctxt_switches:\s+(\d+)/g)].reduce((a, m) => a + Number(m[1]), 0);
+      out.set(`${name} wake-ups`, (out.get(`${name} wake-ups`) ?? 0) + cs);
     } catch { /* thread gone */ }
   }
   return out;
@@ -118,7 +125,8 @@ interface Profile {
 function stageOf(node: ProfileNode): string {
   const { url, functionName } = node.callFrame;
   if (functionName === "(garbage collector)") return "GC";
-  if (functionName === "(idle)" || functionName === "(program)") return "idle/native";
+  if (functionName === "(idle)") return "idle/native";
+  if (functionName === "(program)") return "V8/embedder native (program)";
   const path = url.replace(/^file:\/\//, "").replace(repo, "");
   if (path.startsWith("ffi/decoder")) return "decode";
   if (path.startsWith("ffi/")) return "FFI calls";
@@ -193,12 +201,14 @@ Deno.chmodSync(`${scratch}/true`, 0o755);
   sh("tar", ["-cf", `${dir}/tree.tar`, "-C", src, "."]);
   Deno.removeSync(src, { recursive: true });
 }
+if (flags.global && flags.mode !== "audit") {
+  console.error("--global marks every filesystem: it runs in audit mode only (--mode audit)");
+  Deno.exit(2);
+}
 Deno.writeTextFileSync(
   `${dir}/bm.toml`,
   [
-    "[sensor.marks]",
-    `mode = "mounts"`,
-    `mounts = ["${scratch}"]`,
+    ...(flags.global ? [] : ["[sensor.marks]", `mode = "mounts"`, `mounts = ["${scratch}"]`]),
     "[features.behaviorMonitoringConfigurations]",
     `blockExecution = "${flags.mode === "audit" ? "disabled" : "enabled"}"`,
   ].join("\n") + "\n",
@@ -229,6 +239,7 @@ const daemon = new Deno.Command(deno, {
 }).spawn();
 
 const results: Record<string, unknown> = {};
+const cleanups: (() => void)[] = [];
 try {
   const bm = async (args: string[]) =>
     new TextDecoder().decode(
@@ -264,7 +275,28 @@ try {
       sh("rm", ["-rf", `${scratch}/t`]);
     }],
   ];
+  if (flags.global) {
+    // What the overhead bench runs on the disk, with every filesystem marked (audit mode).
+    const disk = Deno.makeTempDirSync({ dir: "/var/tmp", prefix: "bm-profile-" });
+    cleanups.push(() => Deno.removeSync(disk, { recursive: true }));
+    sh("git", ["clone", "-q", "--bare", "--no-local", repo, `${disk}/repo.git`]);
+    workloads.push(["file tree (disk)", FILES * 2, "file event", () => {
+      Deno.mkdirSync(`${disk}/t`);
+      sh("tar", ["-xf", `${dir}/tree.tar`, "-C", `${disk}/t`]);
+      sh("rm", ["-rf", `${disk}/t`]);
+    }], ["git clone + status", 1, "run", () => {
+      sh("git", ["clone", "-q", "--no-local", `${disk}/repo.git`, `${disk}/clone`]);
+      sh("git", ["-C", `${disk}/clone`, "status", "--porcelain"]);
+      sh("rm", ["-rf", `${disk}/clone`]);
+    }]);
+  }
+  const COUNTERS = ["events", "rtp_files_hashed", "rtp_cache_hits", "rtp_skipped"];
+  const counters = async () => {
+    const h = JSON.parse(await bm(["health", "--output", "json"])).fields;
+    return COUNTERS.map((k) => Number(h[k] ?? 0));
+  };
   for (const [name, events, unit, run] of workloads) {
+    const c0 = await counters();
     await insp.send("Profiler.start");
     const before = threadCpu(daemon.pid);
     const t0 = performance.now();
@@ -274,7 +306,9 @@ try {
     const after = threadCpu(daemon.pid);
     const { profile } = await insp.send("Profiler.stop") as { profile: Profile };
     const threads: Record<string, number> = {};
-    for (const [k, v] of after) threads[k] = Math.round((v - (before.get(k) ?? 0)) / events);
+    for (const [k, v] of after) {
+      threads[k] = Math.round((100 * (v - (before.get(k) ?? 0))) / events) / 100;
+    }
     const { stages, top } = summarize(profile);
     const busy = Object.entries(stages).filter(([k]) => k !== "idle/native")
       .reduce((s, [, v]) => s + v, 0);
@@ -283,15 +317,23 @@ try {
       if (k === "idle/native") continue;
       stageShare[k] = `${((100 * v) / busy).toFixed(1)}% (${(v / events).toFixed(1)} µs/${unit})`;
     }
+    const c1 = await counters();
+    const seen = Object.fromEntries(COUNTERS.map((k, i) => [k, c1[i]! - c0[i]!]));
     results[name] = {
       events,
+      daemon_counters: seen,
       wall_ms: Math.round(wall),
       cpu_us_per_event_by_thread: threads,
       js_busy_samples_by_stage: stageShare,
       top_functions_us_per_event: Object.fromEntries(top.map(([k, v]) => [k, v / events])),
     };
     console.log(`\n${name}: ${events} ${unit}s, ${Math.round(wall)} ms`);
-    console.log(`  daemon CPU per ${unit}, by thread (µs): ${JSON.stringify(threads)}`);
+    console.log(`  daemon counters during the workload: ${JSON.stringify(seen)}`);
+    console.log(
+      `  daemon CPU per ${unit}, by thread (µs; wake-ups: context switches): ${
+        JSON.stringify(threads)
+      }`,
+    );
     console.log(`  JS thread busy time by stage:`);
     for (const [k, v] of Object.entries(stageShare)) console.log(`    ${k.padEnd(32)} ${v}`);
     console.log(`  top functions (self µs per ${unit}):`);
@@ -310,6 +352,7 @@ try {
   daemon.kill("SIGTERM");
   await daemon.status;
   sh("umount", [scratch]);
+  for (const c of cleanups) c();
   Deno.removeSync(dir, { recursive: true });
 }
 if (flags.json) Deno.writeTextFileSync(flags.json, JSON.stringify(results, null, 2) + "\n");
