@@ -33,7 +33,8 @@ rules_count, and the counters: events, auth answered by the engine and by the
 watchdog, dropped events, enrichment misses, the forwardRtpToBm scanner
 (rtp_blocklist_entries, rtp_files_hashed, rtp_cache_hits, rtp_matches,
 rtp_skipped: too big, not a regular file, a symlink or vanished;
-rtp_queue_dropped), threats by status.
+rtp_queue_dropped; rtp_coalesced: a file written again by the same process
+before its first write was hashed, hashed once), threats by status.
   --field NAME         print one field's value only
   --details features   every behavior-monitoring setting with its source
   --output json        one JSON document: {"fields": {...}, "sources": {...}}

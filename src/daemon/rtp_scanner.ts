@@ -15,12 +15,19 @@
  * A cache keyed by (dev, ino, size, mtime) hashes a file run 1,000 times once.
  *
  * Cost: every exec on the machine is offered, so the common case (a binary
- * already hashed) is one lstat and a map look-up. Small files (up to
- * SYNC_MAX) are read with synchronous syscalls, which costs a few µs from the
- * page cache where each async file op costs a hop to Deno's blocking pool and
- * back (several times that, on two threads); the worker gives the event loop a
- * turn every SLICE_MS so sensor waits and auth answers never queue behind it.
- * Larger files stream asynchronously.
+ * already hashed) is one lstat (Deno's, a third of node:fs's) and a map
+ * look-up. What the sensor record already says is used before any syscall: a
+ * written file whose record names a directory or a size over `maxBytes` is
+ * skipped in `offer`, and a job already waiting for the same process and path
+ * (a log appended to by one open-write-close after another) is not queued
+ * twice. The worker starts after the batch that offered its first job (a
+ * microtask: never between an event and its answer) and runs the small-file
+ * path without a promise per job. Small files (up to SYNC_MAX) are read with
+ * synchronous syscalls, which costs a few µs from the page cache where each
+ * async file op costs a hop to Deno's blocking pool and back (several times
+ * that, on two threads); the worker gives the event loop a turn every SLICE_MS
+ * so sensor waits and auth answers never queue behind it. Larger files stream
+ * asynchronously, SYNC_MAX bytes a hop.
  */
 import { createHash } from "node:crypto";
 import fs, { constants } from "node:fs";
@@ -39,6 +46,8 @@ export interface RtpCounters {
   skipped: number;
   /** Jobs dropped because the queue was full. */
   queueDropped: number;
+  /** Jobs not queued because the same process's job for the same path was waiting. */
+  coalesced: number;
 }
 
 export interface RtpScannerOptions {
@@ -59,11 +68,14 @@ export interface RtpScannerOptions {
 interface Job {
   event: BmEvent;
   path: string;
+  /** The pending-job key (writer and path) of a close_modified job, removed when it runs. */
+  key: string | undefined;
 }
 
-const CHUNK = 64 * 1024;
 /** Files up to this size are hashed with synchronous reads (one read from the page cache). */
 const SYNC_MAX = 256 * 1024;
+const S_IFMT = 0o170000;
+const S_IFREG = 0o100000;
 /** The worker yields to the event loop at least this often. */
 const SLICE_MS = 2;
 const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
@@ -77,6 +89,7 @@ export class RtpScanner {
     matches: 0,
     skipped: 0,
     queueDropped: 0,
+    coalesced: 0,
   };
   private enabled: boolean;
   private blocklist: ReadonlySet<string>;
@@ -87,6 +100,8 @@ export class RtpScanner {
   private head = 0;
   private readonly cache = new Map<string, string>();
   private readonly recentExec = new Map<string, true>();
+  /** Keys of the close_modified jobs waiting in the queue. */
+  private readonly pendingWrites = new Set<string>();
   private worker: Promise<void> | undefined;
   /** One read buffer: the single worker hashes one file at a time (one more byte shows growth). */
   private readonly readBuf = new Uint8Array(SYNC_MAX + 1);
@@ -120,12 +135,32 @@ export class RtpScanner {
     if (!this.enabled || this.stopped || this.blocklist.size === 0) return;
     const action = ev.event.action;
     if (action !== "exec" && action !== "close_modified") return;
-    const file = (ev as { file?: { path?: string; hash?: { sha256?: string } } }).file;
+    const file = (ev as {
+      file?: { path?: string; hash?: { sha256?: string }; mode?: number; size?: number };
+    }).file;
     // A source that hashes already: the engine checks the blocklist itself.
     if (file?.hash?.sha256 !== undefined) return;
     const path = file?.path ?? (action === "exec" ? ev.process.executable : undefined);
     if (path === undefined || path === "" || !path.startsWith("/")) return;
-    if (action === "exec") {
+    let key: string | undefined;
+    if (action === "close_modified") {
+      // The record's own facts first: no job (and no syscall) for what cannot be hashed.
+      const mode = file?.mode;
+      if (mode !== undefined && mode !== 0 && (mode & S_IFMT) !== S_IFREG) {
+        this.skip(path, "not a regular file");
+        return;
+      }
+      if (file?.size !== undefined && file.size > this.maxBytes) {
+        this.skip(path, `over ${this.maxBytes} bytes`);
+        return;
+      }
+      key = `${ev.process.entity_id ?? ev.process.pid}\0${path}`;
+      if (this.pendingWrites.has(key)) {
+        // the waiting job hashes the file as it is then, and scores the same writer
+        this.counters.coalesced++;
+        return;
+      }
+    } else {
       // Linux reports one exec twice (held auth exec, then the notify exec):
       // whichever names the file first is hashed.
       const key = `${ev.process.entity_id ?? ev.process.pid}\0${path}`;
@@ -143,8 +178,12 @@ export class RtpScanner {
       this.counters.queueDropped++;
       return;
     }
-    this.queue.push({ event: ev, path });
-    this.worker ??= this.work().finally(() => (this.worker = undefined));
+    if (key !== undefined) this.pendingWrites.add(key);
+    this.queue.push({ event: ev, path, key });
+    // After the batch in hand, never inside it: offer runs between events and their answers.
+    this.worker ??= Promise.resolve().then(() => this.work()).finally(() =>
+      this.worker = undefined
+    );
   }
 
   /** Resolves when the queue is empty and no hash is in flight (tests, shutdown). */
@@ -157,6 +196,7 @@ export class RtpScanner {
     this.stopped = true;
     this.queue = [];
     this.head = 0;
+    this.pendingWrites.clear();
     await this.idle();
   }
 
@@ -175,7 +215,9 @@ export class RtpScanner {
         this.queue = this.queue.slice(this.head);
         this.head = 0;
       }
-      const hash = await this.hashOf(job.path);
+      if (job.key !== undefined) this.pendingWrites.delete(job.key);
+      const quick = this.hashSmall(job.path);
+      const hash = quick === LARGE ? await this.hashLarge(job.path) : quick;
       if (hash === undefined || this.stopped) continue;
       if (!this.blocklist.has(hash)) continue;
       this.counters.matches++;
@@ -187,44 +229,63 @@ export class RtpScanner {
     }
   }
 
-  /** SHA-256 of a regular file (lower-case hex), from the cache when unchanged. */
-  private async hashOf(path: string): Promise<string | undefined> {
+  /**
+   * SHA-256 of a regular file (lower-case hex), from the cache when unchanged,
+   * with synchronous syscalls only; LARGE when the file is over SYNC_MAX (the
+   * caller streams it with hashLarge).
+   */
+  private hashSmall(path: string): string | undefined | typeof LARGE {
     // A name that is not UTF-8 (path_codec.ts) is opened by its bytes; the fstat below checks it.
     const osPath = pathToOsString(path);
     if (osPath !== undefined) {
       // The cache check is one lstat: no open, no async hop, for the binary run 1,000 times.
-      let lst: fs.Stats;
+      let lst: Deno.FileInfo;
       try {
-        lst = fs.lstatSync(osPath);
+        lst = Deno.lstatSync(osPath);
       } catch (e) {
         return this.skip(path, errCode(e));
       }
-      if (lst.isSymbolicLink()) return this.skip(path, "symlink");
-      if (!lst.isFile()) return this.skip(path, "not a regular file");
+      if (lst.isSymlink) return this.skip(path, "symlink");
+      if (!lst.isFile) return this.skip(path, "not a regular file");
       if (lst.size > this.maxBytes) return this.skip(path, `over ${this.maxBytes} bytes`);
-      const cached = this.cache.get(cacheKey(lst));
+      const cached = this.cache.get(cacheKey(lst.dev, lst.ino, lst.size, lst.mtime?.getTime()));
       if (cached !== undefined) {
         this.counters.cacheHits++;
         return cached;
       }
+      if (lst.size > SYNC_MAX) return LARGE;
     }
-    let fd: number;
+    const fd = this.open(path, osPath);
+    if (fd === undefined) return undefined;
     try {
-      fd = osPath !== undefined ? fs.openSync(osPath, OPEN_FLAGS) : openForNode(
-        pathToBytes(path),
-        O.RDONLY | O.NOFOLLOW | O.NONBLOCK,
-        constants.O_RDONLY | constants.O_NONBLOCK,
-      );
+      const id = this.identity(path, fd);
+      if (id === undefined) return undefined;
+      const hit = this.cache.get(id.key);
+      if (hit !== undefined) {
+        this.counters.cacheHits++;
+        return hit;
+      }
+      if (id.size > SYNC_MAX) return LARGE; // grew since the lstat
+      const buf = this.readBuf;
+      const n = fs.readSync(fd, buf, 0, buf.length, null);
+      // one byte more than SYNC_MAX read: the file grew since the fstat
+      if (n > SYNC_MAX) return LARGE;
+      return this.remember(id.key, createHash("sha256").update(buf.subarray(0, n)).digest("hex"));
     } catch (e) {
-      return this.skip(path, (e as { code?: string }).code === "ELOOP" ? "symlink" : errCode(e));
+      return this.skip(path, errCode(e));
+    } finally {
+      closeQuietly(fd);
     }
+  }
+
+  /** hashSmall for files over SYNC_MAX: streamed, one asynchronous read per SYNC_MAX bytes. */
+  private async hashLarge(path: string): Promise<string | undefined> {
+    const fd = this.open(path, pathToOsString(path));
+    if (fd === undefined) return undefined;
     try {
-      // The file hashed is the one opened: its identity, not the path's, keys the cache.
-      const st = fs.fstatSync(fd);
-      if (!st.isFile()) return this.skip(path, "not a regular file");
-      if (st.size > this.maxBytes) return this.skip(path, `over ${this.maxBytes} bytes`);
-      const key = cacheKey(st);
-      const hit = this.cache.get(key);
+      const id = this.identity(path, fd);
+      if (id === undefined) return undefined;
+      const hit = this.cache.get(id.key);
       if (hit !== undefined) {
         this.counters.cacheHits++;
         return hit;
@@ -233,31 +294,55 @@ export class RtpScanner {
       const buf = this.readBuf;
       let total = 0;
       for (;;) {
-        const n = st.size <= SYNC_MAX && total === 0
-          ? fs.readSync(fd, buf, 0, buf.length, null)
-          : await new Promise<number>((ok, bad) =>
-            fs.read(fd, buf, 0, CHUNK, null, (err, n) => err ? bad(err) : ok(n))
-          );
+        const n = await new Promise<number>((ok, bad) =>
+          fs.read(fd, buf, 0, SYNC_MAX, null, (err, n) => err ? bad(err) : ok(n))
+        );
         if (n === 0) break;
         total += n;
         if (total > this.maxBytes) return this.skip(path, `over ${this.maxBytes} bytes`);
         h.update(buf.subarray(0, n));
       }
       const hex = h.digest("hex");
-      this.counters.filesHashed++;
-      this.cache.set(key, hex);
-      if (this.cache.size > this.cacheMax) {
-        const oldest = this.cache.keys().next().value;
-        if (oldest !== undefined) this.cache.delete(oldest);
-      }
-      return hex;
+      return this.remember(id.key, hex);
     } catch (e) {
       return this.skip(path, errCode(e));
     } finally {
-      try {
-        fs.closeSync(fd);
-      } catch { /* already closed */ }
+      closeQuietly(fd);
     }
+  }
+
+  private open(path: string, osPath: string | undefined): number | undefined {
+    try {
+      return osPath !== undefined ? fs.openSync(osPath, OPEN_FLAGS) : openForNode(
+        pathToBytes(path),
+        O.RDONLY | O.NOFOLLOW | O.NONBLOCK,
+        constants.O_RDONLY | constants.O_NONBLOCK,
+      );
+    } catch (e) {
+      this.skip(path, (e as { code?: string }).code === "ELOOP" ? "symlink" : errCode(e));
+      return undefined;
+    }
+  }
+
+  /**
+   * The cache key and size of the file opened (its identity, not the path's),
+   * or undefined (skipped) when it is no regular file or too big.
+   */
+  private identity(path: string, fd: number): { key: string; size: number } | undefined {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) return this.skip(path, "not a regular file");
+    if (st.size > this.maxBytes) return this.skip(path, `over ${this.maxBytes} bytes`);
+    return { key: cacheKey(st.dev, st.ino, st.size, st.mtimeMs), size: st.size };
+  }
+
+  private remember(key: string, hex: string): string {
+    this.counters.filesHashed++;
+    this.cache.set(key, hex);
+    if (this.cache.size > this.cacheMax) {
+      const oldest = this.cache.keys().next().value;
+      if (oldest !== undefined) this.cache.delete(oldest);
+    }
+    return hex;
   }
 
   private skip(path: string, reason: string): undefined {
@@ -293,8 +378,22 @@ export function rtpVerdictEvent(orig: BmEvent, path: string, sha256: string): Bm
   return ev;
 }
 
-function cacheKey(st: fs.Stats): string {
-  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
+/** hashSmall's answer for a file it leaves to hashLarge. */
+const LARGE = Symbol("large");
+
+function cacheKey(
+  dev: number,
+  ino: number | null,
+  size: number,
+  mtimeMs: number | undefined,
+): string {
+  return `${dev}:${ino}:${size}:${mtimeMs}`;
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    fs.closeSync(fd);
+  } catch { /* already closed */ }
 }
 
 function errCode(e: unknown): string {
