@@ -1,6 +1,7 @@
 /** Text renderings for `bm alert list|show`. */
 import type { Alert, AlertSummary } from "../store/alert.ts";
 import { commandLine, eventText, iso, table } from "./_threat_format.ts";
+import { displayPath } from "../sensor/path_codec.ts";
 
 export function alertTable(alerts: AlertSummary[]): string {
   if (alerts.length === 0) return "No alerts";
@@ -13,7 +14,7 @@ export function alertTable(alerts: AlertSummary[]): string {
       String(a.count),
       a.name,
       a.threat_id ?? "-",
-      `${a.process.executable} (pid ${a.process.pid})`,
+      `${displayPath(a.process.executable)} (pid ${a.process.pid})`,
     ]),
   );
 }

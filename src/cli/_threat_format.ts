@@ -1,6 +1,7 @@
 /** Text renderings for `bm threat list|show|quarantine list`. */
 import type { BmEvent } from "../sensor/event.ts";
 import type { QuarantineEntry, Threat, ThreatSummary } from "../store/threat.ts";
+import { displayPath } from "../sensor/path_codec.ts";
 
 export function iso(ms: number): string {
   return Number.isFinite(ms) ? new Date(ms).toISOString() : String(ms);
@@ -14,7 +15,7 @@ export function table(head: string[], rows: string[][]): string {
 }
 
 function processText(p: { pid: number; executable: string }): string {
-  return `${p.executable} (pid ${p.pid})`;
+  return `${displayPath(p.executable)} (pid ${p.pid})`;
 }
 
 export function threatTable(threats: ThreatSummary[]): string {
@@ -44,29 +45,38 @@ export function quarantineTable(entries: QuarantineEntry[]): string {
       `${q.uid}:${q.gid}`,
       q.mode.toString(8).padStart(4, "0"),
       q.sha256.slice(0, 16),
-      q.original_path,
+      displayPath(q.original_path),
     ]),
   );
 }
 
+/**
+ * The executable (text form of path_codec.ts, controls escaped) and the
+ * arguments after argv[0], JSON-quoted when they hold a space, a quote or a
+ * control character, so one line stays one line.
+ */
 export function commandLine(executable: string, args: string[] | undefined): string {
   const rest = (args ?? []).slice(1).map((
     a,
-  ) => (/[\s"']/.test(a) || a === "" ? JSON.stringify(a) : a));
-  return [executable, ...rest].join(" ");
+  ) => (NEEDS_QUOTES.test(a) || a === "" ? JSON.stringify(a) : a));
+  return [displayPath(executable), ...rest].join(" ");
 }
+
+// Whitespace, quotes and control characters (C0, DEL, C1).
+// deno-lint-ignore no-control-regex
+const NEEDS_QUOTES = /[\s"'\u0000-\u001f\u007f-\u009f]/;
 
 export function eventText(e: BmEvent): string {
   const parts = [iso(e["@timestamp"]), e.event.action.padEnd(14), `pid ${e.process.pid}`];
-  if (e.process.executable) parts.push(e.process.executable);
+  if (e.process.executable) parts.push(displayPath(e.process.executable));
   if ("file" in e && e.file) {
-    parts.push(`file ${e.file.path}`);
-    if (e.file.target_path) parts.push(`-> ${e.file.target_path}`);
+    parts.push(`file ${displayPath(e.file.path)}`);
+    if (e.file.target_path) parts.push(`-> ${displayPath(e.file.target_path)}`);
   }
   if (e.event.action === "exec" && e.process.args) {
     parts.push(`args ${JSON.stringify(e.process.args)}`);
   }
-  if (e.process.script !== undefined) parts.push(`script ${e.process.script}`);
+  if (e.process.script !== undefined) parts.push(`script ${displayPath(e.process.script)}`);
   if (e.process.env_vars?.length) parts.push(`env ${JSON.stringify(e.process.env_vars)}`);
   if (e.bm?.auth_id !== undefined) parts.push("[auth]");
   return parts.join("  ");
@@ -119,16 +129,18 @@ export function threatDetail(t: Threat, quarantine: QuarantineEntry[]): string {
   if (t.actions.length === 0) out.push("  none recorded");
   for (const a of t.actions) {
     out.push(
-      `  ${iso(a.time)}  ${a.type}  ${a.target}  ${a.result}${a.detail ? `: ${a.detail}` : ""}`,
+      `  ${iso(a.time)}  ${a.type}  ${displayPath(a.target)}  ${a.result}${
+        a.detail ? `: ${displayPath(a.detail)}` : ""
+      }`,
     );
   }
   if (quarantine.length > 0) {
     out.push("", "Quarantine:");
     for (const q of quarantine) {
       const state = q.restored_time !== undefined
-        ? `restored to ${q.restored_path} at ${iso(q.restored_time)}`
+        ? `restored to ${displayPath(q.restored_path ?? "")} at ${iso(q.restored_time)}`
         : "in vault";
-      out.push(`  ${q.id}  ${q.original_path}  sha256 ${q.sha256}  ${state}`);
+      out.push(`  ${q.id}  ${displayPath(q.original_path)}  sha256 ${q.sha256}  ${state}`);
     }
   }
   return out.join("\n");

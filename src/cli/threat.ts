@@ -12,6 +12,7 @@ import type { ThreatSource } from "../store/threat_source.ts";
 import { DaemonThreatSource } from "../daemon/daemon_threat_source.ts";
 import { type Command, parseSubcommandArgs, printJson, type SubcommandOptions } from "./command.ts";
 import { quarantineTable, threatDetail, threatTable } from "./_threat_format.ts";
+import { displayPath } from "../sensor/path_codec.ts";
 
 export const THREAT_USAGE = `Usage:
   bm threats [--output json]                       same as "bm threat list"
@@ -135,7 +136,9 @@ export function makeThreatCommand(deps: ThreatCommandDeps = {}, name = "threat")
     if (values.output === "json") {
       printJson({ restored: done.map((r) => ({ ...r.entry, restored_path: r.path })) });
     } else {
-      for (const r of done) console.log(`Restored "${r.entry.original_path}" to "${r.path}"`);
+      for (const r of done) {
+        console.log(`Restored "${displayPath(r.entry.original_path)}" to "${displayPath(r.path)}"`);
+      }
     }
     return 0;
   }

@@ -107,6 +107,24 @@ export function pathToOsString(s: string): string | undefined {
   }
 }
 
+// C0, DEL and C1: matching control characters is the point.
+// deno-lint-ignore no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+
+/**
+ * The text form for a terminal: control characters (C0, DEL, C1: a newline,
+ * an escape sequence) also as `\xNN` of their UTF-8 bytes, so a name cannot
+ * break a line or drive the terminal. Still a text form: `pathToBytes` reads
+ * it back to the same bytes, since a real byte never reads `\xNN` when it is
+ * valid UTF-8.
+ */
+export function displayPath(s: string): string {
+  return s.replace(
+    CONTROL,
+    (c) => [...encoder.encode(c)].map((b) => `\\x${HEX[b >> 4]}${HEX[b & 15]}`).join(""),
+  );
+}
+
 /** Escapes a path Deno already holds as a string (valid UTF-8): only backslashes change. */
 export function osStringToPath(s: string): string {
   return s.includes("\\") ? s.replaceAll("\\", "\\\\") : s;

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { bytesToPath, osStringToPath, pathToBytes, pathToOsString } from "./path_codec.ts";
+import {
+  bytesToPath,
+  displayPath,
+  osStringToPath,
+  pathToBytes,
+  pathToOsString,
+} from "./path_codec.ts";
 import { compileGlob } from "../engine/glob.ts";
 import { compileLinear } from "../engine/linear_regex.ts";
 
@@ -101,4 +107,13 @@ Deno.test("path codec: globs and regexes match the text form of any bytes", () =
   }
   // A backslash in a name is two backslashes to a glob.
   assert.ok(compileGlob("/tmp/a\\\\b")(bytesToPath(bytes("/tmp/a\\b"))));
+});
+
+Deno.test("path codec: the display form escapes control characters and still reads back", () => {
+  const b = bytes("/tmp/a\nb\r\t\x1b[31m\x7f", [0xc2, 0x9b], "é", [0xff], "\\");
+  const text = bytesToPath(b);
+  const shown = displayPath(text);
+  assert.equal(shown, "/tmp/a\\x0ab\\x0d\\x09\\x1b[31m\\x7f\\xc2\\x9bé\\xff\\\\");
+  assert.deepEqual(pathToBytes(shown), b);
+  assert.equal(displayPath("/usr/bin/true"), "/usr/bin/true");
 });
