@@ -5,7 +5,10 @@
  * engine takes it, so the process table, the conditions and the evidence of
  * a threat all see the same bounded event.
  *
- * - any string: STRING_MAX characters (a Linux path is at most 4,095 bytes);
+ * - any string: STRING_MAX characters;
+ * - a path (PATH_KEYS): PATH_MAX characters, the text form (path_codec.ts)
+ *   of the longest Linux path, so a path is never cut and the response can
+ *   still name the file (4,095 bytes, each at most four characters `\xNN`);
  * - `process.args` / `process.parent.args`: each argument STRING_MAX, all of
  *   them together ARGS_TOTAL_MAX (one more per argument for the separator, so
  *   `process.command_line` stays within it too), at most ARGS_COUNT_MAX.
@@ -22,6 +25,16 @@
 import type { BmEvent } from "../sensor/event.ts";
 
 export const STRING_MAX = 4 * 1024;
+export const PATH_MAX = 16 * 1024;
+/** Fields that hold a path in the text form of src/sensor/path_codec.ts. */
+const PATH_KEYS = new Set([
+  "path",
+  "target_path",
+  "executable",
+  "working_directory",
+  "script",
+  "launch_item",
+]);
 export const ARGS_TOTAL_MAX = 16 * 1024;
 export const ARGS_COUNT_MAX = 1024;
 /** Stands where characters or arguments were cut. */
@@ -66,7 +79,7 @@ export function boundArgs(args: readonly string[]): string[] {
 
 /** True when no string of `v` (any depth) is over its bound. */
 function within(v: unknown, key: string): boolean {
-  if (typeof v === "string") return v.length <= STRING_MAX;
+  if (typeof v === "string") return v.length <= (PATH_KEYS.has(key) ? PATH_MAX : STRING_MAX);
   if (Array.isArray(v)) {
     if (key === "args" && !argsWithin(v)) return false;
     for (const x of v) if (!within(x, "")) return false;
@@ -79,7 +92,7 @@ function within(v: unknown, key: string): boolean {
 }
 
 function bound(v: unknown, key: string): unknown {
-  if (typeof v === "string") return boundString(v);
+  if (typeof v === "string") return boundString(v, PATH_KEYS.has(key) ? PATH_MAX : STRING_MAX);
   if (Array.isArray(v)) {
     if (key === "args" && v.every((x) => typeof x === "string")) return boundArgs(v as string[]);
     return v.map((x) => bound(x, ""));

@@ -5,10 +5,12 @@ import {
   boundArgs,
   boundEvent,
   boundString,
+  PATH_MAX,
   STRING_MAX,
   TRUNCATION_MARK,
 } from "./bounds.ts";
 import type { BmEvent } from "../sensor/event.ts";
+import { bytesToPath } from "../sensor/path_codec.ts";
 
 function exec(args: string[], path = "/bin/true"): BmEvent {
   return {
@@ -55,9 +57,20 @@ Deno.test("bounds: paths and parent args are bounded too; the input is not chang
   const e = exec(["x"], long);
   e.process.parent = { pid: 1, args: ["p".repeat(STRING_MAX + 1)] };
   const b = boundEvent(e);
-  equal(b.process.executable!.length, STRING_MAX);
-  equal((b as { file?: { path: string } }).file!.path.length, STRING_MAX);
+  equal(b.process.executable!.length, PATH_MAX);
+  equal((b as { file?: { path: string } }).file!.path.length, PATH_MAX);
   equal(b.process.parent!.args![0]!.length, STRING_MAX);
   equal(e.process.executable, long);
   deepEqual(e.bm, undefined);
+});
+
+Deno.test("bounds: the longest Linux path in the text form of path_codec.ts is never cut", () => {
+  // 4,095 bytes, all but the slashes not UTF-8: four characters each as \xNN.
+  const raw = new Uint8Array(4095).map((_, i) => (i % 255 === 0 ? 0x2f : 0xff));
+  const text = bytesToPath(raw);
+  ok(text.length > STRING_MAX);
+  const e = exec(["x"], text);
+  const b = boundEvent(e);
+  equal(b, e, "within bounds: the same event");
+  equal(b.process.executable, text);
 });
