@@ -2,6 +2,7 @@
  * Where the daemon's CPU goes (not a test): root, Linux.
  *
  *   deno run -A bench/profile_daemon.ts [--execs N] [--files N] [--mode block|audit] [--json FILE]
+ *     [--global] [--no-rtp]
  *
  * Starts `bm daemon` (the real sensor, engine, store) with its fanotify marks
  * confined to a tmpfs this script mounts, and V8's inspector on a loopback
@@ -15,6 +16,10 @@
  *   function: decode (ffi/), sensor wait/drain (src/sensor/), process table,
  *   rules (the rest of src/engine/), response, store, export and logging,
  *   RTP, agent loop, other JS, GC, and idle/native (blocked in a wait).
+ * --global marks every local filesystem instead (the daemon's default; audit
+ * mode only, so no process on the machine is ever held) and adds the overhead
+ * bench's file tree on the disk and its git clone; --no-rtp turns
+ * forwardRtpToBm off, so a pair of runs shows what the RTP scanner costs.
  * Other processes on the machine add proc connector events (system-wide);
  * the daemon runs with --scope-pid so its rules only act on this script's
  * children, as the tests' agents do.
@@ -30,6 +35,7 @@ const { values: flags } = parseArgs({
     json: { type: "string" },
     port: { type: "string", default: "9339" },
     global: { type: "boolean", default: false },
+    "no-rtp": { type: "boolean", default: false },
   },
   strict: true,
 });
@@ -211,6 +217,7 @@ Deno.writeTextFileSync(
     ...(flags.global ? [] : ["[sensor.marks]", `mode = "mounts"`, `mounts = ["${scratch}"]`]),
     "[features.behaviorMonitoringConfigurations]",
     `blockExecution = "${flags.mode === "audit" ? "disabled" : "enabled"}"`,
+    ...(flags["no-rtp"] ? [`forwardRtpToBm = "disabled"`] : []),
   ].join("\n") + "\n",
 );
 const env = {

@@ -20,6 +20,7 @@ const SYMBOLS = {
   unlinkat: { parameters: ["i32", "buffer", "i32"], result: "i32" },
   readlink: { parameters: ["buffer", "buffer", "usize"], result: "isize" },
   statx: { parameters: ["i32", "buffer", "i32", "u32", "buffer"], result: "i32" },
+  read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   __errno_location: { parameters: [], result: "pointer" },
 } as const;
 
@@ -36,6 +37,7 @@ export const O = {
   CLOEXEC: 0o2000000,
 } as const;
 const AT_SYMLINK_NOFOLLOW = 0x100;
+const AT_EMPTY_PATH = 0x1000;
 const STATX_BASIC_STATS = 0x7ff;
 
 const ERRNO: Record<number, string> = {
@@ -160,17 +162,40 @@ export interface ByteStat {
   size: number;
   ino: number;
   dev: number;
+  /** Last modification, ms since the epoch with the nanoseconds as the fraction. */
+  mtimeMs: number;
 }
 
 /** statx(2) of `name` in `dir`, not following a symlink. */
 export function lstatAt(dir: number, name: Uint8Array): ByteStat {
-  // struct statx has one layout on every Linux architecture.
-  const buf = new Uint8Array(256);
   check(
-    libc().statx(dir, cstr(name), AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, buf),
+    libc().statx(dir, cstr(name), AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, statxBuf),
     "stat",
   );
-  const dv = new DataView(buf.buffer);
+  return fromStatx();
+}
+
+/** fstat of an open descriptor (statx with AT_EMPTY_PATH). */
+export function fstatFd(fd: number): ByteStat {
+  check(libc().statx(fd, EMPTY, AT_EMPTY_PATH, STATX_BASIC_STATS, statxBuf), "fstat");
+  return fromStatx();
+}
+
+/** read(2) of at most `len` bytes into `buf`; returns how many (0 at the end). */
+export function readFd(fd: number, buf: Uint8Array<ArrayBuffer>, len: number): number {
+  if (len > buf.length) throw new RangeError(`read: ${len} bytes into a ${buf.length}-byte buffer`);
+  const n = Number(libc().read(fd, buf, BigInt(len)));
+  if (n < 0) fail("read");
+  return n;
+}
+
+// struct statx has one layout on every Linux architecture; one buffer, read at once.
+const statxBuf = new Uint8Array(256);
+const statxView = new DataView(statxBuf.buffer);
+const EMPTY = new Uint8Array(1);
+
+function fromStatx(): ByteStat {
+  const dv = statxView;
   const mode = dv.getUint16(0x1c, true);
   const major = dv.getUint32(0x88, true);
   const minor = dv.getUint32(0x8c, true);
@@ -186,6 +211,7 @@ export function lstatAt(dir: number, name: Uint8Array): ByteStat {
     ino: Number(dv.getBigUint64(0x20, true)),
     // The kernel's new_encode_dev, which st_dev (and so node:fs) carries.
     dev: (minor & 0xff) | (major << 8) | ((minor & ~0xff) * 4096),
+    mtimeMs: Number(dv.getBigInt64(0x70, true)) * 1000 + dv.getUint32(0x78, true) / 1e6,
   };
 }
 

@@ -109,6 +109,35 @@ Deno.test("rtp scanner: a file run again is answered from the cache; one exec re
   }
 });
 
+Deno.test("rtp scanner: a file over one read (256 KiB) is streamed whole; a rewrite of the same size is hashed again", async () => {
+  const f = await fixture();
+  try {
+    const big = new Uint8Array(700 * 1024 + 13).map((_, i) => (i * 7919) % 251);
+    const sha = createHash("sha256").update(big).digest("hex");
+    const path = `${f.dir}/big.bin`;
+    await Deno.writeFile(path, big);
+    const s = new RtpScanner({ sink: (e) => f.out.push(e), blocklist: new Set([sha]) });
+    s.offer(closeModified(5, path));
+    await s.idle();
+    assert.equal(f.out.length, 1, "the hash of all 700 KiB matched");
+    assert.equal(f.out[0]!.bm?.rtp_threat, `sha256:${sha}`);
+    s.offer(exec(6, path, false));
+    await s.idle();
+    assert.equal(f.out.length, 2);
+    assert.deepEqual([s.counters.filesHashed, s.counters.cacheHits], [1, 1]);
+    // Same size, new content and mtime: the cache key changes, the file is read again.
+    big[0] = big[0]! ^ 1;
+    await Deno.writeFile(path, big);
+    await Deno.utime(path, new Date(), new Date(Date.now() + 5000));
+    s.offer(closeModified(7, path));
+    await s.idle();
+    assert.equal(s.counters.filesHashed, 2);
+    assert.equal(f.out.length, 2, "the new content is not on the blocklist");
+  } finally {
+    await f.done();
+  }
+});
+
 Deno.test("rtp scanner: too big, not regular, symlink and vanished files are skipped and counted", async () => {
   const f = await fixture();
   try {
