@@ -2,6 +2,7 @@
 import { callDaemon } from "../daemon/control_socket.ts";
 import type { HotSource } from "../daemon/hot_sources.ts";
 import { UsageError } from "../errors.ts";
+import { displayPath } from "../sensor/path_codec.ts";
 import { type Command, outputFormat, parseCommandArgs, printJson } from "./command.ts";
 
 const USAGE = `Usage: bm diagnostic hot-event-sources [--limit N] [--output json]
@@ -50,9 +51,9 @@ export const diagnosticCommand: Command = {
       const pids = s.pids.map((p) => `${p.pid}:${p.events}`).join(" ");
       const kinds = Object.entries(s.actions).map(([k, n]) => `${k} ${n}`).join(", ");
       console.log(
-        `${String(s.events).padStart(w)}  ${
-          share.padStart(6)
-        }  ${s.executable}  (${pids}; ${kinds})`,
+        `${String(s.events).padStart(w)}  ${share.padStart(6)}  ${
+          displayPath(s.executable)
+        }  (${pids}; ${kinds})`,
       );
     }
     return 0;

@@ -20,6 +20,7 @@ import { FixedClock } from "../clock.ts";
 import type { Verdict } from "../engine/verdict.ts";
 import type { RuleAlert } from "../engine/rule_alert.ts";
 import type { BmEvent } from "../sensor/event.ts";
+import { displayPath } from "../sensor/path_codec.ts";
 import { loadRtpBlocklist } from "../engine/rtp_blocklist.ts";
 import { join } from "node:path";
 import type { Platform } from "../engine/rule_set.ts";
@@ -248,17 +249,21 @@ export const replayCommand: Command = {
     for (const v of verdicts) {
       console.log(`${v.name}  score ${Math.round(v.score)}  ${v.mode}`);
       console.log(
-        `  process  ${v.process.pid} ${v.process.executable} ${v.process.args.join(" ")}`,
+        `  process  ${v.process.pid} ${displayPath(v.process.executable)} ${
+          v.process.args.join(" ")
+        }`,
       );
       console.log(`  rules    ${v.rule_ids.join(", ")}`);
-      console.log(`  lineage  ${v.lineage.map((l) => `${l.pid}:${l.executable}`).join(" > ")}`);
+      console.log(
+        `  lineage  ${v.lineage.map((l) => `${l.pid}:${displayPath(l.executable)}`).join(" > ")}`,
+      );
       console.log(`  actions  ${v.actions.map((a) => a.type).join(", ")}`);
     }
     for (const a of alerts) {
       console.log(
-        `alert  ${
-          a.severity.padEnd(8)
-        } +${a.score}  ${a.rule_id}  ${a.process.pid} ${a.process.executable}`,
+        `alert  ${a.severity.padEnd(8)} +${a.score}  ${a.rule_id}  ${a.process.pid} ${
+          displayPath(a.process.executable)
+        }`,
       );
     }
     console.log(`${verdicts.length} threats from ${events.length} events`);
