@@ -5,7 +5,8 @@
  *     [--global] [--no-rtp]
  *
  * Starts `bm daemon` (the real sensor, engine, store) with its fanotify marks
- * confined to a tmpfs this script mounts, and V8's inspector on a loopback
+ * confined to a tmpfs this script mounts (its whole filesystem, as the
+ * daemon's default marks every filesystem: create and delete events too), and V8's inspector on a loopback
  * port; runs an exec storm (a copy of /bin/true in the tmpfs, from a bash
  * loop) and a file tree (tar x, then rm -rf, in the tmpfs) while V8's sampling
  * profiler runs. Prints, per workload:
@@ -214,7 +215,8 @@ if (flags.global && flags.mode !== "audit") {
 Deno.writeTextFileSync(
   `${dir}/bm.toml`,
   [
-    ...(flags.global ? [] : ["[sensor.marks]", `mode = "mounts"`, `mounts = ["${scratch}"]`]),
+    // the tmpfs's whole filesystem (and nothing else): a mount mark gets no create/delete events
+    ...(flags.global ? [] : ["[sensor.marks]", `mode = "filesystems"`, `mounts = ["${scratch}"]`]),
     "[features.behaviorMonitoringConfigurations]",
     `blockExecution = "${flags.mode === "audit" ? "disabled" : "enabled"}"`,
     ...(flags["no-rtp"] ? [`forwardRtpToBm = "disabled"`] : []),
@@ -232,7 +234,8 @@ const daemon = new Deno.Command(deno, {
     "--allow-all",
     "--cached-only",
     `--inspect=127.0.0.1:${flags.port}`,
-    "--v8-flags=--max-semi-space-size=4",
+    // as bin/bm runs it: without the linear-time engine every rule with a regex fails to load
+    "--v8-flags=--max-semi-space-size=4,--enable-experimental-regexp-engine",
     "--config",
     `${repo}deno.json`,
     `${repo}main.ts`,
@@ -349,7 +352,9 @@ try {
   insp.close();
   const h = JSON.parse(await bm(["health", "--output", "json"])).fields;
   results.counters = {
+    rules: h.rules_count,
     events: h.events,
+    events_filtered: h.events_filtered,
     dropped: h.dropped,
     auth_answered_by_watchdog: h.auth_answered_by_watchdog,
   };
