@@ -6,15 +6,20 @@
  * crossing and a decode. Auth records always pass: they must be answered.
  *
  * Spec text, one pattern a line, fields separated by tabs:
- *   KIND \t PREFIX \t SUFFIX
+ *   KIND \t PREFIX \t SUFFIX [\t CONTAINS [\t FLAGS]]
  * KIND is a BM_KIND_* number (1..31). A record of that kind passes when its
- * file path or rename target starts with PREFIX and ends with SUFFIX; both
- * empty = every record of the kind. Kinds no line names are dropped; kinds
+ * file path or rename target starts with PREFIX, ends with SUFFIX and
+ * contains CONTAINS, and FLAGS allow: "i" compares ASCII letters without
+ * case (a path with any byte above 127 then matches: the agent folds case
+ * beyond ASCII), "mN" needs a file mode with one of the bits N (decimal) set.
+ * A line with every field empty = every record of the kind. Kinds no line
+ * names are dropped; kinds
  * above 31 (unknown to this build) always pass. A path longer than
  * BM_INTEREST_LONG_PATH bytes always passes (the agent cuts such strings and
  * marks them, so its rules may see another end than the suffix tested here),
  * and so does a record of a listed kind that carries no path.
  */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,8 +28,10 @@
 #define BM_INTEREST_LONG_PATH 4096u
 
 typedef struct bm_interest_pat {
-  const char *prefix, *suffix;
-  uint32_t plen, slen;
+  const char *prefix, *suffix, *contains;
+  uint32_t plen, slen, clen;
+  int fold;          /* ASCII case-insensitive; non-ASCII paths match */
+  uint32_t mode_any; /* 0, or the file mode must have one of these bits */
 } bm_interest_pat;
 
 struct bm_interest {
@@ -74,23 +81,58 @@ bm_interest *bm_interest_parse(const char *spec, char *err, uint32_t err_len) {
     lineno++;
     char *next = nl ? nl + 1 : p + strlen(p);
     if (*p) {
-      char *t1 = strchr(p, '\t');
-      char *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
+      char *fld[5] = {p, NULL, NULL, NULL, NULL};
+      int nf = 1;
+      for (char *q = p; *q && nf <= 5; q++)
+        if (*q == '\t') {
+          *q = 0;
+          if (nf < 5) fld[nf] = q + 1;
+          nf++;
+        }
       char *end = NULL;
       long k = strtol(p, &end, 10);
-      if (!t1 || !t2 || strchr(t2 + 1, '\t') || end != t1 || k < 1 || k > 31) {
-        bm_set_err(err, err_len, "Bad interest filter line %d: expected KIND<tab>PREFIX<tab>SUFFIX, KIND 1..31",
+      bm_interest_pat pat = {0};
+      int ok = nf >= 3 && nf <= 5 && end != p && *end == 0 && k >= 1 && k <= 31;
+      if (ok) {
+        pat.prefix = fld[1];
+        pat.suffix = fld[2];
+        pat.contains = nf > 3 ? fld[3] : "";
+        pat.plen = (uint32_t)strlen(pat.prefix);
+        pat.slen = (uint32_t)strlen(pat.suffix);
+        pat.clen = (uint32_t)strlen(pat.contains);
+        for (const char *q = nf > 4 ? fld[4] : ""; ok && *q;) {
+          if (*q == 'i') {
+            pat.fold = 1;
+            q++;
+          } else if (*q == 'm') {
+            char *e = NULL;
+            unsigned long m = strtoul(q + 1, &e, 10);
+            ok = e != q + 1 && m > 0 && m <= 07777777;
+            pat.mode_any = (uint32_t)m;
+            q = e;
+          } else {
+            ok = 0;
+          }
+        }
+      }
+      if (!ok) {
+        bm_set_err(err, err_len,
+                   "Bad interest filter line %d: expected KIND<tab>PREFIX<tab>SUFFIX[<tab>CONTAINS[<tab>FLAGS]], KIND 1..31",
                    lineno);
         free(kinds);
         free(tmp);
         bm_interest_free(f);
         return NULL;
       }
-      *t1 = *t2 = 0;
-      tmp[n] = (bm_interest_pat){t1 + 1, t2 + 1, (uint32_t)(t2 - t1 - 1), (uint32_t)strlen(t2 + 1)};
+      if (pat.fold) {
+        for (char *q = (char *)pat.prefix; *q; q++) *q = (char)tolower((unsigned char)*q);
+        for (char *q = (char *)pat.suffix; *q; q++) *q = (char)tolower((unsigned char)*q);
+        for (char *q = (char *)pat.contains; *q; q++) *q = (char)tolower((unsigned char)*q);
+      }
+      tmp[n] = pat;
       kinds[n] = (uint8_t)k;
       f->listed |= 1u << k;
-      if (!tmp[n].plen && !tmp[n].slen) f->all |= 1u << k;
+      if (!pat.plen && !pat.slen && !pat.clen && !pat.mode_any) f->all |= 1u << k;
       count[k]++;
       n++;
     }
@@ -110,11 +152,30 @@ bm_interest *bm_interest_parse(const char *spec, char *err, uint32_t err_len) {
   return f;
 }
 
-static int path_matches(const bm_interest *f, unsigned kind, const uint8_t *s, uint32_t len) {
+/* Bytes equal, ASCII letters folded when fold (b is lowercase already). */
+static int same(const uint8_t *a, const char *b, uint32_t n, int fold) {
+  if (!fold) return memcmp(a, b, n) == 0;
+  for (uint32_t i = 0; i < n; i++)
+    if (tolower(a[i]) != (unsigned char)b[i]) return 0;
+  return 1;
+}
+
+static int has(const uint8_t *s, uint32_t len, const char *c, uint32_t clen, int fold) {
+  if (clen == 0) return 1;
+  for (uint32_t i = 0; i + clen <= len; i++)
+    if (same(s + i, c, clen, fold)) return 1;
+  return 0;
+}
+
+static int path_matches(const bm_interest *f, unsigned kind, const uint8_t *s, uint32_t len, uint32_t mode) {
+  int ascii = 1;
+  for (uint32_t i = 0; i < len && ascii; i++) ascii = s[i] < 0x80;
   for (uint32_t i = f->first[kind]; i < f->first[kind + 1]; i++) {
     const bm_interest_pat *p = &f->pats[i];
-    if (p->plen <= len && p->slen <= len && memcmp(s, p->prefix, p->plen) == 0 &&
-        memcmp(s + len - p->slen, p->suffix, p->slen) == 0)
+    if (p->mode_any && !(mode & p->mode_any)) continue;
+    if (p->fold && !ascii) return 1;
+    if (p->plen <= len && p->slen <= len && same(s, p->prefix, p->plen, p->fold) &&
+        same(s + len - p->slen, p->suffix, p->slen, p->fold) && has(s, len, p->contains, p->clen, p->fold))
       return 1;
   }
   return 0;
@@ -128,6 +189,7 @@ int bm_interest_pass(const bm_interest *f, const uint8_t *rec, uint32_t len) {
   uint32_t nstr = (uint32_t)rec[BM_OFF_NSTR] | (uint32_t)rec[BM_OFF_NSTR + 1] << 8;
   uint32_t off = BM_RECORD_HEADER_SIZE;
   int have_path = 0;
+  uint32_t mode = bm_rec_get_u32(rec, BM_OFF_FILE_MODE);
   for (uint32_t i = 0; i < nstr && off + 4 <= len; i++) {
     uint8_t tag = rec[off];
     uint32_t sl = (uint32_t)rec[off + 2] | (uint32_t)rec[off + 3] << 8;
@@ -136,7 +198,7 @@ int bm_interest_pass(const bm_interest *f, const uint8_t *rec, uint32_t len) {
     if (off > len) return 1; /* malformed: not ours to judge */
     if (tag != BM_STR_PATH && tag != BM_STR_TARGET_PATH) continue;
     have_path = 1;
-    if (sl > BM_INTEREST_LONG_PATH || path_matches(f, kind, s, sl)) return 1;
+    if (sl > BM_INTEREST_LONG_PATH || path_matches(f, kind, s, sl, mode)) return 1;
   }
   return !have_path;
 }

@@ -242,10 +242,13 @@ BM_API int32_t bm_sensor_allow_cache_clear(bm_sensor *s);
  * The interest filter: which notify records the agent can use (it compiles
  * this from its rules); the others are dropped in the library, counted in
  * `filtered`, and get no seq (no gap). Auth records always pass. `spec` is
- * NUL-terminated text, one pattern a line, "KIND\tPREFIX\tSUFFIX" (KIND a
- * BM_KIND_* number): a record of that kind passes when its file path or
- * rename target starts with PREFIX and ends with SUFFIX (both empty: every
- * record of the kind). Kinds no line names are dropped, kinds above 31
+ * NUL-terminated text, one pattern a line,
+ * "KIND\tPREFIX\tSUFFIX[\tCONTAINS[\tFLAGS]]" (KIND a BM_KIND_* number): a
+ * record of that kind passes when its file path or rename target starts with
+ * PREFIX, ends with SUFFIX and contains CONTAINS, and FLAGS allow ("i": ASCII
+ * letters compare without case and a path with a non-ASCII byte matches;
+ * "mN": the record's file mode has one of the bits N, decimal). A line with
+ * every field empty passes every record of the kind. Kinds no line names are dropped, kinds above 31
  * always pass, and so does a path longer than 4096 bytes or a record of a
  * named kind without a path. NULL = no filter (the default). Replaces the
  * previous filter at once. Returns 0, or -1 with a one-line reason in

@@ -607,14 +607,26 @@ static void test_env(void) {
 }
 
 /* A finished record of `kind` with a path (and a rename target when given). */
-static uint32_t file_rec(uint8_t *buf, uint32_t cap, uint8_t kind, uint8_t flags, const char *path,
-                         const char *target) {
+static uint32_t file_rec_mode(uint8_t *buf, uint32_t cap, uint8_t kind, uint8_t flags, const char *path,
+                              const char *target, uint32_t mode) {
   bm_rec r;
   bm_rec_begin(&r, buf, cap, kind, flags);
   bm_rec_set_i32(&r, BM_OFF_PID, 42);
+  bm_rec_set_u32(&r, BM_OFF_FILE_MODE, mode);
   if (path) bm_rec_cstr(&r, BM_STR_PATH, path);
   if (target) bm_rec_cstr(&r, BM_STR_TARGET_PATH, target);
   return bm_rec_finish(&r);
+}
+
+static uint32_t file_rec(uint8_t *buf, uint32_t cap, uint8_t kind, uint8_t flags, const char *path,
+                         const char *target) {
+  return file_rec_mode(buf, cap, kind, flags, path, target, 0);
+}
+
+static int passes_mode(const bm_interest *f, uint8_t kind, const char *path, uint32_t mode) {
+  static uint8_t buf[BM_RECORD_HEADER_SIZE + 8200];
+  uint32_t n = file_rec_mode(buf, sizeof buf, kind, 0, path, NULL, mode);
+  return bm_interest_pass(f, buf, n);
 }
 
 static int passes(const bm_interest *f, uint8_t kind, uint8_t flags, const char *path, const char *target) {
@@ -631,7 +643,10 @@ static void test_interest(void) {
   CHECK(bm_interest_parse("1\t\t\n0\t\t\n", err, sizeof err) == NULL && strstr(err, "line 2"));
   CHECK(bm_interest_parse("32\t\t\n", err, sizeof err) == NULL);
   CHECK(bm_interest_parse("x\t\t\n", err, sizeof err) == NULL);
-  CHECK(bm_interest_parse("6\ta\tb\tc\n", err, sizeof err) == NULL);
+  CHECK(bm_interest_parse("6\ta\tb\tc\ti\tx\n", err, sizeof err) == NULL);
+  CHECK(bm_interest_parse("6\ta\tb\tc\tq\n", err, sizeof err) == NULL);
+  CHECK(bm_interest_parse("6\ta\tb\tc\tm\n", err, sizeof err) == NULL);
+  CHECK(bm_interest_parse("6\ta\tb\tc\tm0\n", err, sizeof err) == NULL);
 
   bm_interest *f = bm_interest_parse("1\t\t\n\n6\t/etc/\t\n6\t/home/\t/.bashrc\n5\t\t.so\n7\t/usr/bin/\t\n",
                                      err, sizeof err);
@@ -670,6 +685,28 @@ static void test_interest(void) {
     CHECK(bm_interest_pass(f, buf, n));
     CHECK(bm_interest_pass(NULL, buf, n));
   }
+  bm_interest_free(f);
+
+  /* contains, ASCII case folding (a non-ASCII path matches), file mode bits */
+  f = bm_interest_parse("6\t\t.TXT\tRead\ti\n6\t/tmp/\t\t\tm2048\n8\t/x/\t\t/.\t\n", err, sizeof err);
+  CHECK(f != NULL);
+  CHECK(passes(f, BM_KIND_CREATE, 0, "/home/README.txt", NULL));
+  CHECK(passes(f, BM_KIND_CREATE, 0, "/home/x_read_me.TXT", NULL));
+  CHECK(!passes(f, BM_KIND_CREATE, 0, "/home/notes.txt", NULL));
+  CHECK(!passes(f, BM_KIND_CREATE, 0, "/home/readme.txt.bak", NULL));
+  CHECK(passes(f, BM_KIND_CREATE, 0, "/home/\xc3\xa9.md", NULL)); /* non-ASCII: folding beyond ASCII is the agent's */
+  CHECK(!passes_mode(f, BM_KIND_CREATE, "/tmp/x", 0100755));
+  CHECK(passes_mode(f, BM_KIND_CREATE, "/tmp/x", 0104755));
+  CHECK(!passes_mode(f, BM_KIND_CREATE, "/var/x", 0104755));
+  CHECK(passes(f, BM_KIND_UNLINK, 0, "/x/a/.b", NULL));
+  CHECK(!passes(f, BM_KIND_UNLINK, 0, "/x/a/b.", NULL));
+  CHECK(!passes(f, BM_KIND_UNLINK, 0, "/y/.b", NULL));
+  bm_interest_free(f);
+  /* a mode-only line is not "every record" */
+  f = bm_interest_parse("6\t\t\t\tm2048\n", err, sizeof err);
+  CHECK(f != NULL);
+  CHECK(!passes_mode(f, BM_KIND_CREATE, "/a", 0644));
+  CHECK(passes_mode(f, BM_KIND_CREATE, "/a", 04755));
   bm_interest_free(f);
 
   /* the sensor: dropped records get no seq, are counted, and a new filter replaces the old */

@@ -36,42 +36,232 @@ function globPattern(g: string): PathPattern {
   return { prefix: g.slice(0, first), suffix };
 }
 
-/**
- * The literal text every match of a case-sensitive regex starts with: after
- * a leading `^`, up to the first metacharacter (less a character a
- * quantifier follows); "" when there is none or when `|` splits the whole
- * pattern.
- */
-export function regexPrefix(re: string): string {
-  if (!re.startsWith("^")) return "";
-  let depth = 0, inClass = false;
-  for (let i = 1; i < re.length; i++) {
-    const c = re[i]!;
-    if (c === "\\") i++;
-    else if (inClass) inClass = c !== "]";
-    else if (c === "[") inClass = true;
-    else if (c === "(") depth++;
-    else if (c === ")") depth--;
-    else if (c === "|" && depth === 0) return "";
-  }
-  let out = "";
-  for (let i = 1; i < re.length; i++) {
-    let c = re[i]!;
-    if (c === "\\") {
-      const n = re[i + 1];
-      if (n === undefined || /[0-9A-Za-z]/.test(n)) break;
-      c = n;
+// ---- regular expressions: the literal texts every match starts and ends with ----
+
+/** One element of a pattern: a literal character, a group of alternatives, or anything else. */
+type Atom =
+  | { t: "lit"; c: string; q: string }
+  | { t: "group"; alts: Atom[][]; q: string }
+  | { t: "other"; q: string };
+
+interface Parsed {
+  seq: Atom[];
+  start: boolean; // anchored with ^
+  end: boolean; // anchored with $
+}
+
+/** Parses the subset the analysis needs; undefined for anything it does not follow. */
+function parseRegex(re: string): Parsed | undefined {
+  let i = 0;
+  const start = re.startsWith("^");
+  if (start) i = 1;
+  let end = false;
+  const quant = (): string | undefined => {
+    const c = re[i];
+    if (c === "?" || c === "*" || c === "+") {
       i++;
-    } else if (".[](){}*+?|^$".includes(c)) {
-      if ("?*{".includes(c)) out = out.slice(0, -1);
+      if (re[i] === "?") i++; // lazy: same texts
+      return c;
+    }
+    if (c === "{") {
+      const close = re.indexOf("}", i);
+      if (close < 0) return undefined;
+      i = close + 1;
+      if (re[i] === "?") i++;
+      return "{";
+    }
+    return "";
+  };
+  const seq = (depth: number): Atom[][] | undefined => {
+    const alts: Atom[][] = [[]];
+    while (i < re.length) {
+      const c = re[i]!;
+      if (c === ")") {
+        if (depth === 0) return undefined;
+        return alts;
+      }
+      if (c === "|") {
+        i++;
+        alts.push([]);
+        continue;
+      }
+      if (c === "$") {
+        if (depth !== 0 || i !== re.length - 1 || alts.length > 1) return undefined;
+        end = true;
+        i++;
+        continue;
+      }
+      if (c === "^") return undefined;
+      let atom: Atom;
+      if (c === "\\") {
+        const n = re[i + 1];
+        if (n === undefined) return undefined;
+        i += 2;
+        atom = /[0-9A-Za-z]/.test(n) ? { t: "other", q: "" } : { t: "lit", c: n, q: "" };
+      } else if (c === "[") {
+        let j = i + 1;
+        if (re[j] === "^") j++;
+        if (re[j] === "]") j++;
+        while (j < re.length && re[j] !== "]") j += re[j] === "\\" ? 2 : 1;
+        if (j >= re.length) return undefined;
+        i = j + 1;
+        atom = { t: "other", q: "" };
+      } else if (c === "(") {
+        i++;
+        if (re[i] === "?") {
+          if (re[i + 1] !== ":") return undefined; // lookarounds, named groups, inline flags
+          i += 2;
+        }
+        const inner = seq(depth + 1);
+        if (inner === undefined || re[i] !== ")") return undefined;
+        i++;
+        atom = { t: "group", alts: inner, q: "" };
+      } else if (c === ".") {
+        i++;
+        atom = { t: "other", q: "" };
+      } else if ("*+?{}]".includes(c)) {
+        return undefined;
+      } else {
+        i++;
+        atom = { t: "lit", c, q: "" };
+      }
+      const q = quant();
+      if (q === undefined) return undefined;
+      atom.q = q;
+      alts[alts.length - 1]!.push(atom);
+    }
+    return depth === 0 ? alts : undefined;
+  };
+  const alts = seq(0);
+  if (alts === undefined) return undefined;
+  if (start && alts.length > 1) return undefined; // "^a|b": only the first is anchored
+  const top: Atom[] = alts.length === 1 ? alts[0]! : [{ t: "group", alts, q: "" }];
+  return { seq: top, start, end };
+}
+
+/** Texts cut short (a match goes on with something else) or whole (the sequence ended). */
+interface Texts {
+  cut: Set<string>;
+  whole: Set<string>;
+}
+
+const MAX_TEXTS = 64;
+
+/**
+ * The literal texts one of which every match of `seq` starts with (reading
+ * left to right) or ends with (`back`), at most MAX_TEXTS; undefined past that.
+ */
+function texts(seq: readonly Atom[], back: boolean): Texts | undefined {
+  const out: Texts = { cut: new Set(), whole: new Set() };
+  const order = back ? [...seq].reverse() : seq;
+  let live = new Set<string>([""]);
+  const join = (a: string, b: string) => (back ? b + a : a + b);
+  for (const atom of order) {
+    const next = new Set<string>();
+    const skip = atom.q === "?" || atom.q === "*" || atom.q === "{";
+    // once ("" or the present branch of "?"): the match goes on right after it
+    const once = atom.q === "" || atom.q === "?";
+    if (skip && atom.q !== "?") {
+      // zero or more, or a count we do not read: the text ends here
+      for (const s of live) out.cut.add(s);
+      live = new Set();
       break;
     }
-    out += c;
-    const q = re[i + 1];
-    if (q !== undefined && "?*{".includes(q)) return out.slice(0, -1);
+    if (atom.q === "?") { for (const s of live) next.add(s); // absent
+     }
+    if (atom.t === "other") {
+      for (const s of live) out.cut.add(s);
+      if (atom.q !== "?") {
+        live = new Set();
+        break;
+      }
+      live = next;
+      continue;
+    }
+    let pieces: Texts;
+    if (atom.t === "lit") pieces = { cut: new Set(), whole: new Set([atom.c]) };
+    else {
+      pieces = { cut: new Set(), whole: new Set() };
+      for (const alt of atom.alts) {
+        const t = texts(alt, back);
+        if (t === undefined) return undefined;
+        for (const x of t.cut) pieces.cut.add(x);
+        for (const x of t.whole) pieces.whole.add(x);
+      }
+    }
+    for (const s of live) {
+      for (const x of pieces.cut) out.cut.add(join(s, x));
+      for (const x of pieces.whole) {
+        if (once) next.add(join(s, x));
+        else out.cut.add(join(s, x));
+      }
+    }
+    live = next;
+    if (out.cut.size + live.size > MAX_TEXTS) return undefined;
+  }
+  for (const s of live) out.whole.add(s);
+  if (out.cut.size + out.whole.size > MAX_TEXTS) return undefined;
+  return out;
+}
+
+function all(t: Texts): string[] {
+  return [...new Set([...t.cut, ...t.whole])];
+}
+
+/**
+ * The patterns every match of a regex on a path (or, `name`, on its base
+ * name) fits, or undefined when the regex gives none. `fold`: iregex.
+ */
+export function regexPatterns(re: string, fold: boolean, name = false): PathPattern[] | undefined {
+  const p = parseRegex(re);
+  if (p === undefined) return undefined;
+  const front = texts(p.seq, false);
+  const back = texts(p.seq, true);
+  if (front === undefined || back === undefined) return undefined;
+  const heads = all(front), tails = all(back);
+  const norm = (x: string) => (fold ? x.toLowerCase() : x);
+  if (fold && [...heads, ...tails].some((x) => /[\u0080-\uffff]/.test(x))) return undefined;
+  const useful = (xs: string[]) => !xs.includes("");
+  const out: PathPattern[] = [];
+  const mk = (prefix: string, suffix: string, contains: string): PathPattern => {
+    const pat: PathPattern = { prefix: norm(prefix), suffix: norm(suffix) };
+    if (contains !== "") pat.contains = norm(contains);
+    if (fold) pat.fold = true;
+    return pat;
+  };
+  // A path's base name starts after its last "/": a name prefix is only contained.
+  const anchoredStart = p.start && !name;
+  const hs = useful(heads) ? heads : [""];
+  const ts = p.end && useful(tails) ? tails : [""];
+  if (hs.length * ts.length > 4 * MAX_TEXTS) return undefined;
+  for (const h of hs) {
+    for (const t of ts) out.push(anchoredStart ? mk(h, t, "") : mk("", t, h));
+  }
+  if (out.some((x) => x.prefix === "" && x.suffix === "" && !x.contains)) {
+    // nothing from the ends: a text the middle must contain
+    if (!p.end && useful(tails) && tails.length <= MAX_TEXTS) {
+      return tails.map((t) => mk("", "", t));
+    }
+    return undefined;
   }
   return out;
 }
+
+const STRING_OPS = new Set([
+  "glob",
+  "eq",
+  "in",
+  "starts_with",
+  "ends_with",
+  "contains",
+  "regex",
+  "ieq",
+  "iin",
+  "istarts_with",
+  "iends_with",
+  "icontains",
+  "iregex",
+]);
 
 /** Patterns one of which a file path must match for a leaf condition to hold; undefined when it constrains none. */
 function leafPatterns(
@@ -83,65 +273,75 @@ function leafPatterns(
   const ops = Object.keys(c).filter((k) => k !== "field");
   if (ops.length !== 1) return undefined;
   const op = ops[0]!;
-  if (field === "file.name" || field === "file.target_name") {
-    // the base name ends the path (or is the whole of a relative one)
-    if (!["eq", "in", "ends_with"].includes(op)) return undefined;
-    const raw = op === "eq" ? c[op] : expandLists(c[op], lists, [], () => {});
-    const vals = typeof raw === "string" ? [raw] : raw;
-    if (!Array.isArray(vals) || vals.length === 0 || !vals.every((v) => typeof v === "string")) {
-      return undefined;
-    }
-    return (vals as string[]).map((v) => ({ prefix: "", suffix: v }));
-  }
-  if (!FILE_FIELDS.has(field)) return undefined;
-  if (op === "regex") {
-    const raw = expandLists(c[op], lists, [], () => {});
-    const vals = typeof raw === "string" ? [raw] : raw;
-    if (!Array.isArray(vals) || vals.length === 0 || !vals.every((v) => typeof v === "string")) {
-      return undefined;
-    }
-    const pats = (vals as string[]).map((v) => ({ prefix: regexPrefix(v), suffix: "" }));
-    return pats.some((p) => p.prefix === "") ? undefined : pats;
-  }
-  if (!["glob", "eq", "in", "starts_with", "ends_with"].includes(op)) return undefined;
-  const raw = op === "eq" ? c[op] : expandLists(c[op], lists, [], () => {});
+  const name = field === "file.name" || field === "file.target_name";
+  if (!name && !FILE_FIELDS.has(field)) return undefined;
+  if (!STRING_OPS.has(op) || (name && (op === "glob" || op === "starts_with"))) return undefined;
+  const raw = op === "eq" || op === "ieq" ? c[op] : expandLists(c[op], lists, [], () => {});
   const vals = typeof raw === "string" ? [raw] : raw;
   if (!Array.isArray(vals) || vals.length === 0 || !vals.every((v) => typeof v === "string")) {
     return undefined;
   }
-  return (vals as string[]).map((v): PathPattern =>
-    op === "glob"
-      ? globPattern(v)
-      : op === "starts_with"
-      ? { prefix: v, suffix: "" }
-      : op === "ends_with"
-      ? { prefix: "", suffix: v }
-      : { prefix: v, suffix: v }
-  );
+  const fold = op.startsWith("i") && op !== "in";
+  const base = fold ? op.slice(1) : op;
+  if (fold && (vals as string[]).some((v) => /[\u0080-\uffff]/.test(v))) return undefined;
+  const out: PathPattern[] = [];
+  for (const v0 of vals as string[]) {
+    const v = fold ? v0.toLowerCase() : v0;
+    const f = fold ? { fold: true } : {};
+    if (base === "regex") {
+      const r = regexPatterns(v0, fold, name);
+      if (r === undefined) return undefined;
+      out.push(...r);
+    } else if (base === "glob") out.push(globPattern(v));
+    else if (base === "contains") out.push({ prefix: "", suffix: "", contains: v, ...f });
+    else if (base === "starts_with") out.push({ prefix: v, suffix: "", ...f });
+    else if (base === "ends_with" || name) out.push({ prefix: "", suffix: v, ...f });
+    else out.push({ prefix: v, suffix: v, ...f }); // eq, in
+  }
+  return out.some((p) => p.prefix === "" && p.suffix === "" && !p.contains) ? undefined : out;
+}
+
+/** The mode bits a top-level condition needs one of (file.mode bits_any / bits_all), or 0. */
+function modeBits(c: Record<string, unknown>): number {
+  if (c.field !== "file.mode") return 0;
+  const ops = Object.keys(c).filter((k) => k !== "field");
+  if (ops.length !== 1) return 0;
+  const v = c[ops[0]!];
+  if ((ops[0] !== "bits_any" && ops[0] !== "bits_all") || typeof v !== "number") return 0;
+  return Number.isInteger(v) && v > 0 && v <= 0o7777777 ? v : 0;
 }
 
 /**
  * The file paths a step with this `where` can match: the patterns of its first
  * top-level condition (or `any` of conditions) on file.path / file.target_path
- * with a literal glob, eq, in, starts_with or ends_with; undefined when none
- * constrains them (any path). The sensor tests a rename's both ends, so a
- * constraint on either field covers the event.
+ * / the base name, each limited to the file mode bits a top-level file.mode
+ * condition needs; undefined when nothing constrains them (any path). The
+ * sensor tests a rename's both ends, so a constraint on either field covers
+ * the event.
  */
 export function stepPaths(
   where: unknown[],
   lists: PackLists | undefined,
 ): PathPattern[] | undefined {
+  let paths: PathPattern[] | undefined;
+  let mode = 0;
   for (const c of where) {
     if (!isPlain(c)) continue;
+    mode ||= modeBits(c);
+    if (paths !== undefined) continue;
     const leaf = leafPatterns(c, lists);
-    if (leaf) return leaf;
+    if (leaf) {
+      paths = leaf;
+      continue;
+    }
     const any = c.any;
     if (Object.keys(c).length === 1 && Array.isArray(any) && any.length > 0) {
       const alts = any.map((x) => (isPlain(x) ? leafPatterns(x, lists) : undefined));
-      if (alts.every((a) => a !== undefined)) return alts.flat();
+      if (alts.every((a) => a !== undefined)) paths = alts.flat();
     }
   }
-  return undefined;
+  if (mode === 0) return paths;
+  return (paths ?? [{ prefix: "", suffix: "" }]).map((p) => ({ ...p, modeAny: mode }));
 }
 
 export interface InterestOptions {

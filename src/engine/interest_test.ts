@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { compileInterest, regexPrefix, stepPaths } from "./interest.ts";
+import { compileInterest, regexPatterns, stepPaths } from "./interest.ts";
 import { loadRules } from "./rule_loader.ts";
 import { DEFAULT_ENGINE_OPTIONS, Engine, type EngineOptions } from "./engine.ts";
 import type { CompiledRule, Platform } from "./rule_set.ts";
@@ -51,6 +51,7 @@ Deno.test("interest: step paths from globs, literals, base names and anchored re
   );
   // unconstrained: case-insensitive ops, an `any` with a process branch, a `not`
   assert.equal(stepPaths([{ field: "file.path", iglob: "/etc/*" }], undefined), undefined);
+  assert.equal(stepPaths([{ field: "file.path", iends_with: "\u00e9" }], undefined), undefined);
   assert.equal(
     stepPaths(
       [{ any: [{ field: "file.path", eq: "/a" }, { field: "process.name", eq: "x" }] }],
@@ -59,14 +60,57 @@ Deno.test("interest: step paths from globs, literals, base names and anchored re
     undefined,
   );
   assert.equal(stepPaths([{ not: { field: "file.path", eq: "/a" } }], undefined), undefined);
-  assert.equal(stepPaths([{ field: "file.path", regex: "/x" }], undefined), undefined);
-  assert.equal(regexPrefix("^/proc/[0-9]+/mem$"), "/proc/");
-  assert.equal(regexPrefix("^/etc/cron\\.d/"), "/etc/cron.d/");
-  assert.equal(regexPrefix("^/usr/lib(64)?/"), "/usr/lib");
-  assert.equal(regexPrefix("^/tmp/x?y"), "/tmp/");
-  assert.equal(regexPrefix("^/a/b|^/c"), "");
-  assert.equal(regexPrefix("^(/tmp/|/var/tmp/)"), "");
-  assert.equal(regexPrefix("^/a\\d"), "/a");
+  assert.deepEqual(stepPaths([{ field: "file.path", regex: "/x" }], undefined), [
+    { prefix: "", suffix: "", contains: "/x" },
+  ]);
+  const re = (r: string, fold = false, name = false) =>
+    regexPatterns(r, fold, name)?.map((
+      p,
+    ) => [p.prefix, p.suffix, p.contains ?? "", p.fold ?? false]);
+  assert.deepEqual(re("^/proc/[0-9]+/mem$"), [["/proc/", "/mem", "", false]]);
+  assert.deepEqual(re("^/etc/cron\\.d/"), [["/etc/cron.d/", "", "", false]]);
+  assert.deepEqual(re("^/usr/lib(64)?/x"), [["/usr/lib/x", "", "", false], [
+    "/usr/lib64/x",
+    "",
+    "",
+    false,
+  ]]);
+  assert.deepEqual(re("^/(tmp|var/tmp)/"), [["/tmp/", "", "", false], [
+    "/var/tmp/",
+    "",
+    "",
+    false,
+  ]]);
+  assert.deepEqual(re("^/a/s?bin/"), [["/a/bin/", "", "", false], ["/a/sbin/", "", "", false]]);
+  assert.deepEqual(re("^/a+b"), [["/a", "", "", false]]);
+  assert.deepEqual(re("^/a\\d"), [["/a", "", "", false]]);
+  // a top-level | splits the anchor: only the shared texts count
+  assert.equal(re("^/a/b|^/c"), undefined);
+  // no $: a text every match ends with is contained
+  assert.deepEqual(re("^(/tmp/|.*/\\.x)"), [["", "", "/.x", false], ["", "", "/tmp/", false]]);
+  // a base name: its start is only contained in the path, its end ends it
+  assert.deepEqual(
+    re("(ab|cd).*\\.(txt|html?)$", true, true)?.length,
+    2 * 3,
+  );
+  assert.deepEqual(re("^Read.*\\.TXT$", true, true), [["", ".txt", "read", true]]);
+  assert.deepEqual(re("x(ab|c)y"), [["", "", "xaby", false], ["", "", "xcy", false]]);
+  assert.equal(re("(?i)abc"), undefined);
+  assert.equal(re(".*"), undefined);
+  // file mode bits limit the step's paths, or stand alone
+  assert.deepEqual(
+    stepPaths(
+      [{ field: "file.mode", bits_any: 2048 }, { field: "file.path", starts_with: "/t/" }],
+      undefined,
+    ),
+    [{ prefix: "/t/", suffix: "", modeAny: 2048 }],
+  );
+  assert.deepEqual(stepPaths([{ field: "file.mode", bits_all: 2048 }], undefined), [
+    { prefix: "", suffix: "", modeAny: 2048 },
+  ]);
+  assert.deepEqual(stepPaths([{ field: "file.name", iends_with: [".LOCK"] }], undefined), [
+    { prefix: "", suffix: ".lock", fold: true },
+  ]);
 });
 
 Deno.test("interest: the process table's kinds pass whole; RTP takes every written file; export turns it off", async () => {

@@ -11,10 +11,18 @@
  */
 import { type BmEvent, EVENT_ACTIONS, type EventAction } from "./event.ts";
 
-/** A path starts with `prefix` and ends with `suffix` ("" = any). */
+/**
+ * A path starts with `prefix`, ends with `suffix` and contains `contains`
+ * ("" or absent = any); `fold`: ASCII letters compare without case, and a
+ * path with a non-ASCII character matches (the engine folds case beyond
+ * ASCII); `modeAny`: the event's file mode has one of these bits.
+ */
 export interface PathPattern {
   prefix: string;
   suffix: string;
+  contains?: string;
+  fold?: boolean;
+  modeAny?: number;
 }
 
 /**
@@ -39,13 +47,21 @@ function kindOf(a: EventAction): number {
  * decoder makes of bytes that are not UTF-8, which the library never sees).
  */
 function usable(p: PathPattern): boolean {
-  return !/[\t\n\0\uFFFD]/.test(p.prefix + p.suffix);
+  const text = p.prefix + p.suffix + (p.contains ?? "");
+  if (/[\t\n\0\uFFFD]/.test(text)) return false;
+  if (p.fold && /[\u0080-\uffff]/.test(text)) return false;
+  return p.modeAny === undefined || (Number.isInteger(p.modeAny) && p.modeAny > 0 &&
+    p.modeAny <= 0o7777777);
+}
+
+function matchesAny(p: PathPattern): boolean {
+  return p.prefix === "" && p.suffix === "" && !p.contains && !p.modeAny;
 }
 
 /** The patterns of one kind as the library applies them: "all" when any is "any path" or unusable. */
 function effective(v: "all" | readonly PathPattern[]): "all" | readonly PathPattern[] {
   if (v === "all") return v;
-  return v.some((p) => (p.prefix === "" && p.suffix === "") || !usable(p)) ? "all" : v;
+  return v.some((p) => matchesAny(p) || !usable(p)) ? "all" : v;
 }
 
 /** The spec text bm_sensor_set_interest takes: "KIND\tPREFIX\tSUFFIX" lines. */
@@ -56,7 +72,12 @@ export function interestSpec(f: InterestFilter): string {
     if (k > MAX_KIND) continue; // always passes there
     const e = effective(v);
     if (e === "all") lines.push(`${k}\t\t`);
-    else for (const p of e) lines.push(`${k}\t${p.prefix}\t${p.suffix}`);
+    else {
+      for (const p of e) {
+        const flags = `${p.fold ? "i" : ""}${p.modeAny ? `m${p.modeAny}` : ""}`;
+        lines.push(`${k}\t${p.prefix}\t${p.suffix}\t${p.contains ?? ""}\t${flags}`);
+      }
+    }
   }
   return lines.join("\n") + "\n";
 }
@@ -78,14 +99,20 @@ export function interesting(f: InterestFilter | undefined, ev: BmEvent): boolean
   if (v === undefined) return false;
   const e = effective(v);
   if (e === "all") return true;
-  const file = (ev as { file?: { path?: string; target_path?: string } }).file;
+  const file = (ev as { file?: { path?: string; target_path?: string; mode?: number } }).file;
   const paths = [file?.path, file?.target_path].filter((p): p is string => p !== undefined);
   if (paths.length === 0) return true;
-  return paths.some((p) =>
-    longPath(p) ||
-    e.some((pat) =>
-      p.startsWith(pat.prefix) && p.length >= pat.suffix.length &&
-      p.endsWith(pat.suffix)
-    )
-  );
+  const mode = file?.mode ?? 0;
+  return paths.some((p) => {
+    if (longPath(p)) return true;
+    const ascii = !/[\u0080-\uffff]/.test(p);
+    return e.some((pat) => {
+      if (pat.modeAny && (mode & pat.modeAny) === 0) return false;
+      if (pat.fold && !ascii) return true;
+      const f = (x: string) => (pat.fold ? x.toLowerCase() : x);
+      const s = f(p);
+      return s.startsWith(f(pat.prefix)) && s.endsWith(f(pat.suffix)) &&
+        s.includes(f(pat.contains ?? ""));
+    });
+  });
 }

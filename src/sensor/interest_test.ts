@@ -19,7 +19,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const POLICIES = join(ROOT, "policies");
 
 function record(e: BmEvent): Uint8Array<ArrayBuffer> {
-  const f = (e as { file?: { path?: string; target_path?: string } }).file;
+  const f = (e as { file?: { path?: string; target_path?: string; mode?: number } }).file;
   const strings: [number, string][] = [];
   if (f?.path !== undefined) strings.push([STR.path, f.path]);
   if (f?.target_path !== undefined) strings.push([STR.targetPath, f.target_path]);
@@ -27,14 +27,16 @@ function record(e: BmEvent): Uint8Array<ArrayBuffer> {
     kind: EVENT_ACTIONS.indexOf(e.event.action) + 1,
     flags: e.bm?.auth_id !== undefined ? FLAG.auth : 0,
     pid: e.process.pid,
+    fileMode: f?.mode ?? 0,
     strings,
   });
 }
 
-function ev(action: string, path?: string, target?: string, auth = false): BmEvent {
-  const file: Record<string, string> = {};
+function ev(action: string, path?: string, target?: string, auth = false, mode = 0): BmEvent {
+  const file: Record<string, string | number> = {};
   if (path !== undefined) file.path = path;
   if (target !== undefined) file.target_path = target;
+  if (mode) file.mode = mode;
   return {
     "@timestamp": 0,
     event: { action },
@@ -73,6 +75,13 @@ Deno.test({
       ev("close_modified"),
       ev("fork"),
       ev("launch_item_add", "/Library/LaunchDaemons/x.plist"),
+      ev("create", "/home/u/HOW_TO_decrypt.TXT"),
+      ev("create", "/home/u/how_to_decrypt.txt.gz"),
+      ev("create", "/home/u/notes.txt"),
+      ev("create", "/home/u/\u00c9t\u00e9.txt"),
+      ev("create", "/tmp/suid", undefined, false, 0o104755),
+      ev("create", "/tmp/plain", undefined, false, 0o100755),
+      ev("create", "/var/a/.hidden/x"),
     );
     const filters: [string, InterestFilter][] = [
       [
@@ -87,11 +96,16 @@ Deno.test({
         "hand-made",
         new Map<EventAction, "all" | PathPattern[]>([
           ["exec", "all"],
-          ["create", [{ prefix: "/etc/", suffix: "" }]],
           ["rename", [{ prefix: "/etc/", suffix: "" }]],
           ["unlink", [{ prefix: "/home/", suffix: "/.bashrc" }, { prefix: "/etc/", suffix: "z" }]],
           ["close_modified", [{ prefix: "/tmp/", suffix: "\u00e9.so" }]],
           ["open", [{ prefix: "/a\tb", suffix: "" }]], // unusable: the whole kind passes
+          ["create", [
+            { prefix: "/etc/", suffix: "" },
+            { prefix: "", suffix: ".txt", contains: "decrypt", fold: true },
+            { prefix: "/tmp/", suffix: "", modeAny: 0o4000 },
+            { prefix: "/var/", suffix: "", contains: "/." },
+          ]],
         ]),
       ],
     ];
