@@ -3,6 +3,7 @@
  *
  *   deno run -A bench/profile_daemon.ts [--execs N] [--files N] [--mode block|audit] [--json FILE]
  *     [--global] [--no-rtp]
+ *     [--perf PREFIX]   also `perf record -g` the daemon's threads per workload (PREFIX.NAME.data)
  *
  * Starts `bm daemon` (the real sensor, engine, store) with its fanotify marks
  * confined to a tmpfs this script mounts (its whole filesystem, as the
@@ -11,8 +12,10 @@
  * loop) and a file tree (tar x, then rm -rf, in the tmpfs) while V8's sampling
  * profiler runs. Prints, per workload:
  * - the daemon's CPU by thread (bm-sensor: the C platform thread; bm-watchdog;
- *   the JS thread; the rest: Deno's runtime and blocking-pool threads), from
- *   /proc/PID/task/TID/stat, in µs per exec / per file event;
+ *   the JS thread; V8's GC workers; tokio's blocking pool, where asynchronous
+ *   FFI waits run; V8's profiler thread, which is this script's own cost; the
+ *   rest of Deno's runtime), from /proc/PID/task/TID/stat, in µs per exec /
+ *   per file event;
  * - the JS thread's samples by stage, from the script URL of the sampled
  *   function: decode (ffi/), sensor wait/drain (src/sensor/), process table,
  *   rules (the rest of src/engine/), response, store, export and logging,
@@ -37,6 +40,7 @@ const { values: flags } = parseArgs({
     port: { type: "string", default: "9339" },
     global: { type: "boolean", default: false },
     "no-rtp": { type: "boolean", default: false },
+    perf: { type: "string" },
   },
   strict: true,
 });
@@ -68,7 +72,18 @@ function threadCpu(pid: number): Map<string, number> {
       const comm = s.slice(s.indexOf("(") + 1, s.lastIndexOf(")"));
       const f = s.slice(s.lastIndexOf(")") + 2).split(" ");
       const us = (Number(f[11]) + Number(f[12])) * TICK_US;
-      const name = t.name === String(pid) ? "js" : comm.startsWith("bm-") ? comm : "runtime";
+      // V8's profiler thread is this script's measurement, not the daemon's cost
+      const name = t.name === String(pid)
+        ? "js"
+        : comm.startsWith("bm-")
+        ? comm
+        : comm.startsWith("v8:Prof")
+        ? "v8 profiler (measurement)"
+        : comm.startsWith("V8 ")
+        ? "v8 workers (GC)"
+        : comm.startsWith("tokio")
+        ? "tokio (async FFI waits)"
+        : "runtime";
       out.set(name, (out.get(name) ?? 0) + us);
       const st = Deno.readTextFileSync(`/proc/${pid}/task/${t.name}/status`);
       const cs = [...st.matchAll(/ctxt_switches:\s+(\d+)/g)].reduce((a, m) => a + Number(m[1]), 0);
@@ -308,12 +323,29 @@ try {
   for (const [name, events, unit, run] of workloads) {
     const c0 = await counters();
     await insp.send("Profiler.start");
+    // --perf PREFIX: perf samples every thread of the daemon (native code, the kernel) too
+    const perfOut = flags.perf && `${flags.perf}.${name.replace(/ /g, "_")}.data`;
+    const perf = perfOut
+      ? new Deno.Command("perf", {
+        args: ["record", "-q", "-F", "1999", "-g", "-p", String(daemon.pid), "-o", perfOut],
+        stdout: "null",
+        stderr: "null",
+      }).spawn()
+      : undefined;
+    if (perf) await new Promise((r) => setTimeout(r, 300));
     const before = threadCpu(daemon.pid);
     const t0 = performance.now();
     run();
     await new Promise((r) => setTimeout(r, 500)); // let the daemon drain what is queued
     const wall = performance.now() - t0;
     const after = threadCpu(daemon.pid);
+    if (perf) {
+      perf.kill("SIGINT");
+      await perf.status;
+      console.log(
+        `  perf samples: ${perfOut} (perf report -i ${perfOut} --no-children --sort comm,dso,sym)`,
+      );
+    }
     const { profile } = await insp.send("Profiler.stop") as { profile: Profile };
     const threads: Record<string, number> = {};
     for (const [k, v] of after) {
