@@ -10,8 +10,9 @@
  * KIND is a BM_KIND_* number (1..31). A record of that kind passes when its
  * file path or rename target starts with PREFIX, ends with SUFFIX and
  * contains CONTAINS, and FLAGS allow: "i" compares ASCII letters without
- * case (a path with any byte above 127 then matches: the agent folds case
- * beyond ASCII), "mN" needs a file mode with one of the bits N (decimal) set.
+ * case, "mN" needs a file mode with one of the bits N (decimal) set. A path
+ * with a byte above 127 or a backslash matches whatever its mode allows (see
+ * path_matches).
  * A line with every field empty = every record of the kind. Kinds no line
  * names are dropped; kinds
  * above 31 (unknown to this build) always pass. A path longer than
@@ -167,13 +168,20 @@ static int has(const uint8_t *s, uint32_t len, const char *c, uint32_t clen, int
   return 0;
 }
 
+/*
+ * The agent matches a path's text form (src/sensor/path_codec.ts): bytes
+ * that are not UTF-8 become \xNN and a backslash \\. For plain ASCII without
+ * a backslash that text is these very bytes, and bytes compare as the agent's
+ * text does; any other path passes every pattern its mode allows (so does a
+ * non-ASCII one for "i": the agent folds case beyond ASCII).
+ */
 static int path_matches(const bm_interest *f, unsigned kind, const uint8_t *s, uint32_t len, uint32_t mode) {
-  int ascii = 1;
-  for (uint32_t i = 0; i < len && ascii; i++) ascii = s[i] < 0x80;
+  int plain = 1;
+  for (uint32_t i = 0; i < len && plain; i++) plain = s[i] < 0x80 && s[i] != '\\';
   for (uint32_t i = f->first[kind]; i < f->first[kind + 1]; i++) {
     const bm_interest_pat *p = &f->pats[i];
     if (p->mode_any && !(mode & p->mode_any)) continue;
-    if (p->fold && !ascii) return 1;
+    if (!plain) return 1;
     if (p->plen <= len && p->slen <= len && same(s, p->prefix, p->plen, p->fold) &&
         same(s + len - p->slen, p->suffix, p->slen, p->fold) && has(s, len, p->contains, p->clen, p->fold))
       return 1;

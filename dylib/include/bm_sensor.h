@@ -246,9 +246,10 @@ BM_API int32_t bm_sensor_allow_cache_clear(bm_sensor *s);
  * "KIND\tPREFIX\tSUFFIX[\tCONTAINS[\tFLAGS]]" (KIND a BM_KIND_* number): a
  * record of that kind passes when its file path or rename target starts with
  * PREFIX, ends with SUFFIX and contains CONTAINS, and FLAGS allow ("i": ASCII
- * letters compare without case and a path with a non-ASCII byte matches;
- * "mN": the record's file mode has one of the bits N, decimal). A line with
- * every field empty passes every record of the kind. Kinds no line names are dropped, kinds above 31
+ * letters compare without case; "mN": the record's file mode has one of the
+ * bits N, decimal); a path with a byte above 127 or a backslash (the agent
+ * matches its text form, \xNN and \\) passes whatever its mode allows. A
+ * line with every field empty passes every record of the kind. Kinds no line names are dropped, kinds above 31
  * always pass, and so does a path longer than 4096 bytes or a record of a
  * named kind without a path. NULL = no filter (the default). Replaces the
  * previous filter at once. Returns 0, or -1 with a one-line reason in

@@ -105,10 +105,12 @@ export function interesting(f: InterestFilter | undefined, ev: BmEvent): boolean
   const mode = file?.mode ?? 0;
   return paths.some((p) => {
     if (longPath(p)) return true;
-    const ascii = !/[\u0080-\uffff]/.test(p);
+    // the library compares bytes: only plain ASCII without a backslash reads the same as
+    // its text form (path_codec.ts); any other path passes what its mode allows
+    const plain = !/[\\\u0080-\uffff]/.test(p);
     return e.some((pat) => {
       if (pat.modeAny && (mode & pat.modeAny) === 0) return false;
-      if (pat.fold && !ascii) return true;
+      if (!plain) return true;
       const f = (x: string) => (pat.fold ? x.toLowerCase() : x);
       const s = f(p);
       return s.startsWith(f(pat.prefix)) && s.endsWith(f(pat.suffix)) &&

@@ -82,6 +82,8 @@ Deno.test({
       ev("create", "/tmp/suid", undefined, false, 0o104755),
       ev("create", "/tmp/plain", undefined, false, 0o100755),
       ev("create", "/var/a/.hidden/x"),
+      ev("create", "/var/a\\\\b"), // a backslash in the text form
+      ev("create", "/var/a\\xffb"), // a byte that is not UTF-8, in the text form
     );
     const filters: [string, InterestFilter][] = [
       [
