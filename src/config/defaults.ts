@@ -216,7 +216,8 @@ export const SETTING_DOCS: readonly SettingDoc[] = [
   {
     key: "engine.exitedRetentionSeconds",
     default: "300",
-    description: "How long an exited process stays in the table for lineage",
+    description:
+      "How long an exited process stays in the table for lineage (at most processTableMax / 8 of them, 1,024 or more)",
   },
   {
     key: "store.path",

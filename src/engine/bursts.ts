@@ -14,9 +14,19 @@ interface Counter {
   last: number;
 }
 
+/**
+ * Groups counted at once per counted step. Past it the oldest group is
+ * dropped (its count starts over if it comes back): a flood of processes each
+ * matching a counted step keeps a bounded map, not one counter per process
+ * for the whole span.
+ */
+export const MAX_GROUPS = 4096;
+
 /** The burst counters of one first step, by group key. */
 export class Bursts {
   readonly #counters = new Map<string, Counter>();
+  /** Groups dropped because MAX_GROUPS were counted at once. */
+  evicted = 0;
 
   constructor(private readonly step: CompiledStep, private readonly spanMs: number) {}
 
@@ -29,6 +39,11 @@ export class Bursts {
     const span = this.spanMs;
     let c = this.#counters.get(key);
     if (c === undefined) {
+      if (this.#counters.size >= MAX_GROUPS) {
+        // Map order is creation order: the first key is the oldest group.
+        this.#counters.delete(this.#counters.keys().next().value!);
+        this.evicted++;
+      }
       c = { times: [], distinct: step.distinct ? new Map() : undefined, events: [], last: now };
       this.#counters.set(key, c);
     }

@@ -4,9 +4,12 @@
  * scoring.ts's).
  *
  * Bounded: exited processes stay `exitedRetentionMs` (so sequences across an
- * exit can complete), then go; past `max` entries the oldest exited, then the
+ * exit can complete), then go, and at most `exitedMax(max)` of them are kept
+ * (the oldest exit goes first); past `max` entries the oldest exited, then the
  * least recently seen live processes are evicted and counted. A child keeps a
  * reference to its parent's record, so lineage survives the parent's eviction.
+ * About 1 KB of heap a process: an exec flood (every entry an exited
+ * process) holds the exited bound, not `max`, so memory plateaus low.
  */
 import type { BmEvent, CodeSignature, ProcessFields, StreamKind } from "../sensor/event.ts";
 
@@ -173,6 +176,16 @@ function setExecutable(p: Proc, exe: string | undefined, name?: string): void {
   }
   p.executable = intern(exe);
   p.name = intern(name ?? basename(exe));
+}
+
+/**
+ * Exited processes kept at most: an eighth of the table, at least 1,024
+ * (8,192 of the default 65,536). Exited processes matter for a few seconds
+ * (a sequence whose next step follows the exit, a late event); live ones
+ * keep the rest of the room.
+ */
+export function exitedMax(max: number): number {
+  return Math.max(1024, Math.floor(max / 8));
 }
 
 export class ProcessTable {
@@ -401,7 +414,7 @@ export class ProcessTable {
     if (p.execs.length > MAX_EXECS) p.execs.shift();
   }
 
-  /** Drops exited processes past retention and enforces the size bound. */
+  /** Drops exited processes past retention or past their bound, and enforces the size bound. */
   sweep(now: number): void {
     const q = this.exitedQueue;
     while (this.exitedHead < q.length) {
@@ -409,6 +422,11 @@ export class ProcessTable {
       if (now - p.exitTime < this.exitedRetentionMs) break;
       this.exitedHead++;
       if (this.remove(p)) this.expired++;
+    }
+    // The newest exits are kept; entries already evicted count until skipped.
+    const keep = exitedMax(this.max);
+    while (q.length - this.exitedHead > keep) {
+      if (this.remove(q[this.exitedHead++]!)) this.evictions++;
     }
     if (this.exitedHead > 4096 && this.exitedHead * 2 > q.length) {
       this.exitedQueue = q.slice(this.exitedHead);

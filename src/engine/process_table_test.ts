@@ -1,5 +1,5 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
-import { ProcessTable } from "./process_table.ts";
+import { exitedMax, ProcessTable } from "./process_table.ts";
 import { ev } from "./engine_test_utils.ts";
 
 Deno.test("fork inherits the parent's image; exec replaces it and keeps the entity", () => {
@@ -86,6 +86,29 @@ Deno.test("exit retention and size bound with eviction counter", () => {
   u.sweep(1011);
   equal(u.byPidLookup(5), undefined);
   equal(u.stats().expiredExited, 1);
+});
+
+Deno.test("exited processes are bounded by exitedMax: the oldest exits go first, live ones stay", () => {
+  const t = new ProcessTable(16_384, 300_000);
+  const keep = exitedMax(16_384);
+  equal(keep, 2048);
+  for (let i = 0; i < 50; i++) t.apply(ev(i, "fork", { pid: 10 + i, parent: { pid: 1 } }));
+  // A flood: 10,000 short-lived processes, all within the retention time.
+  for (let i = 0; i < 10_000; i++) {
+    const pid = 1000 + i;
+    t.apply(ev(100 + i, "fork", { pid, parent: { pid: 10 } }));
+    t.apply(ev(100 + i, "exit", { pid }));
+  }
+  t.sweep(20_000);
+  // 50 live, the parent 1, and the newest `keep` exited.
+  equal(t.size, 51 + keep);
+  equal(t.byPidLookup(1000), undefined, "the oldest exit went");
+  ok(t.byPidLookup(1000 + 9_999)?.exited, "the newest exit stayed");
+  ok(t.byPidLookup(1000 + 10_000 - keep)?.exited);
+  equal(t.byPidLookup(1000 + 10_000 - keep - 1), undefined);
+  for (let i = 0; i < 50; i++) ok(t.byPidLookup(10 + i) && !t.byPidLookup(10 + i)!.exited);
+  equal(t.stats().evictions, 10_000 - keep);
+  equal(exitedMax(100), 1024, "never fewer than 1,024");
 });
 
 Deno.test("a parent pid of 0 is no lineage entry (init's and launchd's parent)", () => {
