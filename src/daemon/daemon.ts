@@ -223,6 +223,8 @@ export class Daemon {
         engine: this.engine.stats(),
         agent: this.agent.counters,
         rtp: { ...this.rtp.counters, pending: this.rtp.pending },
+        // Where memory goes (V8 heap vs native), for bench/flood_rss.ts and tuning.
+        memory: Deno.memoryUsage(),
       }),
       quarantineDir: () => this.good.cfg.settings.quarantine.path,
       allowedThreatsChanged: () => {

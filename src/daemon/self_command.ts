@@ -1,4 +1,4 @@
-import { LINEAR_ENGINE_FLAG } from "../engine/linear_regex.ts";
+import { V8_FLAGS_ARG } from "./v8_flags.ts";
 
 /**
  * How to start this same bm as a child process: the compiled binary runs
@@ -20,7 +20,7 @@ export function selfCommand(): { cmd: string; args: string[] } {
           "run",
           "--quiet",
           "--allow-all",
-          `--v8-flags=${LINEAR_ENGINE_FLAG}`,
+          V8_FLAGS_ARG,
           "--cached-only",
           "--config",
           config,

@@ -45,6 +45,14 @@ export interface AgentOptions {
    * daemon runs on that build.
    */
   stallMs?: number;
+  /**
+   * Start the daemon through `bin/bm` (the V8 flags a release runs with, e.g.
+   * its young-generation size) instead of bare `deno run`; benches that
+   * measure memory need it.
+   */
+  viaBinBm?: boolean;
+  /** Export every raw event (default true: a scenario that misses can show why). */
+  rawEvents?: boolean;
 }
 
 export class TestAgent {
@@ -252,7 +260,7 @@ export async function startAgent(o: AgentOptions): Promise<TestAgent> {
     };
     await Deno.writeTextFile(env.BM_LOCAL_CONFIG, agentToml(mounts, o), { mode: 0o644 });
     const log = await Deno.open(`${dir}/daemon.log`, { write: true, create: true });
-    const self = selfCommand();
+    const self = o.viaBinBm ? { cmd: `${repo}bin/bm`, args: [] } : selfCommand();
     proc = new Deno.Command(self.cmd, {
       args: [
         ...self.args,
@@ -303,10 +311,9 @@ export function agentToml(mounts: string[], o: AgentOptions): string {
     `blockExecution = "${o.mode === "block" ? "enabled" : "disabled"}"`,
     "",
     // Every event the agent saw, so a scenario that misses can show why (TestAgent.events).
-    "[logging.eventExport]",
-    "enabled = true",
-    "rawEvents = true",
-    "",
+    ...(o.rawEvents === false
+      ? []
+      : ["[logging.eventExport]", "enabled = true", "rawEvents = true", ""]),
     o.toml ?? "",
   ].join("\n");
 }
