@@ -272,7 +272,7 @@ export class Engine {
     if (later !== undefined) {
       for (const ref of later) this.matchLater(ref, ev, proc, execPair, now, verdicts);
     }
-    const first = this.index.firstFor(action, ev, proc);
+    const first = this.index.firstFor(action, ctx);
     if (first !== undefined) {
       for (const ref of first) this.matchFirst(ref, ev, proc, execPair, now, verdicts);
     }

@@ -13,7 +13,8 @@ import { Bursts } from "./bursts.ts";
 import type { PartialMatch } from "./partials.ts";
 import { KeyTable } from "./key_table.ts";
 import type { BmEvent } from "../sensor/event.ts";
-import { basename, type Proc } from "./process_table.ts";
+import type { MatchCtx } from "./fields.ts";
+import type { Pred } from "./conditions.ts";
 import { KEY_DIMS, type KeyDim, keyOf } from "./step_keys.ts";
 
 /** Which first steps of one event kind take one key of one dimension, as a bitset over the kind's list. */
@@ -35,6 +36,11 @@ interface FirstIndex {
   seg: DimBits | undefined;
   /** Name dimensions (step_keys.ts) some step of this kind is keyed on. */
   dims: { dim: KeyDim; bits: DimBits }[];
+  /** Steps with an image gate (CompiledStep.gate), by position. */
+  gated: { i: number; gate: Pred }[];
+  /** Per executable and name: the steps whose gate holds, and those without one. */
+  gates: Map<string, Map<string, Uint32Array>>;
+  gateEntries: number;
   /** The candidates of the event in progress. */
   cand: Uint32Array;
   /** The steps of the event in progress, handed out by `firstFor`. */
@@ -133,9 +139,19 @@ export class EventIndex {
         const bits = dimBits(refs, (r) => r.step.keys?.[dim]);
         return bits === undefined ? [] : [{ dim, bits }];
       });
-      if (seg === undefined && dims.length === 0) continue;
+      const gated = refs.flatMap((r, i) => (r.step.gate ? [{ i, gate: r.step.gate }] : []));
+      if (seg === undefined && dims.length === 0 && gated.length === 0) continue;
       const cand = new Uint32Array((refs.length + 31) >>> 5);
-      this.firstKeyed.set(a, { refs, seg, dims, cand, out: [] });
+      this.firstKeyed.set(a, {
+        refs,
+        seg,
+        dims,
+        gated,
+        gates: new Map(),
+        gateEntries: 0,
+        cand,
+        out: [],
+      });
     }
   }
 
@@ -143,11 +159,13 @@ export class EventIndex {
    * First steps of `action` that may match `ev` of `proc`, in index order.
    * The list is reused by the next call: iterate it before asking again.
    */
-  firstFor(action: EventAction, ev: BmEvent, proc: Proc): readonly StepRef[] | undefined {
+  firstFor(action: EventAction, ctx: MatchCtx): readonly StepRef[] | undefined {
     const fi = this.firstKeyed.get(action);
     if (fi === undefined) return this.first.get(action);
+    const ev = ctx.ev;
     const cand = fi.cand;
-    cand.fill(0xffffffff);
+    if (fi.gated.length > 0) cand.set(gateBits(fi, ctx));
+    else cand.fill(0xffffffff);
     if (fi.seg !== undefined) {
       const f = (ev as { file?: { path?: string; target_path?: string } }).file;
       const la = segBits(fi.seg, f?.path);
@@ -155,12 +173,8 @@ export class EventIndex {
       // A step of the path's folder or of the target's.
       for (let i = 0; i < cand.length; i++) cand[i]! &= la[i]! | lb[i]!;
     }
-    for (const { dim, bits } of fi.dims) {
-      const l = dim === "name"
-        ? bits.byKey.getKey(nameKey(proc)) ?? bits.free
-        : dim === "exe"
-        ? bits.byKey.getKey(exeKey(proc)) ?? bits.free
-        : fileNameBits(bits, ev);
+    for (const { bits } of fi.dims) {
+      const l = fileNameBits(bits, ev);
       for (let i = 0; i < cand.length; i++) cand[i]! &= l[i]!;
     }
     const out = fi.out;
@@ -221,22 +235,30 @@ function fileNameBits(d: DimBits, ev: BmEvent): Uint32Array {
   return d.byKey.get(p, p.lastIndexOf("/") + 1, p.length) ?? d.free;
 }
 
-/** The `name` key of a process (step_keys.ts), cached on it while its name stays. */
-function nameKey(p: Proc): string {
-  const n = p.name;
-  if (p.nameKeyOf !== n) {
-    p.nameKeyOf = n;
-    p.nameKey = keyOf(n);
-  }
-  return p.nameKey;
-}
+/** Distinct executable and name pairs remembered per event kind before the memo starts over. */
+const GATE_ENTRIES_MAX = 4096;
 
-/** The `exe` key of a process, cached on it while its executable stays. */
-function exeKey(p: Proc): string {
-  const e = p.executable;
-  if (p.exeKeyOf !== e) {
-    p.exeKeyOf = e;
-    p.exeKey = keyOf(basename(e));
+/**
+ * The steps whose image gate holds for the event's process (and every step
+ * without a gate): the gates read only its executable and name, so each pair
+ * is evaluated once and remembered.
+ */
+function gateBits(fi: FirstIndex, ctx: MatchCtx): Uint32Array {
+  const exe = ctx.proc.executable;
+  const name = ctx.proc.name;
+  let byName = fi.gates.get(exe);
+  const hit = byName?.get(name);
+  if (hit !== undefined) return hit;
+  if (fi.gateEntries >= GATE_ENTRIES_MAX) {
+    fi.gates.clear();
+    fi.gateEntries = 0;
+    byName = undefined;
   }
-  return p.exeKey;
+  if (byName === undefined) fi.gates.set(exe, byName = new Map());
+  const bits = new Uint32Array(fi.cand.length);
+  for (let i = 0; i < fi.refs.length; i++) bits[i >>> 5]! |= 1 << (i & 31);
+  for (const { i, gate } of fi.gated) if (!gate(ctx)) bits[i >>> 5]! &= ~(1 << (i & 31));
+  byName.set(name, bits);
+  fi.gateEntries++;
+  return bits;
 }

@@ -76,11 +76,6 @@ export interface Proc {
   /** Engine event number of the current image's auth exec (pairs it with its notify exec). */
   authExecNo: number;
   evicted: boolean;
-  /** Index keys (event_index.ts) and the name / executable they were derived from. */
-  nameKey: string;
-  nameKeyOf: string | undefined;
-  exeKey: string;
-  exeKeyOf: string | undefined;
 }
 
 export interface ProcessTableStats {
@@ -127,10 +122,6 @@ function newProc(entity_id: string, pid: number, start: number, now: number): Pr
     aliases: undefined,
     authExecNo: -1,
     evicted: false,
-    nameKey: "",
-    nameKeyOf: undefined,
-    exeKey: "",
-    exeKeyOf: undefined,
   };
 }
 

@@ -22,7 +22,7 @@ import {
 import { parseTomlSource, type TomlSource } from "./toml_source.ts";
 import { pathPrefilter, pathSegments } from "./prefilter.ts";
 import { stepPaths } from "./interest.ts";
-import { stepKeys } from "./step_keys.ts";
+import { imageGate, stepKeys } from "./step_keys.ts";
 import { allOf } from "./conditions.ts";
 import { compileAccessor } from "./fields.ts";
 import {
@@ -466,6 +466,7 @@ function compileRule(
         : withPrefilter(allOf(preds as Pred[]), pathPrefilter(s.where ?? [], lists)),
       segments: plain ? undefined : pathSegments(s.where ?? [], lists),
       keys: plain ? undefined : stepKeys(s.where ?? [], lists),
+      gate: plain ? undefined : stepGate(s.where ?? [], lists),
       relations: s.relation === undefined
         ? ["same"]
         : Array.isArray(s.relation)
@@ -556,6 +557,16 @@ function compileRule(
     file,
     line,
   };
+}
+
+/** What a step's conditions require of the process name and executable (step_keys.ts), if anything. */
+function stepGate(where: unknown[], lists: PackLists): Pred | undefined {
+  const cs = where.map(imageGate).filter((c) => c !== undefined);
+  if (cs.length === 0) return undefined;
+  // Already compiled once with the step, so no problem can arise here.
+  const scope: CompileScope = { stepIndex: 0, captures: { fields: [[]] }, lists, report: () => {} };
+  const preds = cs.map((c) => compileCondition(c, [], scope));
+  return preds.every((p) => p !== undefined) ? allOf(preds as Pred[]) : undefined;
 }
 
 /** `pred` checked after its cheap necessary condition (prefilter.ts), when there is one. */

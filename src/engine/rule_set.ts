@@ -41,10 +41,16 @@ export interface CompiledStep {
    */
   paths?: readonly PathPattern[] | undefined;
   /**
-   * Names the event's process or file must have for this step to match
+   * Names the event's file must have for this step to match
    * (step_keys.ts); undefined when it requires none.
    */
   keys?: StepKeys | undefined;
+  /**
+   * The step's conditions that read only the process name and executable
+   * (step_keys.ts `imageOnly`), all of them; the index evaluates it once per
+   * name and executable and skips the step where it fails. Undefined when none.
+   */
+  gate?: Pred | undefined;
 }
 
 export interface StepOrder {

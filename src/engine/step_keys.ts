@@ -1,10 +1,8 @@
 /**
- * Index keys of a step, derived from its `where` at load: when the step can
- * only match a process of a few names (`process.name in [...]`,
- * `process.executable ends_with "/curl"`) or a file of a few names
- * (`file.name in [...]`), the engine visits it only for events whose process
- * or file has one of them (event_index.ts). Most exec events run a program no
- * rule names, so most rules are never evaluated for them.
+ * What the rule index (event_index.ts) knows of a step from its `where`, at
+ * load: the file names it can match (`file.name in [...]`, `file.path
+ * ends_with "/x"`), and which of its conditions read only the process's name
+ * and executable (evaluated once per name and executable, not per event).
  *
  * Keys are lower-cased: one key serves case-sensitive and case-insensitive
  * conditions alike, and the step's own conditions still decide. The
@@ -15,12 +13,9 @@
 import { basename } from "./process_table.ts";
 import { expandLists, type PackLists } from "./conditions.ts";
 
-/**
- * What a key is read from: `name` the process name, `exe` the last segment of
- * the executable, `fname` the last segment of `file.path`; each lower-cased.
- */
-export type KeyDim = "name" | "exe" | "fname";
-export const KEY_DIMS: readonly KeyDim[] = ["name", "exe", "fname"];
+/** What a key is read from: `fname` the last segment of `file.path`, lower-cased. */
+export type KeyDim = "fname";
+export const KEY_DIMS: readonly KeyDim[] = ["fname"];
 
 /** Per dimension, the keys one of which an event must have for the step to match. */
 export type StepKeys = Partial<Record<KeyDim, readonly string[]>>;
@@ -101,14 +96,6 @@ function leafKeys(c: Record<string, unknown>, lists: PackLists | undefined): Ste
   let keys: string[] | undefined;
   let dim: KeyDim;
   switch (field) {
-    case "process.name":
-      dim = "name";
-      keys = whole(vals);
-      break;
-    case "process.executable":
-      dim = "exe";
-      keys = last(vals);
-      break;
     case "file.name":
       dim = "fname";
       keys = whole(vals);
@@ -155,6 +142,46 @@ function conjKeys(cs: unknown[], lists: PackLists | undefined): StepKeys | undef
     }
   }
   return Object.keys(out).length === 0 ? undefined : out;
+}
+
+/** Fields whose value is the same for every event of one process image: its name and executable. */
+const IMAGE_FIELDS: ReadonlySet<string> = new Set(["process.name", "process.executable"]);
+
+/** True when a condition reads nothing but the process name and executable, with literal operands. */
+export function imageOnly(c: unknown): boolean {
+  if (!isPlain(c)) return false;
+  const keys = Object.keys(c);
+  if (keys.length === 1 && (Array.isArray(c.all) || Array.isArray(c.any))) {
+    const l = (c.all ?? c.any) as unknown[];
+    return l.length > 0 && l.every(imageOnly);
+  }
+  if (keys.length === 1 && "not" in c) return imageOnly(c.not);
+  if (typeof c.field !== "string" || !IMAGE_FIELDS.has(c.field) || keys.length !== 2) return false;
+  const op = keys.find((k) => k !== "field")!;
+  // A reference (`{ field = ... }`, `{ step = ... }`) reads another field or step.
+  return !isPlain(c[op]);
+}
+
+/**
+ * What a condition requires of the process name and executable alone: the
+ * condition with every part that reads anything else taken as true (a `not`
+ * of such a part, too), so it holds whenever the condition holds. Its value is
+ * the same for every event of processes with the same name and executable:
+ * the index evaluates it once per pair (event_index.ts) and skips the step
+ * where it fails. Undefined when it requires nothing of them.
+ */
+export function imageGate(c: unknown): unknown {
+  if (imageOnly(c)) return c;
+  if (!isPlain(c) || Object.keys(c).length !== 1) return undefined;
+  if (Array.isArray(c.all)) {
+    const parts = c.all.map(imageGate).filter((x) => x !== undefined);
+    return parts.length === 0 ? undefined : { all: parts };
+  }
+  if (Array.isArray(c.any)) {
+    const parts = c.any.map(imageGate);
+    return parts.length === 0 || parts.some((x) => x === undefined) ? undefined : { any: parts };
+  }
+  return undefined; // not (of a mixed condition), child_of, descendant_of, other fields
 }
 
 /**
