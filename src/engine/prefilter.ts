@@ -11,6 +11,7 @@
  */
 import type { MatchCtx } from "./fields.ts";
 import { expandLists, type PackLists } from "./conditions.ts";
+import { anchoredPrefix } from "./linear_regex.ts";
 
 type Pre = (c: MatchCtx) => boolean;
 
@@ -27,11 +28,27 @@ function globPrefix(g: string): string {
   return i < 0 ? g : g.slice(0, i);
 }
 
-/** Prefixes per field that a leaf condition needs, or undefined when it constrains no path. */
+/** Operators whose literal operand gives every matching path a prefix; `i` ones ignoring case. */
+const PREFIX_OPS: ReadonlySet<string> = new Set([
+  "glob",
+  "eq",
+  "in",
+  "starts_with",
+  "regex",
+  "iglob",
+  "ieq",
+  "iin",
+  "istarts_with",
+]);
+
+/**
+ * Prefixes per field that a leaf condition needs, or undefined when it
+ * constrains no path. `ci`: the prefixes hold of the lower-cased path only.
+ */
 function leafPrefixes(
   c: Record<string, unknown>,
   lists: PackLists | undefined,
-): { field: PathField; prefixes: string[] } | undefined {
+): { field: PathField; prefixes: string[]; ci: boolean } | undefined {
   const field = c.field;
   if (typeof field !== "string" || !(PATH_FIELDS as readonly string[]).includes(field)) {
     return undefined;
@@ -39,17 +56,18 @@ function leafPrefixes(
   const ops = Object.keys(c).filter((k) => k !== "field");
   if (ops.length !== 1) return undefined;
   const op = ops[0]!;
-  if (!["glob", "eq", "in", "starts_with"].includes(op)) return undefined;
-  const raw = op === "glob" || op === "in" || op === "starts_with"
-    ? expandLists(c[op], lists, [], () => {})
-    : c[op];
+  if (!PREFIX_OPS.has(op)) return undefined;
+  const raw = op === "eq" || op === "ieq" ? c[op] : expandLists(c[op], lists, [], () => {});
   const vals = typeof raw === "string" ? [raw] : raw;
   if (!Array.isArray(vals) || vals.length === 0 || !vals.every((v) => typeof v === "string")) {
     return undefined;
   }
-  const prefixes = (vals as string[]).map((v) => (op === "glob" ? globPrefix(v) : v));
+  const ci = op.startsWith("i");
+  const prefixes = (vals as string[]).map((v) =>
+    op === "glob" || op === "iglob" ? globPrefix(v) : op === "regex" ? anchoredPrefix(v) : v
+  ).map((p) => (ci ? p.toLowerCase() : p));
   if (prefixes.some((p) => p.length === 0)) return undefined;
-  return { field: field as PathField, prefixes };
+  return { field: field as PathField, prefixes, ci };
 }
 
 /** A test that holds when some alternative's field starts with one of its prefixes. */
@@ -79,13 +97,18 @@ function build(alts: { field: PathField; prefixes: string[] }[]): Pre {
 
 /** The prefilter of a step's `where`, or undefined when no condition gives one. */
 export function pathPrefilter(where: unknown[], lists: PackLists | undefined): Pre | undefined {
+  // `startsWith` on the path as it is: conditions that ignore case give no prefilter.
+  const cased = (c: unknown) => {
+    const l = isPlain(c) ? leafPrefixes(c, lists) : undefined;
+    return l?.ci === false ? l : undefined;
+  };
   for (const c of where) {
     if (!isPlain(c)) continue;
-    const leaf = leafPrefixes(c, lists);
+    const leaf = cased(c);
     if (leaf) return build([leaf]);
     const any = c.any;
     if (Object.keys(c).length === 1 && Array.isArray(any) && any.length > 0) {
-      const alts = any.map((x) => (isPlain(x) ? leafPrefixes(x, lists) : undefined));
+      const alts = any.map(cased);
       if (alts.every((a) => a !== undefined)) {
         return build(alts as { field: PathField; prefixes: string[] }[]);
       }
@@ -99,7 +122,8 @@ export function pathPrefilter(where: unknown[], lists: PackLists | undefined): P
  * `file.path` or `file.target_path` must start with for the step to match,
  * when its prefilter is on file paths only and every prefix holds a whole
  * first segment; undefined otherwise. The engine visits such a step only for
- * file events in those top-level folders (event_index.ts).
+ * file events in those top-level folders (event_index.ts), which it looks up
+ * ignoring case, so conditions that ignore case give segments too.
  */
 export function pathSegments(where: unknown[], lists: PackLists | undefined): string[] | undefined {
   const seg = (p: string): string | undefined => {

@@ -49,7 +49,7 @@ Deno.test("prefilter: literal prefixes of globs, eq, in and starts_with, on path
 
 Deno.test("prefilter: none when a condition could accept any path", () => {
   equal(pathPrefilter([{ field: "file.path", glob: "**/release_agent" }], undefined), undefined);
-  equal(pathPrefilter([{ field: "file.path", regex: "^/proc/" }], undefined), undefined);
+  equal(pathPrefilter([{ field: "file.path", regex: "/proc/" }], undefined), undefined);
   equal(
     pathPrefilter([{
       any: [{ field: "file.path", glob: "/etc/*" }, { field: "process.name", eq: "x" }],
@@ -57,6 +57,22 @@ Deno.test("prefilter: none when a condition could accept any path", () => {
     undefined,
   );
   equal(pathPrefilter([{ field: "file.path", iglob: "/etc/*" }], undefined), undefined);
+});
+
+Deno.test("prefilter: an anchored regex's literal start is a prefix", () => {
+  const pre = pathPrefilter([{ field: "file.path", regex: "^/proc/[0-9]+/mem$" }], undefined)!;
+  equal(pre(ctx("/proc/12/mem")), true);
+  equal(pre(ctx("/home/u/mem")), false);
+  deepEqual(pathSegments([{ field: "file.path", regex: "^/proc/[0-9]+/mem$" }], undefined), [
+    "proc",
+  ]);
+});
+
+Deno.test("segments: conditions that ignore case give their folders (the index ignores case too)", () => {
+  deepEqual(pathSegments([{ field: "file.path", istarts_with: "/ETC/sudoers.d/" }], undefined), [
+    "etc",
+  ]);
+  deepEqual(pathSegments([{ field: "file.path", iglob: "/Users/*/x" }], undefined), ["users"]);
 });
 
 Deno.test("segments: the top-level folders a file step needs, or none when a prefix stops short", () => {
