@@ -315,10 +315,24 @@ try {
       sh("rm", ["-rf", `${disk}/clone`]);
     }]);
   }
-  const COUNTERS = ["events", "rtp_files_hashed", "rtp_cache_hits", "rtp_skipped"];
+  const COUNTERS = [
+    "events",
+    "rtp_files_hashed",
+    "rtp_cache_hits",
+    "rtp_skipped",
+    "rtp_queue_dropped",
+    "rtp_coalesced",
+    "alerts",
+    "alerts_suppressed",
+  ];
   const counters = async () => {
     const h = JSON.parse(await bm(["health", "--output", "json"])).fields;
-    return COUNTERS.map((k) => Number(h[k] ?? 0));
+    // alerts is a count per severity
+    const n = (v: unknown) =>
+      typeof v === "object" && v !== null
+        ? Object.values(v).reduce((a: number, x) => a + Number(x), 0)
+        : Number(v ?? 0);
+    return COUNTERS.map((k) => n(h[k]));
   };
   for (const [name, events, unit, run] of workloads) {
     const c0 = await counters();
