@@ -34,7 +34,8 @@ watchdog, dropped events, enrichment misses, the forwardRtpToBm scanner
 (rtp_blocklist_entries, rtp_files_hashed, rtp_cache_hits, rtp_matches,
 rtp_skipped: too big, not a regular file, a symlink or vanished;
 rtp_queue_dropped; rtp_coalesced: a file written again by the same process
-before its first write was hashed, hashed once), threats by status.
+before its first write was hashed, hashed once; rtp_size_filtered: files not
+hashed because no blocklist entry has their size), threats by status.
   --field NAME         print one field's value only
   --details features   every behavior-monitoring setting with its source
   --output json        one JSON document: {"fields": {...}, "sources": {...}}

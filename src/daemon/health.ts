@@ -169,6 +169,7 @@ export function buildHealth(h: HealthInput): HealthReport {
     rtp_skipped: h.rtp?.skipped ?? null,
     rtp_queue_dropped: h.rtp?.queueDropped ?? null,
     rtp_coalesced: h.rtp?.coalesced ?? null,
+    rtp_size_filtered: h.rtp?.sizeFiltered ?? null,
     threats: h.threatsByStatus,
     alerts: h.alertsBySeverity ?? { low: 0, medium: 0, high: 0, critical: 0 },
     alerts_suppressed: h.alertCounters?.suppressed ?? null,

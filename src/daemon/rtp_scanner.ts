@@ -44,6 +44,7 @@ import {
   readFd,
 } from "../../ffi/libc_fs.ts";
 import { pathToBytes, pathToOsString } from "../sensor/path_codec.ts";
+import { blocklistSizes } from "../engine/rtp_blocklist.ts";
 
 export interface RtpCounters {
   /** Files read and hashed (cache misses). */
@@ -58,6 +59,8 @@ export interface RtpCounters {
   queueDropped: number;
   /** Jobs not queued because the same process's job for the same path was waiting. */
   coalesced: number;
+  /** Files not hashed because no blocklist entry has their size (every entry gave one). */
+  sizeFiltered: number;
 }
 
 export interface RtpScannerOptions {
@@ -100,9 +103,12 @@ export class RtpScanner {
     skipped: 0,
     queueDropped: 0,
     coalesced: 0,
+    sizeFiltered: 0,
   };
   private enabled: boolean;
   private blocklist: ReadonlySet<string>;
+  /** The sizes of the blocklisted files, when the list says (rtp_blocklist.ts). */
+  private sizes: ReadonlySet<number> | undefined;
   private readonly queueMax: number;
   private readonly maxBytes: number;
   private readonly cacheMax: number;
@@ -120,6 +126,7 @@ export class RtpScanner {
   constructor(private readonly o: RtpScannerOptions) {
     this.enabled = o.enabled ?? true;
     this.blocklist = o.blocklist ?? new Set();
+    this.sizes = blocklistSizes(this.blocklist);
     this.queueMax = o.queueMax ?? 1024;
     this.maxBytes = o.maxBytes ?? 64 * 1024 * 1024;
     this.cacheMax = o.cacheMax ?? 8192;
@@ -129,6 +136,7 @@ export class RtpScanner {
   configure(enabled: boolean, blocklist: ReadonlySet<string>): void {
     this.enabled = enabled;
     this.blocklist = blocklist;
+    this.sizes = blocklistSizes(blocklist);
   }
 
   get blocklistSize(): number {
@@ -184,6 +192,9 @@ export class RtpScanner {
         if (oldest !== undefined) this.recentExec.delete(oldest);
       }
     }
+    // The record's size (an exec's image, a written file): no job when no listed file has it.
+    const size = file?.size;
+    if (size !== undefined && size >= 0 && !this.sizeListed(size)) return;
     if (this.pending >= this.queueMax) {
       this.counters.queueDropped++;
       return;
@@ -262,6 +273,7 @@ export class RtpScanner {
     if (lst.isSymbolicLink) return this.skip(path, "symlink");
     if (!lst.isFile) return this.skip(path, "not a regular file");
     if (lst.size > this.maxBytes) return this.skip(path, `over ${this.maxBytes} bytes`);
+    if (!this.sizeListed(lst.size)) return undefined;
     const cached = this.cache.get(cacheKey(lst.dev, lst.ino, lst.size, lst.mtimeMs));
     if (cached !== undefined) {
       this.counters.cacheHits++;
@@ -342,6 +354,7 @@ export class RtpScanner {
   private identityOf(path: string, st: ByteStat): { key: string; size: number } | undefined {
     if (!st.isFile) return this.skip(path, "not a regular file");
     if (st.size > this.maxBytes) return this.skip(path, `over ${this.maxBytes} bytes`);
+    if (!this.sizeListed(st.size)) return undefined;
     return { key: cacheKey(st.dev, st.ino, st.size, st.mtimeMs), size: st.size };
   }
 
@@ -364,6 +377,7 @@ export class RtpScanner {
       if (lst.isSymlink) return this.skip(path, "symlink");
       if (!lst.isFile) return this.skip(path, "not a regular file");
       if (lst.size > this.maxBytes) return this.skip(path, `over ${this.maxBytes} bytes`);
+      if (!this.sizeListed(lst.size)) return undefined;
       const cached = this.cache.get(cacheKey(lst.dev, lst.ino, lst.size, lst.mtime?.getTime()));
       if (cached !== undefined) {
         this.counters.cacheHits++;
@@ -448,6 +462,7 @@ export class RtpScanner {
     const st = fs.fstatSync(fd);
     if (!st.isFile()) return this.skip(path, "not a regular file");
     if (st.size > this.maxBytes) return this.skip(path, `over ${this.maxBytes} bytes`);
+    if (!this.sizeListed(st.size)) return undefined;
     return { key: cacheKey(st.dev, st.ino, st.size, st.mtimeMs), size: st.size };
   }
 
@@ -459,6 +474,13 @@ export class RtpScanner {
       if (oldest !== undefined) this.cache.delete(oldest);
     }
     return hex;
+  }
+
+  /** False (counted) when the blocklist gives sizes and none is `size`: the file cannot match. */
+  private sizeListed(size: number): boolean {
+    if (this.sizes === undefined || this.sizes.has(size)) return true;
+    this.counters.sizeFiltered++;
+    return false;
   }
 
   private skip(path: string, reason: string): undefined {

@@ -9,6 +9,7 @@ import { FakeThreatStore } from "../store/fake_threat_store_test_utils.ts";
 import { Agent } from "./agent.ts";
 import { Logger, MemorySink } from "./log.ts";
 import { RtpScanner } from "./rtp_scanner.ts";
+import { parseRtpBlocklist } from "../engine/rtp_blocklist.ts";
 import { AT_FDCWD, renameAt } from "../../ffi/libc_fs.ts";
 import { pathToBytes } from "../sensor/path_codec.ts";
 
@@ -76,6 +77,7 @@ Deno.test("rtp scanner: a written file on the blocklist gives one rtp_verdict of
       skipped: 0,
       queueDropped: 0,
       coalesced: 0,
+      sizeFiltered: 0,
     });
   } finally {
     await f.done();
@@ -190,6 +192,35 @@ Deno.test("rtp scanner: what the record says is skipped without a job; one write
     await s.idle();
     assert.equal(f.out.length, 3);
     assert.equal(s.counters.skipped, 2);
+  } finally {
+    await f.done();
+  }
+});
+
+Deno.test("rtp scanner: with a size on every blocklist entry, only files of a listed size are read", async () => {
+  const f = await fixture();
+  try {
+    const bl = parseRtpBlocklist(`${BAD_SHA} ${new TextEncoder().encode(BAD).length}\n`);
+    const s = f.scanner({ blocklist: bl });
+    // The record's size differs: no job at all, for a write and for an exec (both of its events).
+    s.offer({ ...closeModified(1, f.bad), file: { path: f.bad, size: 7 } } as BmEvent);
+    s.offer({ ...exec(2, f.bad, true), file: { path: f.bad, size: 7 } } as BmEvent);
+    s.offer(exec(2, f.bad, false));
+    assert.equal(s.pending, 0);
+    assert.equal(s.counters.sizeFiltered, 2);
+    // No size in the record: the lstat's size decides; good.bin is not hashed, bad.bin is.
+    s.offer(closeModified(3, f.good));
+    s.offer(closeModified(4, f.bad));
+    await s.idle();
+    assert.equal(s.counters.sizeFiltered, 3);
+    assert.equal(s.counters.filesHashed, 1, "only the file of the listed size was read");
+    assert.deepEqual(f.out.map((e) => e.process.pid), [4]);
+    // A list with one unsized entry hashes every file, as before.
+    s.configure(true, parseRtpBlocklist(`${BAD_SHA} 5\n${"ab".repeat(32)}\n`));
+    s.offer(closeModified(5, f.good));
+    await s.idle();
+    assert.equal(s.counters.filesHashed, 2);
+    assert.equal(s.counters.sizeFiltered, 3);
   } finally {
     await f.done();
   }

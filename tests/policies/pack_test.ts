@@ -6,6 +6,7 @@
  * low with the whole pack loaded.
  */
 import { deepEqual as assertEquals, ok as assert } from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadRules } from "../../src/engine/rule_loader.ts";
@@ -170,14 +171,25 @@ Deno.test("pack: the full pack gives a verdict on the demonstration traces (scor
   }
 });
 
-Deno.test("pack: rtp_blocklist.txt holds lower-case SHA-256 lines, including EICAR", async () => {
+Deno.test("pack: rtp_blocklist.txt holds lower-case SHA-256 lines with sizes, including EICAR", async () => {
   const file = join(POLICIES, "rtp_blocklist.txt");
   const text = await Deno.readTextFile(file);
-  // The daemon's own parser: throws naming the line on anything but a SHA-256.
+  // The daemon's own parser: throws naming the line on anything but a SHA-256 and a size.
   const hashes = parseRtpBlocklist(text, file);
   assert(hashes.has("275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f"));
+  // Every entry has its size, so the scanner hashes only files of those sizes.
+  assertEquals([...hashes.sizes ?? []].sort(), [68, 73]);
   // Stored lower-case already: the parser folds case, the file should not need it.
   for (const line of text.split("\n").map((l) => l.trim())) {
-    if (line !== "" && !line.startsWith("#")) assert(hashes.has(line), `"${line}" not lower-case`);
+    if (line === "" || line.startsWith("#")) continue;
+    assert(hashes.has(line.split(/\s+/)[0]!), `"${line}" not lower-case`);
+  }
+  // The sizes are right: the documented files hash to their entries at those sizes.
+  const eicar = "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
+  const bmTest = "BM-RTP-TEST-FILE: harmless file on the bm real-time-protection blocklist\n";
+  for (const content of [eicar, bmTest]) {
+    const bytes = new TextEncoder().encode(content);
+    const sha = createHash("sha256").update(bytes).digest("hex");
+    assert(text.includes(`${sha} ${bytes.length}\n`), `${sha} ${bytes.length}`);
   }
 });
