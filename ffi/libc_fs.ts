@@ -80,6 +80,7 @@ function libc(): Lib {
   if (Deno.build.os !== "linux") {
     throw new BmError("File names that are not UTF-8 are supported on Linux only");
   }
+  // The C library Deno itself runs on (already loaded, so no new code is trusted).
   lib = Deno.dlopen("libc.so.6", SYMBOLS).symbols;
   return lib;
 }

@@ -130,7 +130,8 @@ function dirText(path: string): string {
   return i <= 0 ? "/" : path.slice(0, i);
 }
 
-const ascii = new TextEncoder();
+// The vault and /proc paths are OS strings (UTF-8), not the text form.
+const utf8 = new TextEncoder();
 
 /** A name that is not UTF-8: the parent stays open and every call is relative to it. */
 class BytePlace implements Place {
@@ -168,15 +169,15 @@ class BytePlace implements Place {
   }
 
   renameTo(to: string): void {
-    renameAt(this.#dir, this.#name, AT_FDCWD, ascii.encode(to));
+    renameAt(this.#dir, this.#name, AT_FDCWD, utf8.encode(to));
   }
 
   renameFrom(from: string): void {
-    renameAt(AT_FDCWD, ascii.encode(from), this.#dir, this.#name);
+    renameAt(AT_FDCWD, utf8.encode(from), this.#dir, this.#name);
   }
 
   linkFrom(from: string): void {
-    linkAt(AT_FDCWD, ascii.encode(from), this.#dir, this.#name);
+    linkAt(AT_FDCWD, utf8.encode(from), this.#dir, this.#name);
   }
 
   unlink(): void {
