@@ -152,6 +152,9 @@ Deno.test({
     withVault((o, dir) => {
       // The bytes "bad\" 0xff 0xfe: a backslash and two bytes that are not UTF-8.
       byteRoundTrip(o, `${dir}/bad\\\\\\xff\\xfe`);
+      // A valid UTF-8 name with a backslash: the text form doubles it, the file has one.
+      byteRoundTrip(o, `${dir}/back\\\\slash`);
+      assert.ok(fs.existsSync(`${dir}/back\\slash`), "restored under the one-backslash name");
       // A directory on the way that is not UTF-8 either (made plain, renamed to the bytes).
       const sub = `${dir}/d\\xfe`;
       fs.mkdirSync(`${dir}/x`);
