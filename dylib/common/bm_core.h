@@ -146,11 +146,30 @@ int bm_tables_decide(bm_tables *t, int32_t pid, const char *path, bm_key k);
 
 typedef struct bm_interest bm_interest; /* the parsed spec of bm_sensor_set_interest */
 
+/*
+ * Each process's executable as the agent's process table has it, kept from
+ * the records in ring order (the order the agent reads them): an exec sets
+ * it (its executable, else its path), a fork copies the parent's, an exit
+ * forgets it. By pid slot, as a hash; 0 = unknown.
+ */
+#define BM_EXE_SLOTS 65536u
+typedef struct bm_exe_table {
+  int32_t pid[BM_EXE_SLOTS];
+  uint64_t hash[BM_EXE_SLOTS];
+} bm_exe_table;
+
 /* Parses a spec (see interest.c); NULL with err set when a line is bad. */
 bm_interest *bm_interest_parse(const char *spec, char *err, uint32_t err_len);
 void bm_interest_free(bm_interest *f);
-/* 1 when the finished record `rec` (len bytes) passes f (NULL passes everything). */
-int bm_interest_pass(const bm_interest *f, const uint8_t *rec, uint32_t len);
+/* Whether a pattern of f compares a path with the process's executable (needs an exe table). */
+int bm_interest_uses_exe(const bm_interest *f);
+/*
+ * 1 when the finished record `rec` (len bytes) passes f (NULL passes
+ * everything). exe: the table as of this record (NULL: every executable unknown).
+ */
+int bm_interest_pass(const bm_interest *f, const uint8_t *rec, uint32_t len, const bm_exe_table *exe);
+/* Updates t with a record that reached the ring. */
+void bm_exe_track(bm_exe_table *t, const uint8_t *rec, uint32_t len);
 
 /* ---- core ------------------------------------------------------------- */
 
@@ -238,14 +257,14 @@ struct bm_sensor {
    */
   int32_t (*describe_marks)(void *ctx, uint8_t *buf, uint32_t cap);
   /*
-   * The interest filter (bm_sensor_set_interest), NULL = none. Read by
-   * submitting threads under interest_mu, swapped by the agent; has_interest
-   * (atomic) lets submits skip the lock while there is none.
+   * The interest filter (bm_sensor_set_interest), NULL = none, and the
+   * executables it may compare paths with (allocated with the first filter
+   * that does, then kept up to date by every push). Both under mu: a record
+   * is judged against the table as the agent will have it at that record.
    */
-  pthread_mutex_t interest_mu;
   bm_interest *interest;
-  int has_interest;
-  uint64_t filtered; /* atomic: notify records the filter dropped */
+  bm_exe_table *exe;
+  uint64_t filtered; /* notify records the filter dropped (under mu) */
 };
 
 #define BM_HEARTBEAT_MS 100

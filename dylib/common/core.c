@@ -283,7 +283,7 @@ int bm_core_init(bm_sensor *s, const bm_config *cfg, bm_answer_fn answer, bm_sto
   s->auth_fd = -1;
   s->wake_fd = -1;
   s->kick_fd = -1;
-  if (pthread_mutex_init(&s->mu, NULL) || pthread_mutex_init(&s->interest_mu, NULL) || cond_init(&s->ready) || cond_init(&s->wd_cond) ||
+  if (pthread_mutex_init(&s->mu, NULL) || cond_init(&s->ready) || cond_init(&s->wd_cond) ||
       cond_init(&s->idle)) {
     bm_set_err(err, err_len, "Cannot create sensor locks");
     return -1;
@@ -318,21 +318,28 @@ static void wake_reader(bm_sensor *s) {
   }
 }
 
-/* Does the interest filter let this finished record through? */
-static int interesting(bm_sensor *s, const bm_rec *r, uint32_t len) {
-  if (!__atomic_load_n(&s->has_interest, __ATOMIC_ACQUIRE)) return 1;
-  pthread_mutex_lock(&s->interest_mu);
-  int pass = bm_interest_pass(s->interest, r->buf, len);
-  pthread_mutex_unlock(&s->interest_mu);
-  if (!pass) __atomic_fetch_add(&s->filtered, 1, __ATOMIC_RELAXED);
-  return pass;
+/* Does the interest filter let this finished record through? Caller holds mu. */
+static int interesting_locked(bm_sensor *s, const bm_rec *r, uint32_t len) {
+  if (!s->interest || bm_interest_pass(s->interest, r->buf, len, s->exe)) return 1;
+  s->filtered++;
+  return 0;
+}
+
+/* A record reached the ring (ok) or was lost (the agent's view of executables is unknown now). Caller holds mu. */
+static void track_locked(bm_sensor *s, const bm_rec *r, uint32_t len, int ok) {
+  if (!s->exe) return;
+  if (ok) bm_exe_track(s->exe, r->buf, len);
+  else memset(s->exe->hash, 0, sizeof s->exe->hash);
 }
 
 static int submit_notify(bm_sensor *s, bm_rec *r, int filter) {
   uint32_t len = bm_rec_finish(r);
-  if (filter && !interesting(s, r, len)) return 1;
   int rc = 0;
   pthread_mutex_lock(&s->mu);
+  if (filter && !interesting_locked(s, r, len)) {
+    pthread_mutex_unlock(&s->mu);
+    return 1;
+  }
   bm_rec_set_u32(r, BM_OFF_SEQ, s->next_seq++);
   uint32_t before = s->ring.used;
   if (s->closed || bm_ring_push(&s->ring, r->buf, len)) {
@@ -344,6 +351,7 @@ static int submit_notify(bm_sensor *s, bm_rec *r, int filter) {
   } else if (before < BATCH_BYTES && s->ring.used >= BATCH_BYTES) {
     wake_reader(s);
   }
+  track_locked(s, r, len, rc == 0);
   pthread_mutex_unlock(&s->mu);
   return rc;
 }
@@ -403,6 +411,7 @@ uint32_t bm_core_submit_auth_deadline(bm_sensor *s, bm_rec *r, uint64_t token, i
     r->buf[BM_OFF_FLAGS] |= BM_FLAG_AUTH;
     ok = bm_ring_push(&s->ring, r->buf, len) == 0;
   }
+  track_locked(s, r, len, ok);
   if (!ok) {
     if (s->closed) s->st.auth_by_watchdog++; /* closing: the default, as close gives */
     else s->st.auth_ring_full++;
@@ -629,12 +638,15 @@ int32_t bm_sensor_set_interest(bm_sensor *s, const char *spec, char *err, uint32
   if (!s) return -1;
   bm_interest *f = NULL;
   if (spec && !(f = bm_interest_parse(spec, err, err_len))) return -1;
-  pthread_mutex_lock(&s->interest_mu);
+  /* a table starts empty (every executable unknown: such paths pass) and is kept from then on */
+  bm_exe_table *exe = f && bm_interest_uses_exe(f) ? calloc(1, sizeof *exe) : NULL;
+  pthread_mutex_lock(&s->mu);
   bm_interest *old = s->interest;
   s->interest = f;
-  __atomic_store_n(&s->has_interest, f != NULL, __ATOMIC_RELEASE);
-  pthread_mutex_unlock(&s->interest_mu);
+  if (!s->exe) s->exe = exe, exe = NULL;
+  pthread_mutex_unlock(&s->mu);
   bm_interest_free(old);
+  free(exe);
   return 0;
 }
 
@@ -648,8 +660,8 @@ int32_t bm_sensor_get_stats(bm_sensor *s, bm_sensor_stats *out, uint32_t size) {
   pthread_mutex_lock(&s->mu);
   s->st.held_now = s->held_n;
   bm_sensor_stats copy = s->st;
+  copy.filtered = s->filtered;
   pthread_mutex_unlock(&s->mu);
-  copy.filtered = __atomic_load_n(&s->filtered, __ATOMIC_RELAXED);
   if (s->stats_extra) s->stats_extra(s->ctx, &copy);
   if (size > sizeof copy) size = sizeof copy;
   memcpy(out, &copy, size);
@@ -686,7 +698,7 @@ void bm_sensor_close(bm_sensor *s) {
   bm_ring_free(&s->ring);
   bm_tables_free(&s->tables);
   bm_interest_free(s->interest);
-  pthread_mutex_destroy(&s->interest_mu);
+  free(s->exe);
   free(s->held);
   pthread_cond_destroy(&s->ready);
   pthread_cond_destroy(&s->wd_cond);

@@ -10,7 +10,9 @@
  * KIND is a BM_KIND_* number (1..31). A record of that kind passes when its
  * file path or rename target starts with PREFIX, ends with SUFFIX and
  * contains CONTAINS, and FLAGS allow: "i" compares ASCII letters without
- * case, "mN" needs a file mode with one of the bits N (decimal) set. A path
+ * case, "mN" needs a file mode with one of the bits N (decimal) set, "e"
+ * needs the path to be the process's executable as the agent knows it
+ * (bm_exe_table; an unknown one matches). A path
  * with a byte above 127 or a backslash matches whatever its mode allows (see
  * path_matches).
  * A line with every field empty = every record of the kind. Kinds no line
@@ -31,11 +33,13 @@
 typedef struct bm_interest_pat {
   const char *prefix, *suffix, *contains;
   uint32_t plen, slen, clen;
-  int fold;          /* ASCII case-insensitive; non-ASCII paths match */
+  int fold;          /* ASCII case-insensitive */
+  int exe;           /* the path is the process's executable */
   uint32_t mode_any; /* 0, or the file mode must have one of these bits */
 } bm_interest_pat;
 
 struct bm_interest {
+  int uses_exe;       /* some pattern has "e" */
   uint32_t all;       /* bit k: every record of kind k passes */
   uint32_t listed;    /* bit k: some line names kind k */
   uint32_t first[33]; /* patterns of kind k: pats[first[k] .. first[k + 1]) */
@@ -105,6 +109,9 @@ bm_interest *bm_interest_parse(const char *spec, char *err, uint32_t err_len) {
           if (*q == 'i') {
             pat.fold = 1;
             q++;
+          } else if (*q == 'e') {
+            pat.exe = 1;
+            q++;
           } else if (*q == 'm') {
             char *e = NULL;
             unsigned long m = strtoul(q + 1, &e, 10);
@@ -133,7 +140,8 @@ bm_interest *bm_interest_parse(const char *spec, char *err, uint32_t err_len) {
       tmp[n] = pat;
       kinds[n] = (uint8_t)k;
       f->listed |= 1u << k;
-      if (!pat.plen && !pat.slen && !pat.clen && !pat.mode_any) f->all |= 1u << k;
+      if (!pat.plen && !pat.slen && !pat.clen && !pat.mode_any && !pat.exe) f->all |= 1u << k;
+      f->uses_exe |= pat.exe;
       count[k]++;
       n++;
     }
@@ -175,13 +183,70 @@ static int has(const uint8_t *s, uint32_t len, const char *c, uint32_t clen, int
  * text does; any other path passes every pattern its mode allows (so does a
  * non-ASCII one for "i": the agent folds case beyond ASCII).
  */
-static int path_matches(const bm_interest *f, unsigned kind, const uint8_t *s, uint32_t len, uint32_t mode) {
+/* FNV-1a, never 0 (0 = unknown in bm_exe_table). */
+static uint64_t path_hash(const uint8_t *s, uint32_t len) {
+  uint64_t h = 14695981039346656037ull;
+  for (uint32_t i = 0; i < len; i++) h = (h ^ s[i]) * 1099511628211ull;
+  return h | 1;
+}
+
+int bm_interest_uses_exe(const bm_interest *f) { return f && f->uses_exe; }
+
+/* The string of tag (the first one), or NULL. */
+static const uint8_t *rec_str(const uint8_t *rec, uint32_t len, uint8_t tag, uint32_t *out_len) {
+  uint32_t nstr = (uint32_t)rec[BM_OFF_NSTR] | (uint32_t)rec[BM_OFF_NSTR + 1] << 8;
+  uint32_t off = BM_RECORD_HEADER_SIZE;
+  for (uint32_t i = 0; i < nstr && off + 4 <= len; i++) {
+    uint32_t sl = (uint32_t)rec[off + 2] | (uint32_t)rec[off + 3] << 8;
+    if (off + 4 + sl > len) return NULL;
+    if (rec[off] == tag) {
+      *out_len = sl;
+      return rec + off + 4;
+    }
+    off += 4 + sl;
+  }
+  return NULL;
+}
+
+void bm_exe_track(bm_exe_table *t, const uint8_t *rec, uint32_t len) {
+  if (len < BM_RECORD_HEADER_SIZE) return;
+  int32_t pid = (int32_t)bm_rec_get_u32(rec, BM_OFF_PID);
+  uint32_t slot = (uint32_t)pid & (BM_EXE_SLOTS - 1);
+  switch (rec[BM_OFF_KIND]) {
+    case BM_KIND_EXEC: {
+      /* the agent takes the executable, else (a held exec) the file's path */
+      uint32_t sl = 0;
+      const uint8_t *s = rec_str(rec, len, BM_STR_EXECUTABLE, &sl);
+      if (!s) s = rec_str(rec, len, BM_STR_PATH, &sl);
+      t->pid[slot] = pid;
+      t->hash[slot] = s && sl ? path_hash(s, sl) : 0;
+      return;
+    }
+    case BM_KIND_FORK: {
+      int32_t ppid = (int32_t)bm_rec_get_u32(rec, BM_OFF_PPID);
+      uint32_t ps = (uint32_t)ppid & (BM_EXE_SLOTS - 1);
+      uint64_t h = t->pid[ps] == ppid ? t->hash[ps] : 0;
+      t->pid[slot] = pid;
+      t->hash[slot] = h;
+      return;
+    }
+    case BM_KIND_EXIT:
+      if (t->pid[slot] == pid) t->hash[slot] = 0;
+      return;
+    default:
+      return;
+  }
+}
+
+static int path_matches(const bm_interest *f, unsigned kind, const uint8_t *s, uint32_t len, uint32_t mode,
+                        uint64_t exe) {
   int plain = 1;
   for (uint32_t i = 0; i < len && plain; i++) plain = s[i] < 0x80 && s[i] != '\\';
   for (uint32_t i = f->first[kind]; i < f->first[kind + 1]; i++) {
     const bm_interest_pat *p = &f->pats[i];
     if (p->mode_any && !(mode & p->mode_any)) continue;
     if (!plain) return 1;
+    if (p->exe && exe && exe != path_hash(s, len)) continue;
     if (p->plen <= len && p->slen <= len && same(s, p->prefix, p->plen, p->fold) &&
         same(s + len - p->slen, p->suffix, p->slen, p->fold) && has(s, len, p->contains, p->clen, p->fold))
       return 1;
@@ -189,7 +254,7 @@ static int path_matches(const bm_interest *f, unsigned kind, const uint8_t *s, u
   return 0;
 }
 
-int bm_interest_pass(const bm_interest *f, const uint8_t *rec, uint32_t len) {
+int bm_interest_pass(const bm_interest *f, const uint8_t *rec, uint32_t len, const bm_exe_table *exe_table) {
   if (!f || len < BM_RECORD_HEADER_SIZE || (rec[BM_OFF_FLAGS] & BM_FLAG_AUTH)) return 1;
   unsigned kind = rec[BM_OFF_KIND];
   if (kind > 31 || (f->all >> kind) & 1u) return 1;
@@ -198,6 +263,12 @@ int bm_interest_pass(const bm_interest *f, const uint8_t *rec, uint32_t len) {
   uint32_t off = BM_RECORD_HEADER_SIZE;
   int have_path = 0;
   uint32_t mode = bm_rec_get_u32(rec, BM_OFF_FILE_MODE);
+  uint64_t exe = 0; /* unknown */
+  if (f->uses_exe && exe_table) {
+    int32_t pid = (int32_t)bm_rec_get_u32(rec, BM_OFF_PID);
+    uint32_t slot = (uint32_t)pid & (BM_EXE_SLOTS - 1);
+    if (exe_table->pid[slot] == pid) exe = exe_table->hash[slot];
+  }
   for (uint32_t i = 0; i < nstr && off + 4 <= len; i++) {
     uint8_t tag = rec[off];
     uint32_t sl = (uint32_t)rec[off + 2] | (uint32_t)rec[off + 3] << 8;
@@ -206,7 +277,7 @@ int bm_interest_pass(const bm_interest *f, const uint8_t *rec, uint32_t len) {
     if (off > len) return 1; /* malformed: not ours to judge */
     if (tag != BM_STR_PATH && tag != BM_STR_TARGET_PATH) continue;
     have_path = 1;
-    if (sl > BM_INTEREST_LONG_PATH || path_matches(f, kind, s, sl, mode)) return 1;
+    if (sl > BM_INTEREST_LONG_PATH || path_matches(f, kind, s, sl, mode, exe)) return 1;
   }
   return !have_path;
 }

@@ -626,13 +626,13 @@ static uint32_t file_rec(uint8_t *buf, uint32_t cap, uint8_t kind, uint8_t flags
 static int passes_mode(const bm_interest *f, uint8_t kind, const char *path, uint32_t mode) {
   static uint8_t buf[BM_RECORD_HEADER_SIZE + 8200];
   uint32_t n = file_rec_mode(buf, sizeof buf, kind, 0, path, NULL, mode);
-  return bm_interest_pass(f, buf, n);
+  return bm_interest_pass(f, buf, n, NULL);
 }
 
 static int passes(const bm_interest *f, uint8_t kind, uint8_t flags, const char *path, const char *target) {
   static uint8_t buf[BM_RECORD_HEADER_SIZE + 2 * 8200];
   uint32_t n = file_rec(buf, sizeof buf, kind, flags, path, target);
-  return bm_interest_pass(f, buf, n);
+  return bm_interest_pass(f, buf, n, NULL);
 }
 
 /* The interest filter's decisions, its parser, and the sensor dropping what it rules out. */
@@ -682,8 +682,8 @@ static void test_interest(void) {
     uint8_t buf[256];
     uint32_t n = file_rec(buf, sizeof buf, BM_KIND_CREATE, 0, "/tmp/x", NULL);
     buf[BM_OFF_KIND] = 40;
-    CHECK(bm_interest_pass(f, buf, n));
-    CHECK(bm_interest_pass(NULL, buf, n));
+    CHECK(bm_interest_pass(f, buf, n, NULL));
+    CHECK(bm_interest_pass(NULL, buf, n, NULL));
   }
   bm_interest_free(f);
 
@@ -740,6 +740,50 @@ static void test_interest(void) {
   CHECK(bm_sensor_inject(s, a, la, 1) == 1);
   bm_sensor_get_stats(s, &st, sizeof st);
   CHECK(st.filtered == 4);
+  bm_sensor_close(s);
+
+  /* "e": an unlink passes when its path is the process's executable as the records so far say */
+  s = bm_sensor_open_synthetic("own_pid=1\nnotify_latency_ms=0\nauth_deadline_ms=600000\n", err, sizeof err);
+  CHECK(s != NULL);
+  if (!s) return;
+  CHECK(bm_sensor_set_interest(s, "1\t\t\n2\t\t\n3\t\t\n8\t\t\t\te\n", err, sizeof err) == 0);
+  uint8_t rec[512];
+  bm_rec r;
+#define PROC_REC(kind, flags, p, pp, tag, str)                 \
+  do {                                                         \
+    bm_rec_begin(&r, rec, sizeof rec, (kind), (flags));        \
+    bm_rec_set_i32(&r, BM_OFF_PID, (p));                       \
+    bm_rec_set_i32(&r, BM_OFF_PPID, (pp));                     \
+    if (str) bm_rec_cstr(&r, (tag), (str));                    \
+    CHECK(bm_sensor_inject(s, rec, bm_rec_finish(&r), 1) == 1); \
+  } while (0)
+  /* file_rec writes pid 42: set the pid by hand */
+#define UNLINK_AS(p, path, want)                                                             \
+  do {                                                                                       \
+    uint32_t n_ = file_rec(rec, sizeof rec, BM_KIND_UNLINK, 0, (path), NULL);                \
+    bm_rec w_ = {rec, sizeof rec, n_, 0, 0};                                                 \
+    bm_rec_set_i32(&w_, BM_OFF_PID, (p));                                                    \
+    CHECK(bm_sensor_inject(s, rec, n_, 1) == (want));                                        \
+  } while (0)
+  UNLINK_AS(100, "/tmp/a", 1); /* nothing known of pid 100 yet */
+  PROC_REC(BM_KIND_EXEC, 0, 100, 1, BM_STR_EXECUTABLE, "/tmp/a");
+  UNLINK_AS(100, "/tmp/a", 1);
+  UNLINK_AS(100, "/tmp/b", 0);
+  UNLINK_AS(101, "/tmp/b", 1);
+  PROC_REC(BM_KIND_FORK, 0, 101, 100, 0, (const char *)NULL); /* inherits /tmp/a */
+  UNLINK_AS(101, "/tmp/b", 0);
+  UNLINK_AS(101, "/tmp/a", 1);
+  PROC_REC(BM_KIND_EXIT, 0, 100, 1, 0, (const char *)NULL);
+  UNLINK_AS(100, "/tmp/b", 1); /* forgotten */
+  PROC_REC(BM_KIND_EXEC, BM_FLAG_AUTH, 102, 1, BM_STR_PATH, "/tmp/s"); /* a held exec names its file */
+  UNLINK_AS(102, "/tmp/s", 1);
+  UNLINK_AS(102, "/tmp/x", 0);
+  PROC_REC(BM_KIND_EXEC, 0, 102, 1, 0, (const char *)NULL); /* its image lost the race with an exit */
+  UNLINK_AS(102, "/tmp/x", 1);
+#undef PROC_REC
+#undef UNLINK_AS
+  bm_sensor_get_stats(s, &st, sizeof st);
+  CHECK(st.filtered == 3);
   bm_sensor_close(s);
 }
 

@@ -273,6 +273,13 @@ function leafPatterns(
   const ops = Object.keys(c).filter((k) => k !== "field");
   if (ops.length !== 1) return undefined;
   const op = ops[0]!;
+  const ref = c[op];
+  if (
+    op === "eq" && FILE_FIELDS.has(field) && isPlain(ref) && Object.keys(ref).length === 1 &&
+    ref.field === "process.executable"
+  ) {
+    return [{ prefix: "", suffix: "", exe: true }]; // the process deleting its own image
+  }
   const name = field === "file.name" || field === "file.target_name";
   if (!name && !FILE_FIELDS.has(field)) return undefined;
   if (!STRING_OPS.has(op) || (name && (op === "glob" || op === "starts_with"))) return undefined;

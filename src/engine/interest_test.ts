@@ -14,7 +14,7 @@ import type { CompiledRule, Platform } from "./rule_set.ts";
 import { FixedClock } from "../clock.ts";
 import { parseTrace } from "../sensor/trace.ts";
 import type { BmEvent } from "../sensor/event.ts";
-import { type InterestFilter, interesting } from "../sensor/interest.ts";
+import { ExeTracker, type InterestFilter, interesting } from "../sensor/interest.ts";
 
 const POLICIES = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "policies");
 
@@ -50,6 +50,10 @@ Deno.test("interest: step paths from globs, literals, base names and anchored re
     [{ prefix: "/x/", suffix: "" }, { prefix: "", suffix: ".so" }],
   );
   // unconstrained: case-insensitive ops, an `any` with a process branch, a `not`
+  assert.deepEqual(
+    stepPaths([{ field: "file.path", eq: { field: "process.executable" } }], undefined),
+    [{ prefix: "", suffix: "", exe: true }],
+  );
   assert.equal(stepPaths([{ field: "file.path", iglob: "/etc/*" }], undefined), undefined);
   assert.equal(stepPaths([{ field: "file.path", iends_with: "\u00e9" }], undefined), undefined);
   assert.equal(
@@ -180,7 +184,13 @@ for (const platform of ["linux", "macos"] as const) {
         f: InterestFilter,
         ev: BmEvent[],
       ) => {
-        const kept = ev.filter((e) => interesting(f, e));
+        // the executables the agent knows as it reads the events (for `exe` patterns)
+        const exes = new ExeTracker();
+        const kept = ev.filter((e) => {
+          const keep = interesting(f, e, (pid) => exes.get(pid));
+          if (keep) exes.observe(e);
+          return keep;
+        });
         dropped += ev.length - kept.length;
         total += ev.length;
         assert.deepEqual(replay(rs, kept, opts), replay(rs, ev, opts), what);

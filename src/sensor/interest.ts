@@ -13,9 +13,9 @@ import { type BmEvent, EVENT_ACTIONS, type EventAction } from "./event.ts";
 
 /**
  * A path starts with `prefix`, ends with `suffix` and contains `contains`
- * ("" or absent = any); `fold`: ASCII letters compare without case, and a
- * path with a non-ASCII character matches (the engine folds case beyond
- * ASCII); `modeAny`: the event's file mode has one of these bits.
+ * ("" or absent = any); `fold`: ASCII letters compare without case;
+ * `modeAny`: the event's file mode has one of these bits; `exe`:
+ * the path is the process's executable (an unknown one matches).
  */
 export interface PathPattern {
   prefix: string;
@@ -23,6 +23,7 @@ export interface PathPattern {
   contains?: string;
   fold?: boolean;
   modeAny?: number;
+  exe?: boolean;
 }
 
 /**
@@ -55,7 +56,7 @@ function usable(p: PathPattern): boolean {
 }
 
 function matchesAny(p: PathPattern): boolean {
-  return p.prefix === "" && p.suffix === "" && !p.contains && !p.modeAny;
+  return p.prefix === "" && p.suffix === "" && !p.contains && !p.modeAny && !p.exe;
 }
 
 /** The patterns of one kind as the library applies them: "all" when any is "any path" or unusable. */
@@ -74,7 +75,7 @@ export function interestSpec(f: InterestFilter): string {
     if (e === "all") lines.push(`${k}\t\t`);
     else {
       for (const p of e) {
-        const flags = `${p.fold ? "i" : ""}${p.modeAny ? `m${p.modeAny}` : ""}`;
+        const flags = `${p.fold ? "i" : ""}${p.exe ? "e" : ""}${p.modeAny ? `m${p.modeAny}` : ""}`;
         lines.push(`${k}\t${p.prefix}\t${p.suffix}\t${p.contains ?? ""}\t${flags}`);
       }
     }
@@ -90,8 +91,52 @@ function longPath(p: string): boolean {
     enc.encode(p).length > LONG_PATH_BYTES);
 }
 
-/** Whether the filter lets `ev` through: the library's decision (interest.c). */
-export function interesting(f: InterestFilter | undefined, ev: BmEvent): boolean {
+/**
+ * Each process's executable as the agent's process table has it, from the
+ * events in the order the agent reads them: the library's bm_exe_table
+ * (interest.c), for `exe` patterns. An exec sets it (its executable, else
+ * its file's path), a fork copies the parent's, an exit forgets it.
+ */
+export class ExeTracker {
+  private readonly exe = new Map<number, string>();
+
+  /** Call with every event the agent gets (the filter never drops exec, fork or exit). */
+  observe(ev: BmEvent): void {
+    const pid = ev.process.pid;
+    switch (ev.event.action) {
+      case "exec": {
+        const exe = ev.process.executable ?? (ev as { file?: { path?: string } }).file?.path;
+        if (exe) this.exe.set(pid, exe);
+        else this.exe.delete(pid);
+        return;
+      }
+      case "fork": {
+        const parent = ev.process.parent?.pid;
+        const exe = parent === undefined ? undefined : this.exe.get(parent);
+        if (exe !== undefined) this.exe.set(pid, exe);
+        else this.exe.delete(pid);
+        return;
+      }
+      case "exit":
+        this.exe.delete(pid);
+        return;
+    }
+  }
+
+  get(pid: number): string | undefined {
+    return this.exe.get(pid);
+  }
+}
+
+/**
+ * Whether the filter lets `ev` through: the library's decision (interest.c).
+ * `exeOf`: the process's executable for `exe` patterns (ExeTracker); none known matches.
+ */
+export function interesting(
+  f: InterestFilter | undefined,
+  ev: BmEvent,
+  exeOf?: (pid: number) => string | undefined,
+): boolean {
   if (f === undefined || ev.bm?.auth_id !== undefined) return true;
   const action = ev.event.action;
   if (kindOf(action) > MAX_KIND) return true;
@@ -111,6 +156,10 @@ export function interesting(f: InterestFilter | undefined, ev: BmEvent): boolean
     return e.some((pat) => {
       if (pat.modeAny && (mode & pat.modeAny) === 0) return false;
       if (!plain) return true;
+      if (pat.exe) {
+        const exe = exeOf?.(ev.process.pid);
+        if (exe !== undefined && exe !== p) return false;
+      }
       const f = (x: string) => (pat.fold ? x.toLowerCase() : x);
       const s = f(p);
       return s.startsWith(f(pat.prefix)) && s.endsWith(f(pat.suffix)) &&
