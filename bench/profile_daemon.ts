@@ -4,6 +4,7 @@
  *   deno run -A bench/profile_daemon.ts [--execs N] [--files N] [--mode block|audit] [--json FILE]
  *     [--global] [--no-rtp]
  *     [--perf PREFIX]   also `perf record -g` the daemon's threads per workload (PREFIX.NAME.data)
+ *     [--cpu-only]      thread CPU without V8's sampling profiler (which costs the JS thread too)
  *
  * Starts `bm daemon` (the real sensor, engine, store) with its fanotify marks
  * confined to a tmpfs this script mounts (its whole filesystem, as the
@@ -41,6 +42,7 @@ const { values: flags } = parseArgs({
     global: { type: "boolean", default: false },
     "no-rtp": { type: "boolean", default: false },
     perf: { type: "string" },
+    "cpu-only": { type: "boolean", default: false },
   },
   strict: true,
 });
@@ -336,7 +338,8 @@ try {
   };
   for (const [name, events, unit, run] of workloads) {
     const c0 = await counters();
-    await insp.send("Profiler.start");
+    // V8's sampler interrupts the JS thread every 200 µs: --cpu-only measures without it
+    if (!flags["cpu-only"]) await insp.send("Profiler.start");
     // --perf PREFIX: perf samples every thread of the daemon (native code, the kernel) too
     const perfOut = flags.perf && `${flags.perf}.${name.replace(/ /g, "_")}.data`;
     const perf = perfOut
@@ -360,7 +363,9 @@ try {
         `  perf samples: ${perfOut} (perf report -i ${perfOut} --no-children --sort comm,dso,sym)`,
       );
     }
-    const { profile } = await insp.send("Profiler.stop") as { profile: Profile };
+    const { profile } = flags["cpu-only"]
+      ? { profile: { nodes: [], samples: [], timeDeltas: [] } as Profile }
+      : await insp.send("Profiler.stop") as { profile: Profile };
     const threads: Record<string, number> = {};
     for (const [k, v] of after) {
       threads[k] = Math.round((100 * (v - (before.get(k) ?? 0))) / events) / 100;
