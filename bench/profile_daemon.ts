@@ -324,6 +324,7 @@ try {
     "rtp_skipped",
     "rtp_queue_dropped",
     "rtp_coalesced",
+    "rtp_size_filtered",
     "alerts",
     "alerts_suppressed",
   ];
