@@ -7,7 +7,7 @@
 import { parse as parsePlist } from "@plist/parse";
 import { XMLValidator } from "fast-xml-parser";
 import { parse as parseToml, TomlError } from "smol-toml";
-import { findKeyLine, lineColumnAt, type TextFormat } from "./_key_lines.ts";
+import { keyLineFinder, lineColumnAt, type TextFormat } from "./_key_lines.ts";
 import { extractPayload, isProfile } from "./mobileconfig.ts";
 import { readTrustedFile, UntrustedFileError } from "../trusted_file.ts";
 import type { ConfigProblem } from "./problem.ts";
@@ -192,9 +192,8 @@ export async function readConfigFile(path: string, options: ReadOptions = {}): P
 
   const loc: Locator = { file: path };
   if (text !== undefined && textFormat !== undefined) {
-    const t = text;
-    const tf = textFormat;
-    loc.lineOf = (p) => p.length === 0 ? undefined : findKeyLine(t, tf, p);
+    const find = keyLineFinder(text, textFormat);
+    loc.lineOf = (p) => p.length === 0 ? undefined : find(p);
   } else {
     loc.lineNote = "binary plist: no line numbers";
   }
