@@ -119,6 +119,22 @@ Deno.test({
       // Written by this test process (close_modified: hashed, +60), then run
       // by a child (held auth exec and notify exec of one exec: +60 once).
       await Deno.writeFile(path, bin, { mode: 0o755 });
+      // The write is scored before the run: its close record (notification
+      // queue) and the exec's held record (permission queue) are read from
+      // separate fanotify groups, so an exec right after the write can be
+      // scored first, and then the writer's own 60 is the firing that crosses.
+      const written = Date.now() + 15_000;
+      let matches: unknown;
+      while (Date.now() < written) {
+        matches = (await agent.health()).rtp_matches;
+        if (matches === 1) break;
+        await sleep(50);
+      }
+      assert.equal(matches, 1, "the write's verdict");
+      assert.ok(
+        !(await agent.threats()).some((t) => t.name === NAME),
+        "60 for the write alone stays under 100",
+      );
       const r = await run(path, []);
       assert.equal(r.code, 0, "report-only rule: the exec is not blocked");
 
