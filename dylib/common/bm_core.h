@@ -311,6 +311,8 @@ uint64_t bm_core_due_ns(const bm_config *cfg, uint64_t now_ns, uint64_t deadline
  * it watches auth_fd writes kick_fd), so auth_fd is never unwatched for long.
  */
 int bm_core_platform_may_yield(bm_sensor *s, int *recheck_ms);
+/* How long the platform thread keeps leaving auth_fd to a waiter that left (core.c). */
+#define BM_YIELD_GRACE_NS 2000000ull
 void bm_core_count(bm_sensor *s, size_t field_offset);
 #define BM_COUNT(s, field) bm_core_count((s), offsetof(bm_sensor_stats, field))
 

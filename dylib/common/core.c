@@ -471,7 +471,7 @@ static int batch_ready(bm_sensor *s, uint64_t now) {
  * had both threads woken by the next event. An agent busy elsewhere has its
  * events read (and, if need be, answered by the watchdog) this much later.
  */
-#define YIELD_GRACE_NS 2000000ull
+#define YIELD_GRACE_NS BM_YIELD_GRACE_NS
 
 /* Caller holds mu: the platform thread re-checks whether it may yield. */
 static void kick_platform(bm_sensor *s) {
