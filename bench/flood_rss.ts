@@ -117,14 +117,17 @@ try {
       }).spawn(),
     );
   }
+  // A read can race the loop's rewrite of its file (empty or cut short): each
+  // loop's count only grows, so the largest seen stands.
+  const counts = new Array<number>(loops).fill(0);
   const execs = () => {
-    let n = 0;
     for (let i = 0; i < loops; i++) {
       try {
-        n += Number(Deno.readTextFileSync(`${counter}.${i}`).trim()) || 0;
+        const n = Number(Deno.readTextFileSync(`${counter}.${i}`).trim()) || 0;
+        if (n > counts[i]!) counts[i] = n;
       } catch { /* not yet */ }
     }
-    return n;
+    return counts.reduce((a, b) => a + b, 0);
   };
   const sample = async (t: number, perS: number): Promise<Sample> => {
     const s = await agent.call("engine_stats") as {
