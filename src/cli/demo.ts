@@ -142,7 +142,7 @@ function sleep(ms: number): Promise<void> {
  * a Deno binary under /tmp, as in a CI clone). The scratch tmpfs would hide
  * them, so they are bound back into it.
  */
-function entriesBmNeedsUnderTmp(): string[] {
+export function entriesBmNeedsUnderTmp(): string[] {
   const paths = [Deno.execPath(), new URL("../../", import.meta.url).pathname, Deno.cwd()];
   const tops = new Set<string>();
   for (const p of paths) {
