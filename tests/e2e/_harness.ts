@@ -66,7 +66,7 @@ export class TestAgent {
     readonly proc: Deno.ChildProcess,
     logFile: Deno.FsFile,
   ) {
-    this.logged = proc.stderr.pipeTo(logFile.writable).catch(() => {});
+    this.logged = copyOut(proc.stderr, logFile);
   }
 
   get socket(): string {
@@ -163,6 +163,25 @@ export class TestAgent {
     }
     await Deno.remove(this.dir, { recursive: true }).catch(() => {});
     return code;
+  }
+}
+
+/**
+ * Copies the daemon's stderr to its log file chunk by chunk, as it comes:
+ * `pipeTo(file.writable)` held the lines back while the daemon ran, so
+ * `log()` read an empty file when a test failed.
+ */
+async function copyOut(from: ReadableStream<Uint8Array>, to: Deno.FsFile): Promise<void> {
+  try {
+    for await (const chunk of from) {
+      for (let off = 0; off < chunk.length;) off += to.writeSync(chunk.subarray(off));
+    }
+  } catch {
+    /* the daemon is gone or the file closed */
+  } finally {
+    try {
+      to.close();
+    } catch { /* already closed */ }
   }
 }
 
