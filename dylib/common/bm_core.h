@@ -238,6 +238,15 @@ struct bm_sensor {
   int auth_fd, wake_fd, kick_fd;
   int (*auth_read)(void *ctx);
   int poll_waiters;          /* waiters inside poll(): wake_reader writes wake_fd */
+  /*
+   * While one waiter sleeps: when it wakes on its own (monotonic ns). A first
+   * notify record whose batch is due no earlier does not wake it: it would
+   * only sleep again until then (a wake-up per batch saved; a waiter that
+   * sleeps in short slices, as the agent's does while execs are held, is
+   * not woken for notify records at all).
+   */
+  uint64_t sole_until;
+  uint64_t reader_wakes;     /* wake_reader calls (tests) */
   int platform_yields;       /* the platform thread is not watching auth_fd */
   uint64_t waiter_left_ns;   /* when waiters last went to 0 (bm_now_mono_ns) */
   int auth_read_failed;      /* a waiter's auth_read failed: waiters leave auth_fd alone */

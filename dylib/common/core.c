@@ -310,6 +310,7 @@ int bm_core_init(bm_sensor *s, const bm_config *cfg, bm_answer_fn answer, bm_sto
 
 /* Caller holds mu. */
 static void wake_reader(bm_sensor *s) {
+  s->reader_wakes++;
   pthread_cond_signal(&s->ready);
   if (s->poll_waiters) {
     uint64_t one = 1;
@@ -347,7 +348,8 @@ static int submit_notify(bm_sensor *s, bm_rec *r, int filter) {
     rc = -1;
   } else if (before == 0) {
     s->first_ns = bm_now_mono_ns();
-    wake_reader(s);
+    uint64_t due = s->first_ns + (uint64_t)s->cfg.notify_latency_ms * 1000000ull;
+    if (!(s->waiters == 1 && s->sole_until <= due)) wake_reader(s);
   } else if (before < BATCH_BYTES && s->ring.used >= BATCH_BYTES) {
     wake_reader(s);
   }
@@ -546,6 +548,7 @@ int32_t bm_sensor_wait(bm_sensor *s, int32_t timeout_ms) {
       uint64_t due = s->first_ns + (uint64_t)s->cfg.notify_latency_ms * 1000000ull;
       if (due < until) until = due;
     }
+    s->sole_until = until;
     if (s->auth_fd >= 0) poll_wait_until(s, until, now);
     else cond_wait_until(&s->ready, &s->mu, until);
     now = bm_now_mono_ns();

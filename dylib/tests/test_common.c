@@ -815,7 +815,64 @@ static void test_interest(void) {
   bm_sensor_close(s);
 }
 
+typedef struct { bm_sensor *s; int32_t timeout; int32_t rc; uint64_t ms; } waiter_arg;
+
+static void *timed_waiter(void *p) {
+  waiter_arg *a = p;
+  uint64_t t0 = bm_now_mono_ns();
+  a->rc = bm_sensor_wait(a->s, a->timeout);
+  a->ms = (bm_now_mono_ns() - t0) / 1000000ull;
+  return NULL;
+}
+
+static uint64_t reader_wakes(bm_sensor *s) {
+  pthread_mutex_lock(&s->mu);
+  uint64_t n = s->reader_wakes;
+  pthread_mutex_unlock(&s->mu);
+  return n;
+}
+
+/* A first notify record wakes the waiter only when it would sleep past the batch's due time. */
+static void test_notify_wakes(void) {
+  char err[128];
+  uint8_t rec[256];
+  uint32_t n = make_rec(rec, sizeof rec, 1, 10);
+  for (int long_sleep = 0; long_sleep < 2; long_sleep++) {
+    /* short: the waiter's 100 ms end comes before the 1 s latency; long: its 5 s end after the 20 ms one */
+    bm_sensor *s = bm_sensor_open_synthetic(long_sleep ? "own_pid=1\nnotify_latency_ms=20\n"
+                                                       : "own_pid=1\nnotify_latency_ms=1000\n",
+                                            err, sizeof err);
+    CHECK(s != NULL);
+    if (!s) return;
+    waiter_arg a = {s, long_sleep ? 5000 : 100, 0, 0};
+    pthread_t t;
+    pthread_create(&t, NULL, timed_waiter, &a);
+    /* until the waiter is inside the wait (it sleeps as soon as it releases mu) */
+    for (int waiting = 0; !waiting;) {
+      pthread_mutex_lock(&s->mu);
+      waiting = s->waiters == 1;
+      pthread_mutex_unlock(&s->mu);
+      struct timespec ts = {0, 1000000L};
+      if (!waiting) nanosleep(&ts, NULL);
+    }
+    uint64_t before = reader_wakes(s);
+    CHECK(bm_sensor_inject(s, rec, n, 1) == 1);
+    uint64_t after = reader_wakes(s);
+    pthread_join(t, NULL);
+    CHECK(a.rc == 1);
+    if (long_sleep) {
+      CHECK(after == before + 1);
+      CHECK(a.ms < 2000); /* woken for the 20 ms batch, not at its 5 s end */
+    } else {
+      CHECK(after == before); /* not woken: it wakes at 100 ms on its own, before the batch is due */
+      CHECK(a.ms >= 90);
+    }
+    bm_sensor_close(s);
+  }
+}
+
 int main(void) {
+  test_notify_wakes();
   test_interest();
   test_env();
   test_record_layout();
