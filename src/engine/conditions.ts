@@ -13,6 +13,7 @@ import {
 } from "./fields.ts";
 import { compileGlob } from "./glob.ts";
 import { compileLinear, type StringTest } from "./linear_regex.ts";
+import { lowerCase } from "./lower_case.ts";
 
 export type Pred = (c: MatchCtx) => boolean;
 
@@ -133,7 +134,7 @@ function isPlain(v: unknown): v is Record<string, unknown> {
 }
 
 function lower(x: unknown): string | undefined {
-  return typeof x === "string" ? x.toLowerCase() : undefined;
+  return typeof x === "string" ? lowerCase(x) : undefined;
 }
 
 /** A string op over one needle or a list (any). */

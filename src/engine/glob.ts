@@ -6,13 +6,14 @@
  * CR and tab included: a name holding one must not slip past a rule.
  */
 import { compileLinear, type StringTest } from "./linear_regex.ts";
+import { lowerCase } from "./lower_case.ts";
 
 /** Compiles a glob to an anchored test; throws an Error with the reason when malformed. */
 export function compileGlob(glob: string, caseInsensitive = false): StringTest {
   const src = globSource(glob); // validates
   const direct = shapeTest(caseInsensitive ? glob.toLowerCase() : glob);
   if (direct !== undefined) {
-    return caseInsensitive ? (s) => direct(s.toLowerCase()) : direct;
+    return caseInsensitive ? (s) => direct(lowerCase(s)) : direct;
   }
   // The literal text before the first and after the last wildcard is a cheap first test.
   const first = glob.search(/[*?[]/);

@@ -14,6 +14,7 @@
  */
 
 import { literalFilter, requiredLiterals } from "./regex_literals.ts";
+import { lowerCase } from "./lower_case.ts";
 
 /** A compiled pattern: true when it matches (somewhere in) `s`. */
 export type StringTest = (s: string) => boolean;
@@ -86,15 +87,15 @@ export function compileLinear(source: string, opts: LinearOptions = {}): StringT
     if (may) {
       return lower
         ? (s) => {
-          const v = s.toLowerCase();
+          const v = lowerCase(s);
           return may(v) && re.test(v);
         }
         : (s) => may(s) && re.test(s);
     }
-    return lower ? (s) => re.test(s.toLowerCase()) : (s) => re.test(s);
+    return lower ? (s) => re.test(lowerCase(s)) : (s) => re.test(s);
   }
   return (s) => {
-    const v = lower ? s.toLowerCase() : s;
+    const v = lower ? lowerCase(s) : s;
     return v.startsWith(prefix) && v.endsWith(suffix) && (!may || may(v)) && re.test(v);
   };
 }
