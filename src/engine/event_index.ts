@@ -12,6 +12,9 @@ import type { CompiledRule, CompiledStep, Relation } from "./rule_set.ts";
 import { Bursts } from "./bursts.ts";
 import type { PartialMatch } from "./partials.ts";
 import { KeyTable } from "./key_table.ts";
+import { LiteralScan } from "./literal_scan.ts";
+import { lowerCase } from "./lower_case.ts";
+import { commandLine } from "./process_table.ts";
 import type { BmEvent } from "../sensor/event.ts";
 import type { MatchCtx } from "./fields.ts";
 import type { Pred } from "./conditions.ts";
@@ -41,8 +44,12 @@ interface FirstIndex {
   /** Per executable and name: the steps whose gate holds, and those without one. */
   gates: Map<string, Map<string, Uint32Array>>;
   gateEntries: number;
+  /** Steps that need a literal of the command line: those without one, and the scan for the rest. */
+  cmd: { free: Uint32Array; scan: LiteralScan } | undefined;
   /** The candidates of the event in progress. */
   cand: Uint32Array;
+  /** The command line's share of them. */
+  cmdBits: Uint32Array;
   /** The steps of the event in progress, handed out by `firstFor`. */
   out: StepRef[];
 }
@@ -140,7 +147,10 @@ export class EventIndex {
         return bits === undefined ? [] : [{ dim, bits }];
       });
       const gated = refs.flatMap((r, i) => (r.step.gate ? [{ i, gate: r.step.gate }] : []));
-      if (seg === undefined && dims.length === 0 && gated.length === 0) continue;
+      const cmd = cmdScan(refs);
+      if (seg === undefined && dims.length === 0 && gated.length === 0 && cmd === undefined) {
+        continue;
+      }
       const cand = new Uint32Array((refs.length + 31) >>> 5);
       this.firstKeyed.set(a, {
         refs,
@@ -149,6 +159,8 @@ export class EventIndex {
         gated,
         gates: new Map(),
         gateEntries: 0,
+        cmd,
+        cmdBits: new Uint32Array(cand.length),
         cand,
         out: [],
       });
@@ -177,6 +189,13 @@ export class EventIndex {
       const l = fileNameBits(bits, ev);
       for (let i = 0; i < cand.length; i++) cand[i]! &= l[i]!;
     }
+    if (fi.cmd !== undefined) {
+      const l = fi.cmdBits;
+      l.set(fi.cmd.free);
+      const line = commandLine(ctx.proc);
+      if (line !== undefined) fi.cmd.scan.scan(lowerCase(line), l);
+      for (let i = 0; i < cand.length; i++) cand[i]! &= l[i]!;
+    }
     const out = fi.out;
     out.length = 0;
     const refs = fi.refs;
@@ -195,6 +214,25 @@ export class EventIndex {
   sweep(now: number): void {
     for (const rt of this.orders) rt.bursts?.sweep(now);
   }
+}
+
+/** The command-line literals of the steps of one kind, or undefined when no step has any. */
+function cmdScan(refs: readonly StepRef[]): { free: Uint32Array; scan: LiteralScan } | undefined {
+  if (!refs.some((r) => r.step.cmdLiterals !== undefined)) return undefined;
+  const words = (refs.length + 31) >>> 5;
+  const free = new Uint32Array(words);
+  const byLit = new Map<string, Uint32Array>();
+  refs.forEach((r, i) => {
+    const lits = r.step.cmdLiterals;
+    if (lits === undefined) free[i >>> 5]! |= 1 << (i & 31);
+    for (const l of lits ?? []) {
+      let b = byLit.get(l);
+      if (b === undefined) byLit.set(l, b = new Uint32Array(words));
+      b[i >>> 5]! |= 1 << (i & 31);
+    }
+  });
+  const lits = [...byLit].map(([text, bits]) => ({ text, bits }));
+  return { free, scan: new LiteralScan(lits, words) };
 }
 
 /** The bitsets of one dimension over `refs`, or undefined when no step is keyed on it. */

@@ -22,7 +22,7 @@ import {
 import { parseTomlSource, type TomlSource } from "./toml_source.ts";
 import { pathPrefilter, pathSegments } from "./prefilter.ts";
 import { stepPaths } from "./interest.ts";
-import { imageGate, stepKeys } from "./step_keys.ts";
+import { imageGate, stepCmdLiterals, stepKeys } from "./step_keys.ts";
 import { allOf } from "./conditions.ts";
 import { compileAccessor } from "./fields.ts";
 import {
@@ -467,6 +467,7 @@ function compileRule(
       segments: plain ? undefined : pathSegments(s.where ?? [], lists),
       keys: plain ? undefined : stepKeys(s.where ?? [], lists),
       gate: plain ? undefined : stepGate(s.where ?? [], lists),
+      cmdLiterals: plain ? undefined : stepCmdLiterals(s.where ?? [], lists),
       relations: s.relation === undefined
         ? ["same"]
         : Array.isArray(s.relation)

@@ -51,6 +51,11 @@ export interface CompiledStep {
    * name and executable and skips the step where it fails. Undefined when none.
    */
   gate?: Pred | undefined;
+  /**
+   * Literals one of which the lower-cased command line contains whenever the
+   * step matches (step_keys.ts `stepCmdLiterals`); undefined when none are known.
+   */
+  cmdLiterals?: readonly string[] | undefined;
 }
 
 export interface StepOrder {

@@ -12,6 +12,8 @@
  */
 import { basename } from "./process_table.ts";
 import { expandLists, type PackLists } from "./conditions.ts";
+import { requiredLiterals } from "./regex_literals.ts";
+import { lowerPattern } from "./linear_regex.ts";
 
 /** What a key is read from: `fname` the last segment of `file.path`, lower-cased. */
 export type KeyDim = "fname";
@@ -190,4 +192,94 @@ export function imageGate(c: unknown): unknown {
  */
 export function stepKeys(where: unknown[], lists: PackLists | undefined): StepKeys | undefined {
   return conjKeys(where, lists);
+}
+
+const CMD_FIELDS: ReadonlySet<string> = new Set(["process.args", "process.command_line"]);
+const ASCII = /^[\x00-\x7f]*$/;
+
+/**
+ * Literals one of which the lower-cased command line (the args joined by
+ * spaces) contains whenever the condition holds, or undefined when there are
+ * none to tell. An argument is a stretch of the command line, and lower-casing
+ * it alone or within the line gives the same text (a space ends any context
+ * of case), so what an argument holds the line holds. A case-sensitive operand
+ * counts only when ASCII (its lower-casing is then the same wherever it sits).
+ */
+function cmdLeaf(c: Record<string, unknown>, lists: PackLists | undefined): string[] | undefined {
+  const field = c.field;
+  const ops = Object.keys(c).filter((k) => k !== "field");
+  if (typeof field !== "string" || !CMD_FIELDS.has(field) || ops.length !== 1) return undefined;
+  const op = ops[0]!;
+  const operand = c[op];
+  if (isPlain(operand)) return undefined;
+  const x = expandLists(operand, lists, [], () => {});
+  const raw = typeof x === "string" ? [x] : Array.isArray(x) ? x : undefined;
+  if (raw === undefined || raw.length === 0) return undefined;
+  // "in" is not an "i" operator.
+  const ci = op !== "in" && op.startsWith("i");
+  const base = ci ? op.slice(1) : op;
+  let lits: string[] = [];
+  switch (base) {
+    case "eq":
+    case "in":
+    case "contains":
+    case "starts_with":
+    case "ends_with":
+      // `in` may hold numbers, which never equal an argument (iin compares their text).
+      for (const v of raw) {
+        if (typeof v === "string") lits.push(v);
+        else if (op === "iin" && typeof v === "number") lits.push(String(v));
+        else if (op !== "in") return undefined;
+      }
+      break;
+    case "regex":
+      for (const v of raw) {
+        if (typeof v !== "string") return undefined;
+        const r = requiredLiterals(ci ? lowerPattern(v) : v);
+        if (r === null) return undefined;
+        lits.push(...r.map((and) => and[0]!));
+      }
+      break;
+    default:
+      return undefined;
+  }
+  if (!ci && !lits.every((l) => ASCII.test(l))) return undefined;
+  lits = lits.map((l) => l.toLowerCase());
+  return lits.length === 0 || lits.some((l) => l === "") ? undefined : [...new Set(lits)];
+}
+
+function cmdCond(c: unknown, lists: PackLists | undefined): string[] | undefined {
+  if (!isPlain(c)) return undefined;
+  const keys = Object.keys(c);
+  if (keys.length === 1 && Array.isArray(c.all)) return cmdConj(c.all, lists);
+  if (keys.length === 1 && Array.isArray(c.any)) {
+    const alts = c.any.map((x) => cmdCond(x, lists));
+    if (alts.length === 0 || alts.some((a) => a === undefined)) return undefined;
+    return [...new Set(alts.flatMap((a) => a!))];
+  }
+  if ("field" in c) return cmdLeaf(c, lists);
+  return undefined;
+}
+
+/** Of conditions that must all hold: the set whose shortest literal is longest (it rejects most). */
+function cmdConj(cs: unknown[], lists: PackLists | undefined): string[] | undefined {
+  let best: string[] | undefined;
+  const shortest = (l: string[]) => Math.min(...l.map((x) => x.length));
+  for (const c of cs) {
+    const l = cmdCond(c, lists);
+    if (l !== undefined && (best === undefined || shortest(l) > shortest(best))) best = l;
+  }
+  return best;
+}
+
+/**
+ * Literals one of which the lower-cased command line contains whenever the
+ * step's `where` holds (event_index.ts scans for all steps' at once), or
+ * undefined when the step requires none.
+ */
+export function stepCmdLiterals(
+  where: unknown[],
+  lists: PackLists | undefined,
+): string[] | undefined {
+  return cmdConj(where, lists);
 }

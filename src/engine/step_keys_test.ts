@@ -1,5 +1,5 @@
 import { deepEqual, equal } from "node:assert/strict";
-import { imageGate, imageOnly, stepKeys } from "./step_keys.ts";
+import { imageGate, imageOnly, stepCmdLiterals, stepKeys } from "./step_keys.ts";
 
 Deno.test("step keys: the file names a step requires", () => {
   const lists = new Map([["rc", [".bashrc", "/etc/Profile"]]]);
@@ -69,4 +69,50 @@ Deno.test("image gate: what a condition requires of the process name and executa
   equal(imageGate({ not: { all: [name, args] } }), undefined);
   deepEqual(imageGate({ not: name }), { not: name });
   equal(imageGate(args), undefined);
+});
+
+Deno.test("command-line literals: one of which the lower-cased command line holds when the step matches", () => {
+  deepEqual(
+    stepCmdLiterals(
+      [{ field: "process.command_line", icontains: ["Stratum+TCP://", "x"] }],
+      undefined,
+    ),
+    [
+      "stratum+tcp://",
+      "x",
+    ],
+  );
+  deepEqual(stepCmdLiterals([{ field: "process.args", in: ["-E", 5] }], undefined), ["-e"]);
+  deepEqual(
+    stepCmdLiterals([{ field: "process.args", regex: "^LD_(PRELOAD|AUDIT)=" }], undefined),
+    [
+      "preload",
+      "audit",
+    ],
+  );
+  // The conjunct whose shortest literal is longest; every alternative of an `any`.
+  deepEqual(
+    stepCmdLiterals([
+      { field: "process.args", eq: "-c" },
+      {
+        any: [{ field: "process.command_line", contains: "pty.spawn" }, {
+          field: "process.args",
+          ieq: "socket",
+        }],
+      },
+    ], undefined),
+    ["pty.spawn", "socket"],
+  );
+  for (
+    const c of [
+      { field: "process.args", regex: ".*" },
+      { field: "process.args", contains: "\u00c9" }, // not ASCII, case-sensitive
+      { field: "process.args", glob: "*x*" },
+      { field: "process.args", ne: "-e" },
+      { not: { field: "process.args", eq: "-e" } },
+      { any: [{ field: "process.args", eq: "-e" }, { field: "process.name", eq: "nc" }] },
+      { field: "process.args", eq: { field: "process.parent.args" } },
+      { field: "process.args", contains: "" },
+    ]
+  ) equal(stepCmdLiterals([c], undefined), undefined, JSON.stringify(c));
 });
