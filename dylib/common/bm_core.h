@@ -48,6 +48,9 @@ typedef struct bm_config {
   int32_t marks_network;     /* filesystem mode: mark network filesystems too */
   /* Test builds only (BM_TEST_HOOKS): filesystem mode follows only tmpfs mounts under this path */
   char marks_only_under[1024];
+  /* Test builds only: the sensor thread leaves the notification queue alone, so only the
+     drain before a permission batch reads it (test_linux checks that order) */
+  int32_t debug_hold_notify;
   int32_t n_env;             /* environment variables reported with an exec */
   char env[BM_MAX_ENV][BM_ENV_NAME_MAX];
 } bm_config;

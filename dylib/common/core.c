@@ -193,6 +193,12 @@ int bm_config_parse(const char *text, bm_config *c, char *err, uint32_t err_len)
         bm_set_err(err, err_len, "Bad sensor config value \"%s\" for debug_stall_ms: expected 1..3600000", v);
         return -1;
       }
+    } else if (strcmp(k, "debug_hold_notify") == 0) {
+      if (parse_int(v, 0, 1, &x)) {
+        bm_set_err(err, err_len, "Bad sensor config value \"%s\" for debug_hold_notify: expected 0 or 1", v);
+        return -1;
+      }
+      c->debug_hold_notify = (int32_t)x;
 #endif
     } else if (strcmp(k, "env") == 0) {
       size_t vl = strlen(v);

@@ -94,7 +94,15 @@ typedef struct linux_ctx {
   pthread_t keeper;
   int keeper_started;
   int keeper_stop_fd;           /* eventfd: the keeper thread ends */
-  uint8_t rec[BM_MAX_RECORD];
+  uint8_t rec[BM_MAX_RECORD]; /* permission records read by the sensor thread */
+  /*
+   * The notification group and the proc connector are read under ingest_mu,
+   * by the sensor thread or by whichever thread reads a permission batch
+   * (drain_before_auth), so their records keep one order; ingest_rec is the
+   * record storage of that reading.
+   */
+  pthread_mutex_t ingest_mu;
+  uint8_t ingest_rec[BM_MAX_RECORD];
 } linux_ctx;
 
 static double wall_minus_mono_ms(void) {
@@ -387,7 +395,7 @@ static void add_env(linux_ctx *c, bm_rec *r, int pid) {
 
 static void on_exec(linux_ctx *c, int pid, double t) {
   bm_rec r;
-  bm_rec_begin(&r, c->rec, sizeof c->rec, BM_KIND_EXEC, 0);
+  bm_rec_begin(&r, c->ingest_rec, sizeof c->ingest_rec, BM_KIND_EXEC, 0);
   bm_rec_set_f64(&r, BM_OFF_TIME, t);
   bm_rec_set_i32(&r, BM_OFF_PID, pid);
   int32_t ppid = -1, uid = -1, euid = -1;
@@ -441,7 +449,7 @@ static void handle_proc_event(linux_ctx *c, const struct proc_event *ev) {
       if (f->child_pid != f->child_tgid) return; /* a thread */
       bm_tables_on_fork(&c->s->tables, f->parent_tgid, f->child_tgid);
       if (!c->s->cfg.notify_forks) return;
-      bm_rec_begin(&r, c->rec, sizeof c->rec, BM_KIND_FORK, 0);
+      bm_rec_begin(&r, c->ingest_rec, sizeof c->ingest_rec, BM_KIND_FORK, 0);
       bm_rec_set_f64(&r, BM_OFF_TIME, t);
       bm_rec_set_i32(&r, BM_OFF_PID, f->child_tgid);
       bm_rec_set_i32(&r, BM_OFF_PPID, f->parent_tgid);
@@ -463,7 +471,7 @@ static void handle_proc_event(linux_ctx *c, const struct proc_event *ev) {
       if (x->process_pid != x->process_tgid) return;
       bm_tables_on_exit(&c->s->tables, x->process_tgid);
       bm_exec_chain_end(&c->chain, x->process_tgid, NULL, 0);
-      bm_rec_begin(&r, c->rec, sizeof c->rec, BM_KIND_EXIT, 0);
+      bm_rec_begin(&r, c->ingest_rec, sizeof c->ingest_rec, BM_KIND_EXIT, 0);
       bm_rec_set_f64(&r, BM_OFF_TIME, t);
       bm_rec_set_i32(&r, BM_OFF_PID, x->process_tgid);
       bm_rec_set_i32(&r, BM_OFF_PPID, (int32_t)x->parent_tgid);
@@ -519,6 +527,26 @@ static int open_proc_connector(linux_ctx *c, char *err, uint32_t err_len) {
 
 /* ---- fanotify permission events ---------------------------------------- */
 
+static void read_notif(linux_ctx *c, int max_reads);
+
+/*
+ * Before a permission batch becomes records, the file events queued before it
+ * become records first. The two fanotify groups are separate queues: a payload's
+ * close-after-write is queued before its exec starts (the writer closed it
+ * before anyone could run it), but the exec's permission event can be read
+ * first, by the waiting agent or by this thread, and the engine would then judge
+ * the exec of a file it has not seen written (a drop-then-run rule misses). A
+ * full fanotify queue is 16,384 events, about 18 reads of 64 KiB; 32 reads bound
+ * the time an exec waits here when a writer keeps the queue full.
+ */
+#define DRAIN_BEFORE_AUTH_READS 32
+static void drain_before_auth(linux_ctx *c) {
+  if (c->notif_fd < 0) return;
+  pthread_mutex_lock(&c->ingest_mu);
+  read_notif(c, DRAIN_BEFORE_AUTH_READS);
+  pthread_mutex_unlock(&c->ingest_mu);
+}
+
 /*
  * The loader or #! interpreter that pid's execve in flight opens (exec_chain.h):
  * answered here, part of that exec, not a new one. A process denied by pid is
@@ -562,6 +590,7 @@ static int read_perm_into(linux_ctx *c, uint8_t *rec, uint32_t cap, int once) {
       slots[k] = c->guard && md->vers == FANOTIFY_METADATA_VERSION && md->fd >= 0
                      ? bm_guard_publish(c->guard, &c->guard_hint, md->fd)
                      : 0;
+    drain_before_auth(c);
     k = 0;
     for (struct fanotify_event_metadata *md = (void *)buf; FAN_EVENT_OK(md, n); md = FAN_EVENT_NEXT(md, n), k++) {
       if (md->vers != FANOTIFY_METADATA_VERSION) continue;
@@ -708,7 +737,7 @@ static int resolve_dfid_name(linux_ctx *c, const struct fanotify_event_info_fid 
 static void emit_file(linux_ctx *c, uint8_t kind, int pid, int ondir, const char *path, const char *target,
                       int miss) {
   bm_rec r;
-  bm_rec_begin(&r, c->rec, sizeof c->rec, kind, ondir ? BM_FLAG_DIR : 0);
+  bm_rec_begin(&r, c->ingest_rec, sizeof c->ingest_rec, kind, ondir ? BM_FLAG_DIR : 0);
   bm_rec_set_f64(&r, BM_OFF_TIME, bm_now_wall_ms());
   bm_rec_set_i32(&r, BM_OFF_PID, pid);
   bm_rec_cstr(&r, BM_STR_PATH, path);
@@ -720,10 +749,11 @@ static void emit_file(linux_ctx *c, uint8_t kind, int pid, int ondir, const char
   bm_core_submit_notify(c->s, &r);
 }
 
-static void read_notif(linux_ctx *c) {
+/* Reads at most max_reads batches (-1: until none are left). Under ingest_mu. */
+static void read_notif(linux_ctx *c, int max_reads) {
   static __thread char buf[65536] __attribute__((aligned(8)));
   char path[PATH_MAX + 1], oldp[PATH_MAX + 1], newp[PATH_MAX + 1];
-  for (;;) {
+  for (int reads = 0; max_reads < 0 || reads < max_reads; reads++) {
     ssize_t n = read(c->notif_fd, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return;
@@ -975,6 +1005,7 @@ static void *sensor_main(void *arg) {
     int recheck = -1;
     int yield = c->perm_fd >= 0 && bm_core_platform_may_yield(c->s, &recheck);
     p[1].fd = yield ? -1 : c->perm_fd;
+    p[3].fd = c->s->cfg.debug_hold_notify ? -1 : c->notif_fd;
     int r = poll(p, 6, recheck);
     if (r < 0) {
       if (errno == EINTR) continue;
@@ -987,9 +1018,11 @@ static void *sensor_main(void *arg) {
       (void)n;
     }
     if (p[1].revents & POLLIN) read_perm(c);
+    pthread_mutex_lock(&c->ingest_mu);
     if (p[2].revents & POLLIN) read_netlink(c);
-    if (p[3].revents & POLLIN) read_notif(c);
+    if (p[3].revents & POLLIN) read_notif(c, -1);
     if (p[5].revents & (POLLPRI | POLLERR)) bm_fs_marks_rescan(&c->marks);
+    pthread_mutex_unlock(&c->ingest_mu);
     /* permission events first: they hold a process */
     if (c->perm_fd >= 0 && !yield) read_perm(c);
   }
@@ -1030,6 +1063,7 @@ static void linux_stop(void *vctx, int release) {
   bm_fs_marks_free(&c->marks);
   bm_exec_chain_free(&c->chain);
   pthread_mutex_destroy(&c->starts_mu);
+  pthread_mutex_destroy(&c->ingest_mu);
   free(c);
 }
 
@@ -1064,6 +1098,7 @@ bm_sensor *bm_sensor_open(const char *config, char *err, uint32_t err_len) {
   c->guard_shm_fd = c->guard_pidfd = c->keeper_stop_fd = -1;
   c->hz = sysconf(_SC_CLK_TCK);
   pthread_mutex_init(&c->starts_mu, NULL);
+  pthread_mutex_init(&c->ingest_mu, NULL);
   bm_fs_marks_init(&c->marks, -1, 0, -1, 0);
   if (bm_exec_chain_init(&c->chain)) {
     bm_set_err(err, err_len, "Out of memory");

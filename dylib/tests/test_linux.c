@@ -88,6 +88,53 @@ static void *agent_main(void *arg) {
   return NULL;
 }
 
+/* Does the record hold a string of this type equal to want? */
+static int rec_has_str(const uint8_t *rec, uint32_t size, uint8_t type, const char *want) {
+  uint32_t p = BM_RECORD_HEADER_SIZE, nstr = rec[BM_OFF_NSTR] | rec[BM_OFF_NSTR + 1] << 8;
+  for (uint32_t i = 0; i < nstr && p + 4 <= size; i++) {
+    uint32_t len = rec[p + 2] | rec[p + 3] << 8;
+    if (rec[p] == type && len == strlen(want) && memcmp(rec + p + 4, want, len) == 0) return 1;
+    p += 4 + len;
+  }
+  return 0;
+}
+
+/*
+ * Plays the agent for the ordering check: allows every exec and notes where the
+ * written file's close record and its exec's permission record came, in ring order.
+ */
+typedef struct order_agent {
+  bm_sensor *s;
+  volatile int stop;
+  char target[256];
+  volatile int n;               /* records seen */
+  volatile int close_at, exec_at; /* their place among them, 0 = not seen */
+} order_agent;
+
+static void *order_main(void *arg) {
+  order_agent *a = arg;
+  static uint8_t buf[1 << 20];
+  while (!a->stop) {
+    if (bm_sensor_wait(a->s, 50) < 0) break;
+    int32_t got = bm_sensor_drain(a->s, buf, sizeof buf);
+    for (int32_t off = 0; off < got;) {
+      uint32_t size = bm_rec_get_u32(buf, (uint32_t)off);
+      const uint8_t *rec = buf + off;
+      a->n++;
+      if (rec[BM_OFF_KIND] == BM_KIND_CLOSE_MODIFIED && !a->close_at &&
+          rec_has_str(rec, size, BM_STR_PATH, a->target))
+        a->close_at = a->n;
+      if (rec[BM_OFF_FLAGS] & BM_FLAG_AUTH) {
+        if (rec[BM_OFF_KIND] == BM_KIND_EXEC && !a->exec_at && rec_has_str(rec, size, BM_STR_PATH, a->target))
+          a->exec_at = a->n;
+        bm_sensor_respond(a->s, bm_rec_get_u32(rec, BM_OFF_AUTH_ID), 1, 0);
+      }
+      off += (int32_t)size;
+    }
+  }
+  return NULL;
+}
+
 /*
  * Runs path through /bin/sh: a child of this process holds the fanotify fds
  * until its exec completes, so if this test died while such a child waited on
@@ -220,6 +267,40 @@ int main(void) {
     CHECK(s->waiter_auth_reads == by_waiter);
     pthread_mutex_unlock(&s->mu);
     bm_sensor_close(s);
+  }
+  /*
+   * A file written and closed, then run: its close record comes before the
+   * exec's permission record, although the two fanotify groups are separate
+   * queues. debug_hold_notify keeps the sensor thread off the notification
+   * queue, so the close record can only come from the drain a permission batch
+   * does first; without that drain it never comes before the exec.
+   */
+  {
+    char conf2[512];
+    snprintf(conf2, sizeof conf2,
+             "marks=mounts\nmount=%s\nnotify_files=1\nauth_deadline_ms=3000\ndeadline_margin_ms=200\nown_pid=1\n"
+             "debug_hold_notify=1\n",
+             dir);
+    bm_sensor *s2 = bm_sensor_open(conf2, err, sizeof err);
+    CHECK(s2 != NULL);
+    if (!s2) fprintf(stderr, "open: %s\n", err);
+    if (s2) {
+      static order_agent oa;
+      oa.s = s2;
+      snprintf(oa.target, sizeof oa.target, "%s/written_then_run", dir);
+      pthread_t t2;
+      pthread_create(&t2, NULL, order_main, &oa);
+      CHECK(copy("/bin/true", oa.target) == 0);
+      CHECK(run(oa.target) == 0);
+      usleep(100000);
+      oa.stop = 1;
+      pthread_join(t2, NULL);
+      CHECK(oa.exec_at > 0);
+      CHECK(oa.close_at > 0 && oa.close_at < oa.exec_at);
+      if (!(oa.close_at > 0 && oa.close_at < oa.exec_at))
+        fprintf(stderr, "order: close record %d, exec record %d of %d\n", oa.close_at, oa.exec_at, oa.n);
+      bm_sensor_close(s2);
+    }
   }
   /* not root: says so, in one line */
   pid_t child = fork();
