@@ -495,13 +495,24 @@ Deno.test({
 
 // A child of python3 with fd 0 and 1 on a socketpair, then on a TCP connection
 // over loopback: the exec events must tell a local socket from a network one.
+// The child (a shell reading a line from its stdin) lives until the test has
+// seen its exec with its /proc facts: a child that exits at once can be gone
+// before the sensor reads /proc (a counted enrichment miss), which left the
+// exec without args or stdio under load. Python says "started KIND" and waits
+// for a line from the test before it lets the child go.
 const STDIO_ON_SOCKETS = `import socket, subprocess, sys
 target = sys.argv[1]
+def run(kind, child_end, our_end):
+    p = subprocess.Popen([target, "-c", "read x", "sh", kind], stdin=child_end, stdout=child_end)
+    print("started " + kind, flush=True)
+    sys.stdin.readline()
+    our_end.sendall(b"\\n")
+    if p.wait() != 0: sys.exit(1)
 a, b = socket.socketpair()
-subprocess.run([target, "unix"], stdin=b, stdout=b, check=True)
+run("unix", b, a)
 srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen(1)
 c = socket.create_connection(srv.getsockname()); s, _ = srv.accept()
-subprocess.run([target, "tcp"], stdin=c, stdout=c, check=True)`;
+run("tcp", c, s)`;
 
 Deno.test({
   name: "native sensor: stdio on a socketpair is a unix stream, on TCP a network socket",
@@ -512,27 +523,50 @@ Deno.test({
       30_000,
       "stream kinds",
       withTmpfs(async (dir) => {
-        const target = await copyBinary("true", dir);
+        const target = await copyBinary("dash", dir);
         const sensor = open(dir, { blockExecution: false });
         const p = pump(sensor, () => ({ allow: true }));
+        const py = new Deno.Command("python3", {
+          args: ["-c", STDIO_ON_SOCKETS, target],
+          stdin: "piped",
+          stdout: "piped",
+          stderr: "null",
+        }).spawn();
+        const lines = py.stdout.pipeThrough(new TextDecoderStream()).getReader();
+        const toPy = py.stdin.getWriter();
+        const execOf = (kind: string) =>
+          p.events.find((e) =>
+            e.event.action === "exec" && e.process.executable === target &&
+            e.process.args?.[4] === kind
+          );
         try {
-          const r = await finish(
-            new Deno.Command("python3", {
-              args: ["-c", STDIO_ON_SOCKETS, target],
-              stdout: "piped",
-              stderr: "piped",
-            }).spawn(),
-          );
-          assert.equal(r.code, 0, r.err);
-          await new Promise((res) => setTimeout(res, 300));
-          const execs = p.events.filter((e) =>
-            e.event.action === "exec" && e.process.executable === target && e.process.args
-          );
-          assert.deepEqual(
-            execs.map((e) => `${e.process.args![1]} ${e.process.stdin} ${e.process.stdout}`),
-            ["unix unix unix", "tcp socket socket"],
-          );
+          const seen: string[] = [];
+          for (const kind of ["unix", "tcp"]) {
+            let said = "";
+            while (!said.includes(`started ${kind}\n`)) {
+              const r = await lines.read();
+              if (r.done) break;
+              said += r.value;
+            }
+            assert.match(said, new RegExp(`started ${kind}`));
+            // the child is alive until told: its exec comes with its /proc facts
+            let e = execOf(kind);
+            while (e === undefined) {
+              await new Promise((res) => setTimeout(res, 20));
+              e = execOf(kind);
+            }
+            seen.push(`${kind} ${e.process.stdin} ${e.process.stdout}`);
+            await toPy.write(new TextEncoder().encode("go\n"));
+          }
+          assert.deepEqual(seen, ["unix unix unix", "tcp socket socket"]);
+          assert.equal((await py.status).code, 0, "python or a child failed");
         } finally {
+          try {
+            py.kill("SIGKILL");
+          } catch { /* exited */ }
+          await py.status;
+          await toPy.close().catch(() => {});
+          await lines.cancel().catch(() => {});
           await sensor.close();
           await p.stop();
         }
