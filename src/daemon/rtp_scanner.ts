@@ -196,6 +196,10 @@ export class RtpScanner {
     const size = file?.size;
     if (size !== undefined && size >= 0 && !this.sizeListed(size)) return;
     if (this.pending >= this.queueMax) {
+      // A burst of writes (a tar extraction) fills the queue within one batch, before the
+      // worker runs: a sized list can still rule a file out now by one lstat, so only a
+      // file that could match is lost (and counted).
+      if (size === undefined && this.sizes !== undefined && !this.sizeOnDiskListed(path)) return;
       this.counters.queueDropped++;
       return;
     }
@@ -474,6 +478,22 @@ export class RtpScanner {
       if (oldest !== undefined) this.cache.delete(oldest);
     }
     return hex;
+  }
+
+  /** sizeListed on the file's size now (one lstat); a file that cannot be stat'ed cannot match. */
+  private sizeOnDiskListed(path: string): boolean {
+    let size: number;
+    try {
+      if (LIBC) size = lstatAt(AT_FDCWD, pathToBytes(path)).size;
+      else {
+        const osPath = pathToOsString(path);
+        if (osPath === undefined) return true; // no byte-level call here: it could match
+        size = Deno.lstatSync(osPath).size;
+      }
+    } catch {
+      return false;
+    }
+    return this.sizeListed(size);
   }
 
   /** False (counted) when the blocklist gives sizes and none is `size`: the file cannot match. */

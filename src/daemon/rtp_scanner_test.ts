@@ -252,6 +252,27 @@ Deno.test("rtp scanner: a full queue drops and counts; off or empty blocklist ta
   }
 });
 
+Deno.test("rtp scanner: a full queue with a sized blocklist loses only files of a listed size", async () => {
+  const f = await fixture();
+  try {
+    const bl = parseRtpBlocklist(`${BAD_SHA} ${new TextEncoder().encode(BAD).length}\n`);
+    const s = f.scanner({ blocklist: bl, queueMax: 2 });
+    // Records without a size, as fanotify's notifications are: a burst of writes of
+    // other sizes overflows the queue without losing anything that could match.
+    for (let pid = 1; pid <= 6; pid++) s.offer(closeModified(pid, f.good));
+    assert.equal(s.pending, 2);
+    assert.equal(s.counters.queueDropped, 0);
+    assert.equal(s.counters.sizeFiltered, 4);
+    // A file of the listed size that does not fit is lost, and counted.
+    s.offer(closeModified(7, f.bad));
+    assert.equal(s.counters.queueDropped, 1);
+    await s.idle();
+    assert.equal(f.out.length, 0);
+  } finally {
+    await f.done();
+  }
+});
+
 Deno.test("rtp scanner through the agent: the follow-up reaches the engine's built-in rtp rule and the store", async () => {
   const f = await fixture();
   try {
