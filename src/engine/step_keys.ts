@@ -195,6 +195,7 @@ export function stepKeys(where: unknown[], lists: PackLists | undefined): StepKe
 }
 
 const CMD_FIELDS: ReadonlySet<string> = new Set(["process.args", "process.command_line"]);
+// deno-lint-ignore no-control-regex -- the whole ASCII range, NUL included, on purpose
 const ASCII = /^[\x00-\x7f]*$/;
 
 /**
