@@ -4,6 +4,8 @@
  * timeout, and the mount is always removed.
  */
 import { BmError } from "../../src/errors.ts";
+import type { NativeSensor } from "../../src/sensor/native_sensor.ts";
+import type { BmEvent, FileFields } from "../../src/sensor/event.ts";
 
 export const ROOT = Deno.uid() === 0;
 const repo = new URL("../../", import.meta.url).pathname;
@@ -93,4 +95,51 @@ export async function copyBinary(name: string, dir: string, as = name): Promise<
 export function sh(script: string): Deno.ChildProcess {
   return new Deno.Command("/bin/sh", { args: ["-c", script], stdout: "piped", stderr: "piped" })
     .spawn();
+}
+
+/** Waits for a child started by sh and returns its exit code and decoded output. */
+export async function finish(p: Deno.ChildProcess) {
+  const o = await p.output();
+  return {
+    code: o.code,
+    out: new TextDecoder().decode(o.stdout),
+    err: new TextDecoder().decode(o.stderr),
+  };
+}
+
+/** The file fields of an event, if it has them. */
+export function fileOf(e: BmEvent | undefined): FileFields | undefined {
+  return e && "file" in e ? e.file : undefined;
+}
+
+/** How a test answers an auth event; null = stay silent (the watchdog answers). */
+export type Policy = (e: BmEvent) => { allow: boolean; cache?: boolean } | null;
+
+/** Allows every auth event, uncached. */
+export const allowAll: Policy = () => ({ allow: true });
+
+/** Pulls events in the background and answers auth events by policy. */
+export function pump(sensor: NativeSensor, policy: Policy) {
+  const events: BmEvent[] = [];
+  let running = true;
+  const done = (async () => {
+    while (running) {
+      const batch = await sensor.next(50);
+      if (batch === null) break;
+      for (const e of batch) {
+        events.push(e);
+        const id = e.bm?.auth_id;
+        if (id === undefined) continue;
+        const a = policy(e);
+        if (a) sensor.respond({ authId: id, allow: a.allow, cache: a.cache ?? false });
+      }
+    }
+  })();
+  return {
+    events,
+    async stop() {
+      running = false;
+      await done;
+    },
+  };
 }

@@ -13,12 +13,16 @@
  */
 import assert from "node:assert/strict";
 import { NativeSensor, type NativeSensorOptions } from "../../src/sensor/native_sensor.ts";
-import type { BmEvent, FileFields } from "../../src/sensor/event.ts";
+import type { BmEvent } from "../../src/sensor/event.ts";
 import { ProcessTable } from "../../src/engine/process_table.ts";
 import {
+  allowAll,
   buildLibrary,
   buildTestLibrary,
+  fileOf,
+  finish,
   mountTmpfs,
+  pump,
   ROOT,
   sh,
   umount,
@@ -27,39 +31,6 @@ import {
 } from "./_harness.ts";
 
 const ignore = !ROOT || Deno.build.os !== "linux";
-
-function fileOf(e: BmEvent | undefined): FileFields | undefined {
-  return e && "file" in e ? e.file : undefined;
-}
-
-/** Pulls events in the background and allows every auth event. */
-function pump(sensor: NativeSensor) {
-  const events: BmEvent[] = [];
-  let running = true;
-  const done = (async () => {
-    while (running) {
-      const batch = await sensor.next(50);
-      if (batch === null) break;
-      for (const e of batch) {
-        events.push(e);
-        const id = e.bm?.auth_id;
-        if (id !== undefined) sensor.respond({ authId: id, allow: true, cache: false });
-      }
-    }
-  })();
-  return {
-    events,
-    async stop() {
-      running = false;
-      await done;
-    },
-  };
-}
-
-async function finish(p: Deno.ChildProcess) {
-  const o = await p.output();
-  return { code: o.code, err: new TextDecoder().decode(o.stderr) };
-}
 
 async function until(what: string, ms: number, ok: () => boolean): Promise<number> {
   const t0 = performance.now();
@@ -97,7 +68,7 @@ Deno.test({
             authDeadlineMs: 3000,
             deadlineMarginMs: 1000,
           });
-          p = pump(sensor);
+          p = pump(sensor, allowAll);
           const s = sensor;
           const marked = (m: string) => s.filesystems().some((f) => f.marked && f.mountPoint === m);
           assert.ok(marked(b), JSON.stringify(s.filesystems()));
@@ -209,7 +180,7 @@ Deno.test({
           authDeadlineMs: 3000,
           deadlineMarginMs: 1000,
         });
-        const p = pump(sensor);
+        const p = pump(sensor, allowAll);
         const n = 1000;
         try {
           const r = await finish(
@@ -290,7 +261,7 @@ Deno.test({
           deadlineMarginMs: 1000,
         };
         const sensor = NativeSensor.open(o);
-        const p = pump(sensor);
+        const p = pump(sensor, allowAll);
         const target = `${dir}/t.sh`;
         await Deno.writeTextFile(target, "#!/bin/sh\nsleep 0.2\n", { mode: 0o755 });
         try {
@@ -306,6 +277,7 @@ Deno.test({
                 OTHER: "1",
               },
               clearEnv: true,
+              stdout: "piped",
               stderr: "piped",
             }).spawn(),
           );
@@ -329,6 +301,7 @@ Deno.test({
           const r2 = await finish(
             new Deno.Command("env", {
               args: ["-i", "HISTFILE=/dev/null", ...pads, "LD_PRELOAD=/dev/shm/late.so", target],
+              stdout: "piped",
               stderr: "piped",
             }).spawn(),
           );

@@ -4,44 +4,21 @@
  */
 import assert from "node:assert/strict";
 import { NativeSensor, type NativeSensorOptions } from "../../src/sensor/native_sensor.ts";
-import type { BmEvent, FileFields } from "../../src/sensor/event.ts";
 import { AT_FDCWD, renameAt } from "../../ffi/libc_fs.ts";
 import { pathToBytes } from "../../src/sensor/path_codec.ts";
-import { buildLibrary, copyBinary, ROOT, sh, withTimeout, withTmpfs } from "./_harness.ts";
+import {
+  buildLibrary,
+  copyBinary,
+  fileOf,
+  finish,
+  pump,
+  ROOT,
+  sh,
+  withTimeout,
+  withTmpfs,
+} from "./_harness.ts";
 
 const ignore = !ROOT || Deno.build.os !== "linux";
-
-function fileOf(e: BmEvent | undefined): FileFields | undefined {
-  return e && "file" in e ? e.file : undefined;
-}
-
-type Policy = (e: BmEvent) => { allow: boolean; cache?: boolean } | null;
-
-/** Pulls events in the background and answers auth events by policy (null = stay silent). */
-function pump(sensor: NativeSensor, policy: Policy) {
-  const events: BmEvent[] = [];
-  let running = true;
-  const done = (async () => {
-    while (running) {
-      const batch = await sensor.next(50);
-      if (batch === null) break;
-      for (const e of batch) {
-        events.push(e);
-        const id = e.bm?.auth_id;
-        if (id === undefined) continue;
-        const a = policy(e);
-        if (a) sensor.respond({ authId: id, allow: a.allow, cache: a.cache ?? false });
-      }
-    }
-  })();
-  return {
-    events,
-    async stop() {
-      running = false;
-      await done;
-    },
-  };
-}
 
 function open(dir: string, o: NativeSensorOptions = {}): NativeSensor {
   buildLibrary();
@@ -52,15 +29,6 @@ function open(dir: string, o: NativeSensorOptions = {}): NativeSensor {
     deadlineMarginMs: 1000,
     ...o,
   });
-}
-
-async function finish(p: Deno.ChildProcess) {
-  const o = await p.output();
-  return {
-    code: o.code,
-    out: new TextDecoder().decode(o.stdout),
-    err: new TextDecoder().decode(o.stderr),
-  };
 }
 
 // The child reports errno of its own execve: python3 is on the unmarked root
