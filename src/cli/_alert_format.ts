@@ -1,6 +1,6 @@
 /** Text renderings for `bm alert list|show`. */
 import type { Alert, AlertSummary } from "../store/alert.ts";
-import { commandLine, eventText, iso, table } from "./_threat_format.ts";
+import { commandLine, eventText, iso, lineageLine, table } from "./_threat_format.ts";
 import { displayPath } from "../sensor/path_codec.ts";
 
 export function alertTable(alerts: AlertSummary[]): string {
@@ -39,12 +39,7 @@ export function alertDetail(a: Alert): string {
     "Lineage (root first):",
   ];
   a.lineage.forEach((p, depth) => {
-    const pad = depth === 0 ? "  " : "  " + "   ".repeat(depth - 1) + "└─ ";
-    const facts = [`pid ${p.pid}`, `started ${iso(p.start)}`];
-    if (p.uid !== undefined) facts.push(`uid ${p.uid}`);
-    if (p.exited) facts.push("exited");
-    const acting = p.entity_id === a.process.entity_id ? "  <= firing process" : "";
-    out.push(`${pad}${commandLine(p.executable, p.args)} (${facts.join(", ")})${acting}`);
+    out.push(lineageLine(p, depth, p.entity_id === a.process.entity_id ? "firing" : undefined));
   });
   out.push("", "Events:");
   a.events.forEach((e, i) => out.push(`  #${i}  ${eventText(e)}`));

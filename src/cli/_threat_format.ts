@@ -1,5 +1,6 @@
 /** Text renderings for `bm threat list|show|quarantine list`. */
 import type { BmEvent } from "../sensor/event.ts";
+import type { LineageEntry } from "../engine/verdict.ts";
 import type { QuarantineEntry, Threat, ThreatSummary } from "../store/threat.ts";
 import { displayPath } from "../sensor/path_codec.ts";
 
@@ -82,6 +83,19 @@ export function eventText(e: BmEvent): string {
   return parts.join("  ");
 }
 
+/**
+ * One process of a lineage tree (root first), indented under its parent;
+ * `role` names the process the alert or threat is about ("<= ROLE process").
+ */
+export function lineageLine(p: LineageEntry, depth: number, role: string | undefined): string {
+  const pad = depth === 0 ? "  " : "  " + "   ".repeat(depth - 1) + "└─ ";
+  const facts = [`pid ${p.pid}`, `started ${iso(p.start)}`];
+  if (p.uid !== undefined) facts.push(`uid ${p.uid}`);
+  if (p.exited) facts.push("exited");
+  const mark = role !== undefined ? `  <= ${role} process` : "";
+  return `${pad}${commandLine(p.executable, p.args)} (${facts.join(", ")})${mark}`;
+}
+
 /** The explanation (invariant 5): facts, lineage tree with rule hits, score path, events, actions. */
 export function threatDetail(t: Threat, quarantine: QuarantineEntry[]): string {
   const out: string[] = [
@@ -101,12 +115,7 @@ export function threatDetail(t: Threat, quarantine: QuarantineEntry[]): string {
     "Lineage (root first; rule hits under the process they matched):",
   ];
   t.lineage.forEach((p, depth) => {
-    const pad = depth === 0 ? "  " : "  " + "   ".repeat(depth - 1) + "└─ ";
-    const facts = [`pid ${p.pid}`, `started ${iso(p.start)}`];
-    if (p.uid !== undefined) facts.push(`uid ${p.uid}`);
-    if (p.exited) facts.push("exited");
-    const acting = p.entity_id === t.process.entity_id ? "  <= acting process" : "";
-    out.push(`${pad}${commandLine(p.executable, p.args)} (${facts.join(", ")})${acting}`);
+    out.push(lineageLine(p, depth, p.entity_id === t.process.entity_id ? "acting" : undefined));
     const under = " ".repeat(depth === 0 ? 4 : 3 * depth + 4);
     for (const h of t.hits.filter((h) => h.entity_id === p.entity_id)) {
       const evs = h.event_indexes.map((i) => `#${i}`).join(" ");

@@ -8,7 +8,7 @@ import type { Severity } from "../engine/verdict.ts";
 import { SEVERITIES } from "../store/alert.ts";
 import { stateDir } from "../store/state_dir.ts";
 import { type AlertSource, DaemonAlertSource } from "../daemon/daemon_alert_source.ts";
-import { type Command, parseSubcommandArgs, printJson } from "./command.ts";
+import { type Command, parseSubcommandArgs, printJson, runSubcommand } from "./command.ts";
 import { alertDetail, alertTable } from "./_alert_format.ts";
 
 export const ALERT_USAGE = `Usage:
@@ -93,24 +93,7 @@ export function makeAlertCommand(deps: AlertCommandDeps = {}): Command {
     name: "alert",
     summary: "list and show alerts (every rule firing)",
     usage: ALERT_USAGE,
-    run(args) {
-      const [sub, ...rest] = args;
-      switch (sub) {
-        case "list":
-          return list(rest);
-        case "show":
-          return show(rest);
-        case "--help":
-        case "-h":
-        case "help":
-          console.log(ALERT_USAGE);
-          return Promise.resolve(0);
-        default:
-          throw new UsageError(
-            `Unknown "alert ${sub ?? ""}": run "bm alert --help" for the subcommands`,
-          );
-      }
-    },
+    run: (args) => runSubcommand("alert", ALERT_USAGE, { list, show }, args),
   };
 }
 

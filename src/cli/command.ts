@@ -43,6 +43,33 @@ export function outputFormat(value: unknown): "json" | undefined {
   return value;
 }
 
+/** A verb's handler: the arguments after the verb; resolves to the exit code. */
+export type Subcommand = (args: string[]) => Promise<number>;
+
+/**
+ * Runs `bm COMMAND VERB ...` by its verb: help and -h/--help print usage, an
+ * unknown verb is a UsageError pointing at `bm COMMAND --help`.
+ */
+export function runSubcommand(
+  command: string,
+  usage: string,
+  verbs: Record<string, Subcommand>,
+  args: string[],
+): Promise<number> {
+  const [verb, ...rest] = args;
+  if (verb === "--help" || verb === "-h" || verb === "help") {
+    console.log(usage);
+    return Promise.resolve(0);
+  }
+  const run = verb !== undefined && Object.hasOwn(verbs, verb) ? verbs[verb] : undefined;
+  if (!run) {
+    throw new UsageError(
+      `Unknown "${command} ${verb ?? ""}": run "bm ${command} --help" for the subcommands`,
+    );
+  }
+  return run(rest);
+}
+
 /** Options of a subcommand parsed by parseSubcommandArgs. */
 export type SubcommandOptions = Record<string, { type: "string" | "boolean" }>;
 

@@ -10,7 +10,13 @@ import { stateDir } from "../store/state_dir.ts";
 import { THREAT_STATUSES, type ThreatStatus } from "../store/threat.ts";
 import type { ThreatSource } from "../store/threat_source.ts";
 import { DaemonThreatSource } from "../daemon/daemon_threat_source.ts";
-import { type Command, parseSubcommandArgs, printJson, type SubcommandOptions } from "./command.ts";
+import {
+  type Command,
+  parseSubcommandArgs,
+  printJson,
+  runSubcommand,
+  type SubcommandOptions,
+} from "./command.ts";
 import { quarantineTable, threatDetail, threatTable } from "./_threat_format.ts";
 import { displayPath } from "../sensor/path_codec.ts";
 
@@ -182,29 +188,14 @@ export function makeThreatCommand(deps: ThreatCommandDeps = {}, name = "threat")
     usage: THREAT_USAGE,
     run(args) {
       if (name === "threats") return list(args);
-      const [sub, ...rest] = args;
-      switch (sub) {
-        case "list":
-          return list(rest);
-        case "show":
-          return show(rest);
-        case "quarantine":
-          return quarantine(rest);
-        case "restore":
-          return restore(rest);
-        case "allowed":
-        case "allow":
-          return allowed(rest);
-        case "--help":
-        case "-h":
-        case "help":
-          console.log(THREAT_USAGE);
-          return Promise.resolve(0);
-        default:
-          throw new UsageError(
-            `Unknown "threat ${sub ?? ""}": run "bm threat --help" for the subcommands`,
-          );
-      }
+      return runSubcommand("threat", THREAT_USAGE, {
+        list,
+        show,
+        quarantine,
+        restore,
+        allowed,
+        allow: allowed,
+      }, args);
     },
   };
 }
