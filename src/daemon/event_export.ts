@@ -29,6 +29,32 @@ export interface ActionOutcome {
   detail?: string;
 }
 
+/** ECS `threat`: the ATT&CK techniques and tactics of a detection or alert. */
+function attack(d: { techniques: string[]; tactics: string[] }) {
+  return { framework: "MITRE ATT&CK", technique: { id: d.techniques }, tactic: { id: d.tactics } };
+}
+
+/** ECS `process` fields every alert line carries (detections add env_vars). */
+function processFields(p: Verdict["process"]) {
+  return {
+    pid: p.pid,
+    entity_id: p.entity_id,
+    executable: p.executable,
+    args: p.args,
+    start: new Date(p.start).toISOString(),
+  };
+}
+
+/** `bm.lineage`: the process chain, root first, without the per-process facts. */
+function lineage(chain: Verdict["lineage"]) {
+  return chain.map((l) => ({ pid: l.pid, executable: l.executable, args: l.args }));
+}
+
+/** ECS `host` and `agent`: which machine and which bm wrote the line. */
+function reporter(host: string) {
+  return { host: { hostname: host }, agent: { type: "bm", version: VERSION } };
+}
+
 /** The ECS document for one detection. */
 export function detectionDocument(
   v: Verdict,
@@ -52,21 +78,12 @@ export function detectionDocument(
       outcome: status === "audited" ? "unknown" : "success",
     },
     rule: { name: v.name, id: v.rule_ids[v.rule_ids.length - 1] ?? "", ruleset: "bm" },
-    threat: {
-      framework: "MITRE ATT&CK",
-      technique: { id: v.techniques },
-      tactic: { id: v.tactics },
-    },
+    threat: attack(v),
     process: {
-      pid: v.process.pid,
-      entity_id: v.process.entity_id,
-      executable: v.process.executable,
-      args: v.process.args,
-      start: new Date(v.process.start).toISOString(),
+      ...processFields(v.process),
       ...(v.process.env_vars ? { env_vars: v.process.env_vars } : {}),
     },
-    host: { hostname: host },
-    agent: { type: "bm", version: VERSION },
+    ...reporter(host),
     bm: {
       threat_id: threatId,
       status,
@@ -74,7 +91,7 @@ export function detectionDocument(
       score: v.score,
       threshold: v.threshold,
       rule_ids: v.rule_ids,
-      lineage: v.lineage.map((l) => ({ pid: l.pid, executable: l.executable, args: l.args })),
+      lineage: lineage(v.lineage),
       actions,
     },
   };
@@ -100,27 +117,16 @@ export function alertDocument(
       risk_score: a.score,
     },
     rule: { id: a.rule_id, name: a.name, ruleset: "bm" },
-    threat: {
-      framework: "MITRE ATT&CK",
-      technique: { id: a.techniques },
-      tactic: { id: a.tactics },
-    },
-    process: {
-      pid: a.process.pid,
-      entity_id: a.process.entity_id,
-      executable: a.process.executable,
-      args: a.process.args,
-      start: new Date(a.process.start).toISOString(),
-    },
+    threat: attack(a),
+    process: processFields(a.process),
     ...(a.process.user !== undefined ? { user: { id: String(a.process.user.id) } } : {}),
-    host: { hostname: host },
-    agent: { type: "bm", version: VERSION },
+    ...reporter(host),
     bm: {
       alert_id: alertId,
       severity: a.severity,
       score: a.score,
       ...(a.threat_id !== undefined ? { threat_id: a.threat_id } : {}),
-      lineage: a.lineage.map((l) => ({ pid: l.pid, executable: l.executable, args: l.args })),
+      lineage: lineage(a.lineage),
       evidence: a.events.map((e) => ({
         "@timestamp": new Date(e["@timestamp"]).toISOString(),
         action: e.event.action,
