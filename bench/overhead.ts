@@ -21,6 +21,7 @@
  * time vary several-fold, so its CPU per file event is the steadier figure.
  */
 import { parseArgs } from "node:util";
+import { bmCli, daemonEnv, waitUntilEnabled } from "./_daemon.ts";
 
 const { values: flags } = parseArgs({
   args: Deno.args,
@@ -283,39 +284,25 @@ async function startAuditd(): Promise<Agent> {
 
 async function startBm(block: boolean): Promise<Agent> {
   const dir = Deno.makeTempDirSync({ prefix: "bm-overhead-agent-" });
-  const local = `${dir}/bm.toml`;
   Deno.writeTextFileSync(
-    local,
+    `${dir}/bm.toml`,
     `[features.behaviorMonitoringConfigurations]\nblockExecution = "${
       block ? "enabled" : "disabled"
     }"\n`,
   );
-  const env = {
-    BM_STATE_DIR: `${dir}/state`,
-    BM_LOCAL_CONFIG: local,
-    BM_MANAGED_CONFIG: `${dir}/managed.json`,
-  };
+  const env = daemonEnv(dir);
   const proc = new Deno.Command(`${repo}bin/bm`, {
     args: ["daemon"],
     env,
     stdout: "null",
     stderr: "null",
   }).spawn();
-  const bm = async (args: string[]) => {
-    const o = await new Deno.Command(`${repo}bin/bm`, { args, env, stdout: "piped" }).output();
-    return new TextDecoder().decode(o.stdout);
-  };
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const text = await bm(["health", "--output", "json"]).catch(() => "");
-    try {
-      if (JSON.parse(text).fields.behavior_monitoring === "enabled") break;
-    } catch { /* not up yet */ }
-    if (Date.now() > deadline) {
-      proc.kill("SIGKILL");
-      throw new Error(`bm daemon did not report behavior_monitoring "enabled" within 30 s`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
+  const bm = bmCli(env);
+  try {
+    await waitUntilEnabled(bm);
+  } catch (e) {
+    proc.kill("SIGKILL");
+    throw e;
   }
   return {
     pids: () => descendants(proc.pid),

@@ -30,6 +30,7 @@
  * children, as the tests' agents do.
  */
 import { parseArgs } from "node:util";
+import { bmCli, daemonEnv, waitUntilEnabled } from "./_daemon.ts";
 
 const { values: flags } = parseArgs({
   args: Deno.args,
@@ -239,11 +240,7 @@ Deno.writeTextFileSync(
     ...(flags["no-rtp"] ? [`forwardRtpToBm = "disabled"`] : []),
   ].join("\n") + "\n",
 );
-const env = {
-  BM_STATE_DIR: `${dir}/state`,
-  BM_LOCAL_CONFIG: `${dir}/bm.toml`,
-  BM_MANAGED_CONFIG: `${dir}/managed.json`,
-};
+const env = daemonEnv(dir);
 const daemon = new Deno.Command(deno, {
   args: [
     "run",
@@ -268,22 +265,8 @@ const daemon = new Deno.Command(deno, {
 const results: Record<string, unknown> = {};
 const cleanups: (() => void)[] = [];
 try {
-  const bm = async (args: string[]) =>
-    new TextDecoder().decode(
-      (await new Deno.Command(`${repo}bin/bm`, { args, env, stdout: "piped" }).output()).stdout,
-    );
-  const ready = Date.now() + 30_000;
-  for (let last = "";;) {
-    try {
-      const h = JSON.parse(await bm(["health", "--output", "json"])).fields;
-      if (h.behavior_monitoring === "enabled") break;
-      last = JSON.stringify(h.behavior_monitoring_reason ?? h.behavior_monitoring);
-    } catch (e) {
-      last = String(e);
-    }
-    if (Date.now() > ready) throw new Error(`bm daemon did not start: ${last}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  const bm = bmCli(env);
+  await waitUntilEnabled(bm);
   const insp = await Inspector.connect(flags.port!);
   await insp.send("Profiler.enable");
   await insp.send("Profiler.setSamplingInterval", { interval: 200 });
