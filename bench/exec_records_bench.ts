@@ -23,6 +23,7 @@
 import { NativeSensor } from "../src/sensor/native_sensor.ts";
 import type { BmEvent } from "../src/sensor/event.ts";
 import { ProcessTable } from "../src/engine/process_table.ts";
+import { allowAll, pump } from "../tests/sensor/_harness.ts";
 
 const argAfter = (name: string) => {
   const i = Deno.args.indexOf(name);
@@ -83,26 +84,14 @@ try {
     deadlineMarginMs: 1000,
     envVars: ["LD_PRELOAD", "HISTFILE"],
   });
-  const events: BmEvent[] = [];
-  let running = true;
-  const pump = (async () => {
-    while (running) {
-      const batch = await sensor.next(50);
-      if (batch === null) break;
-      for (const e of batch) {
-        events.push(e);
-        const id = e.bm?.auth_id;
-        if (id !== undefined) sensor.respond({ authId: id, allow: true, cache: false });
-      }
-    }
-  })();
+  const p = pump(sensor, allowAll);
+  const events = p.events;
   const marked = sensor.filesystems().filter((f) => f.marked).map((f) => f.mountPoint);
   const t0 = performance.now();
   const withAgent = await loop(prog, script);
   await new Promise((r) => setTimeout(r, 500));
   const drainedMs = performance.now() - t0;
-  running = false;
-  await pump;
+  await p.stop();
   const st = sensor.nativeStats();
   await sensor.close();
 
