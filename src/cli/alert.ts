@@ -8,7 +8,13 @@ import type { Severity } from "../engine/verdict.ts";
 import { SEVERITIES } from "../store/alert.ts";
 import { stateDir } from "../store/state_dir.ts";
 import { type AlertSource, DaemonAlertSource } from "../daemon/daemon_alert_source.ts";
-import { type Command, parseSubcommandArgs, printJson, runSubcommand } from "./command.ts";
+import {
+  type Command,
+  parseSubcommandArgs,
+  printJson,
+  runSubcommand,
+  withOpened,
+} from "./command.ts";
 import { alertDetail, alertTable } from "./_alert_format.ts";
 
 export const ALERT_USAGE = `Usage:
@@ -46,14 +52,7 @@ export function makeAlertCommand(deps: AlertCommandDeps = {}): Command {
   const clock = deps.clock ?? systemClock;
   const open = deps.source ?? (() => new DaemonAlertSource({ stateDir: stateDir(), clock }));
 
-  async function withSource<T>(fn: (s: AlertSource) => Promise<T>): Promise<T> {
-    const s = open();
-    try {
-      return await fn(s);
-    } finally {
-      s.close();
-    }
-  }
+  const withSource = <T>(fn: (s: AlertSource) => Promise<T>) => withOpened(open, fn);
 
   async function list(args: string[]): Promise<number> {
     const { values } = parseSubcommandArgs("alert", "list", args, {

@@ -70,6 +70,19 @@ export function runSubcommand(
   return run(rest);
 }
 
+/** Opens a source, runs fn on it and closes it whatever fn does. */
+export async function withOpened<S extends { close(): void }, T>(
+  open: () => S,
+  fn: (s: S) => Promise<T>,
+): Promise<T> {
+  const s = open();
+  try {
+    return await fn(s);
+  } finally {
+    s.close();
+  }
+}
+
 /** Options of a subcommand parsed by parseSubcommandArgs. */
 export type SubcommandOptions = Record<string, { type: "string" | "boolean" }>;
 

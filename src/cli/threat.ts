@@ -16,6 +16,7 @@ import {
   printJson,
   runSubcommand,
   type SubcommandOptions,
+  withOpened,
 } from "./command.ts";
 import { quarantineTable, threatDetail, threatTable } from "./_threat_format.ts";
 import { displayPath } from "../sensor/path_codec.ts";
@@ -65,14 +66,7 @@ export function makeThreatCommand(deps: ThreatCommandDeps = {}, name = "threat")
     }
   };
 
-  async function withSource<T>(fn: (s: ThreatSource) => Promise<T>): Promise<T> {
-    const s = open();
-    try {
-      return await fn(s);
-    } finally {
-      s.close();
-    }
-  }
+  const withSource = <T>(fn: (s: ThreatSource) => Promise<T>) => withOpened(open, fn);
 
   async function list(args: string[]): Promise<number> {
     const { values } = parse("list", args, {
