@@ -4,16 +4,9 @@
  * against it, and the wait until it reports behavior monitoring enabled.
  * Benches only: product code never imports bench/.
  */
-const repo = new URL("../", import.meta.url).pathname;
+export { privateEnv as daemonEnv } from "../src/daemon/self_bm_test_utils.ts";
 
-/** The environment that points a daemon and `bin/bm` at state and config under dir. */
-export function daemonEnv(dir: string): Record<string, string> {
-  return {
-    BM_STATE_DIR: `${dir}/state`,
-    BM_LOCAL_CONFIG: `${dir}/bm.toml`,
-    BM_MANAGED_CONFIG: `${dir}/managed.json`,
-  };
-}
+const repo = new URL("../", import.meta.url).pathname;
 
 /** Runs `bin/bm ARGS` in env; resolves to its stdout. */
 export type BmCli = (args: string[]) => Promise<string>;

@@ -8,21 +8,10 @@ import { FakeClock } from "../clock_test_utils.ts";
 import { threatDbPath } from "../store/state_dir.ts";
 import { SqliteThreatStore } from "../store/threat_store.ts";
 import { selfCommand } from "./self_command.ts";
+import { bm, privateEnv } from "./self_bm_test_utils.ts";
 
 const repo = new URL("../../", import.meta.url).pathname;
 const self = selfCommand();
-
-async function bm(env: Record<string, string>, ...args: string[]) {
-  const out = await new Deno.Command(self.cmd, {
-    args: [...self.args, ...args],
-    env,
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(30_000),
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
 
 /** The fields of an ECS export line these tests read. */
 interface ExportLine {
@@ -34,11 +23,7 @@ interface ExportLine {
 
 async function setup() {
   const dir = await Deno.makeTempDir({ prefix: "bm_daemon_rep_" });
-  const env = {
-    BM_STATE_DIR: `${dir}/state`,
-    BM_LOCAL_CONFIG: `${dir}/bm.toml`,
-    BM_MANAGED_CONFIG: `${dir}/managed.json`,
-  };
+  const env = privateEnv(dir);
   const exportPath = `${dir}/events.jsonl`;
   await Deno.writeTextFile(
     env.BM_LOCAL_CONFIG,

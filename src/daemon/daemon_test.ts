@@ -8,22 +8,11 @@ import { systemClock } from "../clock.ts";
 import { decodeLine } from "../sensor/trace.ts";
 import { DaemonThreatSource } from "./daemon_threat_source.ts";
 import { selfCommand } from "./self_command.ts";
+import { bm, privateEnv } from "./self_bm_test_utils.ts";
 
 const repo = new URL("../../", import.meta.url).pathname;
 const trace = `${repo}policies/tests/linux/bm_change_file_test.pos.jsonl`;
 const self = selfCommand();
-
-async function bm(env: Record<string, string>, ...args: string[]) {
-  const out = await new Deno.Command(self.cmd, {
-    args: [...self.args, ...args],
-    env,
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(30_000),
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
 
 Deno.test({
   name: "daemon --trace: health, threats, hot sources, ECS export, graceful stop, offline health",
@@ -31,11 +20,7 @@ Deno.test({
   sanitizeOps: false,
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "bm_daemon_" });
-    const env = {
-      BM_STATE_DIR: `${dir}/state`,
-      BM_LOCAL_CONFIG: `${dir}/bm.toml`,
-      BM_MANAGED_CONFIG: `${dir}/managed.json`,
-    };
+    const env = privateEnv(dir);
     const exportPath = `${dir}/events.jsonl`;
     await Deno.writeTextFile(
       env.BM_LOCAL_CONFIG,
