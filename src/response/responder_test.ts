@@ -12,6 +12,8 @@ import { Responder } from "./responder.ts";
 /** One fake process, pid 4242 started when sampleVerdict says, no children. */
 function fakeWorld() {
   const v = sampleVerdict();
+  const clock = new FakeClock(10);
+  const store = new FakeThreatStore(clock);
   const signals: string[] = [];
   const denied: number[] = [];
   const inspector: ProcessInspector = {
@@ -19,28 +21,28 @@ function fakeWorld() {
       pid === 4242 ? { pid, ppid: 4000, state: "S", start: v.process.start } : undefined,
     children: () => [],
   };
+  const sensor = { denyProcess: (pid: number) => void denied.push(pid) };
+  const signal = (pid: number, sig: Deno.Signal) => void signals.push(`${sig} ${pid}`);
   return {
     v,
     signals,
     denied,
     inspector,
-    sensor: { denyProcess: (pid: number) => void denied.push(pid) },
-    signal: (pid: number, sig: Deno.Signal) => void signals.push(`${sig} ${pid}`),
+    sensor,
+    signal,
+    clock,
+    store,
+    /** A Responder on this world's store, clock, sensor, inspector and signals. */
+    responder(o: { vaultDir: string; allowedThreats?: string[] }) {
+      return new Responder({ store, sensor, clock, inspector, signal, ...o });
+    },
   };
 }
 
 Deno.test("records before acting, runs block, kill, quarantine in that order, keeps outcomes", async () => {
   const w = fakeWorld();
-  const clock = new FakeClock(10);
-  const store = new FakeThreatStore(clock);
-  const r = new Responder({
-    store,
-    sensor: w.sensor,
-    clock,
-    vaultDir: "/nonexistent/vault",
-    inspector: w.inspector,
-    signal: w.signal,
-  });
+  const { store } = w;
+  const r = w.responder({ vaultDir: "/nonexistent/vault" });
   const verdict = sampleVerdict({
     actions: [
       { type: "report" },
@@ -68,16 +70,8 @@ Deno.test("records before acting, runs block, kill, quarantine in that order, ke
 
 Deno.test("audit mode records audited and acts on nothing", async () => {
   const w = fakeWorld();
-  const clock = new FakeClock(10);
-  const store = new FakeThreatStore(clock);
-  const r = new Responder({
-    store,
-    sensor: w.sensor,
-    clock,
-    vaultDir: "/nonexistent",
-    inspector: w.inspector,
-    signal: w.signal,
-  });
+  const { store } = w;
+  const r = w.responder({ vaultDir: "/nonexistent" });
   const res = await r.handle(sampleVerdict({ mode: "audit" }));
   assert.equal(res.status, "audited");
   assert.equal(store.get(res.threatId)!.status, "audited");
@@ -88,15 +82,8 @@ Deno.test("audit mode records audited and acts on nothing", async () => {
 
 Deno.test("an allowed threat name is recorded as allowed and nothing is done", async () => {
   const w = fakeWorld();
-  const clock = new FakeClock(10);
-  const store = new FakeThreatStore(clock);
-  const r = new Responder({
-    store,
-    sensor: w.sensor,
-    clock,
+  const r = w.responder({
     vaultDir: "/nonexistent",
-    inspector: w.inspector,
-    signal: w.signal,
     allowedThreats: [w.v.name],
   });
   const res = await r.handle(w.v);
@@ -110,16 +97,7 @@ Deno.test("an allowed threat name is recorded as allowed and nothing is done", a
 
 Deno.test("a kill refused for a reused pid is recorded as an error and the status stays active", async () => {
   const w = fakeWorld();
-  const clock = new FakeClock(10);
-  const store = new FakeThreatStore(clock);
-  const r = new Responder({
-    store,
-    sensor: w.sensor,
-    clock,
-    vaultDir: "/x",
-    inspector: w.inspector,
-    signal: w.signal,
-  });
+  const r = w.responder({ vaultDir: "/x" });
   const res = await r.handle(sampleVerdict({
     actions: [{
       type: "kill",
@@ -275,17 +253,9 @@ Deno.test({
 
 Deno.test("the store cannot write: block and kill are still carried out, the outcome kept in the result", async () => {
   const w = fakeWorld();
-  const clock = new FakeClock(10);
-  const store = new FakeThreatStore(clock);
+  const { store } = w;
   store.failWrites = "disk full";
-  const r = new Responder({
-    store,
-    sensor: w.sensor,
-    clock,
-    vaultDir: "/nonexistent/vault",
-    inspector: w.inspector,
-    signal: w.signal,
-  });
+  const r = w.responder({ vaultDir: "/nonexistent/vault" });
   const res = await r.handle(sampleVerdict({
     actions: [
       { type: "report" },
