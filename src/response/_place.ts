@@ -9,6 +9,7 @@
 import * as fs from "node:fs";
 import {
   AT_FDCWD,
+  type ByteStat,
   closeFd,
   fsyncFd,
   linkAt,
@@ -24,17 +25,8 @@ import { bytesToPath, pathToBytes, pathToOsString } from "../sensor/path_codec.t
 import { errText } from "../store/state_dir.ts";
 import { BmError } from "../errors.ts";
 
-export interface PlaceStat {
-  isFile: boolean;
-  isDirectory: boolean;
-  isSymbolicLink: boolean;
-  mode: number;
-  uid: number;
-  gid: number;
-  size: number;
-  ino: number;
-  dev: number;
-}
+/** What lstat tells of a place: ffi's ByteStat, whichever way the path went, less the mtime. */
+export type PlaceStat = Omit<ByteStat, "mtimeMs">;
 
 export interface Place {
   /** The path in its text form (for messages and the store). */
