@@ -3,8 +3,9 @@ import { defaultSettings } from "../config/defaults.ts";
 import { platformPaths } from "../config/paths.ts";
 import { buildHealth } from "./health.ts";
 
-Deno.test("health shows detections the store could not record, with what was done about them", () => {
-  const base = {
+/** What buildHealth gets from a running daemon with nothing to report. */
+function healthyInput() {
+  return {
     daemonRunning: true,
     settings: defaultSettings(platformPaths("linux")),
     sources: {},
@@ -15,6 +16,10 @@ Deno.test("health shows detections the store could not record, with what was don
     threatsByStatus: {},
     now: 0,
   };
+}
+
+Deno.test("health shows detections the store could not record, with what was done about them", () => {
+  const base = healthyInput();
   const quiet = buildHealth(base).fields;
   assert.equal(quiet.unsaved_threats, undefined);
   const h = buildHealth({
@@ -39,17 +44,7 @@ Deno.test("health shows detections the store could not record, with what was don
 });
 
 Deno.test("health counts alerts by severity and what sampling suppressed", () => {
-  const base = {
-    daemonRunning: true,
-    settings: defaultSettings(platformPaths("linux")),
-    sources: {},
-    configErrors: [],
-    ruleErrors: [],
-    rulesVersion: "v",
-    rulesCount: 3,
-    threatsByStatus: {},
-    now: 0,
-  };
+  const base = healthyInput();
   const none = buildHealth(base).fields;
   assert.deepEqual(none.alerts, { low: 0, medium: 0, high: 0, critical: 0 });
   assert.equal(none.alerts_suppressed, null);
