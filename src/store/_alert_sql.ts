@@ -3,8 +3,9 @@
  * (one file, one connection: alerts and threats commit together and a
  * threat id an alert names is checked by a foreign key).
  */
-import type { DatabaseSync, SQLInputValue, SQLOutputValue } from "node:sqlite";
+import type { DatabaseSync, SQLInputValue } from "node:sqlite";
 import type { Severity } from "../engine/verdict.ts";
+import { num, type Row, str } from "./_sql_row.ts";
 import {
   type Alert,
   ALERT_MERGE_WINDOW_MS,
@@ -16,8 +17,6 @@ import {
   SEVERITIES,
   severityRank,
 } from "./alert.ts";
-
-type Row = Record<string, SQLOutputValue>;
 
 const SUMMARY_COLUMNS =
   "id, rule_id, name, severity, score, first_seen, last_seen, count, process, threat_id";
@@ -157,14 +156,6 @@ export function pruneAlertRows(db: DatabaseSync, r: AlertRetention, now: number)
     }
   }
   return n;
-}
-
-function str(v: SQLOutputValue | undefined): string {
-  return v === null || v === undefined ? "" : String(v);
-}
-
-function num(v: SQLOutputValue | undefined): number {
-  return typeof v === "bigint" ? Number(v) : typeof v === "number" ? v : Number(v ?? 0);
 }
 
 function toSummary(row: Row): AlertSummary {

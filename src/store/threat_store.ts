@@ -28,7 +28,7 @@
  * fsynced either: losing it only reports the threat again); the daemon
  * reports the unmarked ones at its next start.
  */
-import { DatabaseSync, type SQLInputValue, type SQLOutputValue } from "node:sqlite";
+import { DatabaseSync, type SQLInputValue } from "node:sqlite";
 import * as fs from "node:fs";
 import type { Clock } from "../clock.ts";
 import { BmError } from "../errors.ts";
@@ -45,6 +45,7 @@ import {
   type ThreatSummary,
 } from "./threat.ts";
 import { MIGRATIONS, SCHEMA_VERSION } from "./_schema.ts";
+import { num, type Row, str } from "./_sql_row.ts";
 import {
   type Alert,
   type AlertQuery,
@@ -615,16 +616,6 @@ function precreate(path: string): void {
 function dirname(path: string): string {
   const i = path.lastIndexOf("/");
   return i <= 0 ? (i === 0 ? "/" : ".") : path.slice(0, i);
-}
-
-type Row = Record<string, SQLOutputValue>;
-
-function str(v: SQLOutputValue | undefined): string {
-  return v === null || v === undefined ? "" : String(v);
-}
-
-function num(v: SQLOutputValue | undefined): number {
-  return typeof v === "bigint" ? Number(v) : typeof v === "number" ? v : Number(v ?? 0);
 }
 
 function toSummary(row: Row): ThreatSummary {
