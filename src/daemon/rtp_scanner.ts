@@ -278,22 +278,16 @@ export class RtpScanner {
     if (!lst.isFile) return this.skip(path, "not a regular file");
     if (lst.size > this.maxBytes) return this.skip(path, `over ${this.maxBytes} bytes`);
     if (!this.sizeListed(lst.size)) return undefined;
-    const cached = this.cache.get(cacheKey(lst.dev, lst.ino, lst.size, lst.mtimeMs));
-    if (cached !== undefined) {
-      this.counters.cacheHits++;
-      return cached;
-    }
+    const cached = this.cached(cacheKey(lst.dev, lst.ino, lst.size, lst.mtimeMs));
+    if (cached !== undefined) return cached;
     if (lst.size > SYNC_MAX) return LARGE;
     const fd = this.openBytes(path, bytes);
     if (fd === undefined) return undefined;
     try {
       const id = this.identityOf(path, fstatFd(fd));
       if (id === undefined) return undefined;
-      const hit = this.cache.get(id.key);
-      if (hit !== undefined) {
-        this.counters.cacheHits++;
-        return hit;
-      }
+      const hit = this.cached(id.key);
+      if (hit !== undefined) return hit;
       if (id.size > SYNC_MAX) return LARGE; // grew since the lstat
       const buf = this.readBuf;
       const n = readFd(fd, buf, buf.length);
@@ -317,11 +311,8 @@ export class RtpScanner {
     try {
       const id = this.identityOf(path, fstatFd(fd));
       if (id === undefined) return undefined;
-      const hit = this.cache.get(id.key);
-      if (hit !== undefined) {
-        this.counters.cacheHits++;
-        return hit;
-      }
+      const hit = this.cached(id.key);
+      if (hit !== undefined) return hit;
       const h = createHash("sha256");
       const buf = this.readBuf;
       let total = 0;
@@ -355,7 +346,14 @@ export class RtpScanner {
     }
   }
 
-  private identityOf(path: string, st: ByteStat): { key: string; size: number } | undefined {
+  /**
+   * The cache key and size of the file opened (its identity, not the path's),
+   * or undefined (skipped) when it is no regular file, too big or of no listed size.
+   */
+  private identityOf(
+    path: string,
+    st: Pick<ByteStat, "isFile" | "size" | "dev" | "ino" | "mtimeMs">,
+  ): { key: string; size: number } | undefined {
     if (!st.isFile) return this.skip(path, "not a regular file");
     if (st.size > this.maxBytes) return this.skip(path, `over ${this.maxBytes} bytes`);
     if (!this.sizeListed(st.size)) return undefined;
@@ -382,11 +380,8 @@ export class RtpScanner {
       if (!lst.isFile) return this.skip(path, "not a regular file");
       if (lst.size > this.maxBytes) return this.skip(path, `over ${this.maxBytes} bytes`);
       if (!this.sizeListed(lst.size)) return undefined;
-      const cached = this.cache.get(cacheKey(lst.dev, lst.ino, lst.size, lst.mtime?.getTime()));
-      if (cached !== undefined) {
-        this.counters.cacheHits++;
-        return cached;
-      }
+      const cached = this.cached(cacheKey(lst.dev, lst.ino, lst.size, lst.mtime?.getTime()));
+      if (cached !== undefined) return cached;
       if (lst.size > SYNC_MAX) return LARGE;
     }
     const fd = this.open(path, osPath);
@@ -394,11 +389,8 @@ export class RtpScanner {
     try {
       const id = this.identity(path, fd);
       if (id === undefined) return undefined;
-      const hit = this.cache.get(id.key);
-      if (hit !== undefined) {
-        this.counters.cacheHits++;
-        return hit;
-      }
+      const hit = this.cached(id.key);
+      if (hit !== undefined) return hit;
       if (id.size > SYNC_MAX) return LARGE; // grew since the lstat
       const buf = this.readBuf;
       const n = fs.readSync(fd, buf, 0, buf.length, null);
@@ -419,11 +411,8 @@ export class RtpScanner {
     try {
       const id = this.identity(path, fd);
       if (id === undefined) return undefined;
-      const hit = this.cache.get(id.key);
-      if (hit !== undefined) {
-        this.counters.cacheHits++;
-        return hit;
-      }
+      const hit = this.cached(id.key);
+      if (hit !== undefined) return hit;
       const h = createHash("sha256");
       const buf = this.readBuf;
       let total = 0;
@@ -458,16 +447,23 @@ export class RtpScanner {
     }
   }
 
-  /**
-   * The cache key and size of the file opened (its identity, not the path's),
-   * or undefined (skipped) when it is no regular file or too big.
-   */
+  /** identityOf through node:fs (no libc): the fstat of fd. */
   private identity(path: string, fd: number): { key: string; size: number } | undefined {
     const st = fs.fstatSync(fd);
-    if (!st.isFile()) return this.skip(path, "not a regular file");
-    if (st.size > this.maxBytes) return this.skip(path, `over ${this.maxBytes} bytes`);
-    if (!this.sizeListed(st.size)) return undefined;
-    return { key: cacheKey(st.dev, st.ino, st.size, st.mtimeMs), size: st.size };
+    return this.identityOf(path, {
+      isFile: st.isFile(),
+      size: st.size,
+      dev: st.dev,
+      ino: st.ino,
+      mtimeMs: st.mtimeMs,
+    });
+  }
+
+  /** The cached hash of an unchanged file, counted as a hit. */
+  private cached(key: string): string | undefined {
+    const hit = this.cache.get(key);
+    if (hit !== undefined) this.counters.cacheHits++;
+    return hit;
   }
 
   private remember(key: string, hex: string): string {
