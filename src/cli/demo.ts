@@ -126,7 +126,11 @@ async function outer(): Promise<number> {
 }
 
 async function run(cmd: string, args: string[]): Promise<void> {
-  const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
+  // From "/": while the scratch tmpfs covers /tmp and the entries bm runs from
+  // are not yet bound back, a working directory under /tmp (a CI clone) has no
+  // path, and Deno refuses to spawn from it.
+  const out = await new Deno.Command(cmd, { args, cwd: "/", stdout: "piped", stderr: "piped" })
+    .output();
   if (!out.success) {
     const err = new TextDecoder().decode(out.stderr).trim();
     throw new BmError(`"${cmd} ${args.join(" ")}" failed: ${err || `exit ${out.code}`}`);
