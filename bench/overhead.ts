@@ -355,6 +355,7 @@ interface Sample {
 const samples = new Map<string, Sample[]>(); // `${mode}|${workload}` -> per round
 const ratios = new Map<string, number[]>();
 const rss = new Map<Mode, number>();
+const rssAfter = new Map<string, number>(); // `${mode}|${workload}` -> VmHWM after it, MB
 const counters = new Map<Mode, Record<string, number>>();
 const failures: string[] = [];
 
@@ -397,6 +398,8 @@ for (let round = 0; round < rounds; round++) {
         list.push({ wall, cpu: Math.max(0, cpu1 - cpu0) });
         samples.set(key, list);
         wallThisRound.set(key, wall);
+        // VmHWM only grows: its step after each workload says which one set the peak
+        if (agent) rssAfter.set(key, Math.max(rssAfter.get(key) ?? 0, agent.peakRssMb()));
       }
       if (agent) {
         rss.set(mode, Math.max(rss.get(mode) ?? 0, agent.peakRssMb()));
@@ -446,6 +449,7 @@ const result = {
     return row;
   }),
   peak_rss_mb: Object.fromEntries(rss),
+  peak_rss_mb_after_workload: Object.fromEntries(rssAfter),
   counters: Object.fromEntries(counters),
   failures,
 };
@@ -468,6 +472,10 @@ console.log(
     JSON.stringify(result.counters)
   }`,
 );
+for (const m of agentModes) {
+  const steps = workloads.map((w) => `${w.name} ${f2(rssAfter.get(`${m}|${w.name}`) ?? NaN)}`);
+  console.log(`peak RSS after each workload (MB), ${m}: ${steps.join(", ")}`);
+}
 console.log(`rounds ${rounds}; ${result.machine.cpus} CPUs; load ${load}`);
 if (failures.length) console.log(`FAILURES:\n  ${failures.join("\n  ")}`);
 if (flags.json) Deno.writeTextFileSync(flags.json, JSON.stringify(result, null, 2) + "\n");
