@@ -26,15 +26,15 @@
  * synchronous syscalls, which costs a few µs from the page cache where each
  * async file op costs a hop to Deno's blocking pool and back (several times
  * that, on two threads); the worker gives the event loop a turn every SLICE_MS
- * so sensor waits and auth answers never queue behind it. Larger files stream
- * asynchronously, SYNC_MAX bytes a hop.
+ * so sensor waits and auth answers never queue behind it. Larger files are
+ * read SYNC_MAX bytes at a time (FileCalls: through libc, synchronously between
+ * those turns; through node:fs, one asynchronous hop a read).
  */
 import { createHash } from "node:crypto";
 import fs, { constants } from "node:fs";
 import type { BmEvent, ProcessFields } from "../sensor/event.ts";
 import {
   AT_FDCWD,
-  type ByteStat,
   closeFd,
   fstatFd,
   lstatAt,
@@ -241,14 +241,8 @@ export class RtpScanner {
         this.head = 0;
       }
       if (job.key !== undefined) this.pendingWrites.delete(job.key);
-      let hash: string | undefined;
-      if (LIBC) {
-        const quick = this.hashByBytes(job.path);
-        hash = quick === LARGE ? await this.hashLargeByBytes(job.path) : quick;
-      } else {
-        const quick = this.hashSmall(job.path);
-        hash = quick === LARGE ? await this.hashLarge(job.path) : quick;
-      }
+      const quick = this.hashSmall(job.path);
+      const hash = quick === LARGE ? await this.hashLarge(job.path) : quick;
       if (hash === undefined || this.stopped) continue;
       if (!this.blocklist.has(hash)) continue;
       this.counters.matches++;
@@ -261,55 +255,57 @@ export class RtpScanner {
   }
 
   /**
-   * Linux: hashSmall through libc (ffi/libc_fs.ts) on the name's bytes. Each
-   * node:fs call costs µs of wrapping (its fstat alone about 6 µs, more than
-   * open, read and close together); these are one FFI call and one syscall
-   * each, so a written file costs about a third as much.
+   * SHA-256 of a regular file (lower-case hex), from the cache when unchanged,
+   * with synchronous syscalls only; LARGE when the file is over SYNC_MAX (the
+   * caller streams it with hashLarge). The cache check is one lstat: no open,
+   * no async hop, for the binary run 1,000 times.
    */
-  private hashByBytes(path: string): string | undefined | typeof LARGE {
-    const bytes = pathToBytes(path);
-    let lst: ByteStat;
+  private hashSmall(path: string): string | undefined | typeof LARGE {
+    const name = CALLS.name(path);
+    let lst: FileFacts | undefined;
     try {
-      lst = lstatAt(AT_FDCWD, bytes);
+      lst = CALLS.lstat(name);
     } catch (e) {
       return this.skip(path, errCode(e));
     }
-    if (lst.isSymbolicLink) return this.skip(path, "symlink");
-    if (!lst.isFile) return this.skip(path, "not a regular file");
-    if (lst.size > this.maxBytes) return this.skip(path, `over ${this.maxBytes} bytes`);
-    if (!this.sizeListed(lst.size)) return undefined;
-    const cached = this.cached(cacheKey(lst.dev, lst.ino, lst.size, lst.mtimeMs));
-    if (cached !== undefined) return cached;
-    if (lst.size > SYNC_MAX) return LARGE;
-    const fd = this.openBytes(path, bytes);
+    // undefined: these calls cannot name it by path (not UTF-8 for node:fs); the fstat decides
+    if (lst !== undefined) {
+      if (lst.isSymbolicLink) return this.skip(path, "symlink");
+      const id = this.identityOf(path, lst);
+      if (id === undefined) return undefined;
+      const cached = this.cached(id.key);
+      if (cached !== undefined) return cached;
+      if (id.size > SYNC_MAX) return LARGE;
+    }
+    const fd = this.open(path, name);
     if (fd === undefined) return undefined;
     try {
-      const id = this.identityOf(path, fstatFd(fd));
+      const id = this.identityOf(path, CALLS.fstat(fd));
       if (id === undefined) return undefined;
       const hit = this.cached(id.key);
       if (hit !== undefined) return hit;
       if (id.size > SYNC_MAX) return LARGE; // grew since the lstat
       const buf = this.readBuf;
-      const n = readFd(fd, buf, buf.length);
-      if (n > SYNC_MAX) return LARGE; // grew since the fstat
+      const n = CALLS.read(fd, buf, buf.length);
+      if (n > SYNC_MAX) return LARGE; // one byte more than SYNC_MAX: grew since the fstat
       return this.remember(id.key, createHash("sha256").update(buf.subarray(0, n)).digest("hex"));
     } catch (e) {
       return this.skip(path, errCode(e));
     } finally {
-      closeFd(fd);
+      CALLS.close(fd);
     }
   }
 
   /**
-   * hashByBytes for files over SYNC_MAX: SYNC_MAX bytes a read, from the page
+   * hashSmall for files over SYNC_MAX: SYNC_MAX bytes a read, from the page
    * cache where a file just written or run is; the event loop gets a turn
-   * every SLICE_MS.
+   * every SLICE_MS (and at every read that is asynchronous).
    */
-  private async hashLargeByBytes(path: string): Promise<string | undefined> {
-    const fd = this.openBytes(path, pathToBytes(path));
+  private async hashLarge(path: string): Promise<string | undefined> {
+    const fd = this.open(path, CALLS.name(path));
     if (fd === undefined) return undefined;
     try {
-      const id = this.identityOf(path, fstatFd(fd));
+      const id = this.identityOf(path, CALLS.fstat(fd));
       if (id === undefined) return undefined;
       const hit = this.cached(id.key);
       if (hit !== undefined) return hit;
@@ -323,7 +319,8 @@ export class RtpScanner {
           if (this.stopped) return undefined;
           slice = performance.now();
         }
-        const n = readFd(fd, buf, SYNC_MAX);
+        const read = CALLS.readLarge(fd, buf, SYNC_MAX);
+        const n = typeof read === "number" ? read : await read;
         if (n === 0) break;
         total += n;
         if (total > this.maxBytes) return this.skip(path, `over ${this.maxBytes} bytes`);
@@ -333,13 +330,13 @@ export class RtpScanner {
     } catch (e) {
       return this.skip(path, errCode(e));
     } finally {
-      closeFd(fd);
+      CALLS.close(fd);
     }
   }
 
-  private openBytes(path: string, bytes: Uint8Array): number | undefined {
+  private open(path: string, name: unknown): number | undefined {
     try {
-      return openBytes(bytes, O.RDONLY | O.NOFOLLOW | O.NONBLOCK);
+      return CALLS.open(name);
     } catch (e) {
       this.skip(path, (e as { code?: string }).code === "ELOOP" ? "symlink" : errCode(e));
       return undefined;
@@ -347,116 +344,14 @@ export class RtpScanner {
   }
 
   /**
-   * The cache key and size of the file opened (its identity, not the path's),
-   * or undefined (skipped) when it is no regular file, too big or of no listed size.
+   * The cache key and size of the file (its identity, not the path's), or
+   * undefined (skipped) when it is no regular file, too big or of no listed size.
    */
-  private identityOf(
-    path: string,
-    st: Pick<ByteStat, "isFile" | "size" | "dev" | "ino" | "mtimeMs">,
-  ): { key: string; size: number } | undefined {
+  private identityOf(path: string, st: FileFacts): { key: string; size: number } | undefined {
     if (!st.isFile) return this.skip(path, "not a regular file");
     if (st.size > this.maxBytes) return this.skip(path, `over ${this.maxBytes} bytes`);
     if (!this.sizeListed(st.size)) return undefined;
     return { key: cacheKey(st.dev, st.ino, st.size, st.mtimeMs), size: st.size };
-  }
-
-  /**
-   * SHA-256 of a regular file (lower-case hex), from the cache when unchanged,
-   * with synchronous syscalls only; LARGE when the file is over SYNC_MAX (the
-   * caller streams it with hashLarge).
-   */
-  private hashSmall(path: string): string | undefined | typeof LARGE {
-    // A name that is not UTF-8 (path_codec.ts) is opened by its bytes; the fstat below checks it.
-    const osPath = pathToOsString(path);
-    if (osPath !== undefined) {
-      // The cache check is one lstat: no open, no async hop, for the binary run 1,000 times.
-      let lst: Deno.FileInfo;
-      try {
-        lst = Deno.lstatSync(osPath);
-      } catch (e) {
-        return this.skip(path, errCode(e));
-      }
-      if (lst.isSymlink) return this.skip(path, "symlink");
-      if (!lst.isFile) return this.skip(path, "not a regular file");
-      if (lst.size > this.maxBytes) return this.skip(path, `over ${this.maxBytes} bytes`);
-      if (!this.sizeListed(lst.size)) return undefined;
-      const cached = this.cached(cacheKey(lst.dev, lst.ino, lst.size, lst.mtime?.getTime()));
-      if (cached !== undefined) return cached;
-      if (lst.size > SYNC_MAX) return LARGE;
-    }
-    const fd = this.open(path, osPath);
-    if (fd === undefined) return undefined;
-    try {
-      const id = this.identity(path, fd);
-      if (id === undefined) return undefined;
-      const hit = this.cached(id.key);
-      if (hit !== undefined) return hit;
-      if (id.size > SYNC_MAX) return LARGE; // grew since the lstat
-      const buf = this.readBuf;
-      const n = fs.readSync(fd, buf, 0, buf.length, null);
-      // one byte more than SYNC_MAX read: the file grew since the fstat
-      if (n > SYNC_MAX) return LARGE;
-      return this.remember(id.key, createHash("sha256").update(buf.subarray(0, n)).digest("hex"));
-    } catch (e) {
-      return this.skip(path, errCode(e));
-    } finally {
-      closeQuietly(fd);
-    }
-  }
-
-  /** hashSmall for files over SYNC_MAX: streamed, one asynchronous read per SYNC_MAX bytes. */
-  private async hashLarge(path: string): Promise<string | undefined> {
-    const fd = this.open(path, pathToOsString(path));
-    if (fd === undefined) return undefined;
-    try {
-      const id = this.identity(path, fd);
-      if (id === undefined) return undefined;
-      const hit = this.cached(id.key);
-      if (hit !== undefined) return hit;
-      const h = createHash("sha256");
-      const buf = this.readBuf;
-      let total = 0;
-      for (;;) {
-        const n = await new Promise<number>((ok, bad) =>
-          fs.read(fd, buf, 0, SYNC_MAX, null, (err, n) => err ? bad(err) : ok(n))
-        );
-        if (n === 0) break;
-        total += n;
-        if (total > this.maxBytes) return this.skip(path, `over ${this.maxBytes} bytes`);
-        h.update(buf.subarray(0, n));
-      }
-      const hex = h.digest("hex");
-      return this.remember(id.key, hex);
-    } catch (e) {
-      return this.skip(path, errCode(e));
-    } finally {
-      closeQuietly(fd);
-    }
-  }
-
-  private open(path: string, osPath: string | undefined): number | undefined {
-    try {
-      return osPath !== undefined ? fs.openSync(osPath, OPEN_FLAGS) : openForNode(
-        pathToBytes(path),
-        O.RDONLY | O.NOFOLLOW | O.NONBLOCK,
-        constants.O_RDONLY | constants.O_NONBLOCK,
-      );
-    } catch (e) {
-      this.skip(path, (e as { code?: string }).code === "ELOOP" ? "symlink" : errCode(e));
-      return undefined;
-    }
-  }
-
-  /** identityOf through node:fs (no libc): the fstat of fd. */
-  private identity(path: string, fd: number): { key: string; size: number } | undefined {
-    const st = fs.fstatSync(fd);
-    return this.identityOf(path, {
-      isFile: st.isFile(),
-      size: st.size,
-      dev: st.dev,
-      ino: st.ino,
-      mtimeMs: st.mtimeMs,
-    });
   }
 
   /** The cached hash of an unchanged file, counted as a hit. */
@@ -478,18 +373,13 @@ export class RtpScanner {
 
   /** sizeListed on the file's size now (one lstat); a file that cannot be stat'ed cannot match. */
   private sizeOnDiskListed(path: string): boolean {
-    let size: number;
+    let lst: FileFacts | undefined;
     try {
-      if (LIBC) size = lstatAt(AT_FDCWD, pathToBytes(path)).size;
-      else {
-        const osPath = pathToOsString(path);
-        if (osPath === undefined) return true; // no byte-level call here: it could match
-        size = Deno.lstatSync(osPath).size;
-      }
+      lst = CALLS.lstat(CALLS.name(path));
     } catch {
       return false;
     }
-    return this.sizeListed(size);
+    return lst === undefined || this.sizeListed(lst.size); // unnamed by path: it could match
   }
 
   /** False (counted) when the blocklist gives sizes and none is `size`: the file cannot match. */
@@ -534,8 +424,94 @@ export function rtpVerdictEvent(orig: BmEvent, path: string, sha256: string): Bm
 
 /** hashSmall's answer for a file it leaves to hashLarge. */
 const LARGE = Symbol("large");
+
+/** What the scanner reads of a file, from its lstat or the fstat of the file opened (ffi's ByteStat is one). */
+interface FileFacts {
+  isFile: boolean;
+  isSymbolicLink: boolean;
+  size: number;
+  dev: number;
+  ino: number | null;
+  mtimeMs: number | undefined;
+}
+
+/**
+ * The file calls the scanner makes, on a name prepared once per job. Method
+ * syntax on purpose: each implementation takes its own name type and the
+ * scanner passes back only what `name` gave it.
+ */
+interface FileCalls<Name> {
+  name(path: string): Name;
+  /** undefined when these calls cannot name the file by its path (the fstat decides). */
+  lstat(name: Name): FileFacts | undefined;
+  /** Read-only, not following a symlink (ELOOP), not blocking on a FIFO. */
+  open(name: Name): number;
+  fstat(fd: number): FileFacts;
+  read(fd: number, buf: Uint8Array, len: number): number;
+  /** A read of a large file: synchronous, or a hop to the blocking pool. */
+  readLarge(fd: number, buf: Uint8Array, len: number): number | Promise<number>;
+  close(fd: number): void;
+}
+
+/**
+ * Linux: libc through FFI (ffi/libc_fs.ts) on the name's bytes, which also
+ * names a file that is not UTF-8. Each node:fs call costs µs of wrapping (its
+ * fstat alone about 6 µs, more than open, read and close together); these are
+ * one FFI call and one syscall each, so a written file costs about a third as
+ * much. Large files are read synchronously too, between SLICE_MS turns.
+ */
+const LIBC_CALLS: FileCalls<Uint8Array> = {
+  name: pathToBytes,
+  lstat: (bytes) => lstatAt(AT_FDCWD, bytes),
+  open: (bytes) => openBytes(bytes, O.RDONLY | O.NOFOLLOW | O.NONBLOCK),
+  fstat: fstatFd,
+  read: readFd,
+  readLarge: readFd,
+  close: closeFd,
+};
+
+/** Elsewhere: Deno's lstat (a third of node:fs's) and node:fs; large files read asynchronously. */
+const NODE_CALLS: FileCalls<{ path: string; os: string | undefined }> = {
+  name: (path) => ({ path, os: pathToOsString(path) }),
+  lstat: ({ os }) => {
+    if (os === undefined) return undefined;
+    const st = Deno.lstatSync(os);
+    return {
+      isFile: st.isFile,
+      isSymbolicLink: st.isSymlink,
+      size: st.size,
+      dev: st.dev,
+      ino: st.ino,
+      mtimeMs: st.mtime?.getTime(),
+    };
+  },
+  open: ({ path, os }) =>
+    os !== undefined ? fs.openSync(os, OPEN_FLAGS) : openForNode(
+      pathToBytes(path),
+      O.RDONLY | O.NOFOLLOW | O.NONBLOCK,
+      constants.O_RDONLY | constants.O_NONBLOCK,
+    ),
+  fstat: (fd) => {
+    const st = fs.fstatSync(fd);
+    return {
+      isFile: st.isFile(),
+      isSymbolicLink: false,
+      size: st.size,
+      dev: st.dev,
+      ino: st.ino,
+      mtimeMs: st.mtimeMs,
+    };
+  },
+  read: (fd, buf, len) => fs.readSync(fd, buf, 0, len, null),
+  readLarge: (fd, buf, len) =>
+    new Promise<number>((ok, bad) =>
+      fs.read(fd, buf, 0, len, null, (err, n) => err ? bad(err) : ok(n))
+    ),
+  close: closeQuietly,
+};
+
 /** Files are read through libc (Linux) or node:fs (elsewhere). */
-const LIBC = Deno.build.os === "linux";
+const CALLS: FileCalls<unknown> = Deno.build.os === "linux" ? LIBC_CALLS : NODE_CALLS;
 
 function cacheKey(
   dev: number,
