@@ -8,6 +8,7 @@ import { sampleVerdict } from "../store/verdict_test_utils.ts";
 import { hashFile, quarantineFile, restoreFile, type VaultOptions } from "./quarantine.ts";
 import { AT_FDCWD, closeFd, lstatAt, O, openBytes, renameAt } from "../../ffi/libc_fs.ts";
 import { pathToBytes } from "../sensor/path_codec.ts";
+import { existsByBytes, readByBytes } from "../../ffi/libc_fs_test_utils.ts";
 
 const CONTENT = new Uint8Array(3 * 1024 * 1024 + 17).map((_, i) => (i * 7919) & 0xff);
 
@@ -102,31 +103,12 @@ function plantBytes(path: string, mode = 0o4755): void {
   }
 }
 
-function readBytes(path: string): Uint8Array {
-  const fd = openBytes(pathToBytes(path), O.RDONLY);
-  try {
-    return new Uint8Array(fs.readFileSync(`/proc/self/fd/${fd}`));
-  } finally {
-    closeFd(fd);
-  }
-}
-
-const exists = (path: string) => {
-  try {
-    lstatAt(AT_FDCWD, pathToBytes(path));
-    return true;
-  } catch (e) {
-    if ((e as { code?: string }).code === "ENOENT") return false;
-    throw e;
-  }
-};
-
 /** Quarantines and restores the file the text-form `path` names; checks the exact bytes come back. */
 function byteRoundTrip(o: VaultOptions, path: string) {
   plantBytes(path);
   const threat = o.store.record(sampleVerdict());
   const q = quarantineFile(path, threat, o);
-  assert.equal(exists(path), false, "original name still there");
+  assert.equal(existsByBytes(path), false, "original name still there");
   assert.equal(q.original_path, path);
   assert.equal(o.store.getQuarantine(q.id)!.original_path, path, "the store keeps the text form");
   assert.deepEqual({ uid: q.uid, mode: q.mode, size: q.size }, {
@@ -141,7 +123,7 @@ function byteRoundTrip(o: VaultOptions, path: string) {
     gid: 65534,
     mode: 0o4755,
   });
-  assert.deepEqual(readBytes(path), CONTENT);
+  assert.deepEqual(readByBytes(path), CONTENT);
   assert.equal(o.store.get(threat)!.status, "restored");
 }
 
@@ -169,7 +151,7 @@ Deno.test({
         () => quarantineFile(`${dir}/dlink/f\\xff`, threat, o),
         /goes through a symlink/,
       );
-      assert.ok(exists(`${dir}/plain/f\\xff`));
+      assert.ok(existsByBytes(`${dir}/plain/f\\xff`));
       assert.throws(() => quarantineFile(`${dir}/nowhere\\xff/f`, threat, o), /no such file/);
     }),
 });

@@ -7,6 +7,7 @@
  * Every wait has a deadline; `stop()` always unmounts and removes what it
  * made, even after a failure.
  */
+import assert from "node:assert/strict";
 import { buildTestLibrary } from "../../ffi/synthetic_test_utils.ts";
 import { callDaemon } from "../../src/daemon/control_socket.ts";
 import { selfCommand } from "../../src/daemon/self_command.ts";
@@ -83,6 +84,17 @@ export class TestAgent {
 
   threats(): Promise<ThreatSummary[]> {
     return this.call("threat_list") as Promise<ThreatSummary[]>;
+  }
+
+  /** Runs `bm ARGS` against this agent's state and config; fails unless it exits 0. Its stdout. */
+  async bm(...args: string[]): Promise<string> {
+    const self = selfCommand();
+    const r = await run(self.cmd, [...self.args, ...args], {
+      env: { BM_STATE_DIR: this.env.BM_STATE_DIR!, BM_LOCAL_CONFIG: this.env.BM_LOCAL_CONFIG! },
+      timeoutMs: 30_000,
+    });
+    assert.equal(r.code, 0, `bm ${args.join(" ")}: ${r.stderr}`);
+    return r.stdout;
   }
 
   /**

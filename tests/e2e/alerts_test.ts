@@ -6,8 +6,7 @@
  * the ECS export and in `bm health`, with `bm threats` unchanged. Root only.
  */
 import assert from "node:assert/strict";
-import { selfCommand } from "../../src/daemon/self_command.ts";
-import { canRunE2e, run, script, sleep, startAgent, type TestAgent } from "./_harness.ts";
+import { canRunE2e, run, script, sleep, startAgent } from "./_harness.ts";
 
 const RULE = `
 [[rule]]
@@ -26,16 +25,6 @@ tests = { positive = ["none.pos.jsonl"], negative = ["none.neg.jsonl"] }
 action = ["close_modified", "create"]
 where = [{ field = "file.path", glob = "/tmp/bm_e2e_*/t/cron.d/*" }]
 `;
-
-async function bm(agent: TestAgent, ...args: string[]) {
-  const self = selfCommand();
-  const r = await run(self.cmd, [...self.args, ...args], {
-    env: { BM_STATE_DIR: agent.env.BM_STATE_DIR!, BM_LOCAL_CONFIG: agent.env.BM_LOCAL_CONFIG! },
-    timeoutMs: 30_000,
-  });
-  assert.equal(r.code, 0, `bm ${args.join(" ")}: ${r.stderr}`);
-  return r.stdout;
-}
 
 Deno.test({
   name:
@@ -62,7 +51,7 @@ Deno.test({
       let alerts: { id: string; rule_id: string; process: { pid: number }; threat_id: null }[] = [];
       const deadline = Date.now() + 15_000;
       while (Date.now() < deadline) {
-        alerts = JSON.parse(await bm(agent, "alert", "list", "--output", "json")).alerts;
+        alerts = JSON.parse(await agent.bm("alert", "list", "--output", "json")).alerts;
         if (alerts.length > 0) break;
         await sleep(200);
       }
@@ -71,12 +60,12 @@ Deno.test({
       assert.equal(a.rule_id, "e2e.cron_like_write");
       assert.equal(a.process.pid, r.pid, "the script's shell wrote the file");
       assert.equal(a.threat_id, null);
-      const shown = await bm(agent, "alert", "show", a.id);
+      const shown = await agent.bm("alert", "show", a.id);
       assert.match(shown, new RegExp(`file ${agent.scratch}/cron\\.d/backdoor`));
 
       // bm threats unchanged: nothing crossed the threshold.
       assert.deepEqual(await agent.threats(), []);
-      assert.deepEqual(JSON.parse(await bm(agent, "threats", "--output", "json")), {
+      assert.deepEqual(JSON.parse(await agent.bm("threats", "--output", "json")), {
         threats: [],
       });
       const h = await agent.health();

@@ -8,10 +8,10 @@
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import { selfCommand } from "../../src/daemon/self_command.ts";
 import { AT_FDCWD, closeFd, lstatAt, O, openBytes } from "../../ffi/libc_fs.ts";
+import { existsByBytes, readByBytes } from "../../ffi/libc_fs_test_utils.ts";
 import { pathToBytes } from "../../src/sensor/path_codec.ts";
-import { canRunE2e, run, sleep, startAgent, type TestAgent } from "./_harness.ts";
+import { canRunE2e, run, sleep, startAgent } from "./_harness.ts";
 
 // A glob on the plain temp-dir prefix: `*` must match the escaped bytes too.
 const RULE = `
@@ -33,35 +33,6 @@ where = [{ field = "file.path", glob = "/tmp/bm_e2e_*/t/bad*" }]
 `;
 
 const BODY = new TextEncoder().encode("#!/bin/sh\necho payload ran\n");
-
-async function bm(agent: TestAgent, ...args: string[]) {
-  const self = selfCommand();
-  const r = await run(self.cmd, [...self.args, ...args], {
-    env: { BM_STATE_DIR: agent.env.BM_STATE_DIR!, BM_LOCAL_CONFIG: agent.env.BM_LOCAL_CONFIG! },
-    timeoutMs: 30_000,
-  });
-  assert.equal(r.code, 0, `bm ${args.join(" ")}: ${r.stderr}`);
-  return r.stdout;
-}
-
-function exists(path: string): boolean {
-  try {
-    lstatAt(AT_FDCWD, pathToBytes(path));
-    return true;
-  } catch (e) {
-    if ((e as { code?: string }).code === "ENOENT") return false;
-    throw e;
-  }
-}
-
-function readBytes(path: string): Uint8Array {
-  const fd = openBytes(pathToBytes(path), O.RDONLY);
-  try {
-    return new Uint8Array(fs.readFileSync(`/proc/self/fd/${fd}`));
-  } finally {
-    closeFd(fd);
-  }
-}
 
 Deno.test({
   name:
@@ -98,16 +69,16 @@ Deno.test({
       assert.doesNotMatch(r.stdout, /payload ran/);
 
       const t = await agent.waitThreat(["Behavior:Linux/E2eExecScratchBytes.A"], ["quarantined"]);
-      assert.equal(exists(path), false, "the original name is still there");
+      assert.equal(existsByBytes(path), false, "the original name is still there");
 
       // CLI: the escaped name, never U+FFFD.
-      const list = await bm(agent, "threat", "list");
-      const show = await bm(agent, "threat", "show", t.id);
+      const list = await agent.bm("threat", "list");
+      const show = await agent.bm("threat", "show", t.id);
       assert.ok(show.includes(path), `bm threat show lacks ${path}:\n${show}`);
-      const q = JSON.parse(await bm(agent, "threat", "quarantine", "list", "--output", "json"));
+      const q = JSON.parse(await agent.bm("threat", "quarantine", "list", "--output", "json"));
       const entries = q.quarantine as { original_path: string }[];
       assert.deepEqual(entries.map((e) => e.original_path), [path]);
-      const alerts = await bm(agent, "alert", "list", "--output", "json");
+      const alerts = await agent.bm("alert", "list", "--output", "json");
       assert.ok(alerts.includes(JSON.stringify(path).slice(1, -1)), `alert list:\n${alerts}`);
       for (const out of [list, show, alerts]) assert.doesNotMatch(out, /\uFFFD/);
 
@@ -127,10 +98,10 @@ Deno.test({
       );
 
       // Restore: the exact bytes come back, and the file still runs.
-      const restored = await bm(agent, "threat", "restore", "--id", t.id);
+      const restored = await agent.bm("threat", "restore", "--id", t.id);
       assert.ok(restored.includes(path), `restore output:\n${restored}`);
-      assert.equal(exists(path), true, "not restored under the original bytes");
-      assert.deepEqual(readBytes(path), BODY);
+      assert.equal(existsByBytes(path), true, "not restored under the original bytes");
+      assert.deepEqual(readByBytes(path), BODY);
       const st = lstatAt(AT_FDCWD, raw);
       assert.equal(st.mode & 0o777, 0o755);
       let status = "";
