@@ -762,7 +762,14 @@ static void read_notif(linux_ctx *c, int max_reads) {
      * emit those first, or a short-lived writer's file events would reach the
      * agent before its exec record and be charged to its pre-exec image. */
     if (c->nl_fd >= 0) read_netlink(c);
-    for (struct fanotify_event_metadata *md = (void *)buf; FAN_EVENT_OK(md, n); md = FAN_EVENT_NEXT(md, n)) {
+    /* events with names are padded to 4 bytes, not 8: each header is copied out to be read */
+    for (ssize_t off = 0; off + (ssize_t)FAN_EVENT_METADATA_LEN <= n;) {
+      struct fanotify_event_metadata mdv;
+      memcpy(&mdv, buf + off, sizeof mdv);
+      if (mdv.event_len < FAN_EVENT_METADATA_LEN || mdv.event_len > (size_t)(n - off)) break;
+      const struct fanotify_event_metadata *md = &mdv;
+      char *ev = buf + off;
+      off += mdv.event_len;
       if (md->fd >= 0) close(md->fd);
       if (md->mask & FAN_Q_OVERFLOW) {
         BM_COUNT(c->s, queue_errors);
@@ -771,7 +778,7 @@ static void read_notif(linux_ctx *c, int max_reads) {
       }
       if (md->pid == c->s->cfg.own_pid) continue; /* the agent's own writes */
       int have = 0, have_old = 0, have_new = 0, miss = 0;
-      for (char *p = (char *)md + md->metadata_len; p < (char *)md + md->event_len;) {
+      for (char *p = ev + md->metadata_len; p < ev + md->event_len;) {
         const struct fanotify_event_info_header *ih = (const void *)p;
         if (ih->len == 0) break;
         const struct fanotify_event_info_fid *fid = (const void *)p;
