@@ -46,6 +46,9 @@ BM_TEST_API int32_t bm_sensor_inject(bm_sensor *s, const uint8_t *rec, uint32_t 
 /* Linux: permission events whose start time came from the fork table (pidfs inode matched). */
 BM_TEST_API uint64_t bm_linux_debug_slot_hits(bm_sensor *s);
 
+/* Linux: file event directories whose path came from the directory cache. */
+BM_TEST_API uint64_t bm_linux_debug_dcache_hits(bm_sensor *s);
+
 #ifdef __cplusplus
 }
 #endif

@@ -28,6 +28,26 @@ void bm_fs_marks_init(bm_fs_marks *m, int perm_fd, uint64_t perm_mask, int notif
 
 static int same_fsid(const fsid_t *a, const fsid_t *b) { return memcmp(a, b, sizeof *a) == 0; }
 
+/*
+ * Filesystem types whose directories change path only through the VFS (so a
+ * filesystem mark reports every rename and delete), and whose file handles
+ * carry an inode generation (a directory made after one is deleted never has
+ * its handle): see bm_fs_marks_paths_kept.
+ */
+static int keeps_paths(const struct statfs *sf) {
+  switch ((unsigned long)sf->f_type) {
+    case 0xEF53ul:     /* ext2, ext3, ext4 */
+    case 0x58465342ul: /* xfs */
+    case 0x9123683Eul: /* btrfs */
+    case 0xF2F52010ul: /* f2fs */
+    case 0x01021994ul: /* tmpfs */
+    case 0x794C7630ul: /* overlay */
+      return 1;
+    default:
+      return 0;
+  }
+}
+
 /* The static-mode message for a refused mark (kept from the first sensor: tests and users know it). */
 static void mark_error(char *err, uint32_t err_len, const char *path, int e, uint64_t mask,
                        const char *what) {
@@ -40,6 +60,8 @@ static void mark_error(char *err, uint32_t err_len, const char *path, int e, uin
   else
     bm_set_err(err, err_len, "Cannot mark \"%s\" for %s events: %s", path, what, strerror(e));
 }
+
+static void anchor_one(bm_fs_marks *m, bm_fs_mark *k);
 
 int bm_fs_marks_add_static(bm_fs_marks *m, const char *path, unsigned perm_flags, char *err,
                            uint32_t err_len) {
@@ -61,6 +83,7 @@ int bm_fs_marks_add_static(bm_fs_marks *m, const char *path, unsigned perm_flags
   memset(k, 0, sizeof *k);
   k->fd = fd;
   k->fsid = sf.f_fsid;
+  k->keep_paths = keeps_paths(&sf);
   snprintf(k->point, sizeof k->point, "%s", path);
   snprintf(k->fstype, sizeof k->fstype, "%s", "");
   if (m->perm_fd >= 0 &&
@@ -73,6 +96,12 @@ int bm_fs_marks_add_static(bm_fs_marks *m, const char *path, unsigned perm_flags
       fanotify_mark(m->notif_fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, m->notif_mask, AT_FDCWD, path)) {
     mark_error(err, err_len, path, errno, m->notif_mask, "file");
     return -1;
+  }
+  if (m->notif_fd >= 0) {
+    /* a mount moved changes the paths under it: the directory cache hears of it by a rescan */
+    if (m->mountinfo_fd < 0) m->mountinfo_fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+    anchor_one(m, k);
+    m->epoch++;
   }
   return 0;
 }
@@ -192,6 +221,7 @@ static void mark_one(bm_fs_marks *m, scan *s, const bm_mount_entry *e, const bm_
   memset(k, 0, sizeof *k);
   k->fd = -1;
   k->fsid = sf.f_fsid;
+  k->keep_paths = keeps_paths(&sf);
   k->dev_major = e->dev_major;
   k->dev_minor = e->dev_minor;
   snprintf(k->point, sizeof k->point, "%s", e->point);
@@ -275,30 +305,82 @@ int bm_fs_marks_follow(bm_fs_marks *m, int network, const char *only_under, char
     return -1;
   }
   install(m, &s);
+  bm_fs_marks_anchor(m);
   return 0;
 }
 
 void bm_fs_marks_rescan(bm_fs_marks *m) {
-  if (!m->follow) return;
   scan s;
-  if (scan_mounts(m, &s) == 0) install(m, &s); /* else keep the last good table */
+  if (m->follow && scan_mounts(m, &s) == 0) install(m, &s); /* else keep the last good table */
+  bm_fs_marks_anchor(m);
+}
+
+static bm_fs_mark *find(bm_fs_marks *m, const fsid_t *fsid) {
+  for (int i = 0; i < m->n_marks; i++)
+    if (same_fsid(&m->marks[i].fsid, fsid)) return &m->marks[i];
+  return NULL;
 }
 
 int bm_fs_marks_mount_fd(bm_fs_marks *m, const fsid_t *fsid) {
-  for (int i = 0; i < m->n_marks; i++) {
-    bm_fs_mark *k = &m->marks[i];
-    if (!same_fsid(&k->fsid, fsid)) continue;
-    if (k->fd >= 0 || !m->follow) return k->fd;
-    int fd = open(k->point, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-    struct statfs sf;
-    if (fd >= 0 && (fstatfs(fd, &sf) || !same_fsid(&sf.f_fsid, fsid))) { /* gone or covered */
-      close(fd);
-      fd = -1;
-    }
-    k->fd = fd;
-    return fd;
+  bm_fs_mark *k = find(m, fsid);
+  if (!k) return -1;
+  if (k->fd >= 0 || !m->follow) return k->fd;
+  int fd = open(k->point, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  struct statfs sf;
+  if (fd >= 0 && (fstatfs(fd, &sf) || !same_fsid(&sf.f_fsid, fsid))) { /* gone or covered */
+    close(fd);
+    fd = -1;
   }
-  return -1;
+  k->fd = fd;
+  return fd;
+}
+
+int bm_fs_marks_paths_kept(bm_fs_marks *m, const fsid_t *fsid) {
+  bm_fs_mark *k = find(m, fsid);
+  return k && k->keep_paths && k->anchored;
+}
+
+/*
+ * Marks the directories above k's mount (".." from the mount's root crosses
+ * to the mount point's parent) up to the root, which cannot move. The mount
+ * point itself cannot be renamed while mounted here.
+ */
+static void anchor_one(bm_fs_marks *m, bm_fs_mark *k) {
+  k->anchored = 0;
+  if (!k->keep_paths || m->notif_fd < 0) return;
+  int cur = m->follow ? open(k->point, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                      : openat(k->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  struct statfs sf;
+  struct stat sc, su;
+  if (cur < 0) return;
+  if (fstatfs(cur, &sf) || !same_fsid(&sf.f_fsid, &k->fsid) || fstat(cur, &sc)) {
+    close(cur);
+    return;
+  }
+  for (int depth = 0; depth < 256; depth++) {
+    int up = openat(cur, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (up < 0 || fstat(up, &su)) {
+      if (up >= 0) close(up);
+      break;
+    }
+    if (su.st_dev == sc.st_dev && su.st_ino == sc.st_ino) { /* cur is the root */
+      close(up);
+      k->anchored = 1;
+      break;
+    }
+    int r = fanotify_mark(m->notif_fd, FAN_MARK_ADD, FAN_MOVE_SELF | FAN_ONDIR, up, NULL);
+    close(cur);
+    cur = up;
+    sc = su;
+    if (r) break; /* e.g. a filesystem without file handles: not vouched for */
+  }
+  close(cur);
+}
+
+void bm_fs_marks_anchor(bm_fs_marks *m) {
+  for (int i = 0; i < m->n_marks; i++) anchor_one(m, &m->marks[i]);
+  /* after the marks: a move before its directory was marked is behind this point */
+  m->epoch++;
 }
 
 void bm_fs_marks_batch_done(bm_fs_marks *m) {

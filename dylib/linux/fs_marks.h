@@ -33,6 +33,8 @@ typedef struct bm_fs_mark {
   char point[BM_MOUNT_POINT_MAX];
   char fstype[BM_MOUNT_TYPE_MAX];
   char reason[160];  /* "" marked fully, else which mark was refused and why */
+  int keep_paths;     /* a filesystem type whose directories move only by renames it reports */
+  int anchored;       /* every directory above its mount has a move mark (bm_fs_marks_anchor) */
 } bm_fs_mark;
 
 typedef struct bm_fs_skip {
@@ -48,12 +50,19 @@ typedef struct bm_fs_marks {
   bm_fs_skip *skips;          /* skipped or refused */
   int n_skips;
   int follow;                 /* following mountinfo */
-  int mountinfo_fd;           /* following: poll it for POLLPRI; else -1 */
+  int mountinfo_fd;           /* poll it for POLLPRI (static mode: with a notification group); else -1 */
   bm_mount_policy policy;
   char only_under[1024];      /* policy.only_under storage (test builds) */
   int perm_fd, notif_fd;      /* the groups to mark (-1 none) */
   uint64_t perm_mask, notif_mask;
   uint64_t rescans;           /* times mountinfo was read (tests) */
+  /*
+   * Changes whenever the paths under a marked filesystem may have moved
+   * without a file event of its own: the table was rebuilt or mounts
+   * changed, or a directory above a mount moved (bm_fs_marks_anchor). Whoever
+   * remembers directory paths across batches forgets them when it changes.
+   */
+  uint64_t epoch;
 } bm_fs_marks;
 
 /* Prepares an empty table for the groups. */
@@ -76,11 +85,43 @@ int bm_fs_marks_add_static(bm_fs_marks *m, const char *path, unsigned perm_flags
 int bm_fs_marks_follow(bm_fs_marks *m, int network, const char *only_under, char *err,
                        uint32_t err_len);
 
-/* Following mode: mountinfo changed (or may have): marks new filesystems, drops gone ones. */
+/*
+ * mountinfo changed (or may have). Following mode: marks new filesystems,
+ * drops gone ones. Both: marks the directories above each mount again and
+ * moves epoch (bm_fs_marks_anchor).
+ */
 void bm_fs_marks_rescan(bm_fs_marks *m);
 
 /* An fd on the filesystem with this fsid, -1 unknown (following mode opens it for this batch). */
 int bm_fs_marks_mount_fd(bm_fs_marks *m, const fsid_t *fsid);
+
+/*
+ * For remembering directory paths across batches (the sensor's directory
+ * cache): 1 when every change to the paths of directories on the
+ * filesystem with this fsid reaches the notification group as an event, so
+ * that emptying the cache at each such event (and when epoch moves) keeps it
+ * right. That needs a local filesystem type whose directories move only
+ * through the VFS and whose file handles carry a generation (ext2/3/4, xfs,
+ * btrfs, f2fs, tmpfs, overlay; not network or FUSE filesystems, whose server
+ * renames behind the kernel's back): its filesystem mark (FAN_RENAME,
+ * FAN_DELETE, FAN_ONDIR) reports its own directories moving. What moves its
+ * mount, and so every path under it, without an event on it is a directory
+ * above the mount point renamed on another filesystem, or a mount moved:
+ * the former is reported by a FAN_MOVE_SELF mark on each directory above
+ * the mount (bm_fs_marks_anchor; a filesystem whose chain cannot be marked
+ * is not vouched for), the latter by mountinfo (rescans, both modes). No
+ * system call.
+ */
+int bm_fs_marks_paths_kept(bm_fs_marks *m, const fsid_t *fsid);
+
+/*
+ * Puts a FAN_MOVE_SELF inode mark on every directory above each marked
+ * filesystem's mount, up to the root (again after one of them moved: the
+ * chain may have new members), then moves epoch. Marks are added, never
+ * removed: a directory that has left a chain costs at most a spurious
+ * emptying of the cache when it moves again.
+ */
+void bm_fs_marks_anchor(bm_fs_marks *m);
 
 /* End of a batch of file events: closes what bm_fs_marks_mount_fd opened (following mode). */
 void bm_fs_marks_batch_done(bm_fs_marks *m);

@@ -67,6 +67,58 @@ typedef struct start_slot {
   uint64_t ino;
 } start_slot;
 
+/*
+ * The directory cache: (fsid, handle type, handle bytes) -> the directory's
+ * path, so a burst of file events in a few directories (tar, rm -rf, git
+ * clone, builds) resolves each directory once instead of once per event
+ * (open_by_handle_at + readlink + close, ~7.5 µs). Direct-mapped, 256
+ * entries of 512 bytes in linux_ctx; a handle or path too long for an entry
+ * is resolved every time, as is everything on a filesystem
+ * bm_fs_marks_paths_kept does not vouch for. Only paths that resolved are
+ * kept, so a miss costs and counts as before.
+ *
+ * Staleness: a directory's path changes when it or a directory above it is
+ * renamed. The notification group's mask has FAN_ONDIR with FAN_RENAME on
+ * every marked filesystem (filesystem marks see every mount of it, in any
+ * namespace), and FAN_MOVE_SELF on each directory above a marked mount, so
+ * read_notif empties the cache at any directory event other than a mkdir or
+ * rmdir, at a queue overflow (events were lost) and when bm_fs_marks's epoch
+ * moves (mounts changed, or a directory above a mount moved): see
+ * bm_fs_marks_paths_kept. Emptying is one increment (gen). A deleted
+ * directory's entry is kept: it holds the path the directory had until then,
+ * which the events queued before the delete want (resolving their handle
+ * fails once it is gone, as in an rm -rf the sensor lags behind), and no
+ * directory made later has its handle: tmpfs never reuses an inode number
+ * (and adds a generation), ext4/xfs/btrfs/f2fs handles carry the inode's
+ * generation (ext4 checked: a new directory on the freed inode number has
+ * another handle).
+ *
+ * Events queued before a rename and read after it resolve to the new name,
+ * as they always did; a cached path read for them gives the old one, the
+ * path at the time of the event. The one case the cache reports the old name
+ * where resolving would not is a file event in a directory that races the
+ * directory's rename: after the rename took effect but queued before its
+ * event (the kernel queues it after unlocking the moved directory). Not
+ * seen at all: the mount point directory of a marked mount renamed from
+ * another mount namespace, where it is no mount point, when its own
+ * filesystem is not marked (its parent carries a FAN_MOVE_SELF mark, the
+ * directory under the mount cannot be opened to carry one).
+ *
+ * Only read_notif uses it, always under ingest_mu (on the sensor thread or
+ * the thread draining before a permission batch).
+ */
+#define DCACHE_SLOTS 256u
+#define DCACHE_HANDLE_MAX 40
+#define DCACHE_PATH_MAX 440
+typedef struct dcache_ent {
+  uint64_t gen; /* valid while equal to linux_ctx.dcache_gen */
+  fsid_t fsid;
+  int32_t type;
+  uint16_t hlen, plen;
+  unsigned char handle[DCACHE_HANDLE_MAX];
+  char path[DCACHE_PATH_MAX]; /* plen bytes and a NUL */
+} dcache_ent;
+
 typedef struct linux_ctx {
   bm_sensor *s;
   int perm_fd, notif_fd, nl_fd, stop_fd;
@@ -103,6 +155,11 @@ typedef struct linux_ctx {
    */
   pthread_mutex_t ingest_mu;
   uint8_t ingest_rec[BM_MAX_RECORD];
+  /* the directory cache (above), under ingest_mu */
+  uint64_t dcache_gen;   /* entries of another gen are empty; starts at 1 */
+  uint64_t dcache_epoch; /* marks.epoch when last emptied */
+  uint64_t dcache_hits;  /* atomic: resolutions the cache answered (tests) */
+  dcache_ent dcache[DCACHE_SLOTS];
 } linux_ctx;
 
 static double wall_minus_mono_ms(void) {
@@ -694,6 +751,12 @@ uint64_t bm_linux_debug_slot_hits(bm_sensor *s) {
   return __atomic_load_n(&c->slot_hits, __ATOMIC_RELAXED);
 }
 
+/* bm_sensor_testing.h: directory paths the directory cache answered. */
+uint64_t bm_linux_debug_dcache_hits(bm_sensor *s) {
+  linux_ctx *c = s->ctx;
+  return __atomic_load_n(&c->dcache_hits, __ATOMIC_RELAXED);
+}
+
 static void read_perm(linux_ctx *c) { read_perm_into(c, c->rec, sizeof c->rec, 0); }
 
 /* The core's auth_read: called on the agent's waiting thread. */
@@ -706,14 +769,46 @@ static int linux_auth_read(void *vctx) {
 
 /* ---- fanotify notification events (dir fid + name) --------------------- */
 
+static void dcache_flush(linux_ctx *c) { c->dcache_gen++; }
+
+static dcache_ent *dcache_slot(linux_ctx *c, const fsid_t *fsid, const struct file_handle *fh) {
+  uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
+  const unsigned char *p = (const unsigned char *)fsid;
+  for (size_t i = 0; i < sizeof *fsid; i++) h = (h ^ p[i]) * 0x100000001b3ull;
+  h = (h ^ (uint32_t)fh->handle_type) * 0x100000001b3ull;
+  for (unsigned i = 0; i < fh->handle_bytes; i++) h = (h ^ fh->f_handle[i]) * 0x100000001b3ull;
+  return &c->dcache[(h ^ (h >> 32)) & (DCACHE_SLOTS - 1)];
+}
+
+static int dcache_match(const linux_ctx *c, const dcache_ent *e, const fsid_t *fsid,
+                        const struct file_handle *fh) {
+  return e->gen == c->dcache_gen && e->hlen == fh->handle_bytes && e->type == fh->handle_type &&
+         memcmp(&e->fsid, fsid, sizeof *fsid) == 0 && memcmp(e->handle, fh->f_handle, e->hlen) == 0;
+}
+
 /* Resolves a dir handle + name into dst. Returns 0, -1 when the dir is gone. */
 static int resolve_dfid_name(linux_ctx *c, const struct fanotify_event_info_fid *fid, char *dst, size_t cap) {
   const struct file_handle *fh = (const struct file_handle *)fid->handle;
   const char *name = (const char *)fh->f_handle + fh->handle_bytes;
-  int mfd = bm_fs_marks_mount_fd(&c->marks, (const fsid_t *)&fid->fsid);
-  char dir[PATH_MAX + 1] = "";
+  const fsid_t *fsid = (const fsid_t *)&fid->fsid;
+  int mfd = bm_fs_marks_mount_fd(&c->marks, fsid);
+  char dirbuf[PATH_MAX + 1] = "";
+  const char *dir = dirbuf;
   int ok = -1;
-  if (mfd >= 0) {
+  dcache_ent *e = NULL;
+  if (mfd >= 0 && fh->handle_bytes <= DCACHE_HANDLE_MAX && bm_fs_marks_paths_kept(&c->marks, fsid)) {
+    if (c->dcache_epoch != c->marks.epoch) {
+      dcache_flush(c);
+      c->dcache_epoch = c->marks.epoch;
+    }
+    e = dcache_slot(c, fsid, fh);
+    if (dcache_match(c, e, fsid, fh)) {
+      dir = e->path;
+      ok = 0;
+      __atomic_fetch_add(&c->dcache_hits, 1, __ATOMIC_RELAXED);
+    }
+  }
+  if (ok && mfd >= 0) {
     /* open_by_handle_at wants a mutable handle */
     char hbuf[sizeof(struct file_handle) + MAX_HANDLE_SZ] __attribute__((aligned(8)));
     size_t hl = sizeof(struct file_handle) + fh->handle_bytes;
@@ -723,8 +818,22 @@ static int resolve_dfid_name(linux_ctx *c, const struct fanotify_event_info_fid 
       if (dfd >= 0) {
         char lp[64];
         snprintf(lp, sizeof lp, "/proc/self/fd/%d", dfd);
-        if (read_link(lp, dir, sizeof dir) >= 0) ok = 0;
+        ssize_t n = read_link(lp, dirbuf, sizeof dirbuf);
+        if (n >= 0) ok = 0;
         close(dfd);
+        /* a path that fits, and not one the kernel marks as removed meanwhile */
+        static const char gone[] = " (deleted)";
+        size_t gl = sizeof gone - 1;
+        if (e && n > 0 && dirbuf[0] == '/' && (size_t)n < DCACHE_PATH_MAX &&
+            !((size_t)n >= gl && memcmp(dirbuf + n - gl, gone, gl) == 0)) {
+          e->gen = c->dcache_gen;
+          e->fsid = *fsid;
+          e->type = fh->handle_type;
+          e->hlen = (uint16_t)fh->handle_bytes;
+          memcpy(e->handle, fh->f_handle, fh->handle_bytes);
+          e->plen = (uint16_t)n;
+          memcpy(e->path, dirbuf, (size_t)n + 1);
+        }
       }
     }
   }
@@ -771,6 +880,16 @@ static void read_notif(linux_ctx *c, int max_reads) {
       char *ev = buf + off;
       off += mdv.event_len;
       if (md->fd >= 0) close(md->fd);
+      /*
+       * Lost events may have renamed directories; a directory renamed or
+       * deleted (anything but made, whoever did it: the agent's own too)
+       * takes the cached paths with it: the directory cache starts over.
+       */
+      if ((md->mask & FAN_Q_OVERFLOW) ||
+          ((md->mask & FAN_ONDIR) && (md->mask & ~(uint64_t)(FAN_ONDIR | FAN_CREATE))))
+        dcache_flush(c);
+      /* only the marks above a mount ask for it: that mount moved, perhaps under new parents */
+      if (md->mask & FAN_MOVE_SELF) bm_fs_marks_anchor(&c->marks);
       if (md->mask & FAN_Q_OVERFLOW) {
         BM_COUNT(c->s, queue_errors);
         BM_COUNT(c->s, dropped);
@@ -1026,9 +1145,10 @@ static void *sensor_main(void *arg) {
     }
     if (p[1].revents & POLLIN) read_perm(c);
     pthread_mutex_lock(&c->ingest_mu);
+    /* mounts first: file events read after a mount moved must not use paths cached before */
+    if (p[5].revents & (POLLPRI | POLLERR)) bm_fs_marks_rescan(&c->marks);
     if (p[2].revents & POLLIN) read_netlink(c);
     if (p[3].revents & POLLIN) read_notif(c, -1);
-    if (p[5].revents & (POLLPRI | POLLERR)) bm_fs_marks_rescan(&c->marks);
     pthread_mutex_unlock(&c->ingest_mu);
     /* permission events first: they hold a process */
     if (c->perm_fd >= 0 && !yield) read_perm(c);
@@ -1106,6 +1226,7 @@ bm_sensor *bm_sensor_open(const char *config, char *err, uint32_t err_len) {
   c->hz = sysconf(_SC_CLK_TCK);
   pthread_mutex_init(&c->starts_mu, NULL);
   pthread_mutex_init(&c->ingest_mu, NULL);
+  c->dcache_gen = 1;
   bm_fs_marks_init(&c->marks, -1, 0, -1, 0);
   if (bm_exec_chain_init(&c->chain)) {
     bm_set_err(err, err_len, "Out of memory");

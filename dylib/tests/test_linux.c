@@ -162,6 +162,150 @@ static int copy(const char *src, const char *dst) {
   return 0;
 }
 
+/* Writes a two-byte file (create + close-after-write). */
+static int put(const char *path) {
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) return -1;
+  ssize_t w = write(fd, "x\n", 2);
+  close(fd);
+  return w == 2 ? 0 : -1;
+}
+
+/*
+ * Drains s until the close-after-write record of want comes: 1. 0 when one
+ * of stale comes first (a directory path the sensor should have forgotten),
+ * or none within 5 s.
+ */
+static int saw_closed(bm_sensor *s, const char *want, const char *stale) {
+  static uint8_t buf[1 << 20];
+  uint64_t until = bm_now_mono_ns() + 5000000000ull;
+  while (bm_now_mono_ns() < until) {
+    if (bm_sensor_wait(s, 50) < 0) break;
+    int32_t n = bm_sensor_drain(s, buf, sizeof buf);
+    for (int32_t off = 0; off < n;) {
+      uint32_t size = bm_rec_get_u32(buf, (uint32_t)off);
+      const uint8_t *rec = buf + off;
+      if (rec[BM_OFF_KIND] == BM_KIND_CLOSE_MODIFIED) {
+        if (stale && rec_has_str(rec, size, BM_STR_PATH, stale)) {
+          fprintf(stderr, "file event path %s, not %s\n", stale, want);
+          return 0;
+        }
+        if (rec_has_str(rec, size, BM_STR_PATH, want)) return 1;
+      }
+      off += (int32_t)size;
+    }
+  }
+  fprintf(stderr, "no file event for %s\n", want);
+  return 0;
+}
+
+/* The file handle of path into h (MAX_HANDLE_SZ bytes of room). Returns 0 or -1. */
+static int handle_of(const char *path, struct file_handle *h) {
+  int mnt;
+  h->handle_bytes = MAX_HANDLE_SZ;
+  return name_to_handle_at(AT_FDCWD, path, h, &mnt, 0);
+}
+
+static int same_handle(const struct file_handle *a, const struct file_handle *b) {
+  return a->handle_type == b->handle_type && a->handle_bytes == b->handle_bytes &&
+         memcmp(a->f_handle, b->f_handle, a->handle_bytes) == 0;
+}
+
+/*
+ * The directory cache (sensor_linux.c) answers a directory's path from what
+ * an earlier event resolved; each step below waits for the earlier event's
+ * record first, so the path is cached before the directory moves.
+ */
+static void test_dir_cache(const char *dir) {
+  char outer[] = "/tmp/bm_test_outer_XXXXXX";
+  if (!mkdtemp(outer) || mount("bm_test_outer", outer, "tmpfs", 0, "size=4m,mode=0755")) {
+    printf("test_linux: directory cache skipped (cannot mount tmpfs: %s)\n", strerror(errno));
+    return;
+  }
+  /* a marked tmpfs mounted under a directory of an unmarked one */
+  char p[512], inner[256], conf[1024], err[256] = "";
+  snprintf(p, sizeof p, "%s/p", outer);
+  snprintf(inner, sizeof inner, "%s/p/m", outer);
+  CHECK(mkdir(p, 0755) == 0 && mkdir(inner, 0755) == 0);
+  CHECK(mount("bm_test_inner", inner, "tmpfs", 0, "size=4m,mode=0755") == 0);
+  snprintf(conf, sizeof conf, "marks=mounts\nmount=%s\nmount=%s\nexec_auth=0\nown_pid=1\n", dir, inner);
+  bm_sensor *s = bm_sensor_open(conf, err, sizeof err);
+  CHECK(s != NULL);
+  if (!s) {
+    fprintf(stderr, "open: %s\n", err);
+    goto out;
+  }
+  char a[512], b[512], f[600], g[600];
+  /* a directory renamed: the next event in it has its new path */
+  snprintf(a, sizeof a, "%s/dc_a", dir);
+  snprintf(b, sizeof b, "%s/dc_b", dir);
+  CHECK(mkdir(a, 0755) == 0);
+  snprintf(f, sizeof f, "%s/f1", a);
+  CHECK(put(f) == 0 && saw_closed(s, f, NULL));
+  CHECK(rename(a, b) == 0);
+  snprintf(f, sizeof f, "%s/f2", b);
+  snprintf(g, sizeof g, "%s/f2", a);
+  CHECK(put(f) == 0 && saw_closed(s, f, g));
+  /* a directory above it renamed */
+  snprintf(a, sizeof a, "%s/dc_b/sub", dir);
+  CHECK(mkdir(a, 0755) == 0);
+  snprintf(f, sizeof f, "%s/f3", a);
+  CHECK(put(f) == 0 && saw_closed(s, f, NULL));
+  snprintf(b, sizeof b, "%s/dc_c", dir);
+  snprintf(a, sizeof a, "%s/dc_b", dir);
+  CHECK(rename(a, b) == 0);
+  snprintf(f, sizeof f, "%s/dc_c/sub/f4", dir);
+  snprintf(g, sizeof g, "%s/dc_b/sub/f4", dir);
+  CHECK(put(f) == 0 && saw_closed(s, f, g));
+  /* a directory deleted, another made, and one made again under the old name */
+  struct {
+    struct file_handle h;
+    unsigned char room[MAX_HANDLE_SZ];
+  } old_d, new_d, new_x;
+  snprintf(a, sizeof a, "%s/dc_d", dir);
+  snprintf(b, sizeof b, "%s/dc_x", dir);
+  CHECK(mkdir(a, 0755) == 0 && handle_of(a, &old_d.h) == 0);
+  snprintf(f, sizeof f, "%s/f5", a);
+  CHECK(put(f) == 0 && saw_closed(s, f, NULL));
+  CHECK(unlink(f) == 0 && rmdir(a) == 0);
+  CHECK(mkdir(b, 0755) == 0 && mkdir(a, 0755) == 0);
+  CHECK(handle_of(a, &new_d.h) == 0 && handle_of(b, &new_x.h) == 0);
+  /* why a new directory never takes an old one's cached path: tmpfs never gives its handle again */
+  CHECK(!same_handle(&old_d.h, &new_d.h) && !same_handle(&old_d.h, &new_x.h));
+  snprintf(f, sizeof f, "%s/f6", b);
+  snprintf(g, sizeof g, "%s/f6", a);
+  CHECK(put(f) == 0 && saw_closed(s, f, g));
+  snprintf(f, sizeof f, "%s/f7", a);
+  snprintf(g, sizeof g, "%s/f7", b);
+  CHECK(put(f) == 0 && saw_closed(s, f, g));
+  /* the marked mount moved with a directory above it, on an unmarked filesystem (no event) */
+  snprintf(a, sizeof a, "%s/s", inner);
+  CHECK(mkdir(a, 0755) == 0);
+  snprintf(f, sizeof f, "%s/f8", a);
+  CHECK(put(f) == 0 && saw_closed(s, f, NULL));
+  snprintf(b, sizeof b, "%s/q", outer);
+  CHECK(rename(p, b) == 0);
+  snprintf(inner, sizeof inner, "%s/q/m", outer);
+  snprintf(f, sizeof f, "%s/q/m/s/f9", outer);
+  snprintf(g, sizeof g, "%s/p/m/s/f9", outer);
+  CHECK(put(f) == 0 && saw_closed(s, f, g));
+  /* the marked mount moved (mountinfo tells); a mount under a shared one cannot move */
+  snprintf(b, sizeof b, "%s/r", outer);
+  CHECK(mkdir(b, 0755) == 0 && mount(NULL, outer, NULL, MS_PRIVATE, NULL) == 0);
+  CHECK(mount(inner, b, NULL, MS_MOVE, NULL) == 0);
+  snprintf(inner, sizeof inner, "%s/r", outer);
+  snprintf(f, sizeof f, "%s/r/s/f10", outer);
+  snprintf(g, sizeof g, "%s/q/m/s/f10", outer);
+  CHECK(put(f) == 0 && saw_closed(s, f, g));
+  /* and it did answer: events in a directory seen before cost no lookup */
+  CHECK(bm_linux_debug_dcache_hits(s) > 0);
+  bm_sensor_close(s);
+out:
+  if (umount(inner)) umount2(inner, MNT_DETACH);
+  if (umount(outer)) umount2(outer, MNT_DETACH);
+  rmdir(outer);
+}
+
 int main(void) {
   if (geteuid() != 0) {
     printf("test_linux: skipped (not root)\n");
@@ -302,6 +446,7 @@ int main(void) {
       bm_sensor_close(s2);
     }
   }
+  test_dir_cache(dir);
   /* not root: says so, in one line */
   pid_t child = fork();
   if (child == 0) {
