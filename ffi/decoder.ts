@@ -40,14 +40,97 @@ function userOf(uid: number, euid: number): NonNullable<BmEvent["user"]> {
   return lastUser;
 }
 
+/**
+ * The text of recently decoded names, by their bytes: an exec's executable
+ * comes again as its file, as the first argument and in its notify record,
+ * and a shell's children share one working directory. A hit costs a byte
+ * comparison instead of a subarray and a TextDecoder call, and gives the same
+ * string object, whose hash V8 has already computed for the process table's
+ * and the rules' map look-ups. Only names whose text is their plain UTF-8
+ * (no backslash, no invalid byte: nearly all) are kept, so a hit is also what
+ * `str` would give.
+ */
+const RECENT = 8;
+const RECENT_MAX_LEN = 256;
+const recentBytes = new Uint8Array(RECENT * RECENT_MAX_LEN);
+const recentLen = new Int32Array(RECENT).fill(-1);
+const recentText: string[] = new Array<string>(RECENT).fill("");
+let recentNext = 0;
+
+function recent(b: Uint8Array, at: number, len: number): string | undefined {
+  if (len > RECENT_MAX_LEN) return undefined;
+  for (let i = 0; i < RECENT; i++) {
+    if (recentLen[i] !== len) continue;
+    const base = i * RECENT_MAX_LEN;
+    // from the end: names that differ tend to share a folder and differ at the end
+    let j = len - 1;
+    while (j >= 0 && recentBytes[base + j] === b[at + j]) j--;
+    if (j < 0) return recentText[i];
+  }
+  return undefined;
+}
+
+function remember(b: Uint8Array, at: number, len: number, text: string): void {
+  if (len > RECENT_MAX_LEN) return;
+  const i = recentNext;
+  recentNext = (i + 1) % RECENT;
+  const base = i * RECENT_MAX_LEN;
+  for (let j = 0; j < len; j++) recentBytes[base + j] = b[at + j]!;
+  recentLen[i] = len;
+  recentText[i] = text;
+}
+
 function str(b: Uint8Array, at: number, len: number): string {
+  if (len === 0) return "";
   // measured: TextDecoder beats hand-built strings even for short ASCII paths
-  return len === 0 ? "" : utf8.decode(b.subarray(at, at + len));
+  return recent(b, at, len) ?? utf8.decode(b.subarray(at, at + len));
 }
 
 /** A file name: lossless (src/sensor/path_codec.ts), so the response can name the same file. */
 function path(b: Uint8Array, at: number, len: number): string {
-  return len === 0 ? "" : bytesToPath(b.subarray(at, at + len));
+  if (len === 0) return "";
+  const hit = recent(b, at, len);
+  if (hit !== undefined) return hit;
+  const text = bytesToPath(b.subarray(at, at + len));
+  // the text form of a name with a backslash or an invalid byte is not its plain decoding,
+  // and `str` drops a leading byte order mark that a name keeps
+  if (!text.includes("\\") && !text.includes("\uFFFD") && text.charCodeAt(0) !== 0xfeff) {
+    remember(b, at, len, text);
+  }
+  return text;
+}
+
+/**
+ * Entity ids by pid (direct-mapped): the records of one process (fork, exec,
+ * notify exec, exit) share one id string instead of building one each, so
+ * the process table's look-ups by entity id hash it once.
+ */
+const IDS = 4096;
+const idPid = new Int32Array(IDS).fill(-1);
+const idStart = new Float64Array(IDS).fill(NaN);
+const idText: string[] = new Array<string>(IDS).fill("");
+
+function entityId(pid: number, start: number): string {
+  const ms = Math.round(start);
+  const i = pid & (IDS - 1);
+  if (idPid[i] === pid && idStart[i] === ms) return idText[i]!;
+  const id = `${pid}-${ms}`;
+  idPid[i] = pid;
+  idStart[i] = ms;
+  idText[i] = id;
+  return id;
+}
+
+/** One DataView over the buffer drained into again and again (a DataView costs a runtime call). */
+let viewOf: Uint8Array | undefined;
+let view: DataView | undefined;
+
+function dataView(bytes: Uint8Array): DataView {
+  if (bytes !== viewOf || view === undefined || view.byteLength !== bytes.byteLength) {
+    view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    viewOf = bytes;
+  }
+  return view;
 }
 
 function basename(p: string): string {
@@ -69,7 +152,8 @@ export function decodeRecords(bytes: Uint8Array, len: number, source: string): D
   if (len < 0 || len > bytes.length) {
     throw new InputError(`Bad sensor records: length ${len} outside buffer of ${bytes.length}`);
   }
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, len);
+  // over the whole buffer: every read below is checked against len first
+  const dv = dataView(bytes);
   const events: BmEvent[] = [];
   let skipped = 0;
   let off = 0;
@@ -188,7 +272,7 @@ function decodeOne(
   if (env) proc.env_vars = env;
   if (start > 0) {
     proc.start = start;
-    proc.entity_id = `${pid}-${Math.round(start)}`;
+    proc.entity_id = entityId(pid, start);
   }
   if (ppid >= 0) {
     proc.parent = parentExe === undefined

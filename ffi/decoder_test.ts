@@ -195,3 +195,52 @@ Deno.test("decoder: file names that are not UTF-8 keep their bytes as \\xNN esca
   // Arguments are text for rules, not names: decoded as before.
   assert.equal(ev.process.args?.[0], "/tmp/bad\uFFFD\uFFFD\\A");
 });
+
+Deno.test("decoder: names repeated across records decode to the same text as the first time", () => {
+  const enc = new TextEncoder();
+  const bom = Uint8Array.from([0xef, 0xbb, 0xbf, ...enc.encode("/tmp/bom")]);
+  const recs = cat(
+    encodeRecord({
+      kind: 1,
+      pid: 7,
+      start: 5000,
+      strings: [
+        [STR.executable, "/usr/bin/true"],
+        [STR.path, "/usr/bin/true"],
+        [STR.cwd, "/tmp/a\\b"],
+        [STR.path, bom],
+      ],
+    }),
+    encodeRecord({
+      kind: 1,
+      pid: 7,
+      start: 5000,
+      strings: [
+        [STR.executable, "/usr/bin/tRue"], // same length, one byte apart
+        [STR.arg, "/usr/bin/true"],
+        [STR.arg, "/tmp/a\\b"], // an argument is not a name: one backslash
+        [STR.arg, bom], // nor keeps a leading byte order mark
+        [STR.cwd, "/tmp/a\\b"],
+      ],
+    }),
+  );
+  const [a, b] = decodeRecords(recs, recs.length, "linux").events;
+  assert.equal(a!.process.executable, "/usr/bin/true");
+  assert.equal((a as { file?: { path: string } }).file?.path, "\uFEFF/tmp/bom");
+  assert.equal(a!.process.working_directory, "/tmp/a\\\\b");
+  assert.equal(b!.process.executable, "/usr/bin/tRue");
+  assert.deepEqual(b!.process.args, ["/usr/bin/true", "/tmp/a\\b", "/tmp/bom"]);
+  assert.equal(b!.process.working_directory, "/tmp/a\\\\b");
+});
+
+Deno.test("decoder: the entity id is the pid's and the start's, also when a pid comes back", () => {
+  const recs = cat(
+    encodeRecord({ kind: 2, pid: 300, start: 1000.4 }),
+    encodeRecord({ kind: 3, pid: 300, start: 1000.2 }), // same process: same id
+    encodeRecord({ kind: 2, pid: 300, start: 2000 }), // the pid reused
+    encodeRecord({ kind: 2, pid: 300 + 4096, start: 2000 }), // another pid, same slot
+    encodeRecord({ kind: 2, pid: -1, start: 0.2 }),
+  );
+  const ids = decodeRecords(recs, recs.length, "linux").events.map((e) => e.process.entity_id);
+  assert.deepEqual(ids, ["300-1000", "300-1000", "300-2000", "4396-2000", "-1-0"]);
+});
