@@ -115,7 +115,8 @@ export class RtpScanner {
   private queue: Job[] = [];
   private head = 0;
   private readonly cache = new Map<string, string>();
-  private readonly recentExec = new Map<string, true>();
+  /** Per process (entity id, else pid): the file of its last exec record not yet seen twice. */
+  private readonly recentExec = new Map<string | number, string>();
   /** Keys of the close_modified jobs waiting in the queue. */
   private readonly pendingWrites = new Set<string>();
   private worker: Promise<void> | undefined;
@@ -180,13 +181,15 @@ export class RtpScanner {
       }
     } else {
       // Linux reports one exec twice (held auth exec, then the notify exec):
-      // whichever names the file first is hashed.
-      const key = `${ev.process.entity_id ?? ev.process.pid}\0${path}`;
-      if (this.recentExec.has(key)) {
-        this.recentExec.delete(key);
+      // whichever names the file first is hashed. Keyed by the process, not a
+      // string built per exec: a process's next exec replaces a record whose
+      // second report never came.
+      const who = ev.process.entity_id ?? ev.process.pid;
+      if (this.recentExec.get(who) === path) {
+        this.recentExec.delete(who);
         return;
       }
-      this.recentExec.set(key, true);
+      this.recentExec.set(who, path);
       if (this.recentExec.size > RECENT_EXEC_MAX) {
         const oldest = this.recentExec.keys().next().value;
         if (oldest !== undefined) this.recentExec.delete(oldest);

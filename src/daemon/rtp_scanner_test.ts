@@ -111,6 +111,22 @@ Deno.test("rtp scanner: a file run again is answered from the cache; one exec re
   }
 });
 
+Deno.test("rtp scanner: a process's next exec replaces an exec whose second report never came", async () => {
+  const f = await fixture();
+  try {
+    const s = f.scanner();
+    s.offer(exec(10, f.bad, true)); // its notify exec lost
+    s.offer(exec(10, f.good, true));
+    s.offer(exec(10, f.good, false)); // the pair of the second exec
+    s.offer(exec(10, f.bad, true)); // a new exec of the listed file: scored again
+    await s.idle();
+    assert.equal(s.counters.matches, 2);
+    assert.equal(f.out.length, 2);
+  } finally {
+    await f.done();
+  }
+});
+
 Deno.test("rtp scanner: a file over one read (256 KiB) is streamed whole; a rewrite of the same size is hashed again", async () => {
   const f = await fixture();
   try {
