@@ -79,7 +79,10 @@ export function boundArgs(args: readonly string[]): string[] {
 
 /** True when no string of `v` (any depth) is over its bound. */
 function within(v: unknown, key: string): boolean {
-  if (typeof v === "string") return v.length <= (PATH_KEYS.has(key) ? PATH_MAX : STRING_MAX);
+  if (typeof v === "string") {
+    // nearly every string is under the smaller bound: no look-up of its key
+    return v.length <= STRING_MAX || (v.length <= PATH_MAX && PATH_KEYS.has(key));
+  }
   if (Array.isArray(v)) {
     if (key === "args" && !argsWithin(v)) return false;
     for (const x of v) if (!within(x, "")) return false;
