@@ -14,6 +14,7 @@ import {
   type StreamKind,
 } from "../src/sensor/event.ts";
 import { bytesToPath } from "../src/sensor/path_codec.ts";
+import { bytesWithin, vouchWithin } from "../src/engine/bounds.ts";
 import { FLAG, HEADER_SIZE, OFF, RECORD_VERSION, STR } from "./symbols.ts";
 
 const STREAMS: readonly StreamKind[] = ["unknown", "tty", "socket", "pipe", "file", "null", "unix"];
@@ -211,6 +212,8 @@ function decodeOne(
   let parentExe: string | undefined;
   let p = off + HEADER_SIZE;
   const end = off + size;
+  // what the engine's bounds need to know (src/engine/bounds.ts bytesWithin)
+  let maxBytes = 0, argBytes = 0;
   for (let i = 0; i < nstr; i++) {
     if (p + 4 > end) throw new InputError(`Bad sensor record at byte ${off}: string ${i} header`);
     const tag = b[p]!;
@@ -219,6 +222,7 @@ function decodeOne(
     if (p + slen > end) {
       throw new InputError(`Bad sensor record at byte ${off}: string ${i} length`);
     }
+    if (slen > maxBytes) maxBytes = slen;
     switch (tag) {
       case STR.executable:
         proc.executable = path(b, p, slen);
@@ -226,6 +230,7 @@ function decodeOne(
         break;
       case STR.arg:
         (args ??= []).push(str(b, p, slen));
+        argBytes += slen;
         break;
       case STR.cwd:
         proc.working_directory = path(b, p, slen);
@@ -325,5 +330,7 @@ function decodeOne(
     if (fsize >= 0) file.size = fsize;
     (ev as { file?: FileFields }).file = file;
   }
+  // the engine then skips walking every string of the event for its bounds
+  if (bytesWithin(maxBytes, args?.length ?? 0, argBytes)) vouchWithin(ev);
   return ev;
 }

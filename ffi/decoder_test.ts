@@ -3,6 +3,7 @@ import { decodeRecords } from "./decoder.ts";
 import { encodeRecord } from "./record_encoder_test_utils.ts";
 import { FLAG, HEADER_SIZE, STR } from "./symbols.ts";
 import { InputError } from "../src/errors.ts";
+import { ARGS_COUNT_MAX, ARGS_TOTAL_MAX, boundEvent, STRING_MAX } from "../src/engine/bounds.ts";
 
 function cat(...parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
@@ -243,4 +244,26 @@ Deno.test("decoder: the entity id is the pid's and the start's, also when a pid 
   );
   const ids = decodeRecords(recs, recs.length, "linux").events.map((e) => e.process.entity_id);
   assert.deepEqual(ids, ["300-1000", "300-1000", "300-2000", "4396-2000", "-1-0"]);
+});
+
+Deno.test("decoder: the engine still bounds a record whose strings may be over its bounds", () => {
+  const exec = (strings: [number, string | Uint8Array][]) => {
+    const rec = encodeRecord({ kind: 1, pid: 9, strings });
+    return decodeRecords(rec, rec.length, "linux").events[0]!;
+  };
+  const cut = (e: ReturnType<typeof exec>) => boundEvent(e).bm?.truncated === true;
+  // within: the same object back
+  const ok = exec([[STR.executable, "/bin/x"], [STR.arg, "x".repeat(1024)], [STR.arg, "-v"]]);
+  assert.equal(boundEvent(ok), ok);
+  // one argument, too many arguments, too many bytes of arguments in all
+  assert.ok(cut(exec([[STR.arg, "a".repeat(STRING_MAX + 1)]])));
+  assert.ok(cut(exec(Array.from({ length: ARGS_COUNT_MAX + 1 }, () => [STR.arg, "a"]))));
+  assert.ok(
+    cut(exec(Array.from({ length: 17 }, () => [STR.arg, "a".repeat(ARGS_TOTAL_MAX / 16)]))),
+  );
+  // a tty name of invalid bytes: four characters each in its text form
+  assert.ok(cut(exec([[STR.tty, new Uint8Array(STRING_MAX / 4 + 1).fill(0xff)]])));
+  // a long path is within the path bound: not cut, whether or not the decoder vouched for it
+  const long = exec([[STR.executable, "/" + "p".repeat(STRING_MAX)]]);
+  assert.equal(boundEvent(long), long);
 });

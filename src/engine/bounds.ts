@@ -108,9 +108,32 @@ function bound(v: unknown, key: string): unknown {
   return v;
 }
 
+/**
+ * Events their source vouched for (`vouchWithin`): boundEvent passes them
+ * without walking every string again. Weak: an event is forgotten with it.
+ */
+const vouched = new WeakSet<BmEvent>();
+
+/**
+ * True when text decoded from byte strings of at most `maxBytes` bytes each,
+ * `args` of them arguments of `argBytes` bytes in all, is within every bound:
+ * a text is at most four characters a byte (path_codec.ts's `\xNN`), an
+ * argument (decoded as UTF-8, invalid bytes replaced) at most one a byte.
+ * The record decoder (ffi/decoder.ts) knows these lengths as it reads them.
+ */
+export function bytesWithin(maxBytes: number, args: number, argBytes: number): boolean {
+  return maxBytes * 4 <= STRING_MAX && args <= ARGS_COUNT_MAX &&
+    argBytes + args <= ARGS_TOTAL_MAX;
+}
+
+/** A source's word that every string of `ev` is within bounds (see `bytesWithin`). */
+export function vouchWithin(ev: BmEvent): void {
+  vouched.add(ev);
+}
+
 /** The event itself when every string is within bounds, else a bounded copy marked `bm.truncated`. */
 export function boundEvent(ev: BmEvent): BmEvent {
-  if (within(ev, "")) return ev;
+  if (vouched.has(ev) || within(ev, "")) return ev;
   const out = bound(ev, "") as BmEvent;
   out.bm = { ...out.bm, truncated: true };
   return out;
