@@ -913,3 +913,27 @@ Deno.test("scopePid: only the scope root and its descendants reach the rules", (
   deepEqual(whole.verdicts.map((v) => v.process.pid).sort(), [10, 20]);
   equal(whole.engine.stats().outOfScopeEvents, 0);
 });
+
+Deno.test("a tool by its name or its script among the arguments: the index passes both and only them", () => {
+  const set = rules(
+    rule("tool") + `
+[[rule.steps]]
+action = "exec"
+where = [{ any = [{ field = "process.name", eq = "3snake" }, { field = "process.args", contains = "lazagne.py" }] }]
+` + rule("other") + `
+[[rule.steps]]
+action = "exec"
+where = [{ field = "process.name", eq = "never" }]
+`,
+  );
+  ok(set.rules[0]!.steps[0]!.imageOrCmd !== undefined, "the step has the index's filter");
+  const exec = (pid: number, exe: string, args: string[]) =>
+    ev(pid, "exec", { pid, executable: exe, args, parent: { pid: 1 } });
+  const r = run(set, [
+    exec(10, "/opt/3snake", ["3snake", "-v"]), // by its name, no literal in the line
+    exec(11, "/usr/bin/python3", ["python3", "/tmp/x/lazagne.py"]), // by its script
+    exec(12, "/usr/bin/python3", ["python3", "/tmp/x/other.py"]),
+    exec(13, "/opt/3snakes", ["3snakes"]),
+  ]);
+  deepEqual(r.firings.map((f) => f.entityId), ["10-10", "11-11"]);
+});

@@ -41,14 +41,24 @@ interface FirstIndex {
   dims: { dim: KeyDim; bits: DimBits }[];
   /** Steps with an image gate (CompiledStep.gate), by position. */
   gated: { i: number; gate: Pred }[];
-  /** Per executable and name: the steps whose gate holds, and those without one. */
+  /** Steps with a "name or command line" filter (CompiledStep.imageOrCmd), by position. */
+  either: { i: number; gate: Pred }[];
+  /**
+   * Per executable and name, two bitsets in one (see `gateBits`): the steps
+   * whose gate holds and those without one; the steps whose `imageOrCmd`
+   * gate holds.
+   */
   gates: Map<string, Map<string, Uint32Array>>;
   gateEntries: number;
-  /** Steps that need a literal of the command line: those without one, and the scan for the rest. */
+  /**
+   * Command-line literals, two bitsets in one (see `cmdScan`): steps that
+   * need one of their `cmdLiterals`, and steps whose `imageOrCmd` gate failed
+   * and that need one of its literals; those without, and the scan for the rest.
+   */
   cmd: { free: Uint32Array; scan: LiteralScan } | undefined;
   /** The candidates of the event in progress. */
   cand: Uint32Array;
-  /** The command line's share of them. */
+  /** The command line's share of them (both halves, as `cmd`). */
   cmdBits: Uint32Array;
   /** The steps of the event in progress, handed out by `firstFor`. */
   out: StepRef[];
@@ -147,6 +157,10 @@ export class EventIndex {
         return bits === undefined ? [] : [{ dim, bits }];
       });
       const gated = refs.flatMap((r, i) => (r.step.gate ? [{ i, gate: r.step.gate }] : []));
+      const either = refs.flatMap((r, i) => {
+        const e = r.step.imageOrCmd;
+        return e === undefined ? [] : [{ i, gate: e.gate }];
+      });
       const cmd = cmdScan(refs);
       if (seg === undefined && dims.length === 0 && gated.length === 0 && cmd === undefined) {
         continue;
@@ -157,10 +171,11 @@ export class EventIndex {
         seg,
         dims,
         gated,
+        either,
         gates: new Map(),
         gateEntries: 0,
         cmd,
-        cmdBits: new Uint32Array(cand.length),
+        cmdBits: new Uint32Array(2 * cand.length),
         cand,
         out: [],
       });
@@ -176,7 +191,9 @@ export class EventIndex {
     if (fi === undefined) return this.first.get(action);
     const ev = ctx.ev;
     const cand = fi.cand;
-    if (fi.gated.length > 0) cand.set(gateBits(fi, ctx));
+    const words = cand.length;
+    const gates = fi.gated.length > 0 || fi.either.length > 0 ? gateBits(fi, ctx) : undefined;
+    if (gates !== undefined) { for (let i = 0; i < words; i++) cand[i] = gates[i]!; }
     else cand.fill(0xffffffff);
     if (fi.seg !== undefined) {
       const f = (ev as { file?: { path?: string; target_path?: string } }).file;
@@ -192,9 +209,13 @@ export class EventIndex {
     if (fi.cmd !== undefined) {
       const l = fi.cmdBits;
       l.set(fi.cmd.free);
+      // an `imageOrCmd` step whose gate holds needs no literal
+      if (gates !== undefined) {
+        for (let i = 0; i < words; i++) l[words + i]! |= gates[words + i]!;
+      }
       const line = commandLine(ctx.proc);
       if (line !== undefined) fi.cmd.scan.scan(lowerCase(line), l);
-      for (let i = 0; i < cand.length; i++) cand[i]! &= l[i]!;
+      for (let i = 0; i < words; i++) cand[i]! &= l[i]! & l[words + i]!;
     }
     const out = fi.out;
     out.length = 0;
@@ -216,23 +237,34 @@ export class EventIndex {
   }
 }
 
-/** The command-line literals of the steps of one kind, or undefined when no step has any. */
+/**
+ * The command-line literals of the steps of one kind, or undefined when no
+ * step has any. Two bitsets of the kind's steps in one: the first half for
+ * `cmdLiterals`, the second for the literals of `imageOrCmd`; a step without
+ * literals of a half is free in it. One scan fills both.
+ */
 function cmdScan(refs: readonly StepRef[]): { free: Uint32Array; scan: LiteralScan } | undefined {
-  if (!refs.some((r) => r.step.cmdLiterals !== undefined)) return undefined;
+  if (!refs.some((r) => r.step.cmdLiterals !== undefined || r.step.imageOrCmd !== undefined)) {
+    return undefined;
+  }
   const words = (refs.length + 31) >>> 5;
-  const free = new Uint32Array(words);
+  const free = new Uint32Array(2 * words);
   const byLit = new Map<string, Uint32Array>();
+  const put = (l: string, w: number, i: number) => {
+    let b = byLit.get(l);
+    if (b === undefined) byLit.set(l, b = new Uint32Array(2 * words));
+    b[w]! |= 1 << (i & 31);
+  };
   refs.forEach((r, i) => {
     const lits = r.step.cmdLiterals;
     if (lits === undefined) free[i >>> 5]! |= 1 << (i & 31);
-    for (const l of lits ?? []) {
-      let b = byLit.get(l);
-      if (b === undefined) byLit.set(l, b = new Uint32Array(words));
-      b[i >>> 5]! |= 1 << (i & 31);
-    }
+    for (const l of lits ?? []) put(l, i >>> 5, i);
+    const either = r.step.imageOrCmd;
+    if (either === undefined) free[words + (i >>> 5)]! |= 1 << (i & 31);
+    for (const l of either?.literals ?? []) put(l, words + (i >>> 5), i);
   });
   const lits = [...byLit].map(([text, bits]) => ({ text, bits }));
-  return { free, scan: new LiteralScan(lits, words) };
+  return { free, scan: new LiteralScan(lits, 2 * words) };
 }
 
 /** The bitsets of one dimension over `refs`, or undefined when no step is keyed on it. */
@@ -278,8 +310,9 @@ const GATE_ENTRIES_MAX = 4096;
 
 /**
  * The steps whose image gate holds for the event's process (and every step
- * without a gate): the gates read only its executable and name, so each pair
- * is evaluated once and remembered.
+ * without a gate), then, in a second half, the steps whose `imageOrCmd` gate
+ * holds: the gates read only its executable and name, so each pair is
+ * evaluated once and remembered.
  */
 function gateBits(fi: FirstIndex, ctx: MatchCtx): Uint32Array {
   const exe = ctx.proc.executable;
@@ -293,9 +326,11 @@ function gateBits(fi: FirstIndex, ctx: MatchCtx): Uint32Array {
     byName = undefined;
   }
   if (byName === undefined) fi.gates.set(exe, byName = new Map());
-  const bits = new Uint32Array(fi.cand.length);
+  const words = fi.cand.length;
+  const bits = new Uint32Array(2 * words);
   for (let i = 0; i < fi.refs.length; i++) bits[i >>> 5]! |= 1 << (i & 31);
   for (const { i, gate } of fi.gated) if (!gate(ctx)) bits[i >>> 5]! &= ~(1 << (i & 31));
+  for (const { i, gate } of fi.either) if (gate(ctx)) bits[words + (i >>> 5)]! |= 1 << (i & 31);
   byName.set(name, bits);
   fi.gateEntries++;
   return bits;

@@ -22,7 +22,7 @@ import {
 import { parseTomlSource, type TomlSource } from "./toml_source.ts";
 import { pathPrefilter, pathSegments } from "./prefilter.ts";
 import { stepPaths } from "./interest.ts";
-import { imageGate, stepCmdLiterals, stepKeys } from "./step_keys.ts";
+import { imageGate, stepCmdLiterals, stepImageOrCmd, stepKeys } from "./step_keys.ts";
 import { allOf } from "./conditions.ts";
 import { compileAccessor } from "./fields.ts";
 import {
@@ -468,6 +468,7 @@ function compileRule(
       keys: plain ? undefined : stepKeys(s.where ?? [], lists),
       gate: plain ? undefined : stepGate(s.where ?? [], lists),
       cmdLiterals: plain ? undefined : stepCmdLiterals(s.where ?? [], lists),
+      imageOrCmd: plain ? undefined : imageOrCmd(s.where ?? [], lists),
       relations: s.relation === undefined
         ? ["same"]
         : Array.isArray(s.relation)
@@ -568,6 +569,19 @@ function stepGate(where: unknown[], lists: PackLists): Pred | undefined {
   const scope: CompileScope = { stepIndex: 0, captures: { fields: [[]] }, lists, report: () => {} };
   const preds = cs.map((c) => compileCondition(c, [], scope));
   return preds.every((p) => p !== undefined) ? allOf(preds as Pred[]) : undefined;
+}
+
+/** The step's "name or command line" filter (step_keys.ts stepImageOrCmd), compiled. */
+function imageOrCmd(
+  where: unknown[],
+  lists: PackLists,
+): { gate: Pred; literals: readonly string[] } | undefined {
+  const shape = stepImageOrCmd(where, lists);
+  if (shape === undefined) return undefined;
+  // Already compiled once with the step, so no problem can arise here.
+  const scope: CompileScope = { stepIndex: 0, captures: { fields: [[]] }, lists, report: () => {} };
+  const gate = compileCondition(shape.image, [], scope);
+  return gate === undefined ? undefined : { gate, literals: shape.literals };
 }
 
 /** `pred` checked after its cheap necessary condition (prefilter.ts), when there is one. */

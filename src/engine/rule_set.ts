@@ -56,6 +56,13 @@ export interface CompiledStep {
    * step matches (step_keys.ts `stepCmdLiterals`); undefined when none are known.
    */
   cmdLiterals?: readonly string[] | undefined;
+  /**
+   * For a conjunct "name or command line" (step_keys.ts `stepImageOrCmd`):
+   * the step matches only when `gate` (name and executable alone) holds or the
+   * lower-cased command line contains one of `literals`. Undefined when the
+   * step has no such conjunct.
+   */
+  imageOrCmd?: { gate: Pred; literals: readonly string[] } | undefined;
 }
 
 export interface StepOrder {

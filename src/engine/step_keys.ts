@@ -284,3 +284,42 @@ export function stepCmdLiterals(
 ): string[] | undefined {
   return cmdConj(where, lists);
 }
+
+/**
+ * The "a tool by its name, or its script among the arguments" shape: a
+ * conjunct `any = [...]` of the step's `where` each of whose alternatives
+ * either reads only the process name and executable (`imageOnly`) or requires
+ * a command-line literal (as `stepCmdLiterals`), with some of each. Whenever
+ * the step matches, `image` (the `any` of the former) holds or the lower-cased
+ * command line contains one of `literals`. Neither the image gate nor the
+ * command-line literals can use such a conjunct alone; the index checks the
+ * two together (event_index.ts). The first conjunct of the shape; undefined
+ * when there is none.
+ */
+export function stepImageOrCmd(
+  where: unknown[],
+  lists: PackLists | undefined,
+): { image: unknown; literals: string[] } | undefined {
+  for (const c of where) {
+    if (!isPlain(c) || Object.keys(c).length !== 1 || !Array.isArray(c.any)) continue;
+    const image: unknown[] = [];
+    const literals: string[] = [];
+    let shaped = c.any.length > 0;
+    for (const alt of c.any) {
+      if (imageOnly(alt)) {
+        image.push(alt);
+        continue;
+      }
+      const l = cmdCond(alt, lists);
+      if (l === undefined) {
+        shaped = false;
+        break;
+      }
+      literals.push(...l);
+    }
+    if (shaped && image.length > 0 && literals.length > 0) {
+      return { image: { any: image }, literals: [...new Set(literals)] };
+    }
+  }
+  return undefined;
+}

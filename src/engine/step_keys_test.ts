@@ -1,5 +1,5 @@
 import { deepEqual, equal } from "node:assert/strict";
-import { imageGate, imageOnly, stepCmdLiterals, stepKeys } from "./step_keys.ts";
+import { imageGate, imageOnly, stepCmdLiterals, stepImageOrCmd, stepKeys } from "./step_keys.ts";
 
 Deno.test("step keys: the file names a step requires", () => {
   const lists = new Map([["rc", [".bashrc", "/etc/Profile"]]]);
@@ -115,4 +115,33 @@ Deno.test("command-line literals: one of which the lower-cased command line hold
       { field: "process.args", contains: "" },
     ]
   ) equal(stepCmdLiterals([c], undefined), undefined, JSON.stringify(c));
+});
+
+Deno.test("name or command line: an any of image-only and command-line alternatives", () => {
+  const name = { field: "process.name", iregex: "^(lazagne|3snake)$" };
+  const exe = { field: "process.executable", ends_with: "/tickey" };
+  const args = { field: "process.args", iregex: "(^|/)lazagne\\.py$" };
+  const line = { field: "process.command_line", contains: "3snake" };
+  deepEqual(stepImageOrCmd([{ any: [name, args, exe, line] }], undefined), {
+    image: { any: [name, exe] },
+    literals: ["lazagne.py", "3snake"],
+  });
+  // the first conjunct of the shape; the others still hold through the step's own conditions
+  deepEqual(
+    stepImageOrCmd(
+      [{ field: "user.id", eq: 0 }, { any: [args, name] }, { any: [line, exe] }],
+      undefined,
+    ),
+    { image: { any: [name] }, literals: ["lazagne.py"] },
+  );
+  for (
+    const where of [
+      [{ any: [name, exe] }], // image only: the image gate's
+      [{ any: [args, line] }], // literals only: the command-line literals'
+      [{ any: [name, { field: "process.args", ne: "-e" }] }], // an alternative with no literal
+      [{ any: [name, { field: "file.path", eq: "/etc/shadow" }] }], // nor an image-only one
+      [{ all: [name, args] }],
+      [{ any: [] }],
+    ]
+  ) equal(stepImageOrCmd(where, undefined), undefined, JSON.stringify(where));
 });
