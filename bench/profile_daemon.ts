@@ -5,6 +5,10 @@
  *     [--global] [--no-rtp]
  *     [--perf PREFIX]   also `perf record -g` the daemon's threads per workload (PREFIX.NAME.data)
  *     [--cpu-only]      thread CPU without V8's sampling profiler (which costs the JS thread too)
+ *     [--save-profile PREFIX]  also write each workload's V8 profile (PREFIX.NAME.cpuprofile)
+ *     [--daemon-v8-flags FLAGS]  more V8 flags for the daemon, e.g. with --perf
+ *                       "--perf-basic-prof,--interpreted-frames-native-stack" (perf then names
+ *                       JS functions, from /tmp/perf-PID.map)
  *
  * Starts `bm daemon` (the real sensor, engine, store) with its fanotify marks
  * confined to a tmpfs this script mounts (its whole filesystem, as the
@@ -44,6 +48,8 @@ const { values: flags } = parseArgs({
     "no-rtp": { type: "boolean", default: false },
     perf: { type: "string" },
     "cpu-only": { type: "boolean", default: false },
+    "save-profile": { type: "string" },
+    "daemon-v8-flags": { type: "string" },
   },
   strict: true,
 });
@@ -249,7 +255,8 @@ const daemon = new Deno.Command(deno, {
     "--cached-only",
     `--inspect=127.0.0.1:${flags.port}`,
     // as bin/bm runs it: without the linear-time engine every rule with a regex fails to load
-    "--v8-flags=--max-semi-space-size=4,--enable-experimental-regexp-engine",
+    "--v8-flags=--max-semi-space-size=4,--enable-experimental-regexp-engine" +
+    (flags["daemon-v8-flags"] ? `,${flags["daemon-v8-flags"]}` : ""),
     "--config",
     `${repo}deno.json`,
     `${repo}main.ts`,
@@ -350,6 +357,12 @@ try {
     const { profile } = flags["cpu-only"]
       ? { profile: { nodes: [], samples: [], timeDeltas: [] } as Profile }
       : await insp.send("Profiler.stop") as { profile: Profile };
+    if (flags["save-profile"] && !flags["cpu-only"]) {
+      Deno.writeTextFileSync(
+        `${flags["save-profile"]}.${name.replace(/ /g, "_")}.cpuprofile`,
+        JSON.stringify(profile),
+      );
+    }
     const threads: Record<string, number> = {};
     for (const [k, v] of after) {
       threads[k] = Math.round((100 * (v - (before.get(k) ?? 0))) / events) / 100;
