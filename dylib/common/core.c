@@ -325,25 +325,42 @@ static void wake_reader(bm_sensor *s) {
   }
 }
 
-/* Does the interest filter let this finished record through? Caller holds mu. */
-static int interesting_locked(bm_sensor *s, const bm_rec *r, uint32_t len) {
-  if (!s->interest || bm_interest_pass(s->interest, r->buf, len, s->exe)) return 1;
-  s->filtered++;
-  return 0;
+/*
+ * Does the interest filter let this finished record through? 1 or 0
+ * (counted), or BM_INTEREST_ASK when only the file's size can tell. Caller holds mu.
+ */
+static int interesting_locked(bm_sensor *s, const bm_rec *r, uint32_t len, int64_t size) {
+  if (!s->interest) return 1;
+  int v = bm_interest_decide(s->interest, r->buf, len, s->exe, size);
+  if (v == 0) s->filtered++;
+  return v;
 }
 
 /* A record reached the ring (ok) or was lost (the agent's view of executables is unknown now). Caller holds mu. */
 static void track_locked(bm_sensor *s, const bm_rec *r, uint32_t len, int ok) {
   if (!s->exe) return;
-  if (ok) bm_exe_track(s->exe, r->buf, len);
-  else memset(s->exe->hash, 0, sizeof s->exe->hash);
+  if (ok) {
+    bm_exe_track(s->exe, r->buf, len);
+  } else {
+    memset(s->exe->hash, 0, sizeof s->exe->hash);
+    memset(s->exe->name, 0, sizeof s->exe->name);
+  }
 }
 
 static int submit_notify(bm_sensor *s, bm_rec *r, int filter) {
   uint32_t len = bm_rec_finish(r);
   int rc = 0;
   pthread_mutex_lock(&s->mu);
-  if (filter && !interesting_locked(s, r, len)) {
+  int v = filter ? interesting_locked(s, r, len, BM_INTEREST_SIZE_ASK) : 1;
+  if (v == BM_INTEREST_ASK) {
+    /* the stat outside the lock (a slow filesystem must not stall answers), then the
+       decision again under it: the filter and the exe table as of this record's place */
+    pthread_mutex_unlock(&s->mu);
+    int64_t size = bm_interest_file_size(r->buf, len);
+    pthread_mutex_lock(&s->mu);
+    v = interesting_locked(s, r, len, size);
+  }
+  if (!v) {
     pthread_mutex_unlock(&s->mu);
     return 1;
   }
@@ -647,7 +664,7 @@ int32_t bm_sensor_set_interest(bm_sensor *s, const char *spec, char *err, uint32
   if (!s) return -1;
   bm_interest *f = NULL;
   if (spec && !(f = bm_interest_parse(spec, err, err_len))) return -1;
-  /* a table starts empty (every executable unknown: such paths pass) and is kept from then on */
+  /* a table starts empty (every executable and name unknown: such records pass) and is kept from then on */
   bm_exe_table *exe = f && bm_interest_uses_exe(f) ? calloc(1, sizeof *exe) : NULL;
   pthread_mutex_lock(&s->mu);
   bm_interest *old = s->interest;

@@ -6,15 +6,23 @@
  * crossing and a decode. Auth records always pass: they must be answered.
  *
  * Spec text, one pattern a line, fields separated by tabs:
- *   KIND \t PREFIX \t SUFFIX [\t CONTAINS [\t FLAGS]]
+ *   KIND \t PREFIX \t SUFFIX [\t CONTAINS [\t FLAGS [\t NAMES [\t SIZES]]]]
  * KIND is a BM_KIND_* number (1..31). A record of that kind passes when its
  * file path or rename target starts with PREFIX, ends with SUFFIX and
- * contains CONTAINS, and FLAGS allow: "i" compares ASCII letters without
- * case, "mN" needs a file mode with one of the bits N (decimal) set, "e"
- * needs the path to be the process's executable as the agent knows it
- * (bm_exe_table; an unknown one matches). A path
- * with a byte above 127 or a backslash matches whatever its mode allows (see
- * path_matches).
+ * contains CONTAINS, and FLAGS, NAMES and SIZES allow: "i" compares ASCII
+ * letters without case, "mN" needs a file mode with one of the bits N
+ * (decimal) set, "e" needs the path to be the process's executable as the
+ * agent knows it (bm_exe_table; an unknown one matches). NAMES ("a/b/c": a
+ * base name never holds a "/") needs the process's name, the base name of
+ * that executable, to be one of them; an unknown or ambiguous name matches,
+ * and so does every record that carries a start time or an executable of its
+ * own (the agent then finds the process by its entity id, which this table
+ * does not follow). SIZES ("68,73", decimal) needs the size of the record's
+ * file.path to be one of them: the record's own size, else an lstat of the
+ * path (done last, only when nothing cheaper decided, and outside the
+ * sensor's lock); a file that cannot be stat'ed matches. A path
+ * with a byte above 127 or a backslash matches whatever its mode, names and
+ * sizes allow (see path_matches).
  * A line with every field empty = every record of the kind. Kinds no line
  * names are dropped; kinds
  * above 31 (unknown to this build) always pass. A path longer than
@@ -23,8 +31,10 @@
  * and so does a record of a listed kind that carries no path.
  */
 #include <ctype.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "bm_core.h"
 
@@ -36,10 +46,14 @@ typedef struct bm_interest_pat {
   int fold;          /* ASCII case-insensitive */
   int exe;           /* the path is the process's executable */
   uint32_t mode_any; /* 0, or the file mode must have one of these bits */
+  uint32_t *names;   /* sorted name hashes (name_hash); NULL = any process */
+  uint32_t nnames;
+  uint64_t *sizes;   /* sorted file sizes; NULL = any size */
+  uint32_t nsizes;
 } bm_interest_pat;
 
 struct bm_interest {
-  int uses_exe;       /* some pattern has "e" */
+  int uses_proc;      /* some pattern has "e" or NAMES: needs the exe table */
   uint32_t all;       /* bit k: every record of kind k passes */
   uint32_t listed;    /* bit k: some line names kind k */
   uint32_t first[33]; /* patterns of kind k: pats[first[k] .. first[k + 1]) */
@@ -49,9 +63,75 @@ struct bm_interest {
 
 void bm_interest_free(bm_interest *f) {
   if (!f) return;
+  if (f->pats)
+    for (uint32_t i = 0; i < f->first[32]; i++) {
+      free(f->pats[i].names);
+      free(f->pats[i].sizes);
+    }
   free(f->pats);
   free(f->text);
   free(f);
+}
+
+/* FNV-1a, never 0 (0 = unknown in bm_exe_table). */
+static uint64_t path_hash(const uint8_t *s, uint32_t len) {
+  uint64_t h = 14695981039346656037ull;
+  for (uint32_t i = 0; i < len; i++) h = (h ^ s[i]) * 1099511628211ull;
+  return h | 1;
+}
+
+static uint32_t name_hash(const uint8_t *s, uint32_t len) {
+  uint64_t h = path_hash(s, len);
+  return (uint32_t)(h ^ (h >> 32)) | 1u;
+}
+
+static int cmp_u32(const void *a, const void *b) {
+  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+static int cmp_u64(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* NAMES: "a/b/c", each non-empty. Returns 0, -1 bad, -2 out of memory. */
+static int parse_names(const char *t, bm_interest_pat *p) {
+  if (!*t) return 0;
+  uint32_t n = 1;
+  for (const char *q = t; *q; q++) n += *q == '/';
+  p->names = malloc(n * sizeof *p->names);
+  if (!p->names) return -2;
+  for (const char *q = t;;) {
+    const char *e = strchr(q, '/');
+    size_t l = e ? (size_t)(e - q) : strlen(q);
+    if (l == 0) return -1;
+    p->names[p->nnames++] = name_hash((const uint8_t *)q, (uint32_t)l);
+    if (!e) break;
+    q = e + 1;
+  }
+  qsort(p->names, p->nnames, sizeof *p->names, cmp_u32);
+  return 0;
+}
+
+/* SIZES: "68,73", decimal. Returns 0, -1 bad, -2 out of memory. */
+static int parse_sizes(const char *t, bm_interest_pat *p) {
+  if (!*t) return 0;
+  uint32_t n = 1;
+  for (const char *q = t; *q; q++) n += *q == ',';
+  p->sizes = malloc(n * sizeof *p->sizes);
+  if (!p->sizes) return -2;
+  for (const char *q = t;;) {
+    if (*q < '0' || *q > '9') return -1;
+    char *e = NULL;
+    unsigned long long v = strtoull(q, &e, 10);
+    if (v == ULLONG_MAX || (*e && *e != ',')) return -1;
+    p->sizes[p->nsizes++] = v;
+    if (!*e) break;
+    q = e + 1;
+  }
+  qsort(p->sizes, p->nsizes, sizeof *p->sizes, cmp_u64);
+  return 0;
 }
 
 bm_interest *bm_interest_parse(const char *spec, char *err, uint32_t err_len) {
@@ -71,33 +151,26 @@ bm_interest *bm_interest_parse(const char *spec, char *err, uint32_t err_len) {
   uint32_t count[32] = {0};
   uint8_t *kinds = calloc(lines, 1);
   bm_interest_pat *tmp = calloc(lines, sizeof *tmp);
-  if (!kinds || !tmp) {
-    free(kinds);
-    free(tmp);
-    bm_interest_free(f);
-    bm_set_err(err, err_len, "Out of memory");
-    return NULL;
-  }
   uint32_t n = 0;
-  int lineno = 0;
-  for (char *p = f->text; *p;) {
+  int lineno = 0, oom = !kinds || !tmp;
+  for (char *p = f->text; *p && !oom;) {
     char *nl = strchr(p, '\n');
     if (nl) *nl = 0;
     lineno++;
     char *next = nl ? nl + 1 : p + strlen(p);
     if (*p) {
-      char *fld[5] = {p, NULL, NULL, NULL, NULL};
+      char *fld[7] = {p, NULL, NULL, NULL, NULL, NULL, NULL};
       int nf = 1;
-      for (char *q = p; *q && nf <= 5; q++)
+      for (char *q = p; *q && nf <= 7; q++)
         if (*q == '\t') {
           *q = 0;
-          if (nf < 5) fld[nf] = q + 1;
+          if (nf < 7) fld[nf] = q + 1;
           nf++;
         }
       char *end = NULL;
       long k = strtol(p, &end, 10);
       bm_interest_pat pat = {0};
-      int ok = nf >= 3 && nf <= 5 && end != p && *end == 0 && k >= 1 && k <= 31;
+      int ok = nf >= 3 && nf <= 7 && end != p && *end == 0 && k >= 1 && k <= 31;
       if (ok) {
         pat.prefix = fld[1];
         pat.suffix = fld[2];
@@ -122,11 +195,19 @@ bm_interest *bm_interest_parse(const char *spec, char *err, uint32_t err_len) {
             ok = 0;
           }
         }
+        int r = ok && nf > 5 ? parse_names(fld[5], &pat) : 0;
+        if (r == 0 && ok && nf > 6) r = parse_sizes(fld[6], &pat);
+        if (r == -2) oom = 1;
+        if (r) ok = 0;
       }
       if (!ok) {
+        free(pat.names);
+        free(pat.sizes);
+        if (oom) break;
         bm_set_err(err, err_len,
-                   "Bad interest filter line %d: expected KIND<tab>PREFIX<tab>SUFFIX[<tab>CONTAINS[<tab>FLAGS]], KIND 1..31",
+                   "Bad interest filter line %d: expected KIND<tab>PREFIX<tab>SUFFIX[<tab>CONTAINS[<tab>FLAGS[<tab>NAMES[<tab>SIZES]]]], KIND 1..31",
                    lineno);
+        for (uint32_t i = 0; i < n; i++) free(tmp[i].names), free(tmp[i].sizes);
         free(kinds);
         free(tmp);
         bm_interest_free(f);
@@ -140,12 +221,22 @@ bm_interest *bm_interest_parse(const char *spec, char *err, uint32_t err_len) {
       tmp[n] = pat;
       kinds[n] = (uint8_t)k;
       f->listed |= 1u << k;
-      if (!pat.plen && !pat.slen && !pat.clen && !pat.mode_any && !pat.exe) f->all |= 1u << k;
-      f->uses_exe |= pat.exe;
+      if (!pat.plen && !pat.slen && !pat.clen && !pat.mode_any && !pat.exe && !pat.nnames && !pat.nsizes)
+        f->all |= 1u << k;
+      f->uses_proc |= pat.exe || pat.nnames;
       count[k]++;
       n++;
     }
     p = next;
+  }
+  if (oom) {
+    if (tmp)
+      for (uint32_t i = 0; i < n; i++) free(tmp[i].names), free(tmp[i].sizes);
+    free(kinds);
+    free(tmp);
+    bm_interest_free(f);
+    bm_set_err(err, err_len, "Out of memory");
+    return NULL;
   }
   uint32_t at = 0;
   for (int k = 0; k < 32; k++) {
@@ -176,21 +267,7 @@ static int has(const uint8_t *s, uint32_t len, const char *c, uint32_t clen, int
   return 0;
 }
 
-/*
- * The agent matches a path's text form (src/sensor/path_codec.ts): bytes
- * that are not UTF-8 become \xNN and a backslash \\. For plain ASCII without
- * a backslash that text is these very bytes, and bytes compare as the agent's
- * text does; any other path passes every pattern its mode allows (so does a
- * non-ASCII one for "i": the agent folds case beyond ASCII).
- */
-/* FNV-1a, never 0 (0 = unknown in bm_exe_table). */
-static uint64_t path_hash(const uint8_t *s, uint32_t len) {
-  uint64_t h = 14695981039346656037ull;
-  for (uint32_t i = 0; i < len; i++) h = (h ^ s[i]) * 1099511628211ull;
-  return h | 1;
-}
-
-int bm_interest_uses_exe(const bm_interest *f) { return f && f->uses_exe; }
+int bm_interest_uses_exe(const bm_interest *f) { return f && f->uses_proc; }
 
 /* The string of tag (the first one), or NULL. */
 static const uint8_t *rec_str(const uint8_t *rec, uint32_t len, uint8_t tag, uint32_t *out_len) {
@@ -208,6 +285,30 @@ static const uint8_t *rec_str(const uint8_t *rec, uint32_t len, uint8_t tag, uin
   return NULL;
 }
 
+/*
+ * The process name the agent's table gives an executable: its base name
+ * (src/engine/process_table.ts). 0 (unknown) when that name's text form is
+ * not these very bytes (a byte above 127 or a backslash: path_codec.ts), for
+ * an empty one, and for a path the agent may cut.
+ */
+static uint32_t exe_name(const uint8_t *s, uint32_t len) {
+  if (!s || len == 0 || len > BM_INTEREST_LONG_PATH) return 0;
+  uint32_t b = len;
+  while (b > 0 && s[b - 1] != '/') b--;
+  if (b == len) return 0;
+  for (uint32_t i = b; i < len; i++)
+    if (s[i] >= 0x80 || s[i] == '\\') return 0;
+  return name_hash(s + b, len - b);
+}
+
+/*
+ * A fork copies the parent's entry into the child's slot, but the agent
+ * copies the parent's image only to a child it does not know yet: a held exec
+ * of the child read on another thread may reach the ring before its fork (the
+ * process table then keeps the exec's image). A slot that already holds the
+ * child (since its last exit) is such a case: its executable and name become
+ * unknown until its next exec.
+ */
 void bm_exe_track(bm_exe_table *t, const uint8_t *rec, uint32_t len) {
   if (len < BM_RECORD_HEADER_SIZE) return;
   int32_t pid = (int32_t)bm_rec_get_u32(rec, BM_OFF_PID);
@@ -220,54 +321,122 @@ void bm_exe_track(bm_exe_table *t, const uint8_t *rec, uint32_t len) {
       if (!s) s = rec_str(rec, len, BM_STR_PATH, &sl);
       t->pid[slot] = pid;
       t->hash[slot] = s && sl ? path_hash(s, sl) : 0;
+      t->name[slot] = s && sl ? exe_name(s, sl) : 0;
       return;
     }
     case BM_KIND_FORK: {
       int32_t ppid = (int32_t)bm_rec_get_u32(rec, BM_OFF_PPID);
       uint32_t ps = (uint32_t)ppid & (BM_EXE_SLOTS - 1);
-      uint64_t h = t->pid[ps] == ppid ? t->hash[ps] : 0;
+      int known = t->pid[ps] == ppid && t->pid[slot] != pid;
+      uint64_t h = known ? t->hash[ps] : 0;
+      uint32_t nm = known ? t->name[ps] : 0;
       t->pid[slot] = pid;
       t->hash[slot] = h;
+      t->name[slot] = nm;
       return;
     }
     case BM_KIND_EXIT:
-      if (t->pid[slot] == pid) t->hash[slot] = 0;
+      if (t->pid[slot] == pid) t->pid[slot] = 0, t->hash[slot] = 0, t->name[slot] = 0;
       return;
     default:
       return;
   }
 }
 
+/* Whether a sorted array holds v. */
+static int has_u32(const uint32_t *a, uint32_t n, uint32_t v) {
+  while (n) {
+    uint32_t h = n / 2;
+    if (a[h] == v) return 1;
+    if (a[h] < v) a += h + 1, n -= h + 1;
+    else n = h;
+  }
+  return 0;
+}
+
+static int has_u64(const uint64_t *a, uint32_t n, uint64_t v) {
+  while (n) {
+    uint32_t h = n / 2;
+    if (a[h] == v) return 1;
+    if (a[h] < v) a += h + 1, n -= h + 1;
+    else n = h;
+  }
+  return 0;
+}
+
+/*
+ * The agent matches a path's text form (src/sensor/path_codec.ts): bytes
+ * that are not UTF-8 become \xNN and a backslash \\. For plain ASCII without
+ * a backslash that text is these very bytes, and bytes compare as the agent's
+ * text does; any other path passes every pattern its mode, names and sizes
+ * allow (so does a non-ASCII one for "i": the agent folds case beyond ASCII).
+ * exe, name: the process's (0 unknown); size: file.path's, -1 unknown (sizes
+ * pass), BM_INTEREST_SIZE_ASK not looked up yet (*ask set when it decides).
+ */
 static int path_matches(const bm_interest *f, unsigned kind, const uint8_t *s, uint32_t len, uint32_t mode,
-                        uint64_t exe) {
+                        uint64_t exe, uint32_t name, int64_t size, int *ask) {
   int plain = 1;
   for (uint32_t i = 0; i < len && plain; i++) plain = s[i] < 0x80 && s[i] != '\\';
   for (uint32_t i = f->first[kind]; i < f->first[kind + 1]; i++) {
     const bm_interest_pat *p = &f->pats[i];
     if (p->mode_any && !(mode & p->mode_any)) continue;
-    if (!plain) return 1;
-    if (p->exe && exe && exe != path_hash(s, len)) continue;
-    if (p->plen <= len && p->slen <= len && same(s, p->prefix, p->plen, p->fold) &&
-        same(s + len - p->slen, p->suffix, p->slen, p->fold) && has(s, len, p->contains, p->clen, p->fold))
-      return 1;
+    if (p->nnames && name && !has_u32(p->names, p->nnames, name)) continue;
+    if (plain) {
+      if (p->exe && exe && exe != path_hash(s, len)) continue;
+      if (!(p->plen <= len && p->slen <= len && same(s, p->prefix, p->plen, p->fold) &&
+            same(s + len - p->slen, p->suffix, p->slen, p->fold) && has(s, len, p->contains, p->clen, p->fold)))
+        continue;
+    }
+    if (p->nsizes && size != -1) {
+      if (size == BM_INTEREST_SIZE_ASK) {
+        *ask = 1;
+        continue;
+      }
+      if (!has_u64(p->sizes, p->nsizes, (uint64_t)size)) continue;
+    }
+    return 1;
   }
   return 0;
 }
 
-int bm_interest_pass(const bm_interest *f, const uint8_t *rec, uint32_t len, const bm_exe_table *exe_table) {
+int64_t bm_interest_file_size(const uint8_t *rec, uint32_t len) {
+  uint32_t sl = 0;
+  const uint8_t *s = len >= BM_RECORD_HEADER_SIZE ? rec_str(rec, len, BM_STR_PATH, &sl) : NULL;
+  char path[BM_INTEREST_LONG_PATH + 1];
+  if (!s || sl == 0 || sl > BM_INTEREST_LONG_PATH || memchr(s, 0, sl)) return -1;
+  memcpy(path, s, sl);
+  path[sl] = 0;
+  struct stat st;
+  /* lstat, as the RTP scanner (which skips a symlink) */
+  if (lstat(path, &st) != 0 || st.st_size < 0) return -1;
+  return (int64_t)st.st_size;
+}
+
+int bm_interest_decide(const bm_interest *f, const uint8_t *rec, uint32_t len, const bm_exe_table *exe_table,
+                       int64_t size) {
   if (!f || len < BM_RECORD_HEADER_SIZE || (rec[BM_OFF_FLAGS] & BM_FLAG_AUTH)) return 1;
   unsigned kind = rec[BM_OFF_KIND];
   if (kind > 31 || (f->all >> kind) & 1u) return 1;
   if (!((f->listed >> kind) & 1u)) return 0;
   uint32_t nstr = (uint32_t)rec[BM_OFF_NSTR] | (uint32_t)rec[BM_OFF_NSTR + 1] << 8;
   uint32_t off = BM_RECORD_HEADER_SIZE;
-  int have_path = 0;
+  int have_path = 0, ask = 0;
   uint32_t mode = bm_rec_get_u32(rec, BM_OFF_FILE_MODE);
+  double own = bm_rec_get_f64(rec, BM_OFF_FILE_SIZE);
+  if (own >= 0 && own < 9.2e18) size = (int64_t)own; /* the record's own: no stat */
   uint64_t exe = 0; /* unknown */
-  if (f->uses_exe && exe_table) {
+  uint32_t name = 0;
+  if (f->uses_proc && exe_table) {
     int32_t pid = (int32_t)bm_rec_get_u32(rec, BM_OFF_PID);
     uint32_t slot = (uint32_t)pid & (BM_EXE_SLOTS - 1);
-    if (exe_table->pid[slot] == pid) exe = exe_table->hash[slot];
+    uint32_t sl = 0;
+    if (exe_table->pid[slot] == pid) {
+      exe = exe_table->hash[slot];
+      /* the agent finds a record with a start time by its entity id, and may take a record's
+         own executable: only a bare record is the pid's latest process as this table has it */
+      if (bm_rec_get_f64(rec, BM_OFF_START) == 0 && !rec_str(rec, len, BM_STR_EXECUTABLE, &sl))
+        name = exe_table->name[slot];
+    }
   }
   for (uint32_t i = 0; i < nstr && off + 4 <= len; i++) {
     uint8_t tag = rec[off];
@@ -277,7 +446,14 @@ int bm_interest_pass(const bm_interest *f, const uint8_t *rec, uint32_t len, con
     if (off > len) return 1; /* malformed: not ours to judge */
     if (tag != BM_STR_PATH && tag != BM_STR_TARGET_PATH) continue;
     have_path = 1;
-    if (sl > BM_INTEREST_LONG_PATH || path_matches(f, kind, s, sl, mode, exe)) return 1;
+    if (sl > BM_INTEREST_LONG_PATH || path_matches(f, kind, s, sl, mode, exe, name, size, &ask)) return 1;
   }
-  return !have_path;
+  if (!have_path) return 1;
+  return ask ? BM_INTEREST_ASK : 0;
+}
+
+int bm_interest_pass(const bm_interest *f, const uint8_t *rec, uint32_t len, const bm_exe_table *exe_table) {
+  int v = bm_interest_decide(f, rec, len, exe_table, BM_INTEREST_SIZE_ASK);
+  if (v == BM_INTEREST_ASK) v = bm_interest_decide(f, rec, len, exe_table, bm_interest_file_size(rec, len));
+  return v;
 }

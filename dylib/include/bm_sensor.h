@@ -243,12 +243,18 @@ BM_API int32_t bm_sensor_allow_cache_clear(bm_sensor *s);
  * this from its rules); the others are dropped in the library, counted in
  * `filtered`, and get no seq (no gap). Auth records always pass. `spec` is
  * NUL-terminated text, one pattern a line,
- * "KIND\tPREFIX\tSUFFIX[\tCONTAINS[\tFLAGS]]" (KIND a BM_KIND_* number): a
- * record of that kind passes when its file path or rename target starts with
- * PREFIX, ends with SUFFIX and contains CONTAINS, and FLAGS allow ("i": ASCII
- * letters compare without case; "mN": the record's file mode has one of the
- * bits N, decimal); a path with a byte above 127 or a backslash (the agent
- * matches its text form, \xNN and \\) passes whatever its mode allows. A
+ * "KIND\tPREFIX\tSUFFIX[\tCONTAINS[\tFLAGS[\tNAMES[\tSIZES]]]]" (KIND a
+ * BM_KIND_* number): a record of that kind passes when its file path or
+ * rename target starts with PREFIX, ends with SUFFIX and contains CONTAINS,
+ * and FLAGS allow ("i": ASCII letters compare without case; "mN": the
+ * record's file mode has one of the bits N, decimal; "e": the path is the
+ * process's executable), NAMES allow ("a/b": the process's name, the base
+ * name of its executable as the agent knows it from the exec, fork and exit
+ * records before, is one of them; an unknown one passes) and SIZES allow
+ * ("68,73": the size of file.path, the record's or an lstat's, is one of
+ * them; a file that cannot be stat'ed passes). A path with a byte above 127
+ * or a backslash (the agent matches its text form, \xNN and \\) passes
+ * whatever its mode, names and sizes allow. A
  * line with every field empty passes every record of the kind. Kinds no line names are dropped, kinds above 31
  * always pass, and so does a path longer than 4096 bytes or a record of a
  * named kind without a path. NULL = no filter (the default). Replaces the

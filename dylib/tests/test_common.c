@@ -666,17 +666,28 @@ static int passes(const bm_interest *f, uint8_t kind, uint8_t flags, const char 
 /* The interest filter's decisions, its parser, and the sensor dropping what it rules out. */
 static void test_interest(void) {
   char err[256] = "";
+  bm_interest *f;
   CHECK(bm_interest_parse("6\t/etc/\n", err, sizeof err) == NULL);
   CHECK(strstr(err, "line 1") != NULL);
   CHECK(bm_interest_parse("1\t\t\n0\t\t\n", err, sizeof err) == NULL && strstr(err, "line 2"));
   CHECK(bm_interest_parse("32\t\t\n", err, sizeof err) == NULL);
   CHECK(bm_interest_parse("x\t\t\n", err, sizeof err) == NULL);
-  CHECK(bm_interest_parse("6\ta\tb\tc\ti\tx\n", err, sizeof err) == NULL);
+  CHECK(bm_interest_parse("6\ta\tb\tc\ti\tx\t1\tz\n", err, sizeof err) == NULL); /* 8 fields */
+  CHECK(bm_interest_parse("6\ta\tb\tc\ti\ta//b\n", err, sizeof err) == NULL);     /* an empty name */
+  CHECK(bm_interest_parse("6\ta\tb\tc\ti\t/a\n", err, sizeof err) == NULL);
+  CHECK(bm_interest_parse("6\ta\tb\tc\ti\t\t1,,2\n", err, sizeof err) == NULL);  /* an empty size */
+  CHECK(bm_interest_parse("6\ta\tb\tc\ti\t\t1x\n", err, sizeof err) == NULL);
+  CHECK(bm_interest_parse("6\ta\tb\tc\ti\t\t-1\n", err, sizeof err) == NULL);
+  CHECK(bm_interest_parse("6\ta\tb\tc\ti\t\t99999999999999999999999\n", err, sizeof err) == NULL);
+  f = bm_interest_parse("6\ta\tb\tc\ti\tx/y\t1,2\n6\t\t\t\t\t\t\n", err, sizeof err);
+  CHECK(f != NULL); /* NAMES and SIZES; a line with both empty is "every record" */
+  CHECK(passes(f, BM_KIND_CREATE, 0, "/q", NULL));
+  bm_interest_free(f);
   CHECK(bm_interest_parse("6\ta\tb\tc\tq\n", err, sizeof err) == NULL);
   CHECK(bm_interest_parse("6\ta\tb\tc\tm\n", err, sizeof err) == NULL);
   CHECK(bm_interest_parse("6\ta\tb\tc\tm0\n", err, sizeof err) == NULL);
 
-  bm_interest *f = bm_interest_parse("1\t\t\n\n6\t/etc/\t\n6\t/home/\t/.bashrc\n5\t\t.so\n7\t/usr/bin/\t\n",
+  f = bm_interest_parse("1\t\t\n\n6\t/etc/\t\n6\t/home/\t/.bashrc\n5\t\t.so\n7\t/usr/bin/\t\n",
                                      err, sizeof err);
   CHECK(f != NULL);
   CHECK(passes(f, BM_KIND_EXEC, 0, "/anything", NULL));
@@ -808,11 +819,104 @@ static void test_interest(void) {
   UNLINK_AS(102, "/tmp/x", 0);
   PROC_REC(BM_KIND_EXEC, 0, 102, 1, 0, (const char *)NULL); /* its image lost the race with an exit */
   UNLINK_AS(102, "/tmp/x", 1);
-#undef PROC_REC
-#undef UNLINK_AS
   bm_sensor_get_stats(s, &st, sizeof st);
   CHECK(st.filtered == 3);
   bm_sensor_close(s);
+
+  /*
+   * NAMES: a written file passes when its process's name (the base name of its executable, as
+   * the records so far say) is listed; an unknown one passes. SIZES: when its size is listed.
+   */
+  s = bm_sensor_open_synthetic("own_pid=1\nnotify_latency_ms=0\nauth_deadline_ms=600000\n", err, sizeof err);
+  CHECK(s != NULL);
+  if (!s) return;
+  char dir[] = "/tmp/bm_interest_XXXXXX";
+  CHECK(mkdtemp(dir) != NULL);
+  char f68[64], f5[64], gone[64];
+  snprintf(f68, sizeof f68, "%s/s68", dir);
+  snprintf(f5, sizeof f5, "%s/s5", dir);
+  snprintf(gone, sizeof gone, "%s/gone", dir);
+  int fd = open(f68, O_CREAT | O_WRONLY, 0600);
+  CHECK(fd >= 0 && ftruncate(fd, 68) == 0);
+  close(fd);
+  fd = open(f5, O_CREAT | O_WRONLY, 0600);
+  CHECK(fd >= 0 && ftruncate(fd, 5) == 0);
+  close(fd);
+  /* close_modified: cp/dd anywhere, /etc/ by sh only, or a file of 68 or 73 bytes in dir */
+  char spec[256];
+  snprintf(spec, sizeof spec, "1\t\t\n2\t\t\n3\t\t\n5\t\t\t\t\tdd/cp\n5\t/etc/\t\t\t\tsh\n5\t%s/\t\t\t\t\t73,68\n",
+           dir);
+  CHECK(bm_sensor_set_interest(s, spec, err, sizeof err) == 0);
+#define WRITE_AS(p, path, want)                                                              \
+  do {                                                                                       \
+    uint32_t n_ = file_rec(rec, sizeof rec, BM_KIND_CLOSE_MODIFIED, 0, (path), NULL);        \
+    bm_rec w_ = {rec, sizeof rec, n_, 0, 0};                                                 \
+    bm_rec_set_i32(&w_, BM_OFF_PID, (p));                                                    \
+    CHECK(bm_sensor_inject(s, rec, n_, 1) == (want));                                        \
+  } while (0)
+  WRITE_AS(200, "/tmp/x", 1); /* nothing known of pid 200 yet */
+  PROC_REC(BM_KIND_EXEC, 0, 200, 1, BM_STR_EXECUTABLE, "/usr/bin/cp");
+  WRITE_AS(200, "/tmp/x", 1);
+  PROC_REC(BM_KIND_EXEC, 0, 200, 1, BM_STR_EXECUTABLE, "/usr/bin/tar");
+  WRITE_AS(200, "/tmp/x", 0);
+  WRITE_AS(200, "/etc/x", 0);
+  WRITE_AS(200, f68, 1); /* stat'ed: a listed size */
+  WRITE_AS(200, f5, 0);
+  WRITE_AS(200, gone, 1); /* cannot be stat'ed */
+  {
+    /* the record's own size goes before the file's */
+    uint32_t n_ = file_rec(rec, sizeof rec, BM_KIND_CLOSE_MODIFIED, 0, f5, NULL);
+    bm_rec w_ = {rec, sizeof rec, n_, 0, 0};
+    bm_rec_set_i32(&w_, BM_OFF_PID, 200);
+    bm_rec_set_f64(&w_, BM_OFF_FILE_SIZE, 73);
+    CHECK(bm_sensor_inject(s, rec, n_, 1) == 1);
+    bm_rec_set_f64(&w_, BM_OFF_FILE_SIZE, 5);
+    CHECK(bm_sensor_inject(s, rec, n_, 1) == 0);
+    /* a record with a start time or an executable of its own: the agent may find another
+       process than the pid's latest, so its name is unknown */
+    bm_rec_set_f64(&w_, BM_OFF_START, 1234);
+    CHECK(bm_sensor_inject(s, rec, n_, 1) == 1);
+  }
+  PROC_REC(BM_KIND_EXEC, 0, 201, 1, BM_STR_EXECUTABLE, "/bin/sh");
+  WRITE_AS(201, "/etc/x", 1);
+  WRITE_AS(201, "/tmp/x", 0);
+  PROC_REC(BM_KIND_FORK, 0, 202, 201, 0, (const char *)NULL); /* a child inherits the name */
+  WRITE_AS(202, "/etc/x", 1);
+  WRITE_AS(202, "/tmp/x", 0);
+  PROC_REC(BM_KIND_EXIT, 0, 202, 201, 0, (const char *)NULL);
+  WRITE_AS(202, "/tmp/x", 1); /* forgotten */
+  /* a held exec of a child read before its fork: the agent keeps the exec's image, so the
+     name is ambiguous until the next exec */
+  PROC_REC(BM_KIND_EXEC, BM_FLAG_AUTH, 203, 1, BM_STR_PATH, "/usr/bin/dd");
+  PROC_REC(BM_KIND_FORK, 0, 203, 201, 0, (const char *)NULL);
+  WRITE_AS(203, "/tmp/x", 1);
+  PROC_REC(BM_KIND_EXEC, 0, 203, 201, BM_STR_EXECUTABLE, "/usr/bin/dd");
+  WRITE_AS(203, "/tmp/x", 1);
+  PROC_REC(BM_KIND_EXEC, 0, 203, 201, BM_STR_EXECUTABLE, "/usr/bin/gzip");
+  WRITE_AS(203, "/tmp/x", 0);
+  /* a name the agent's text gives otherwise (not ASCII, a backslash) is unknown */
+  PROC_REC(BM_KIND_EXEC, 0, 204, 1, BM_STR_EXECUTABLE, "/usr/bin/c\xc3\xa9");
+  WRITE_AS(204, "/tmp/x", 1);
+  PROC_REC(BM_KIND_EXEC, 0, 204, 1, BM_STR_EXECUTABLE, "/usr/bin/a\\b");
+  WRITE_AS(204, "/tmp/x", 1);
+  PROC_REC(BM_KIND_EXEC, 0, 204, 1, BM_STR_EXECUTABLE, "/usr/bin/");
+  WRITE_AS(204, "/tmp/x", 1);
+  /* a lost record: every name is unknown from then on */
+  PROC_REC(BM_KIND_EXEC, 0, 205, 1, BM_STR_EXECUTABLE, "/usr/bin/tar");
+  WRITE_AS(205, "/tmp/x", 0);
+  pthread_mutex_lock(&s->mu);
+  memset(s->exe->name, 0, sizeof s->exe->name);
+  pthread_mutex_unlock(&s->mu);
+  WRITE_AS(205, "/tmp/x", 1);
+#undef WRITE_AS
+#undef PROC_REC
+#undef UNLINK_AS
+  bm_sensor_get_stats(s, &st, sizeof st);
+  CHECK(st.filtered == 8);
+  bm_sensor_close(s);
+  unlink(f68);
+  unlink(f5);
+  rmdir(dir);
 }
 
 typedef struct { bm_sensor *s; int32_t timeout; int32_t rc; uint64_t ms; } waiter_arg;

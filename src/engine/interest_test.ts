@@ -187,7 +187,7 @@ for (const platform of ["linux", "macos"] as const) {
         // the executables the agent knows as it reads the events (for `exe` patterns)
         const exes = new ExeTracker();
         const kept = ev.filter((e) => {
-          const keep = interesting(f, e, (pid) => exes.get(pid));
+          const keep = interesting(f, e, exes);
           if (keep) exes.observe(e);
           return keep;
         });

@@ -15,7 +15,10 @@ import { type BmEvent, EVENT_ACTIONS, type EventAction } from "./event.ts";
  * A path starts with `prefix`, ends with `suffix` and contains `contains`
  * ("" or absent = any); `fold`: ASCII letters compare without case;
  * `modeAny`: the event's file mode has one of these bits; `exe`:
- * the path is the process's executable (an unknown one matches).
+ * the path is the process's executable (an unknown one matches); `names`:
+ * the process's name is one of these (an unknown one matches: see
+ * ExeTracker.name); `sizes`: the size of the event's file.path is one of
+ * these (the event's, else the file's now; one that cannot be had matches).
  */
 export interface PathPattern {
   prefix: string;
@@ -24,6 +27,8 @@ export interface PathPattern {
   fold?: boolean;
   modeAny?: number;
   exe?: boolean;
+  names?: readonly string[];
+  sizes?: readonly number[];
 }
 
 /**
@@ -56,16 +61,51 @@ function usable(p: PathPattern): boolean {
 }
 
 function matchesAny(p: PathPattern): boolean {
-  return p.prefix === "" && p.suffix === "" && !p.contains && !p.modeAny && !p.exe;
+  return p.prefix === "" && p.suffix === "" && !p.contains && !p.modeAny && !p.exe && !p.names &&
+    !p.sizes;
+}
+
+/**
+ * The names of a gate the library can hold, or undefined (no gate: the
+ * pattern widens). A name the library never knows a process by (not plain
+ * ASCII, a backslash: see ExeTracker.name; a "/", which no base name holds;
+ * "") is left out: such a process passes as unknown. A separator of the spec
+ * in a name gives up the gate.
+ */
+function usableNames(names: readonly string[] | undefined): readonly string[] | undefined {
+  if (names === undefined || names.some((n) => /[\t\n\0]/.test(n))) return undefined;
+  const out = [...new Set(names.filter((n) => n !== "" && !/[\/\\\u0080-\uffff]/.test(n)))];
+  return out.length > 0 ? out : undefined;
+}
+
+function usableSizes(sizes: readonly number[] | undefined): readonly number[] | undefined {
+  if (sizes === undefined || sizes.length === 0) return undefined;
+  return sizes.every((n) => Number.isSafeInteger(n) && n >= 0) ? [...new Set(sizes)] : undefined;
+}
+
+/** A pattern as the library applies it: gates it cannot hold widened away. */
+function gates(p: PathPattern): PathPattern {
+  if (p.names === undefined && p.sizes === undefined) return p;
+  const out: PathPattern = { ...p };
+  const names = usableNames(p.names), sizes = usableSizes(p.sizes);
+  if (names === undefined) delete out.names;
+  else out.names = names;
+  if (sizes === undefined) delete out.sizes;
+  else out.sizes = sizes;
+  return out;
 }
 
 /** The patterns of one kind as the library applies them: "all" when any is "any path" or unusable. */
 function effective(v: "all" | readonly PathPattern[]): "all" | readonly PathPattern[] {
   if (v === "all") return v;
-  return v.some((p) => matchesAny(p) || !usable(p)) ? "all" : v;
+  const ps = v.map(gates);
+  return ps.some((p) => matchesAny(p) || !usable(p)) ? "all" : ps;
 }
 
-/** The spec text bm_sensor_set_interest takes: "KIND\tPREFIX\tSUFFIX" lines. */
+/**
+ * The spec text bm_sensor_set_interest takes: "KIND\tPREFIX\tSUFFIX" lines,
+ * then CONTAINS and FLAGS, and NAMES and SIZES when a pattern has them.
+ */
 export function interestSpec(f: InterestFilter): string {
   const lines: string[] = [];
   for (const [action, v] of f) {
@@ -76,7 +116,10 @@ export function interestSpec(f: InterestFilter): string {
     else {
       for (const p of e) {
         const flags = `${p.fold ? "i" : ""}${p.exe ? "e" : ""}${p.modeAny ? `m${p.modeAny}` : ""}`;
-        lines.push(`${k}\t${p.prefix}\t${p.suffix}\t${p.contains ?? ""}\t${flags}`);
+        const gate = p.names || p.sizes
+          ? `\t${p.names?.join("/") ?? ""}\t${p.sizes?.join(",") ?? ""}`
+          : "";
+        lines.push(`${k}\t${p.prefix}\t${p.suffix}\t${p.contains ?? ""}\t${flags}${gate}`);
       }
     }
   }
@@ -94,11 +137,15 @@ function longPath(p: string): boolean {
 /**
  * Each process's executable as the agent's process table has it, from the
  * events in the order the agent reads them: the library's bm_exe_table
- * (interest.c), for `exe` patterns. An exec sets it (its executable, else
- * its file's path), a fork copies the parent's, an exit forgets it.
+ * (interest.c), for `exe` and `names` patterns. An exec sets it (its
+ * executable, else its file's path), a fork copies the parent's, an exit
+ * forgets it. A fork of a pid already known since its last exit (a held exec
+ * of the child came first: the process table keeps that image) leaves it
+ * unknown until the next exec.
  */
 export class ExeTracker {
-  private readonly exe = new Map<number, string>();
+  /** null: the pid is known, its executable is not. */
+  private readonly exes = new Map<number, string | null>();
 
   /** Call with every event the agent gets (the filter never drops exec, fork or exit). */
   observe(ev: BmEvent): void {
@@ -106,36 +153,60 @@ export class ExeTracker {
     switch (ev.event.action) {
       case "exec": {
         const exe = ev.process.executable ?? (ev as { file?: { path?: string } }).file?.path;
-        if (exe) this.exe.set(pid, exe);
-        else this.exe.delete(pid);
+        this.exes.set(pid, exe || null);
         return;
       }
       case "fork": {
         const parent = ev.process.parent?.pid;
-        const exe = parent === undefined ? undefined : this.exe.get(parent);
-        if (exe !== undefined) this.exe.set(pid, exe);
-        else this.exe.delete(pid);
+        const exe = parent === undefined || this.exes.has(pid) ? null : this.exes.get(parent);
+        this.exes.set(pid, exe ?? null);
         return;
       }
       case "exit":
-        this.exe.delete(pid);
+        this.exes.delete(pid);
         return;
     }
   }
 
-  get(pid: number): string | undefined {
-    return this.exe.get(pid);
+  exe(pid: number): string | undefined {
+    return this.exes.get(pid) ?? undefined;
   }
+
+  /**
+   * The process's name as the table has it (its executable's base name), or
+   * undefined when unknown: none known, or one whose text is not the bytes
+   * the library hashes (not plain ASCII, a backslash), or empty.
+   */
+  name(pid: number): string | undefined {
+    const exe = this.exes.get(pid);
+    if (!exe || longPath(exe)) return undefined;
+    const i = exe.lastIndexOf("/");
+    if (i < 0) return undefined;
+    const name = exe.slice(i + 1);
+    return name === "" || /[\\\u0080-\uffff]/.test(name) ? undefined : name;
+  }
+}
+
+/** What the library knows beside the event, for `exe`, `names` and `sizes` patterns. */
+export interface InterestFacts {
+  /** The process's executable (ExeTracker.exe); none known matches. */
+  exe?(pid: number): string | undefined;
+  /** The process's name (ExeTracker.name); none known matches. */
+  name?(pid: number): string | undefined;
+  /** The size of the file at `path` now (the library's lstat); none matches. */
+  size?(path: string): number | undefined;
 }
 
 /**
  * Whether the filter lets `ev` through: the library's decision (interest.c).
- * `exeOf`: the process's executable for `exe` patterns (ExeTracker); none known matches.
+ * The process's name counts only for an event without a start time or an
+ * executable of its own (the agent finds such an event's process by pid, as
+ * the library's table does).
  */
 export function interesting(
   f: InterestFilter | undefined,
   ev: BmEvent,
-  exeOf?: (pid: number) => string | undefined,
+  facts: InterestFacts = {},
 ): boolean {
   if (f === undefined || ev.bm?.auth_id !== undefined) return true;
   const action = ev.event.action;
@@ -144,26 +215,47 @@ export function interesting(
   if (v === undefined) return false;
   const e = effective(v);
   if (e === "all") return true;
-  const file = (ev as { file?: { path?: string; target_path?: string; mode?: number } }).file;
+  const file = (ev as {
+    file?: { path?: string; target_path?: string; mode?: number; size?: number };
+  }).file;
   const paths = [file?.path, file?.target_path].filter((p): p is string => p !== undefined);
   if (paths.length === 0) return true;
   const mode = file?.mode ?? 0;
+  const pf = ev.process;
+  const bare = pf.start === undefined && pf.entity_id === undefined && pf.executable === undefined;
+  const name = bare ? facts.name?.(pf.pid) : undefined;
+  let size: number | undefined | null = file?.size !== undefined && file.size >= 0
+    ? file.size
+    : null; // null: not looked up yet
+  const sizeNow = () => {
+    if (size === null) size = file?.path === undefined ? undefined : facts.size?.(file.path);
+    return size;
+  };
   return paths.some((p) => {
     if (longPath(p)) return true;
     // the library compares bytes: only plain ASCII without a backslash reads the same as
-    // its text form (path_codec.ts); any other path passes what its mode allows
+    // its text form (path_codec.ts); any other path passes what its mode, names and sizes allow
     const plain = !/[\\\u0080-\uffff]/.test(p);
     return e.some((pat) => {
       if (pat.modeAny && (mode & pat.modeAny) === 0) return false;
-      if (!plain) return true;
-      if (pat.exe) {
-        const exe = exeOf?.(ev.process.pid);
-        if (exe !== undefined && exe !== p) return false;
+      if (pat.names && name !== undefined && !pat.names.includes(name)) return false;
+      if (plain) {
+        if (pat.exe) {
+          const exe = facts.exe?.(pf.pid);
+          if (exe !== undefined && exe !== p) return false;
+        }
+        const f = (x: string) => (pat.fold ? x.toLowerCase() : x);
+        const s = f(p);
+        if (
+          !(s.startsWith(f(pat.prefix)) && s.endsWith(f(pat.suffix)) &&
+            s.includes(f(pat.contains ?? "")))
+        ) return false;
       }
-      const f = (x: string) => (pat.fold ? x.toLowerCase() : x);
-      const s = f(p);
-      return s.startsWith(f(pat.prefix)) && s.endsWith(f(pat.suffix)) &&
-        s.includes(f(pat.contains ?? ""));
+      if (pat.sizes) {
+        const n = sizeNow();
+        if (n !== undefined && !pat.sizes.includes(n)) return false;
+      }
+      return true;
     });
   });
 }

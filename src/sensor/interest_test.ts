@@ -25,11 +25,10 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const POLICIES = join(ROOT, "policies");
 
 function record(e: BmEvent): Uint8Array<ArrayBuffer> {
-  const f = (e as { file?: { path?: string; target_path?: string; mode?: number } }).file;
+  const f = (e as { file?: { path?: string; target_path?: string; mode?: number; size?: number } })
+    .file;
   const strings: [number, string][] = [];
-  if (e.event.action === "exec" && e.process.executable !== undefined) {
-    strings.push([STR.executable, e.process.executable]);
-  }
+  if (e.process.executable !== undefined) strings.push([STR.executable, e.process.executable]);
   if (f?.path !== undefined) strings.push([STR.path, f.path]);
   if (f?.target_path !== undefined) strings.push([STR.targetPath, f.target_path]);
   return encodeRecord({
@@ -38,6 +37,8 @@ function record(e: BmEvent): Uint8Array<ArrayBuffer> {
     pid: e.process.pid,
     ppid: e.process.parent?.pid ?? -1,
     fileMode: f?.mode ?? 0,
+    fileSize: f?.size ?? -1,
+    start: e.process.start ?? 0,
     strings,
   });
 }
@@ -57,11 +58,13 @@ function ev(
   auth = false,
   mode = 0,
   pid = 7,
+  size?: number,
 ): BmEvent {
   const file: Record<string, string | number> = {};
   if (path !== undefined) file.path = path;
   if (target !== undefined) file.target_path = target;
   if (mode) file.mode = mode;
+  if (size !== undefined) file.size = size;
   return {
     "@timestamp": 0,
     event: { action },
@@ -85,6 +88,15 @@ Deno.test({
       }
     }
     const long = "/etc/" + "a".repeat(5000);
+    // files of a blocklisted size (68) and of another, and one that is gone
+    const dir = Deno.makeTempDirSync({ prefix: "bm_interest_" });
+    const f68 = join(dir, "s68"), f5 = join(dir, "s5"), gone = join(dir, "gone");
+    Deno.writeFileSync(f68, new Uint8Array(68));
+    Deno.writeFileSync(f5, new Uint8Array(5));
+    const cm = (pid: number, path: string, size?: number) =>
+      ev("close_modified", path, undefined, false, 0, pid, size);
+    const handMade = new Map<BmEvent, boolean>();
+    const x = (e: BmEvent, want: boolean) => (handMade.set(e, want), e);
     events.push(
       ev("create", "/etc/cron.d/x"),
       ev("create", "/tmp/x"),
@@ -117,6 +129,45 @@ Deno.test({
       proc("exit", 500, 1),
       ev("unlink", "/tmp/other", undefined, false, 0, 500),
       ev("create", "/var/a\\xffb"), // a byte that is not UTF-8, in the text form
+      // process names (the base name of the executable the records gave) and file sizes; the
+      // hand-made filter below keeps cp, dd anywhere, bash in /etc/ and files of 68 or 73 bytes
+      // in dir, and each event says whether it passes that filter
+      x(cm(600, "/tmp/x"), true), // nothing known of pid 600 yet
+      proc("exec", 600, 1, "/usr/bin/cp"),
+      x(cm(600, "/tmp/x"), true),
+      x(cm(600, "/etc/sysctl.d/x"), true),
+      proc("exec", 600, 1, "/usr/bin/tar"),
+      x(cm(600, "/tmp/x"), false),
+      x(cm(600, "/etc/sysctl.d/x"), false),
+      x(cm(600, f68), true),
+      x(cm(600, f5), false),
+      x(cm(600, gone), true), // cannot be stat'ed
+      x(cm(600, f5, 68), true), // the record's own size first
+      x(cm(600, f68, 5), false),
+      // the agent finds such an event's process by entity id, or may take its executable
+      x({ ...cm(600, "/tmp/x"), process: { pid: 600, start: 1234 } } as BmEvent, true),
+      x(
+        { ...cm(600, "/tmp/x"), process: { pid: 600, executable: "/usr/bin/tar" } } as BmEvent,
+        true,
+      ),
+      proc("exec", 601, 1, "/bin/bash"),
+      x(cm(601, "/etc/sysctl.d/x"), true),
+      x(cm(601, "/tmp/x"), false),
+      proc("fork", 602, 601),
+      x(cm(602, "/etc/sysctl.d/x"), true),
+      x(cm(602, "/tmp/x"), false),
+      proc("exit", 602, 601),
+      x(cm(602, "/tmp/x"), true), // forgotten
+      { ...proc("exec", 603, 1), file: { path: "/usr/bin/gzip" }, bm: { auth_id: 9 } } as BmEvent,
+      proc("fork", 603, 601), // overtaken by its held exec: ambiguous
+      x(cm(603, "/tmp/x"), true),
+      proc("exec", 603, 601, "/usr/bin/gzip"),
+      x(cm(603, "/tmp/x"), false),
+      proc("exec", 604, 1, "/usr/bin/c\u00e9"), // a name the library cannot compare: unknown
+      x(cm(604, "/tmp/x"), true),
+      proc("exec", 604, 1, "/usr/bin/a\\\\b"),
+      x(cm(604, "/tmp/x"), true),
+      x(ev("unlink", "/tmp/x", undefined, false, 0, 600), true),
     );
     const filters: [string, InterestFilter][] = [
       [
@@ -147,6 +198,21 @@ Deno.test({
           ["unlink", [{ prefix: "", suffix: "", exe: true }]],
         ]),
       ],
+      [
+        "hand-made names and sizes",
+        new Map<EventAction, "all" | PathPattern[]>([
+          ["exec", "all"],
+          ["fork", "all"],
+          ["exit", "all"],
+          ["close_modified", [
+            { prefix: "", suffix: "", names: ["cp", "dd", "c\u00e9", "a/b", ""] },
+            { prefix: "/etc/", suffix: "", names: ["bash"] },
+            { prefix: dir, suffix: "", sizes: [73, 68] },
+          ]],
+          // a name with a separator of the spec: no gate
+          ["unlink", [{ prefix: "", suffix: "", names: ["a\tb"] }]],
+        ]),
+      ],
     ];
     const open = () =>
       SyntheticBinding.openSynthetic({
@@ -160,7 +226,17 @@ Deno.test({
         b.setInterest(interestSpec(f));
         let kept = 0;
         for (const e of events) {
-          const want = interesting(f, e, (pid) => exes.get(pid));
+          const want = interesting(f, e, {
+            exe: (pid) => exes.exe(pid),
+            name: (pid) => exes.name(pid),
+            size: (path) => {
+              try {
+                return Deno.lstatSync(path).size;
+              } catch {
+                return undefined;
+              }
+            },
+          });
           const got = b.inject(record(e), 1) === 1;
           if (got) exes.observe(e);
           const drained = b.drain() ?? [];
@@ -175,6 +251,9 @@ Deno.test({
             }`,
           );
           assert.equal(drained.length, got ? 1 : 0);
+          if (name === "hand-made names and sizes" && handMade.has(e)) {
+            assert.equal(got, handMade.get(e), `${JSON.stringify(e)}`);
+          }
           if (got) kept++;
         }
         assert.ok(kept > 0 && kept < events.length, `${name}: kept ${kept} of ${events.length}`);
@@ -182,6 +261,7 @@ Deno.test({
         await b.close();
       }
     }
+    Deno.removeSync(dir, { recursive: true });
     const b = open();
     try {
       assert.throws(() => b.setInterest("x\t\t\n"), /Bad interest filter line 1/);
