@@ -25,6 +25,7 @@ import type { Clock } from "../clock.ts";
 import type { Engine } from "../engine/engine.ts";
 import { rulePackDirs } from "../engine/rule_packs.ts";
 import { compileInterest } from "../engine/interest.ts";
+import { blocklistSizes } from "../engine/rtp_blocklist.ts";
 import type { RuleSet } from "../engine/rule_set.ts";
 import type { Verdict } from "../engine/verdict.ts";
 import { BmError } from "../errors.ts";
@@ -292,9 +293,11 @@ export class Daemon {
   }
 
   /**
-   * Gives the sensor the interest filter of what is loaded (rules, RTP, event
-   * export): events none of them can use are dropped at the source. A filter
-   * the sensor refuses is logged and none is used (everything passes).
+   * Gives the sensor the interest filter of what is loaded (rules, RTP and its
+   * blocklist's sizes, event export): events none of them can use are dropped
+   * at the source. Called at start and after every reload (rules, blocklist or
+   * settings). A filter the sensor refuses is logged and none is used
+   * (everything passes).
    */
   private applyInterest(s: Settings): void {
     const sensor = this.agent.sensor;
@@ -302,6 +305,8 @@ export class Daemon {
     const f = compileInterest(this.good.rules.rules, {
       platform: enginePlatform(),
       rtp: this.rtpOn(s),
+      // the scanner's own size prefilter (rtp_scanner.ts), from the same list
+      rtpSizes: blocklistSizes(this.good.rtpBlocklist),
       exportEvents: this.agent.exporter !== undefined,
     });
     try {

@@ -1,14 +1,17 @@
 /**
  * What the loaded rules can use, for the sensor's interest filter
  * (src/sensor/interest.ts): per step, the file paths it can match
- * (`stepPaths`, at load), and over a rule set and the agent's other
+ * (`stepPaths`) and, per action, the paths and process names
+ * (`stepInterest`), both at load; and over a rule set and the agent's other
  * consumers, the filter (`compileInterest`).
  *
  * Conservative by construction: a step whose `where` gives no literal path
- * constraint takes every path of its kinds, and every kind the process table
- * needs (exec, fork, exit) passes whole. Dropping an event this filter rules
- * out never changes a verdict: every event a step can match has a path one
- * of its patterns accepts (interest_test.ts replays every rule trace with and
+ * or process-name constraint takes every event of its kinds, every kind the
+ * process table needs (exec, fork, exit) passes whole, and RTP takes every
+ * written file of a size on the blocklist (every file when a line has no
+ * size). Dropping an event this filter rules out never changes a verdict:
+ * every event a step can match has a path, a process name and a size one of
+ * its patterns accepts (interest_test.ts replays every rule trace with and
  * without the filter).
  */
 import type { EventAction } from "../sensor/event.ts";
@@ -351,6 +354,143 @@ export function stepPaths(
   return (paths ?? [{ prefix: "", suffix: "" }]).map((p) => ({ ...p, modeAny: mode }));
 }
 
+/** How a step can match an event of one action: its file path (any of `paths`) and process name. */
+interface Alt {
+  /** undefined: any path. */
+  paths?: PathPattern[];
+  /** undefined: any process; never empty. */
+  names?: ReadonlySet<string>;
+}
+
+/** Alternatives of one condition past which the analysis gives up (any event). */
+const MAX_ALTS = 64;
+const ANY: Alt[] = [{}];
+
+/** The names `process.name` must be one of for a leaf to hold; undefined when it constrains none. */
+function leafNames(
+  c: Record<string, unknown>,
+  lists: PackLists | undefined,
+): Set<string> | undefined {
+  if (c.field !== "process.name") return undefined;
+  const ops = Object.keys(c).filter((k) => k !== "field");
+  if (ops.length !== 1) return undefined;
+  const op = ops[0]!;
+  // a number in a list never equals a name: left out
+  if (op === "eq") return typeof c.eq === "string" && c.eq !== "" ? new Set([c.eq]) : undefined;
+  if (op !== "in") return undefined;
+  const vals = expandLists(c.in, lists, [], () => {});
+  if (!Array.isArray(vals) || vals.length === 0) return undefined;
+  return new Set(vals.filter((v): v is string => typeof v === "string"));
+}
+
+/** Whether a leaf on event.action holds for `action`; undefined when it is no such leaf. */
+function leafAction(c: Record<string, unknown>, action: EventAction): boolean | undefined {
+  if (c.field !== "event.action") return undefined;
+  const ops = Object.keys(c).filter((k) => k !== "field");
+  if (ops.length !== 1) return undefined;
+  const v = c[ops[0]!];
+  if (ops[0] === "eq" && typeof v === "string") return v === action;
+  if (ops[0] === "in" && Array.isArray(v)) return v.includes(action);
+  return undefined;
+}
+
+function merge(a: Alt, b: Alt): Alt | undefined {
+  const out: Alt = {};
+  // the first path condition counts (both hold: either one alone is a safe bound)
+  const paths = a.paths ?? b.paths;
+  if (paths) out.paths = paths;
+  if (a.names && b.names) {
+    const both = new Set([...a.names].filter((n) => b.names!.has(n)));
+    if (both.size === 0) return undefined; // no name is in both: it never holds
+    out.names = both;
+  } else {
+    const names = a.names ?? b.names;
+    if (names) out.names = names;
+  }
+  return out;
+}
+
+function constrained(a: Alt): boolean {
+  return a.paths !== undefined || a.names !== undefined;
+}
+
+/** The ways a conjunction of conditions can hold for an event of `action`; [] = never. */
+function conjAlts(conds: unknown[], lists: PackLists | undefined, action: EventAction): Alt[] {
+  let cur: Alt[] = ANY;
+  for (const c of conds) {
+    const d = condAlts(c, lists, action);
+    if (d.length === 0) return [];
+    let next: (Alt | undefined)[];
+    if (d.length === 1) next = cur.map((a) => merge(a, d[0]!));
+    else if (cur.length === 1) next = d.map((b) => merge(cur[0]!, b));
+    else continue; // both split: keeping one side only is a safe bound
+    cur = next.filter((a): a is Alt => a !== undefined);
+    if (cur.length === 0) return [];
+  }
+  return cur;
+}
+
+/** The ways one condition can hold for an event of `action`; [] = never, ANY = unconstrained. */
+function condAlts(c: unknown, lists: PackLists | undefined, action: EventAction): Alt[] {
+  if (!isPlain(c)) return ANY;
+  const act = leafAction(c, action);
+  if (act !== undefined) return act ? ANY : [];
+  const paths = leafPatterns(c, lists);
+  if (paths) return [{ paths }];
+  const names = leafNames(c, lists);
+  if (names) return names.size > 0 ? [{ names }] : [];
+  if (Object.keys(c).length !== 1) return ANY;
+  if (Array.isArray(c.all) && c.all.length > 0) return conjAlts(c.all, lists, action);
+  if (Array.isArray(c.any) && c.any.length > 0) {
+    const out: Alt[] = [];
+    for (const b of c.any) {
+      const alts = condAlts(b, lists, action);
+      if (alts.some((a) => !constrained(a))) return ANY;
+      out.push(...alts);
+    }
+    return out.length > MAX_ALTS ? ANY : out;
+  }
+  return ANY; // not, child_of, descendant_of: no bound
+}
+
+/**
+ * The events of `action` a step with this `where` can match: patterns on the
+ * file path (as stepPaths) limited to process names (a top-level
+ * `process.name` eq / in, or an `any` whose every branch has one, a path
+ * constraint, or an `event.action` that rules this action out) and file mode
+ * bits; undefined when nothing constrains them, [] when the step never
+ * matches this action.
+ */
+export function stepInterest(
+  where: unknown[],
+  lists: PackLists | undefined,
+  action: EventAction,
+): PathPattern[] | undefined {
+  const alts = conjAlts(where, lists, action);
+  let mode = 0;
+  for (const c of where) if (isPlain(c)) mode ||= modeBits(c);
+  const out: PathPattern[] = [];
+  for (const a of alts) {
+    if (!constrained(a) && mode === 0) return undefined;
+    for (const p of a.paths ?? [{ prefix: "", suffix: "" }]) {
+      const q: PathPattern = { ...p };
+      if (a.names) q.names = [...a.names].sort();
+      if (mode) q.modeAny = mode;
+      out.push(q);
+    }
+  }
+  return out;
+}
+
+/** Per action of a step, stepInterest; undefined when no action has a bound. */
+export function stepInterests(
+  where: unknown[],
+  lists: PackLists | undefined,
+  actions: readonly EventAction[],
+): ReadonlyMap<EventAction, readonly PathPattern[] | undefined> {
+  return new Map(actions.map((a) => [a, stepInterest(where, lists, a)]));
+}
+
 export interface InterestOptions {
   platform: Platform;
   /**
@@ -358,6 +498,12 @@ export interface InterestOptions {
    * built-in RTP rule turns a match into an rtp_verdict.
    */
   rtp: boolean;
+  /**
+   * The sizes of the files on the RTP blocklist when every line gives one
+   * (rtp_blocklist.ts blocklistSizes): the scanner hashes only files of such
+   * a size, so only those written files need to pass.
+   */
+  rtpSizes?: ReadonlySet<number> | undefined;
   /** Every event is exported (logging.eventExport): no filter at all. */
   exportEvents: boolean;
 }
@@ -380,25 +526,38 @@ export function compileInterest(
   };
   // The process table: images, lineage, exits.
   for (const a of ["exec", "fork", "exit"] as const) add(a, "all");
-  // rtp_verdict events are made from execs and written files.
-  if (o.rtp) add("close_modified", "all");
+  // rtp_verdict events are made from execs and written files: with a sized
+  // blocklist, only from files of a listed size (the scanner hashes no other).
+  const rtpFiles: "all" | PathPattern[] = o.rtpSizes !== undefined && o.rtpSizes.size > 0
+    ? [{ prefix: "", suffix: "", sizes: [...o.rtpSizes].sort((x, y) => x - y) }]
+    : "all";
+  if (o.rtp) add("close_modified", rtpFiles);
   for (const r of rules) {
     if (!r.platforms.includes(o.platform)) continue;
     for (const s of r.steps) {
       for (const a of s.actions) {
-        if (a === "rtp_verdict") add("close_modified", "all");
-        else add(a, s.paths);
+        if (a === "rtp_verdict") add("close_modified", rtpFiles);
+        else add(a, s.interest !== undefined ? s.interest.get(a) : s.paths);
       }
     }
   }
-  // One pattern once, shortest prefix first, for a readable spec and fewer compares.
+  // One pattern once, for a shorter spec and fewer compares.
   for (const [a, v] of m) {
     if (v === "all") continue;
     const seen = new Set<string>();
     m.set(
       a,
       v.filter((p) => {
-        const k = `${p.prefix}\0${p.suffix}`;
+        const k = JSON.stringify([
+          p.prefix,
+          p.suffix,
+          p.contains ?? "",
+          p.fold ?? false,
+          p.modeAny ?? 0,
+          p.exe ?? false,
+          p.names ?? null,
+          p.sizes ?? null,
+        ]);
         if (seen.has(k)) return false;
         seen.add(k);
         return true;

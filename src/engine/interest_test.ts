@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { compileInterest, regexPatterns, stepPaths } from "./interest.ts";
+import { compileInterest, regexPatterns, stepInterest, stepPaths } from "./interest.ts";
 import { loadRules } from "./rule_loader.ts";
 import { DEFAULT_ENGINE_OPTIONS, Engine, type EngineOptions } from "./engine.ts";
 import type { CompiledRule, Platform } from "./rule_set.ts";
@@ -15,6 +15,7 @@ import { FixedClock } from "../clock.ts";
 import { parseTrace } from "../sensor/trace.ts";
 import type { BmEvent } from "../sensor/event.ts";
 import { ExeTracker, type InterestFilter, interesting } from "../sensor/interest.ts";
+import { builtinRtpRule } from "./builtin_rtp.ts";
 
 const POLICIES = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "policies");
 
@@ -117,13 +118,125 @@ Deno.test("interest: step paths from globs, literals, base names and anchored re
   ]);
 });
 
-Deno.test("interest: the process table's kinds pass whole; RTP takes every written file; export turns it off", async () => {
+Deno.test("interest: process names and impossible actions bound a step's events", () => {
+  const lists = new Map([["shells", ["sh", "bash"]]]);
+  const si = (where: unknown[], action: "close_modified" | "exec" = "close_modified") =>
+    stepInterest(where, lists, action);
+  const any = { prefix: "", suffix: "" };
+  // a top-level name gate, after list expansion; numbers never equal a name
+  assert.deepEqual(si([{ field: "process.name", in: ["cp", "dd", 3] }, { field: "x", eq: 1 }]), [
+    { ...any, names: ["cp", "dd"] },
+  ]);
+  assert.deepEqual(si([{ field: "process.name", in: "@shells" }]), [
+    { ...any, names: ["bash", "sh"] },
+  ]);
+  // two gates: both hold; none in both: never
+  assert.deepEqual(
+    si([{ field: "process.name", in: ["a", "b"] }, { field: "process.name", eq: "b" }]),
+    [{ ...any, names: ["b"] }],
+  );
+  assert.deepEqual(
+    si([{ field: "process.name", eq: "a" }, { field: "process.name", eq: "b" }]),
+    [],
+  );
+  // with a path: one pattern that needs both
+  assert.deepEqual(
+    si([{ field: "process.name", eq: "sh" }, { field: "file.path", starts_with: "/etc/" }]),
+    [{ prefix: "/etc/", suffix: "", names: ["sh"] }],
+  );
+  // an `any` whose branches each give a name, a path, or rule this action out
+  assert.deepEqual(
+    si([{
+      any: [
+        { all: [{ field: "process.name", eq: "sysctl" }, { field: "process.args", eq: "x" }] },
+        {
+          all: [{ field: "event.action", eq: "close_modified" }, {
+            field: "file.path",
+            eq: "/p",
+          }],
+        },
+        { all: [{ field: "event.action", eq: "exec" }, { field: "process.args", eq: "y" }] },
+        {
+          all: [{ field: "file.path", glob: "/etc/s/*" }, {
+            field: "process.name",
+            in: "@shells",
+          }],
+        },
+      ],
+    }]),
+    [
+      { ...any, names: ["sysctl"] },
+      { prefix: "/p", suffix: "/p" },
+      { prefix: "/etc/s/", suffix: "", names: ["bash", "sh"] },
+    ],
+  );
+  // a step that never matches this action
+  assert.deepEqual(si([{ field: "event.action", in: ["exec", "fork"] }]), []);
+  assert.equal(si([{ field: "event.action", in: ["exec", "close_modified"] }]), undefined);
+  // nothing to follow: every event of the action
+  assert.equal(
+    si([{ any: [{ field: "process.name", eq: "a" }, { field: "x", eq: 1 }] }]),
+    undefined,
+  );
+  assert.equal(si([{ not: { field: "process.name", eq: "a" } }]), undefined);
+  assert.equal(si([{ child_of: [{ field: "process.name", eq: "a" }] }]), undefined);
+  assert.equal(si([{ field: "process.name", ieq: "a" }]), undefined);
+  assert.equal(si([{ field: "process.name", starts_with: "a" }]), undefined);
+  // mode bits still bound a step with no name or path
+  assert.deepEqual(si([{ field: "file.mode", bits_any: 2048 }]), [{ ...any, modeAny: 2048 }]);
+});
+
+Deno.test("interest: the pack's process-gated close_modified steps get name gates", async () => {
+  const { rules, problems } = await loadRules(POLICIES, { requireRootOwned: false });
+  assert.deepEqual(problems, []);
+  const step = (id: string) => rules.rules.find((r) => r.id === id)!.steps[0]!;
+  assert.deepEqual(step("linux.shell_copied_as_daemon").interest?.get("close_modified"), [
+    { prefix: "", suffix: "", names: ["cat", "cp", "dd", "install", "rsync"] },
+  ]);
+  const decode = step("linux.decode_to_executable").interest?.get("close_modified");
+  assert.equal(decode?.length, 2);
+  assert.ok(decode?.every((p) => p.prefix === "" && p.suffix === "" && p.names?.length));
+  const ptrace = step("linux.ptrace_scope_disable").interest?.get("close_modified");
+  assert.deepEqual(ptrace?.map((p) => [p.prefix, p.names?.length ?? 0]), [
+    ["", 1],
+    ["/proc/sys/kernel/yama/ptrace_scope", 0],
+    ["/etc/sysctl.d/", ptrace?.[2]?.names?.length ?? -1],
+  ]);
+  // no close_modified step of the pack takes every written file any more
+  const f = compileInterest(rules.rules, { platform: "linux", rtp: false, exportEvents: false })!;
+  assert.notEqual(f.get("close_modified"), "all");
+});
+
+Deno.test("interest: the process table's kinds pass whole; RTP takes every written file, or those of the blocklist's sizes; export turns it off", async () => {
   const { rules } = await loadRules(POLICIES, { requireRootOwned: false });
   const f = compileInterest(rules.rules, { platform: "linux", rtp: false, exportEvents: false })!;
   for (const a of ["exec", "fork", "exit"] as const) assert.equal(f.get(a), "all");
   const withRtp = compileInterest([], { platform: "linux", rtp: true, exportEvents: false })!;
   assert.equal(withRtp.get("close_modified"), "all");
   assert.equal(withRtp.get("create"), undefined);
+  const sized = compileInterest([], {
+    platform: "linux",
+    rtp: true,
+    rtpSizes: new Set([73, 68]),
+    exportEvents: false,
+  })!;
+  assert.deepEqual(sized.get("close_modified"), [{ prefix: "", suffix: "", sizes: [68, 73] }]);
+  // a pack rule on rtp_verdict takes the same files
+  const rtpRule = builtinRtpRule("linux", 60);
+  assert.deepEqual(
+    compileInterest([rtpRule], {
+      platform: "linux",
+      rtp: false,
+      rtpSizes: new Set([68]),
+      exportEvents: false,
+    })!.get("close_modified"),
+    [{ prefix: "", suffix: "", sizes: [68] }],
+  );
+  assert.equal(
+    compileInterest([rtpRule], { platform: "linux", rtp: false, exportEvents: false })!
+      .get("close_modified"),
+    "all",
+  );
   assert.equal(
     compileInterest(rules.rules, { platform: "linux", rtp: true, exportEvents: true }),
     undefined,
@@ -214,3 +327,115 @@ for (const platform of ["linux", "macos"] as const) {
     });
   }
 }
+
+/**
+ * A file event as the Linux sensor reports it: the process by pid only (no
+ * start time, executable or parent), so the agent finds it by pid and the
+ * library's name gates apply (the traces' own events name their process).
+ */
+function bare(e: BmEvent): BmEvent {
+  const a = e.event.action;
+  if (a === "exec" || a === "fork" || a === "exit") return e;
+  return { ...e, process: { pid: e.process.pid } } as BmEvent;
+}
+
+for (const rtp of [false, true]) {
+  Deno.test(`interest: every linux trace with file events as the sensor reports them gives the same firings and verdicts through the filter (RTP ${rtp ? "on" : "off"})`, async () => {
+    const { rules } = await loadRules(POLICIES, { requireRootOwned: false });
+    const active = rules.rules.filter((r) => r.platforms.includes("linux"));
+    const opts: EngineOptions = {
+      ...DEFAULT_ENGINE_OPTIONS,
+      platform: "linux",
+      forwardRtp: rtp,
+      rtpBlocklist: rtp ? new Set(["0".repeat(64)]) : new Set(),
+    };
+    // RTP with the shipped list's sizes (the scanner reads no file of another size)
+    const o = {
+      platform: "linux" as const,
+      rtp,
+      rtpSizes: new Set([68, 73]),
+      exportEvents: false,
+    };
+    const all = new Map([...(await traces("linux"))].map(([k, v]) => [k, v.map(bare)]));
+    const whole = compileInterest(active, o)!;
+    let writes = 0, writesKept = 0, fired = 0;
+    const check = (what: string, rs: readonly CompiledRule[], f: InterestFilter, ev: BmEvent[]) => {
+      const exes = new ExeTracker();
+      // the traces' files are not on this machine: each is taken to have a size no blocklist
+      // entry has (the traces carry no hash on the list, so RTP never scores them anyway)
+      const facts = {
+        exe: (p: number) => exes.exe(p),
+        name: (p: number) => exes.name(p),
+        size: () => 1,
+      };
+      const kept = ev.filter((e) => {
+        const keep = interesting(f, e, facts);
+        if (keep) exes.observe(e);
+        if (e.event.action === "close_modified") {
+          writes++;
+          if (keep) writesKept++;
+        }
+        return keep;
+      });
+      const want = replay(rs, ev, opts);
+      fired += want.firings.length;
+      assert.deepEqual(replay(rs, kept, opts), want, what);
+    };
+    for (const [file, ev] of all) check(`${file} (whole pack)`, active, whole, ev);
+    for (const r of active) {
+      const f = compileInterest([r], o)!;
+      for (const t of [...r.tests.positive, ...r.tests.negative]) {
+        check(`${t} (${r.id} alone)`, [r], f, all.get(t)!);
+      }
+    }
+    // the name gates had written files to drop, and the bare traces still fire rules
+    assert.ok(writesKept < writes, `every one of ${writes} written files passed`);
+    assert.ok(fired > 0);
+  });
+}
+
+Deno.test("interest: cp of /bin/bash, its write reported by pid only, still fires linux.shell_copied_as_daemon through the filter; a tar write is dropped", async () => {
+  const { rules } = await loadRules(POLICIES, { requireRootOwned: false });
+  const active = rules.rules.filter((r) => r.platforms.includes("linux"));
+  const f = compileInterest(active, { platform: "linux", rtp: false, exportEvents: false })!;
+  const file = join(POLICIES, "tests", "linux", "shell_copied_as_daemon.pos.jsonl");
+  const events = parseTrace(await Deno.readTextFile(file), file).events.map(bare);
+  const write = events.find((e) => e.event.action === "close_modified")!;
+  const exes = new ExeTracker();
+  const kept = events.filter((e) => {
+    const keep = interesting(f, e, exes);
+    if (keep) exes.observe(e);
+    return keep;
+  });
+  assert.ok(kept.includes(write), "cp's write passes");
+  const opts = { ...DEFAULT_ENGINE_OPTIONS, platform: "linux" as const };
+  assert.ok(
+    replay(active, kept, opts).firings.some((x) => x.startsWith("linux.shell_copied_as_daemon ")),
+  );
+  // a write of a file no path pattern takes: by cp it passes, by tar no step of the pack can use it
+  const pid = write.process.pid;
+  const other = { ...write, file: { path: "/opt/app/sshd" } } as BmEvent;
+  const cp = new ExeTracker();
+  cp.observe({
+    "@timestamp": 0,
+    event: { action: "exec" },
+    process: { pid, executable: "/usr/bin/cp" },
+  } as BmEvent);
+  assert.equal(interesting(f, other, cp), true);
+  exes.observe({
+    "@timestamp": 0,
+    event: { action: "exec" },
+    process: { pid, executable: "/usr/bin/tar" },
+  } as BmEvent);
+  assert.equal(interesting(f, other, exes), false);
+  // ... unless RTP's blocklist has the file's size
+  const sized = compileInterest(active, {
+    platform: "linux",
+    rtp: true,
+    rtpSizes: new Set([68]),
+    exportEvents: false,
+  })!;
+  assert.equal(interesting(sized, other, exes), true, "size unknown");
+  assert.equal(interesting(sized, other, { name: (p) => exes.name(p), size: () => 68 }), true);
+  assert.equal(interesting(sized, other, { name: (p) => exes.name(p), size: () => 69 }), false);
+});

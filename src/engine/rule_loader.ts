@@ -21,7 +21,7 @@ import {
 } from "./conditions.ts";
 import { parseTomlSource, type TomlSource } from "./toml_source.ts";
 import { pathPrefilter, pathSegments } from "./prefilter.ts";
-import { stepPaths } from "./interest.ts";
+import { stepInterests, stepPaths } from "./interest.ts";
 import { imageGate, stepCmdLiterals, stepImageOrCmd, stepKeys } from "./step_keys.ts";
 import { allOf } from "./conditions.ts";
 import { compileAccessor } from "./fields.ts";
@@ -458,9 +458,11 @@ function compileRule(
     }
     if (!ok) return undefined;
     const plain = options.reference === true;
+    const actions = Array.isArray(s.action) ? [...new Set(s.action)] : [s.action];
     return {
-      actions: Array.isArray(s.action) ? [...new Set(s.action)] : [s.action],
+      actions,
       paths: stepPaths(s.where ?? [], lists),
+      interest: stepInterests(s.where ?? [], lists, actions),
       pred: plain
         ? allOf(preds as Pred[])
         : withPrefilter(allOf(preds as Pred[]), pathPrefilter(s.where ?? [], lists)),

@@ -41,6 +41,12 @@ export interface CompiledStep {
    */
   paths?: readonly PathPattern[] | undefined;
   /**
+   * Per action, the events this step can match (interest.ts stepInterest:
+   * paths, process names, mode bits), for the interest filter; an action
+   * mapped to undefined takes every event. Undefined: `paths` for every action.
+   */
+  interest?: ReadonlyMap<EventAction, readonly PathPattern[] | undefined> | undefined;
+  /**
    * Names the event's file must have for this step to match
    * (step_keys.ts); undefined when it requires none.
    */

@@ -179,6 +179,15 @@ Deno.test({
         compileInterest(rules.rules, { platform: "macos", rtp: true, exportEvents: false })!,
       ],
       [
+        "pack linux, RTP with a sized blocklist",
+        compileInterest(rules.rules, {
+          platform: "linux",
+          rtp: true,
+          rtpSizes: new Set([68, 73]),
+          exportEvents: false,
+        })!,
+      ],
+      [
         "hand-made",
         new Map<EventAction, "all" | PathPattern[]>([
           ["exec", "all"],

@@ -196,3 +196,87 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "e2e forwardRtpToBm through the interest filter (no event export): a written file of a " +
+    "listed size is hashed, one of another size is dropped in the sensor, a reloaded list's sizes apply",
+  ignore: !canRunE2e,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    // Outside every path a pack rule watches (no rules are loaded here anyway): only RTP's size
+    // gate lets a written file through, and only with the filter on (no raw event export).
+    const outside = `/var/lib/bm_e2e_rtp_${Deno.pid}`;
+    const rules = await Deno.makeTempDir({ prefix: "bm_e2e_rtp_rules_", dir: "/tmp" });
+    const blocklist = `${rules}/rtp_blocklist.txt`;
+    await Deno.writeTextFile(blocklist, `${EICAR_SHA} 68\n`, { mode: 0o644 });
+    // a second flagged file of another size, listed only by the reload below
+    const other = new TextEncoder().encode(`bm rtp e2e other ${Deno.pid} ${Date.now()}\n`);
+    const otherSha = createHash("sha256").update(other).digest("hex");
+    const agent = await startAgent({
+      mode: "audit",
+      rawEvents: false,
+      extraMounts: [outside],
+      toml: `[engine]\nrulesDir = "${rules}"\nscoreThreshold = 50\n`,
+    });
+    const hashedBy = async (pid: number): Promise<boolean> => {
+      const deadline = Date.now() + 15_000;
+      while (Date.now() < deadline) {
+        const ids = (await agent.threats()).filter((t) => t.name === NAME).map((t) => t.id);
+        const mine = await Promise.all(
+          ids.map((id) => agent.call("threat_get", { id }) as Promise<Threat>),
+        );
+        if (mine.some((t) => t.process.pid === pid)) return true;
+        await sleep(100);
+      }
+      return false;
+    };
+    try {
+      assert.equal((await agent.health()).rtp_blocklist_entries, 1);
+      const src = `${agent.scratch}/eicar.src`;
+      await Deno.writeFile(src, new TextEncoder().encode(EICAR));
+      const otherSrc = `${agent.scratch}/other.src`;
+      await Deno.writeFile(otherSrc, other);
+      const filtered0 = (await agent.health()).events_filtered as number;
+      const notes = await run("sh", [
+        "-c",
+        `printf 'just notes\\n' > "$1"`,
+        "sh",
+        `${outside}/n.txt`,
+      ]);
+      assert.equal(notes.code, 0, notes.stderr);
+      const cp = await run("cp", [src, `${outside}/eicar.com`]);
+      assert.equal(cp.code, 0, cp.stderr);
+      assert.ok(await hashedBy(cp.pid), "the 68-byte file was hashed and scored");
+      const h = await agent.health();
+      assert.ok(
+        (h.events_filtered as number) > filtered0,
+        `the sensor dropped written files (events_filtered ${filtered0} -> ${h.events_filtered})`,
+      );
+
+      // The reload's list has the other file's size: the sensor lets it through from then on.
+      await Deno.writeTextFile(blocklist, `${EICAR_SHA} 68\n${otherSha} ${other.length}\n`, {
+        mode: 0o644,
+      });
+      const deadline = Date.now() + 10_000;
+      let n: unknown;
+      while (Date.now() < deadline) {
+        n = (await agent.health()).rtp_blocklist_entries;
+        if (n === 2) break;
+        await sleep(100);
+      }
+      assert.equal(n, 2, "blocklist reloaded");
+      const cp2 = await run("cp", [otherSrc, `${outside}/other.bin`]);
+      assert.equal(cp2.code, 0, cp2.stderr);
+      assert.ok(await hashedBy(cp2.pid), "the file of the reloaded size was hashed and scored");
+      assert.equal((await agent.health()).auth_answered_by_watchdog, 0);
+    } catch (e) {
+      console.error(agent.log());
+      throw e;
+    } finally {
+      assert.equal(await agent.stop(), 0);
+      await Deno.remove(rules, { recursive: true });
+      await Deno.remove(outside).catch(() => {});
+    }
+  },
+});
