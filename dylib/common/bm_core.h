@@ -153,15 +153,16 @@ typedef struct bm_interest bm_interest; /* the parsed spec of bm_sensor_set_inte
  * Each process's executable as the agent's process table has it, kept from
  * the records in ring order (the order the agent reads them): an exec sets
  * it (its executable, else its path), a fork copies the parent's, an exit
- * forgets it. By pid slot, as a hash, and the hash of its base name (the
- * table's process.name); 0 = unknown. About 1.3 MB, made with the first
- * filter that needs it.
+ * marks it gone (the agent keeps exited processes a while). By pid slot, as
+ * a hash, and the hash of its base name (the table's process.name); 0 =
+ * unknown. About 1.4 MB, made with the first filter that needs it.
  */
 #define BM_EXE_SLOTS 65536u
 typedef struct bm_exe_table {
   int32_t pid[BM_EXE_SLOTS];
   uint64_t hash[BM_EXE_SLOTS];
   uint32_t name[BM_EXE_SLOTS];
+  uint8_t gone[BM_EXE_SLOTS]; /* the pid's exit record was seen */
 } bm_exe_table;
 
 /* Parses a spec (see interest.c); NULL with err set when a line is bad. */

@@ -252,21 +252,6 @@ bm_interest *bm_interest_parse(const char *spec, char *err, uint32_t err_len) {
   return f;
 }
 
-/* Bytes equal, ASCII letters folded when fold (b is lowercase already). */
-static int same(const uint8_t *a, const char *b, uint32_t n, int fold) {
-  if (!fold) return memcmp(a, b, n) == 0;
-  for (uint32_t i = 0; i < n; i++)
-    if (tolower(a[i]) != (unsigned char)b[i]) return 0;
-  return 1;
-}
-
-static int has(const uint8_t *s, uint32_t len, const char *c, uint32_t clen, int fold) {
-  if (clen == 0) return 1;
-  for (uint32_t i = 0; i + clen <= len; i++)
-    if (same(s + i, c, clen, fold)) return 1;
-  return 0;
-}
-
 int bm_interest_uses_exe(const bm_interest *f) { return f && f->uses_proc; }
 
 /* The string of tag (the first one), or NULL. */
@@ -306,8 +291,12 @@ static uint32_t exe_name(const uint8_t *s, uint32_t len) {
  * copies the parent's image only to a child it does not know yet: a held exec
  * of the child read on another thread may reach the ring before its fork (the
  * process table then keeps the exec's image). A slot that already holds the
- * child (since its last exit) is such a case: its executable and name become
- * unknown until its next exec.
+ * child, alive, is such a case: its executable and name become unknown until
+ * its next exec. An exit keeps the entry, marked gone: the agent keeps an
+ * exited process (and finds it by pid) for the file events read after its
+ * exit record (the sensor reads the proc connector first, so a writer that
+ * has exited by then has its exit record ahead of its last writes); a fork
+ * reusing the pid replaces it, in the table as in the agent's.
  */
 void bm_exe_track(bm_exe_table *t, const uint8_t *rec, uint32_t len) {
   if (len < BM_RECORD_HEADER_SIZE) return;
@@ -320,6 +309,7 @@ void bm_exe_track(bm_exe_table *t, const uint8_t *rec, uint32_t len) {
       const uint8_t *s = rec_str(rec, len, BM_STR_EXECUTABLE, &sl);
       if (!s) s = rec_str(rec, len, BM_STR_PATH, &sl);
       t->pid[slot] = pid;
+      t->gone[slot] = 0;
       t->hash[slot] = s && sl ? path_hash(s, sl) : 0;
       t->name[slot] = s && sl ? exe_name(s, sl) : 0;
       return;
@@ -327,16 +317,17 @@ void bm_exe_track(bm_exe_table *t, const uint8_t *rec, uint32_t len) {
     case BM_KIND_FORK: {
       int32_t ppid = (int32_t)bm_rec_get_u32(rec, BM_OFF_PPID);
       uint32_t ps = (uint32_t)ppid & (BM_EXE_SLOTS - 1);
-      int known = t->pid[ps] == ppid && t->pid[slot] != pid;
+      int known = t->pid[ps] == ppid && !(t->pid[slot] == pid && !t->gone[slot]);
       uint64_t h = known ? t->hash[ps] : 0;
       uint32_t nm = known ? t->name[ps] : 0;
       t->pid[slot] = pid;
+      t->gone[slot] = 0;
       t->hash[slot] = h;
       t->name[slot] = nm;
       return;
     }
     case BM_KIND_EXIT:
-      if (t->pid[slot] == pid) t->pid[slot] = 0, t->hash[slot] = 0, t->name[slot] = 0;
+      if (t->pid[slot] == pid) t->gone[slot] = 1;
       return;
     default:
       return;
@@ -377,14 +368,26 @@ static int path_matches(const bm_interest *f, unsigned kind, const uint8_t *s, u
                         uint64_t exe, uint32_t name, int64_t size, int *ask) {
   int plain = 1;
   for (uint32_t i = 0; i < len && plain; i++) plain = s[i] < 0x80 && s[i] != '\\';
+  /* "i" patterns (lowercase already) compare with the path lowered once (len <= the long-path bound) */
+  uint8_t low[BM_INTEREST_LONG_PATH];
+  int lowered = 0;
   for (uint32_t i = f->first[kind]; i < f->first[kind + 1]; i++) {
     const bm_interest_pat *p = &f->pats[i];
     if (p->mode_any && !(mode & p->mode_any)) continue;
     if (p->nnames && name && !has_u32(p->names, p->nnames, name)) continue;
     if (plain) {
       if (p->exe && exe && exe != path_hash(s, len)) continue;
-      if (!(p->plen <= len && p->slen <= len && same(s, p->prefix, p->plen, p->fold) &&
-            same(s + len - p->slen, p->suffix, p->slen, p->fold) && has(s, len, p->contains, p->clen, p->fold)))
+      const uint8_t *t = s;
+      if (p->fold) {
+        if (!lowered) {
+          for (uint32_t k = 0; k < len; k++) low[k] = (uint8_t)tolower(s[k]);
+          lowered = 1;
+        }
+        t = low;
+      }
+      if (!(p->plen <= len && p->slen <= len && memcmp(t, p->prefix, p->plen) == 0 &&
+            memcmp(t + len - p->slen, p->suffix, p->slen) == 0 &&
+            (p->clen == 0 || memmem(t, len, p->contains, p->clen))))
         continue;
     }
     if (p->nsizes && size != -1) {

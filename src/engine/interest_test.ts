@@ -412,6 +412,27 @@ Deno.test("interest: cp of /bin/bash, its write reported by pid only, still fire
   assert.ok(
     replay(active, kept, opts).firings.some((x) => x.startsWith("linux.shell_copied_as_daemon ")),
   );
+  // cp's exit read before its write (the sensor reads the proc connector first): still cp's
+  const at = events.indexOf(write);
+  const exit = events.findIndex((e, i) =>
+    i > at && e.event.action === "exit" && e.process.pid === write.process.pid
+  );
+  assert.ok(exit > at);
+  const late = [...events];
+  late.splice(at, 1);
+  late.splice(exit, 0, write); // right after the exit (now at exit - 1)
+  const lateExes = new ExeTracker();
+  const lateKept = late.filter((e) => {
+    const keep = interesting(f, e, lateExes);
+    if (keep) lateExes.observe(e);
+    return keep;
+  });
+  assert.ok(lateKept.includes(write), "cp's write read after its exit passes");
+  assert.ok(
+    replay(active, lateKept, opts).firings.some((x) =>
+      x.startsWith("linux.shell_copied_as_daemon ")
+    ),
+  );
   // a write of a file no path pattern takes: by cp it passes, by tar no step of the pack can use it
   const pid = write.process.pid;
   const other = { ...write, file: { path: "/opt/app/sshd" } } as BmEvent;
@@ -427,6 +448,9 @@ Deno.test("interest: cp of /bin/bash, its write reported by pid only, still fire
     event: { action: "exec" },
     process: { pid, executable: "/usr/bin/tar" },
   } as BmEvent);
+  assert.equal(interesting(f, other, exes), false);
+  // ... also read after tar's exit (the process table keeps tar there)
+  exes.observe({ "@timestamp": 0, event: { action: "exit" }, process: { pid } } as BmEvent);
   assert.equal(interesting(f, other, exes), false);
   // ... unless RTP's blocklist has the file's size
   const sized = compileInterest(active, {

@@ -139,13 +139,14 @@ function longPath(p: string): boolean {
  * events in the order the agent reads them: the library's bm_exe_table
  * (interest.c), for `exe` and `names` patterns. An exec sets it (its
  * executable, else its file's path), a fork copies the parent's, an exit
- * forgets it. A fork of a pid already known since its last exit (a held exec
- * of the child came first: the process table keeps that image) leaves it
+ * marks it gone (the process table keeps exited processes, found by pid, for
+ * the file events read after the exit). A fork of a pid known alive (a held
+ * exec of the child came first: the process table keeps that image) leaves it
  * unknown until the next exec.
  */
 export class ExeTracker {
-  /** null: the pid is known, its executable is not. */
-  private readonly exes = new Map<number, string | null>();
+  /** exe null: the pid is known, its executable is not. */
+  private readonly exes = new Map<number, { exe: string | null; gone: boolean }>();
 
   /** Call with every event the agent gets (the filter never drops exec, fork or exit). */
   observe(ev: BmEvent): void {
@@ -153,23 +154,28 @@ export class ExeTracker {
     switch (ev.event.action) {
       case "exec": {
         const exe = ev.process.executable ?? (ev as { file?: { path?: string } }).file?.path;
-        this.exes.set(pid, exe || null);
+        this.exes.set(pid, { exe: exe || null, gone: false });
         return;
       }
       case "fork": {
         const parent = ev.process.parent?.pid;
-        const exe = parent === undefined || this.exes.has(pid) ? null : this.exes.get(parent);
-        this.exes.set(pid, exe ?? null);
+        const cur = this.exes.get(pid);
+        const exe = parent === undefined || (cur !== undefined && !cur.gone)
+          ? null
+          : this.exes.get(parent)?.exe;
+        this.exes.set(pid, { exe: exe ?? null, gone: false });
         return;
       }
-      case "exit":
-        this.exes.delete(pid);
+      case "exit": {
+        const cur = this.exes.get(pid);
+        if (cur !== undefined) cur.gone = true;
         return;
+      }
     }
   }
 
   exe(pid: number): string | undefined {
-    return this.exes.get(pid) ?? undefined;
+    return this.exes.get(pid)?.exe ?? undefined;
   }
 
   /**
@@ -178,7 +184,7 @@ export class ExeTracker {
    * the library hashes (not plain ASCII, a backslash), or empty.
    */
   name(pid: number): string | undefined {
-    const exe = this.exes.get(pid);
+    const exe = this.exe(pid);
     if (!exe || longPath(exe)) return undefined;
     const i = exe.lastIndexOf("/");
     if (i < 0) return undefined;

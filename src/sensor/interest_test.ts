@@ -157,7 +157,10 @@ Deno.test({
       x(cm(602, "/etc/sysctl.d/x"), true),
       x(cm(602, "/tmp/x"), false),
       proc("exit", 602, 601),
-      x(cm(602, "/tmp/x"), true), // forgotten
+      x(cm(602, "/tmp/x"), false), // written before its exit, read after: still bash's
+      x(cm(602, "/etc/sysctl.d/x"), true),
+      proc("fork", 602, 600), // the pid reused by tar's child
+      x(cm(602, "/etc/sysctl.d/x"), false),
       { ...proc("exec", 603, 1), file: { path: "/usr/bin/gzip" }, bm: { auth_id: 9 } } as BmEvent,
       proc("fork", 603, 601), // overtaken by its held exec: ambiguous
       x(cm(603, "/tmp/x"), true),
