@@ -218,15 +218,24 @@ static void linux_cache_flush(void *vctx) {
 
 /* ---- /proc helpers ------------------------------------------------------ */
 
+/*
+ * A /proc file, up to cap bytes. The kernel fills a read of these as far as
+ * the buffer goes (stat and status: one seq_file record; cmdline and environ:
+ * it copies page after page until the buffer or the text ends), so a short
+ * read is the end of the file and the read that would return 0 is not made:
+ * one system call less per file, two per exec record, one per fork record.
+ */
 static ssize_t read_file(const char *path, char *buf, size_t cap) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return -1;
   size_t n = 0;
   while (n < cap) {
-    ssize_t r = read(fd, buf + n, cap - n);
+    size_t want = cap - n;
+    ssize_t r = read(fd, buf + n, want);
     if (r < 0 && errno == EINTR) continue;
     if (r <= 0) break;
     n += (size_t)r;
+    if ((size_t)r < want) break; /* short: the end */
   }
   close(fd);
   return (ssize_t)n;
@@ -283,10 +292,10 @@ static uint64_t pidfd_ino(int fd) {
 
 /*
  * 0 done, -1 the process is gone, 1 the kernel lacks it (use /proc).
- * ino gets the pidfs inode when pidfs is there, else 0.
+ * ino gets the pidfs inode when pidfs is there and want_ino, else 0.
  */
 static int pidfd_facts(linux_ctx *c, int pid, int32_t *ppid, int32_t *uid, int32_t *euid,
-                       uint64_t *ino) {
+                       uint64_t *ino, int want_ino) {
   *ino = 0;
   if (__atomic_load_n(&pidfd_info_broken, __ATOMIC_RELAXED)) return 1;
 #ifdef SYS_pidfd_open
@@ -300,7 +309,7 @@ static int pidfd_facts(linux_ctx *c, int pid, int32_t *ppid, int32_t *uid, int32
   in.mask = BM_PIDFD_INFO_CREDS;
   int rc = ioctl(fd, BM_PIDFD_GET_INFO, &in);
   int e = errno;
-  if (c->pidfs) *ino = pidfd_ino(fd);
+  if (c->pidfs && want_ino) *ino = pidfd_ino(fd);
   close(fd);
   if (rc == 0 && (in.mask & BM_PIDFD_INFO_CREDS)) {
     if (ppid) *ppid = (int32_t)in.ppid; /* PIDFD_INFO_PID: always filled */
@@ -397,6 +406,15 @@ static double known_start(linux_ctx *c, int32_t pid, uint64_t ino) {
   return start;
 }
 
+/* The pidfs inode remembered for pid, 0 if none. */
+static uint64_t known_ino(linux_ctx *c, int32_t pid) {
+  start_slot *slot = &c->starts[(uint32_t)pid & (START_SLOTS - 1)];
+  pthread_mutex_lock(&c->starts_mu);
+  uint64_t ino = slot->pid == pid ? slot->ino : 0;
+  pthread_mutex_unlock(&c->starts_mu);
+  return ino;
+}
+
 static double forget_start(linux_ctx *c, int32_t pid) {
   start_slot *slot = &c->starts[(uint32_t)pid & (START_SLOTS - 1)];
   pthread_mutex_lock(&c->starts_mu);
@@ -420,7 +438,10 @@ static double forget_start(linux_ctx *c, int32_t pid) {
 static int proc_identity(linux_ctx *c, int pid, int fork_seen, int32_t *ppid, double *start,
                          int32_t *uid, int32_t *euid, uint64_t *ino) {
   *start = 0;
-  int pf = pidfd_facts(c, pid, ppid, uid, euid, ino);
+  /* after its fork record, pid's entry is this process: its inode is known (one fstat less) */
+  uint64_t seen_ino = fork_seen ? known_ino(c, pid) : 0;
+  int pf = pidfd_facts(c, pid, ppid, uid, euid, ino, !seen_ino);
+  if (seen_ino) *ino = seen_ino;
   if (pf == 0 && (fork_seen || *ino)) {
     *start = known_start(c, pid, fork_seen ? 0 : *ino);
     if (*start > 0) {

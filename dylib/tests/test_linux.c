@@ -5,12 +5,14 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -306,6 +308,62 @@ out:
   rmdir(outer);
 }
 
+/*
+ * An exec record carries every fact on_exec reads from /proc (cmdline and
+ * environ in one read each): executable, arguments, working directory, the
+ * configured environment variable, stdin /dev/null and stdout an AF_UNIX
+ * socket (its protocol from getxattr), with no enrichment miss.
+ */
+static void test_exec_record(const char *dir) {
+  char conf[512], err[256] = "";
+  snprintf(conf, sizeof conf, "marks=mounts\nmount=%s\nexec_auth=0\nnotify_files=0\nenv=BM_TEST_ENV\nown_pid=1\n",
+           dir);
+  bm_sensor *s = bm_sensor_open(conf, err, sizeof err);
+  CHECK(s != NULL);
+  if (!s) {
+    fprintf(stderr, "open: %s\n", err);
+    return;
+  }
+  int sp[2];
+  CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == 0);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&fa, sp[1], 1);
+  char *argv[] = {"sleep", "0.5", NULL}, *envp[] = {"BM_TEST_ENV=x1", "OTHER=y", NULL};
+  pid_t kid;
+  CHECK(posix_spawn(&kid, "/bin/sleep", &fa, NULL, argv, envp) == 0);
+  posix_spawn_file_actions_destroy(&fa);
+  char exe[PATH_MAX], cwd[PATH_MAX];
+  CHECK(realpath("/bin/sleep", exe) != NULL && getcwd(cwd, sizeof cwd) != NULL);
+  static uint8_t buf[1 << 20];
+  int found = 0;
+  uint64_t until = bm_now_mono_ns() + 5000000000ull;
+  while (!found && bm_now_mono_ns() < until) {
+    if (bm_sensor_wait(s, 50) < 0) break;
+    int32_t n = bm_sensor_drain(s, buf, sizeof buf);
+    for (int32_t off = 0; off < n && !found;) {
+      uint32_t size = bm_rec_get_u32(buf, (uint32_t)off);
+      const uint8_t *rec = buf + off;
+      if (rec[BM_OFF_KIND] == BM_KIND_EXEC && (pid_t)bm_rec_get_u32(rec, BM_OFF_PID) == kid) {
+        found = 1;
+        CHECK(rec_has_str(rec, size, BM_STR_EXECUTABLE, exe));
+        CHECK(rec_has_str(rec, size, BM_STR_ARG, "sleep") && rec_has_str(rec, size, BM_STR_ARG, "0.5"));
+        CHECK(rec_has_str(rec, size, BM_STR_CWD, cwd));
+        CHECK(rec_has_str(rec, size, BM_STR_ENV, "BM_TEST_ENV=x1"));
+        CHECK(rec[BM_OFF_STDIN] == BM_STREAM_NULL && rec[BM_OFF_STDOUT] == BM_STREAM_UNIX);
+        CHECK(!(rec[BM_OFF_FLAGS] & BM_FLAG_ENRICH_MISS));
+      }
+      off += (int32_t)size;
+    }
+  }
+  CHECK(found);
+  waitpid(kid, NULL, 0);
+  close(sp[0]);
+  close(sp[1]);
+  bm_sensor_close(s);
+}
+
 int main(void) {
   if (geteuid() != 0) {
     printf("test_linux: skipped (not root)\n");
@@ -447,6 +505,7 @@ int main(void) {
     }
   }
   test_dir_cache(dir);
+  test_exec_record(dir);
   /* not root: says so, in one line */
   pid_t child = fork();
   if (child == 0) {
