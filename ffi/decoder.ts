@@ -14,7 +14,7 @@ import {
   type StreamKind,
 } from "../src/sensor/event.ts";
 import { bytesToPath } from "../src/sensor/path_codec.ts";
-import { bytesWithin, vouchWithin } from "../src/engine/bounds.ts";
+import { bytesWithin, vouchingPart } from "../src/engine/bounds.ts";
 import { FLAG, HEADER_SIZE, OFF, RECORD_VERSION, STR } from "./symbols.ts";
 
 const STREAMS: readonly StreamKind[] = ["unknown", "tty", "socket", "pipe", "file", "null", "unix"];
@@ -27,6 +27,8 @@ const MAX_KIND = EVENT_ACTIONS.indexOf("launch_item_add") + 1;
  * writes to an event's `event` or `user` (frozen, so a write would throw).
  */
 const EVENT_PART = EVENT_ACTIONS.map((action) => Object.freeze({ action }));
+/** The same, for events whose strings are within the engine's bounds (src/engine/bounds.ts). */
+const WITHIN_PART = EVENT_ACTIONS.map((action) => vouchingPart(Object.freeze({ action })));
 let lastUid = -1, lastEuid = -1;
 let lastUser: NonNullable<BmEvent["user"]> | undefined;
 
@@ -312,7 +314,9 @@ function decodeOne(
 
   const ev = {
     "@timestamp": dv.getFloat64(off + OFF.time, true),
-    event: EVENT_PART[kind - 1]!,
+    // the engine then skips walking every string of the event for its bounds
+    event:
+      (bytesWithin(maxBytes, args?.length ?? 0, argBytes) ? WITHIN_PART : EVENT_PART)[kind - 1]!,
     process: proc,
     bm,
   } as BmEvent;
@@ -330,7 +334,5 @@ function decodeOne(
     if (fsize >= 0) file.size = fsize;
     (ev as { file?: FileFields }).file = file;
   }
-  // the engine then skips walking every string of the event for its bounds
-  if (bytesWithin(maxBytes, args?.length ?? 0, argBytes)) vouchWithin(ev);
   return ev;
 }

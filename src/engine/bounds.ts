@@ -109,12 +109,6 @@ function bound(v: unknown, key: string): unknown {
 }
 
 /**
- * Events their source vouched for (`vouchWithin`): boundEvent passes them
- * without walking every string again. Weak: an event is forgotten with it.
- */
-const vouched = new WeakSet<BmEvent>();
-
-/**
  * True when text decoded from byte strings of at most `maxBytes` bytes each,
  * `args` of them arguments of `argBytes` bytes in all, is within every bound:
  * a text is at most four characters a byte (path_codec.ts's `\xNN`), an
@@ -126,14 +120,25 @@ export function bytesWithin(maxBytes: number, args: number, argBytes: number): b
     argBytes + args <= ARGS_TOTAL_MAX;
 }
 
-/** A source's word that every string of `ev` is within bounds (see `bytesWithin`). */
-export function vouchWithin(ev: BmEvent): void {
-  vouched.add(ev);
+/**
+ * `event` parts (the `{ action }` object of BmEvent.event) a source shares
+ * only between events it vouches are within bounds (see `bytesWithin`):
+ * boundEvent passes such an event without walking every string again. The
+ * mark is the part's identity, set once per part, so vouching costs an event
+ * nothing (a WeakSet of the events themselves cost more than the walk). A
+ * copy of such an event with longer strings must not keep its part.
+ */
+const vouchedParts = new Set<object>();
+
+/** Registers `part` as an event part of vouched-for events (see `vouchedParts`); returns it. */
+export function vouchingPart<T extends object>(part: T): T {
+  vouchedParts.add(part);
+  return part;
 }
 
 /** The event itself when every string is within bounds, else a bounded copy marked `bm.truncated`. */
 export function boundEvent(ev: BmEvent): BmEvent {
-  if (vouched.has(ev) || within(ev, "")) return ev;
+  if (vouchedParts.has(ev.event) || within(ev, "")) return ev;
   const out = bound(ev, "") as BmEvent;
   out.bm = { ...out.bm, truncated: true };
   return out;
