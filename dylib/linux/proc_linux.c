@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,12 +39,28 @@ static ssize_t read_small(const char *path, char *buf, size_t cap) {
   return (ssize_t)n;
 }
 
-static double boot_wall_ms(void) {
+static double boot_wall;
+static pthread_once_t boot_wall_once = PTHREAD_ONCE_INIT;
+
+static void boot_wall_init(void) {
   struct timespec now, up;
   clock_gettime(CLOCK_REALTIME, &now);
   clock_gettime(CLOCK_BOOTTIME, &up);
-  return ((double)now.tv_sec - (double)up.tv_sec) * 1e3 +
-         ((double)now.tv_nsec - (double)up.tv_nsec) / 1e6;
+  boot_wall = ((double)now.tv_sec - (double)up.tv_sec) * 1e3 +
+              ((double)now.tv_nsec - (double)up.tv_nsec) / 1e6;
+}
+
+/*
+ * Boot time on the wall clock, read once: two reads of the two clocks differ
+ * by however long the thread was preempted between them, so a start time
+ * recomputed per call drifted by fractions of a millisecond under load, and
+ * the kill action (which re-checks a descendant's start time exactly before
+ * each signal) skipped a live descendant. LinuxProcessInspector reads it once
+ * per inspector for the same reason.
+ */
+static double boot_wall_ms(void) {
+  pthread_once(&boot_wall_once, boot_wall_init);
+  return boot_wall;
 }
 
 int32_t bm_proc_info(int32_t pid, int32_t *ppid, double *start_ms, uint8_t *state) {
