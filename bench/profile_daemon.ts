@@ -21,6 +21,10 @@
  *   FFI waits run; V8's profiler thread, which is this script's own cost; the
  *   rest of Deno's runtime), from /proc/PID/task/TID/stat, in µs per exec /
  *   per file event;
+ * - the daemon's VmRSS and VmHWM (peak RSS) after it (and once idle before
+ *   the first), from /proc/PID/status: VmHWM only grows, so its step names the
+ *   workload that set the peak. The daemon runs with bm's V8 flags (v8_flags.ts);
+ *   the inspector's session adds a little to its RSS;
  * - the JS thread's samples by stage, from the script URL of the sampled
  *   function: decode (ffi/), sensor wait/drain (src/sensor/), process table,
  *   rules (the rest of src/engine/), response, store, export and logging,
@@ -35,6 +39,7 @@
  */
 import { parseArgs } from "node:util";
 import { bmCli, daemonEnv, waitUntilEnabled } from "./_daemon.ts";
+import { V8_FLAGS_ARG } from "../src/daemon/v8_flags.ts";
 
 const { values: flags } = parseArgs({
   args: Deno.args,
@@ -61,6 +66,13 @@ const EXECS = Number(flags.execs), FILES = Number(flags.files);
 const repo = new URL("../", import.meta.url).pathname;
 const deno = `${repo}node_modules/deno/deno`;
 const TICK_US = 10_000; // USER_HZ 100
+
+/** The daemon's VmRSS and VmHWM (peak RSS), MB, from /proc/PID/status. */
+function rssMb(pid: number): { rss: number; peak: number } {
+  const st = Deno.readTextFileSync(`/proc/${pid}/status`);
+  const kb = (f: string) => Number(new RegExp(`${f}:\\s+(\\d+) kB`).exec(st)?.[1] ?? NaN);
+  return { rss: Math.round(kb("VmRSS") / 102.4) / 10, peak: Math.round(kb("VmHWM") / 102.4) / 10 };
+}
 
 function sh(cmd: string, args: string[]): void {
   const r = new Deno.Command(cmd, { args, stdout: "null", stderr: "piped" }).outputSync();
@@ -254,9 +266,9 @@ const daemon = new Deno.Command(deno, {
     "--allow-all",
     "--cached-only",
     `--inspect=127.0.0.1:${flags.port}`,
-    // as bin/bm runs it: without the linear-time engine every rule with a regex fails to load
-    "--v8-flags=--max-semi-space-size=4,--enable-experimental-regexp-engine" +
-    (flags["daemon-v8-flags"] ? `,${flags["daemon-v8-flags"]}` : ""),
+    // as bin/bm runs it (without the linear-time engine every rule with a regex fails to
+    // load; the heap flags set the RSS this prints)
+    V8_FLAGS_ARG + (flags["daemon-v8-flags"] ? `,${flags["daemon-v8-flags"]}` : ""),
     "--config",
     `${repo}deno.json`,
     `${repo}main.ts`,
@@ -275,6 +287,10 @@ try {
   const bm = bmCli(env);
   await waitUntilEnabled(bm);
   const insp = await Inspector.connect(flags.port!);
+  // idle: started, rules loaded, nothing run yet (the inspector's session costs a little too)
+  await new Promise((r) => setTimeout(r, 2000));
+  results.idle_rss_mb = rssMb(daemon.pid);
+  console.log(`daemon idle: RSS ${JSON.stringify(results.idle_rss_mb)} MB`);
   await insp.send("Profiler.enable");
   await insp.send("Profiler.setSamplingInterval", { interval: 200 });
 
@@ -376,17 +392,20 @@ try {
       stageShare[k] = `${((100 * v) / busy).toFixed(1)}% (${(v / events).toFixed(1)} µs/${unit})`;
     }
     const c1 = await counters();
+    const mem = rssMb(daemon.pid);
     const seen = Object.fromEntries(COUNTERS.map((k, i) => [k, c1[i]! - c0[i]!]));
     results[name] = {
       events,
       daemon_counters: seen,
       wall_ms: Math.round(wall),
+      rss_mb_after: mem,
       cpu_us_per_event_by_thread: threads,
       js_busy_samples_by_stage: stageShare,
       top_functions_us_per_event: Object.fromEntries(top.map(([k, v]) => [k, v / events])),
     };
     console.log(`\n${name}: ${events} ${unit}s, ${Math.round(wall)} ms`);
     console.log(`  daemon counters during the workload: ${JSON.stringify(seen)}`);
+    console.log(`  daemon RSS after it: ${mem.rss} MB, peak so far (VmHWM) ${mem.peak} MB`);
     console.log(
       `  daemon CPU per ${unit}, by thread (µs; wake-ups: context switches): ${
         JSON.stringify(threads)
