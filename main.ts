@@ -6,9 +6,10 @@ import { COMMANDS } from "./src/cli/registry.ts";
 import { BmError } from "./src/errors.ts";
 import { VERSION } from "./src/version.ts";
 
-function topHelp(): string {
-  const width = Math.max(...COMMANDS.map((c) => c.name.length));
-  const lines = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
+async function topHelp(): Promise<string> {
+  const commands = await Promise.all(COMMANDS.map((c) => c.load()));
+  const width = Math.max(...commands.map((c) => c.name.length));
+  const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
   return [
     `bm ${VERSION}: behavior monitoring for macOS and Linux`,
     "",
@@ -25,20 +26,21 @@ export async function main(argv: string[]): Promise<number> {
   const [verb, ...rest] = argv;
   if (verb === undefined || verb === "--help" || verb === "-h" || verb === "help") {
     const target = verb === "help" ? rest[0] : undefined;
-    const cmd = target ? COMMANDS.find((c) => c.name === target) : undefined;
-    if (target && !cmd) {
+    const entry = target ? COMMANDS.find((c) => c.name === target) : undefined;
+    if (target && !entry) {
       console.error(`Unknown command "${target}": run "bm --help" for the list`);
       return 2;
     }
-    console.log(cmd ? cmd.usage : topHelp());
+    console.log(entry ? (await entry.load()).usage : await topHelp());
     return verb === undefined ? 2 : 0;
   }
   if (verb === "--version") return main(["version"]);
-  const cmd = COMMANDS.find((c) => c.name === verb);
-  if (!cmd) {
+  const entry = COMMANDS.find((c) => c.name === verb);
+  if (!entry) {
     console.error(`Unknown command "${verb}": run "bm --help" for the list`);
     return 2;
   }
+  const cmd = await entry.load();
   if (rest.length === 1 && (rest[0] === "--help" || rest[0] === "-h")) {
     console.log(cmd.usage);
     return 0;

@@ -12,6 +12,11 @@ Deno.test("bm --help lists every verb and exits 0; no arguments is bad usage (2)
   assert.match(none.stdout, /^Usage: bm COMMAND/m);
 });
 
+Deno.test("each registry entry loads the command of its own name", async () => {
+  for (const c of COMMANDS) assert.equal((await c.load()).name, c.name);
+  assert.equal(new Set(COMMANDS.map((c) => c.name)).size, COMMANDS.length);
+});
+
 Deno.test("bm version prints the version; --output json is one document", async () => {
   const text = await runBm(["version"]);
   assert.equal(text.code, 0, text.stderr);
