@@ -265,7 +265,8 @@ const daemon = new Deno.Command(deno, {
     "--quiet",
     "--allow-all",
     "--cached-only",
-    `--inspect=127.0.0.1:${flags.port}`,
+    // --cpu-only: no inspector at all (its session costs the daemon RSS and a thread)
+    ...(flags["cpu-only"] ? [] : [`--inspect=127.0.0.1:${flags.port}`]),
     // as bin/bm runs it (without the linear-time engine every rule with a regex fails to
     // load; the heap flags set the RSS this prints)
     V8_FLAGS_ARG + (flags["daemon-v8-flags"] ? `,${flags["daemon-v8-flags"]}` : ""),
@@ -286,13 +287,13 @@ const cleanups: (() => void)[] = [];
 try {
   const bm = bmCli(env);
   await waitUntilEnabled(bm);
-  const insp = await Inspector.connect(flags.port!);
-  // idle: started, rules loaded, nothing run yet (the inspector's session costs a little too)
+  // idle: started, rules loaded, nothing run yet
   await new Promise((r) => setTimeout(r, 2000));
   results.idle_rss_mb = rssMb(daemon.pid);
   console.log(`daemon idle: RSS ${JSON.stringify(results.idle_rss_mb)} MB`);
-  await insp.send("Profiler.enable");
-  await insp.send("Profiler.setSamplingInterval", { interval: 200 });
+  const insp = flags["cpu-only"] ? undefined : await Inspector.connect(flags.port!);
+  await insp?.send("Profiler.enable");
+  await insp?.send("Profiler.setSamplingInterval", { interval: 200 });
 
   const workloads: [string, number, string, () => void][] = [
     [
@@ -346,7 +347,7 @@ try {
   for (const [name, events, unit, run] of workloads) {
     const c0 = await counters();
     // V8's sampler interrupts the JS thread every 200 µs: --cpu-only measures without it
-    if (!flags["cpu-only"]) await insp.send("Profiler.start");
+    await insp?.send("Profiler.start");
     // --perf PREFIX: perf samples every thread of the daemon (native code, the kernel) too
     const perfOut = flags.perf && `${flags.perf}.${name.replace(/ /g, "_")}.data`;
     const perf = perfOut
@@ -370,10 +371,10 @@ try {
         `  perf samples: ${perfOut} (perf report -i ${perfOut} --no-children --sort comm,dso,sym)`,
       );
     }
-    const { profile } = flags["cpu-only"]
-      ? { profile: { nodes: [], samples: [], timeDeltas: [] } as Profile }
-      : await insp.send("Profiler.stop") as { profile: Profile };
-    if (flags["save-profile"] && !flags["cpu-only"]) {
+    const { profile } = insp
+      ? await insp.send("Profiler.stop") as { profile: Profile }
+      : { profile: { nodes: [], samples: [], timeDeltas: [] } as Profile };
+    if (flags["save-profile"] && insp) {
       Deno.writeTextFileSync(
         `${flags["save-profile"]}.${name.replace(/ /g, "_")}.cpuprofile`,
         JSON.stringify(profile),
@@ -416,7 +417,7 @@ try {
     console.log(`  top functions (self µs per ${unit}):`);
     for (const [k, v] of top) console.log(`    ${(v / events).toFixed(1).padStart(8)}  ${k}`);
   }
-  insp.close();
+  insp?.close();
   const h = JSON.parse(await bm(["health", "--output", "json"])).fields;
   results.counters = {
     rules: h.rules_count,
