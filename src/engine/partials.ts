@@ -103,6 +103,9 @@ export class Partials {
         }
       }
     }
+    // Exactly as long as it is: grown by push, the array kept about twice the
+    // slots it used, for as long as the partial waits (minutes, thousands at once).
+    if (p.regMore !== undefined) p.regMore = p.regMore.slice();
   }
 
   /** Removes `p` from its rule's waiting-for-step-2 identity map. */
