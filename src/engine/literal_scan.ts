@@ -7,10 +7,18 @@
  * others through the trie's maps.
  */
 export class LiteralScan {
-  /** Per node and ASCII character: the next node. */
-  private readonly ascii: Int32Array;
-  /** Per node: children by character (all characters; the ASCII table is derived from it). */
-  private readonly next: Map<number, number>[] = [new Map()];
+  /**
+   * Per node and ASCII character: the next node. 16 bits a cell while the
+   * trie has at most 65,536 nodes (the default pack's command-line literals
+   * make about 2,600: 128 cells a node, the daemon's largest table).
+   */
+  private readonly ascii: Uint16Array | Int32Array;
+  /**
+   * Per node: children by character. While building, all of them; once the
+   * ASCII table is derived, only the non-ASCII ones (undefined when none),
+   * the only characters `step` is still asked about.
+   */
+  private readonly next: (Map<number, number> | undefined)[] = [new Map()];
   private readonly fail: number[] = [0];
   /** Per node: the bits of every literal ending there or at a node its failure chain reaches. */
   private readonly out: (Uint32Array | undefined)[] = [undefined];
@@ -51,15 +59,21 @@ export class LiteralScan {
       }
     }
     const nodes = this.next.length;
-    this.ascii = new Int32Array(nodes * 128);
+    this.ascii = nodes <= 0x10000 ? new Uint16Array(nodes * 128) : new Int32Array(nodes * 128);
     for (const n of [0, ...queue]) {
       for (let c = 0; c < 128; c++) this.ascii[n * 128 + c] = this.step(n, c);
+    }
+    // The ASCII transitions now live in the table: keep the maps' other characters only.
+    for (let n = 0; n < nodes; n++) {
+      let rest: Map<number, number> | undefined;
+      for (const [c, m] of this.next[n]!) if (c >= 128) (rest ??= new Map()).set(c, m);
+      this.next[n] = rest;
     }
   }
 
   private step(n: number, c: number): number {
     for (let s = n;; s = this.fail[s]!) {
-      const m = this.next[s]!.get(c);
+      const m = this.next[s]?.get(c);
       if (m !== undefined) return m;
       if (s === 0) return 0;
     }
