@@ -184,6 +184,9 @@ int bm_interest_uses_exe(const bm_interest *f);
  */
 int bm_interest_decide(const bm_interest *f, const uint8_t *rec, uint32_t len, const bm_exe_table *exe,
                        int64_t size);
+/* bm_interest_decide by a plain walk of every pattern in spec order, not the index (tests compare them). */
+int bm_interest_decide_linear(const bm_interest *f, const uint8_t *rec, uint32_t len, const bm_exe_table *exe,
+                              int64_t size);
 /* bm_interest_decide, looking the size up itself when needed. */
 int bm_interest_pass(const bm_interest *f, const uint8_t *rec, uint32_t len, const bm_exe_table *exe);
 /* The size of the record's file.path now (lstat), -1 when it has none or it cannot be stat'ed. */

@@ -52,12 +52,31 @@ typedef struct bm_interest_pat {
   uint32_t nsizes;
 } bm_interest_pat;
 
+/*
+ * The index (a plain ASCII path; any other walks every pattern of its kind):
+ * a pattern whose prefix (compared as is) holds its first segment, the bytes
+ * up to the first '/' after the first byte, can only match a path with that
+ * same segment; else one with a suffix only a path whose last byte is the
+ * suffix's, compared without case; the rest always. A path visits its
+ * segment's bucket, its last byte's bucket and the rest, so the patterns it
+ * can match are all visited and the decision (any pattern passes, else any
+ * waiting for the size asks) is the plain walk's. Hash collisions only add
+ * patterns that then fail their compares.
+ */
+#define BM_IX_SEG 32u                     /* buckets by first segment */
+#define BM_IX_LAST 32u                    /* buckets by last byte */
+#define BM_IX_GROUPS (BM_IX_SEG + BM_IX_LAST + 1) /* ... and the rest */
+
 struct bm_interest {
   int uses_proc;      /* some pattern has "e" or NAMES: needs the exe table */
   uint32_t all;       /* bit k: every record of kind k passes */
   uint32_t listed;    /* bit k: some line names kind k */
   uint32_t first[33]; /* patterns of kind k: pats[first[k] .. first[k + 1]) */
   bm_interest_pat *pats;
+  /* group g of kind k: pats[ix[group[k][g] .. group[k][g + 1])], those without a NAMES, SIZES,
+     mode or "e" gate first (a pass there needs no more), SIZES-gated ones last */
+  uint32_t group[32][BM_IX_GROUPS + 1];
+  uint32_t *ix;
   char *text;         /* the spec, split in place */
 };
 
@@ -69,6 +88,7 @@ void bm_interest_free(bm_interest *f) {
       free(f->pats[i].sizes);
     }
   free(f->pats);
+  free(f->ix);
   free(f->text);
   free(f);
 }
@@ -131,6 +151,52 @@ static int parse_sizes(const char *t, bm_interest_pat *p) {
     q = e + 1;
   }
   qsort(p->sizes, p->nsizes, sizeof *p->sizes, cmp_u64);
+  return 0;
+}
+
+/* The bucket of a first segment s[0 .. j] ('/' at s[j], j >= 1). */
+static uint32_t seg_bucket(const uint8_t *s, uint32_t j) {
+  uint64_t h = path_hash(s, j + 1);
+  return (uint32_t)(h >> 40) & (BM_IX_SEG - 1);
+}
+
+/* The index of s: where its first segment ends (0: none). */
+static uint32_t seg_end(const uint8_t *s, uint32_t len) {
+  for (uint32_t j = 1; j < len; j++)
+    if (s[j] == '/') return j;
+  return 0;
+}
+
+static uint32_t last_bucket(uint8_t c) { return (uint32_t)tolower(c) & (BM_IX_LAST - 1); }
+
+static uint32_t pat_group(const bm_interest_pat *p) {
+  uint32_t j = p->fold ? 0 : seg_end((const uint8_t *)p->prefix, p->plen);
+  if (j) return seg_bucket((const uint8_t *)p->prefix, j);
+  if (p->slen) return BM_IX_SEG + last_bucket((uint8_t)p->suffix[p->slen - 1]);
+  return BM_IX_SEG + BM_IX_LAST;
+}
+
+/* 0 a pass needs nothing more, 1 a mode, name or executable, 2 a size (maybe an lstat) */
+static uint32_t pat_cost(const bm_interest_pat *p) {
+  if (p->nsizes) return 2;
+  return p->nnames || p->mode_any || p->exe ? 1 : 0;
+}
+
+/* Fills f->group and f->ix (see struct bm_interest). 0, or -1 out of memory. */
+static int build_index(bm_interest *f) {
+  uint32_t n = f->first[32];
+  f->ix = malloc((n ? n : 1) * sizeof *f->ix);
+  if (!f->ix) return -1;
+  uint32_t at = 0;
+  for (uint32_t k = 0; k < 32; k++) {
+    for (uint32_t g = 0; g < BM_IX_GROUPS; g++) {
+      f->group[k][g] = at;
+      for (uint32_t c = 0; c < 3; c++)
+        for (uint32_t i = f->first[k]; i < f->first[k + 1]; i++)
+          if (pat_group(&f->pats[i]) == g && pat_cost(&f->pats[i]) == c) f->ix[at++] = i;
+    }
+    f->group[k][BM_IX_GROUPS] = at;
+  }
   return 0;
 }
 
@@ -249,6 +315,11 @@ bm_interest *bm_interest_parse(const char *spec, char *err, uint32_t err_len) {
   for (uint32_t i = 0; i < n; i++) f->pats[fill[kinds[i]]++] = tmp[i];
   free(kinds);
   free(tmp);
+  if (build_index(f) != 0) {
+    bm_interest_free(f);
+    bm_set_err(err, err_len, "Out of memory");
+    return NULL;
+  }
   return f;
 }
 
@@ -363,42 +434,61 @@ static int has_u64(const uint64_t *a, uint32_t n, uint64_t v) {
  * allow (so does a non-ASCII one for "i": the agent folds case beyond ASCII).
  * exe, name: the process's (0 unknown); size: file.path's, -1 unknown (sizes
  * pass), BM_INTEREST_SIZE_ASK not looked up yet (*ask set when it decides).
+ * linear: every pattern of the kind in spec order, not the index (tests).
  */
 static int path_matches(const bm_interest *f, unsigned kind, const uint8_t *s, uint32_t len, uint32_t mode,
-                        uint64_t exe, uint32_t name, int64_t size, int *ask) {
+                        uint64_t exe, uint32_t name, int64_t size, int *ask, int linear) {
   int plain = 1;
   for (uint32_t i = 0; i < len && plain; i++) plain = s[i] < 0x80 && s[i] != '\\';
   /* "i" patterns (lowercase already) compare with the path lowered once (len <= the long-path bound) */
   uint8_t low[BM_INTEREST_LONG_PATH];
   int lowered = 0;
-  for (uint32_t i = f->first[kind]; i < f->first[kind + 1]; i++) {
-    const bm_interest_pat *p = &f->pats[i];
-    if (p->mode_any && !(mode & p->mode_any)) continue;
-    if (p->nnames && name && !has_u32(p->names, p->nnames, name)) continue;
-    if (plain) {
-      if (p->exe && exe && exe != path_hash(s, len)) continue;
-      const uint8_t *t = s;
-      if (p->fold) {
-        if (!lowered) {
-          for (uint32_t k = 0; k < len; k++) low[k] = (uint8_t)tolower(s[k]);
-          lowered = 1;
-        }
-        t = low;
-      }
-      if (!(p->plen <= len && p->slen <= len && memcmp(t, p->prefix, p->plen) == 0 &&
-            memcmp(t + len - p->slen, p->suffix, p->slen) == 0 &&
-            (p->clen == 0 || memmem(t, len, p->contains, p->clen))))
-        continue;
+  /* the patterns to visit: ix[from[r] .. to[r]) for each range r; or every one of the kind */
+  uint32_t from[3], to[3], nr = 0;
+  if (plain && !linear) {
+    const uint32_t *g = f->group[kind];
+    uint32_t j = seg_end(s, len);
+    if (j) {
+      uint32_t b = seg_bucket(s, j);
+      from[nr] = g[b], to[nr++] = g[b + 1];
     }
-    if (p->nsizes && size != -1) {
-      if (size == BM_INTEREST_SIZE_ASK) {
-        *ask = 1;
-        continue;
-      }
-      if (!has_u64(p->sizes, p->nsizes, (uint64_t)size)) continue;
+    if (len) {
+      uint32_t b = BM_IX_SEG + last_bucket(s[len - 1]);
+      from[nr] = g[b], to[nr++] = g[b + 1];
     }
-    return 1;
+    from[nr] = g[BM_IX_SEG + BM_IX_LAST], to[nr++] = g[BM_IX_GROUPS];
+  } else {
+    from[nr] = f->first[kind], to[nr++] = f->first[kind + 1];
   }
+  for (uint32_t r = 0; r < nr; r++)
+    for (uint32_t x = from[r]; x < to[r]; x++) {
+      const bm_interest_pat *p = &f->pats[plain && !linear ? f->ix[x] : x];
+      if (p->mode_any && !(mode & p->mode_any)) continue;
+      if (p->nnames && name && !has_u32(p->names, p->nnames, name)) continue;
+      if (plain) {
+        if (p->exe && exe && exe != path_hash(s, len)) continue;
+        const uint8_t *t = s;
+        if (p->fold) {
+          if (!lowered) {
+            for (uint32_t k = 0; k < len; k++) low[k] = (uint8_t)tolower(s[k]);
+            lowered = 1;
+          }
+          t = low;
+        }
+        if (!(p->plen <= len && p->slen <= len && memcmp(t, p->prefix, p->plen) == 0 &&
+              memcmp(t + len - p->slen, p->suffix, p->slen) == 0 &&
+              (p->clen == 0 || memmem(t, len, p->contains, p->clen))))
+          continue;
+      }
+      if (p->nsizes && size != -1) {
+        if (size == BM_INTEREST_SIZE_ASK) {
+          *ask = 1;
+          continue;
+        }
+        if (!has_u64(p->sizes, p->nsizes, (uint64_t)size)) continue;
+      }
+      return 1;
+    }
   return 0;
 }
 
@@ -415,8 +505,8 @@ int64_t bm_interest_file_size(const uint8_t *rec, uint32_t len) {
   return (int64_t)st.st_size;
 }
 
-int bm_interest_decide(const bm_interest *f, const uint8_t *rec, uint32_t len, const bm_exe_table *exe_table,
-                       int64_t size) {
+static int decide(const bm_interest *f, const uint8_t *rec, uint32_t len, const bm_exe_table *exe_table,
+                  int64_t size, int linear) {
   if (!f || len < BM_RECORD_HEADER_SIZE || (rec[BM_OFF_FLAGS] & BM_FLAG_AUTH)) return 1;
   unsigned kind = rec[BM_OFF_KIND];
   if (kind > 31 || (f->all >> kind) & 1u) return 1;
@@ -449,10 +539,20 @@ int bm_interest_decide(const bm_interest *f, const uint8_t *rec, uint32_t len, c
     if (off > len) return 1; /* malformed: not ours to judge */
     if (tag != BM_STR_PATH && tag != BM_STR_TARGET_PATH) continue;
     have_path = 1;
-    if (sl > BM_INTEREST_LONG_PATH || path_matches(f, kind, s, sl, mode, exe, name, size, &ask)) return 1;
+    if (sl > BM_INTEREST_LONG_PATH || path_matches(f, kind, s, sl, mode, exe, name, size, &ask, linear)) return 1;
   }
   if (!have_path) return 1;
   return ask ? BM_INTEREST_ASK : 0;
+}
+
+int bm_interest_decide(const bm_interest *f, const uint8_t *rec, uint32_t len, const bm_exe_table *exe_table,
+                       int64_t size) {
+  return decide(f, rec, len, exe_table, size, 0);
+}
+
+int bm_interest_decide_linear(const bm_interest *f, const uint8_t *rec, uint32_t len, const bm_exe_table *exe_table,
+                              int64_t size) {
+  return decide(f, rec, len, exe_table, size, 1);
 }
 
 int bm_interest_pass(const bm_interest *f, const uint8_t *rec, uint32_t len, const bm_exe_table *exe_table) {

@@ -663,6 +663,151 @@ static int passes(const bm_interest *f, uint8_t kind, uint8_t flags, const char 
   return bm_interest_pass(f, buf, n, NULL);
 }
 
+/* xorshift64: a fixed sequence, so a failure repeats */
+static uint64_t rnd_state = 0x9e3779b97f4a7c15ull;
+static uint32_t rnd(uint32_t n) {
+  rnd_state ^= rnd_state << 13;
+  rnd_state ^= rnd_state >> 7;
+  rnd_state ^= rnd_state << 17;
+  return (uint32_t)(rnd_state >> 33) % n;
+}
+
+/* The fields of a spec's lines, as random paths are built from them (tab-split copies). */
+typedef struct {
+  char *prefix[1024], *suffix[1024], *contains[1024];
+  uint32_t n;
+} spec_parts;
+
+static void split_spec(const char *spec, spec_parts *sp) {
+  sp->n = 0;
+  for (const char *p = spec; *p && sp->n < 1024;) {
+    const char *nl = strchr(p, '\n');
+    size_t l = nl ? (size_t)(nl - p) : strlen(p);
+    char *line = strndup(p, l), *fld[4] = {"", "", "", ""};
+    int nf = 0;
+    for (char *q = line, *tok; nf < 4 && (tok = strsep(&q, "\t"));) fld[nf++] = tok;
+    sp->prefix[sp->n] = strdup(fld[1]);
+    sp->suffix[sp->n] = strdup(fld[2]);
+    sp->contains[sp->n] = strdup(fld[3]);
+    sp->n++;
+    free(line);
+    p = nl ? nl + 1 : p + l;
+  }
+}
+
+static void free_parts(spec_parts *sp) {
+  for (uint32_t i = 0; i < sp->n; i++) free(sp->prefix[i]), free(sp->suffix[i]), free(sp->contains[i]);
+}
+
+/* A random path near the spec's patterns: a prefix, bits of others, a suffix, some case or byte changes. */
+static void random_path(const spec_parts *sp, char *out, size_t cap) {
+  static const char *bits[] = {"/", "a", "x/", "Downloads/", ".ssh/", "..", "\\", "\xc3\xa9", "\xff",
+                               "/tmp", "/tmp/", "/etc", "/home/u/", "/var/lib/bmng-bench/", "/dev/shm/",
+                               "Read_Me", ".TXT", "/.", "lib", ".so", ".ko", "rc", "cron."};
+  size_t at = 0;
+  out[0] = 0;
+  uint32_t nbits = 1 + rnd(4);
+  for (uint32_t b = 0; b < nbits; b++) {
+    const char *piece;
+    uint32_t w = rnd(10);
+    if (w < 3 && sp->n) piece = sp->prefix[rnd(sp->n)];
+    else if (w < 5 && sp->n) piece = sp->suffix[rnd(sp->n)];
+    else if (w < 6 && sp->n) piece = sp->contains[rnd(sp->n)];
+    else piece = bits[rnd(sizeof bits / sizeof *bits)];
+    size_t l = strlen(piece);
+    if (at + l + 1 >= cap) break;
+    memcpy(out + at, piece, l + 1);
+    at += l;
+  }
+  if (at && rnd(8) == 0) out[rnd((uint32_t)at)] ^= 0x20; /* a case change (or another byte) */
+  if (at && rnd(16) == 0) out[at - 1 - rnd((uint32_t)at)] = 0; /* cut short */
+}
+
+/*
+ * The indexed walk (bm_interest_decide) and the plain walk of every pattern in spec order
+ * (bm_interest_decide_linear) decide every record alike: random paths built from the spec's own
+ * prefixes, suffixes and contains, random kinds, modes, sizes and processes (some with a listed
+ * name, some with the path as their executable). Returns how many passed, asked for a size, or
+ * were dropped, so the caller can see each outcome was reached.
+ */
+static void compare_index(const char *spec, uint32_t rounds, uint32_t seen[3]) {
+  char err[256] = "";
+  bm_interest *f = bm_interest_parse(spec, err, sizeof err);
+  CHECK(f != NULL);
+  if (!f) return;
+  static spec_parts sp;
+  split_spec(spec, &sp);
+  static bm_exe_table t;
+  memset(&t, 0, sizeof t);
+  static const char *exes[] = {"/usr/bin/bash", "/usr/bin/curl", "/usr/bin/vim", "/usr/bin/cp",
+                               "/usr/bin/true", "/usr/bin/sysctl", "/usr/bin/base64", "/usr/bin/c\xc3\xa9"};
+  uint8_t rec[BM_RECORD_HEADER_SIZE + 4 * 8200];
+  bm_rec r;
+  for (int32_t pid = 100; pid < 100 + 8; pid++) {
+    bm_rec_begin(&r, rec, sizeof rec, BM_KIND_EXEC, 0);
+    bm_rec_set_i32(&r, BM_OFF_PID, pid);
+    bm_rec_cstr(&r, BM_STR_EXECUTABLE, exes[pid - 100]);
+    bm_exe_track(&t, rec, bm_rec_finish(&r));
+  }
+  static const uint32_t modes[] = {0, 0100644, 0104755, 0102755, 0100755};
+  static const int64_t sizes[] = {BM_INTEREST_SIZE_ASK, -1, 68, 73, 100, 0};
+  static const uint8_t kinds[] = {4, 5, 5, 5, 6, 6, 7, 8, 9, 1};
+  char path[1024], target[1024];
+  uint32_t differ = 0;
+  for (uint32_t i = 0; i < rounds; i++) {
+    random_path(&sp, path, sizeof path);
+    int renamed = rnd(6) == 0;
+    if (renamed) random_path(&sp, target, sizeof target);
+    int32_t pid = rnd(3) == 0 ? 200 + (int32_t)rnd(4) : 100 + (int32_t)rnd(8);
+    if (rnd(10) == 0) { /* this path is the process's executable */
+      bm_rec_begin(&r, rec, sizeof rec, BM_KIND_EXEC, 0);
+      bm_rec_set_i32(&r, BM_OFF_PID, pid);
+      bm_rec_cstr(&r, BM_STR_EXECUTABLE, path);
+      bm_exe_track(&t, rec, bm_rec_finish(&r));
+    }
+    bm_rec_begin(&r, rec, sizeof rec, kinds[rnd(sizeof kinds)], 0);
+    bm_rec_set_i32(&r, BM_OFF_PID, pid);
+    bm_rec_set_u32(&r, BM_OFF_FILE_MODE, modes[rnd(sizeof modes / sizeof *modes)]);
+    if (rnd(8) == 0) bm_rec_set_f64(&r, BM_OFF_FILE_SIZE, (double)(68 + rnd(8)));
+    bm_rec_cstr(&r, BM_STR_PATH, path);
+    if (renamed) bm_rec_cstr(&r, BM_STR_TARGET_PATH, target);
+    uint32_t n = bm_rec_finish(&r);
+    int64_t size = sizes[rnd(sizeof sizes / sizeof *sizes)];
+    const bm_exe_table *et = rnd(5) ? &t : NULL;
+    int a = bm_interest_decide(f, rec, n, et, size), b = bm_interest_decide_linear(f, rec, n, et, size);
+    if (a != b && differ++ < 5) fprintf(stderr, "  index %d, walk %d: kind %u %s\n", a, b, rec[BM_OFF_KIND], path);
+    seen[b == 1 ? 0 : b == BM_INTEREST_ASK ? 1 : 2]++;
+  }
+  CHECK(differ == 0);
+  free_parts(&sp);
+  bm_interest_free(f);
+}
+
+/* The index of the interest filter decides as the plain walk, on the Linux pack's spec and odd ones. */
+static void test_interest_index(void) {
+  /* tests/interest_linux_pack.spec: what compileInterest gave the Linux pack with RTP and the
+     blocklist's sizes (a snapshot: any spec must do, this one is large and real) */
+  FILE *fp = fopen("tests/interest_linux_pack.spec", "r");
+  CHECK(fp != NULL);
+  if (!fp) return;
+  static char spec[1 << 20];
+  size_t l = fread(spec, 1, sizeof spec - 1, fp);
+  fclose(fp);
+  spec[l] = 0;
+  CHECK(l > 10000);
+  uint32_t seen[3] = {0};
+  compare_index(spec, 200000, seen);
+  CHECK(seen[0] > 1000 && seen[1] > 1000 && seen[2] > 1000);
+  /* patterns the pack lacks: "i" with a prefix, a prefix without a whole first segment, or not
+     starting with '/', an upper-case suffix, a root prefix, an "e" one, names and sizes at once */
+  memset(seen, 0, sizeof seen);
+  compare_index("6\t/Tmp/\t\t\ti\n6\t/et\t\t\n5\tx/\t\t\n5\t/\t\t/.\n6\t\t.SO\n7\t\t.So\tRead\ti\n8\t//\t\n"
+                "5\t/a/b\t.c\tz\tm2048\tbash\t5\n8\t\t\t\te\n5\t/home/\t\t\t\tcurl/vim\t68,73\n5\t/etc/\t\n"
+                "5\t/usr/bin/\t\t\te\n7\t/etc/\tc\t\t\t\t70\n4\t/\tx\n",
+                200000, seen);
+  CHECK(seen[0] > 1000 && seen[1] > 100 && seen[2] > 1000);
+}
+
 /* The interest filter's decisions, its parser, and the sensor dropping what it rules out. */
 static void test_interest(void) {
   char err[256] = "";
@@ -984,6 +1129,7 @@ static void test_notify_wakes(void) {
 int main(void) {
   test_notify_wakes();
   test_interest();
+  test_interest_index();
   test_env();
   test_record_layout();
   test_ring();
