@@ -404,7 +404,11 @@ int main(void) {
     uint64_t t0 = bm_now_mono_ns();
     CHECK(run(a.target) == 0);
     uint64_t ms = (bm_now_mono_ns() - t0) / 1000000ull;
-    CHECK(ms >= 350 && ms < 600);
+    /* The watchdog answers at deadline - margin (400 ms): never before it. The run also
+     * spawns sh, which on a loaded 2-vCPU machine took long enough to push a correct
+     * answer past a 600 ms bound, so the upper bound only catches a watchdog that is
+     * far off; auth_by_watchdog below says who answered. */
+    CHECK(ms >= 350 && ms < 1500);
     usleep(100000);
     bm_sensor_stats st;
     bm_sensor_get_stats(s, &st, sizeof st);
@@ -462,7 +466,11 @@ int main(void) {
     t0 = bm_now_mono_ns();
     CHECK(run(a.target) == 0);
     ms = (bm_now_mono_ns() - t0) / 1000000ull;
-    CHECK(ms >= 350 && ms < 600);
+    /* The watchdog answers at deadline - margin (400 ms): never before it. The run also
+     * spawns sh, which on a loaded 2-vCPU machine took long enough to push a correct
+     * answer past a 600 ms bound, so the upper bound only catches a watchdog that is
+     * far off; auth_by_watchdog below says who answered. */
+    CHECK(ms >= 350 && ms < 1500);
     bm_sensor_get_stats(s, &st, sizeof st);
     CHECK(st.auth_by_watchdog == wd + 1);
     pthread_mutex_lock(&s->mu);
