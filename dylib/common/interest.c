@@ -46,7 +46,7 @@ typedef struct bm_interest_pat {
   int fold;          /* ASCII case-insensitive */
   int exe;           /* the path is the process's executable */
   uint32_t mode_any; /* 0, or the file mode must have one of these bits */
-  uint32_t *names;   /* sorted name hashes (name_hash); NULL = any process */
+  uint64_t *names;   /* sorted name hashes (name_hash, widened to share has_u64); NULL = any process */
   uint32_t nnames;
   uint64_t *sizes;   /* sorted file sizes; NULL = any size */
   uint32_t nsizes;
@@ -105,11 +105,6 @@ static uint32_t name_hash(const uint8_t *s, uint32_t len) {
   return (uint32_t)(h ^ (h >> 32)) | 1u;
 }
 
-static int cmp_u32(const void *a, const void *b) {
-  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-  return x < y ? -1 : x > y;
-}
-
 static int cmp_u64(const void *a, const void *b) {
   uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
   return x < y ? -1 : x > y;
@@ -130,7 +125,7 @@ static int parse_names(const char *t, bm_interest_pat *p) {
     if (!e) break;
     q = e + 1;
   }
-  qsort(p->names, p->nnames, sizeof *p->names, cmp_u32);
+  qsort(p->names, p->nnames, sizeof *p->names, cmp_u64);
   return 0;
 }
 
@@ -406,16 +401,6 @@ void bm_exe_track(bm_exe_table *t, const uint8_t *rec, uint32_t len) {
 }
 
 /* Whether a sorted array holds v. */
-static int has_u32(const uint32_t *a, uint32_t n, uint32_t v) {
-  while (n) {
-    uint32_t h = n / 2;
-    if (a[h] == v) return 1;
-    if (a[h] < v) a += h + 1, n -= h + 1;
-    else n = h;
-  }
-  return 0;
-}
-
 static int has_u64(const uint64_t *a, uint32_t n, uint64_t v) {
   while (n) {
     uint32_t h = n / 2;
@@ -464,7 +449,7 @@ static int path_matches(const bm_interest *f, unsigned kind, const uint8_t *s, u
     for (uint32_t x = from[r]; x < to[r]; x++) {
       const bm_interest_pat *p = &f->pats[plain && !linear ? f->ix[x] : x];
       if (p->mode_any && !(mode & p->mode_any)) continue;
-      if (p->nnames && name && !has_u32(p->names, p->nnames, name)) continue;
+      if (p->nnames && name && !has_u64(p->names, p->nnames, name)) continue;
       if (plain) {
         if (p->exe && exe && exe != path_hash(s, len)) continue;
         const uint8_t *t = s;
