@@ -8,6 +8,13 @@
 # and a miss under load has been seen about once in several full runs. The
 # retry is announced, both runs' output stays in the log, and a scenario that
 # misses twice fails the suite. With arguments, they go to `deno test` as given.
+#
+# `deno test --quiet` hides what a test prints, so an e2e test that fails
+# keeps its daemons' logs in files (tests/e2e/_harness.ts, keepingLogs); each
+# deno run gets a fresh directory for them under
+# ${BM_TEST_LOG_DIR:-/tmp/bm-test-logs}, whose files' last 200 lines are
+# printed when that run fails (the directory is kept and named); a run that
+# passes removes it and prints nothing more.
 set -uo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$here"
@@ -28,12 +35,30 @@ if [ -f dylib/Makefile ]; then
   if make -s -C dylib all test-lib test; then passed=1; else failed=1; fi
 fi
 
+log_base="${BM_TEST_LOG_DIR:-/tmp/bm-test-logs}"
+
+# Prints the last 200 lines of each log a failed run's e2e tests kept in directory $1.
+print_kept_logs() {
+  local f
+  for f in "$1"/*.log; do
+    if [ -f "$f" ]; then
+      echo "===== kept e2e log $f (last 200 lines) ====="
+      tail -n 200 "$f"
+    fi
+  done
+}
+
 # Runs deno test with the given arguments; sets run_passed, run_failed; returns its exit code.
 run_deno_tests() {
-  local log rc summary
+  local log rc summary logs
   log="$(mktemp)"
-  NO_COLOR=1 "$deno" test --allow-all --quiet "$@" 2>&1 | tee "$log"
+  mkdir -p "$log_base"
+  logs="$(mktemp -d "$log_base/run.XXXXXX")"
+  BM_TEST_LOG_DIR="$logs" NO_COLOR=1 "$deno" test --allow-all --quiet "$@" 2>&1 | tee "$log"
   rc=${PIPESTATUS[0]}
+  if [ "$rc" -ne 0 ]; then print_kept_logs "$logs"; fi
+  # Kept (and named above) only when it holds something to read.
+  if [ "$rc" -eq 0 ] || ! compgen -G "$logs/*.log" >/dev/null; then rm -rf "$logs"; fi
   summary="$(grep -E '^(ok|FAILED) \| [0-9]+ passed' "$log" | tail -1)"
   rm -f "$log"
   run_passed="$(sed -nE 's/.*\| ([0-9]+) passed.*/\1/p' <<<"$summary")"

@@ -56,8 +56,20 @@ export interface AgentOptions {
   rawEvents?: boolean;
 }
 
+/** What a stopped agent leaves for keepingLogs to keep if its test fails. */
+interface Kept {
+  health: string;
+  events: string;
+  log: string;
+}
+
+/** The agents started by the keepingLogs test now running (tests run one at a time); else undefined. */
+let current: TestAgent[] | undefined;
+
 export class TestAgent {
   private logged: Promise<void> | undefined;
+  /** Set by stop() in a keepingLogs test: the agent's dir is gone by the time its failure is seen. */
+  kept: Kept | undefined;
   constructor(
     readonly dir: string,
     /** The marked scratch tmpfs, under /tmp so download rules see a temp path. */
@@ -147,9 +159,10 @@ export class TestAgent {
     }
   }
 
-  log(): string {
+  /** The last `lines` lines of the daemon's log (its stderr). */
+  log(lines = 40): string {
     try {
-      return Deno.readTextFileSync(`${this.dir}/daemon.log`).split("\n").slice(-40).join("\n");
+      return Deno.readTextFileSync(`${this.dir}/daemon.log`).split("\n").slice(-lines).join("\n");
     } catch {
       return "";
     }
@@ -158,6 +171,14 @@ export class TestAgent {
   /** SIGTERM, wait (hard 15 s, then SIGKILL), unmount, remove. Returns the daemon's exit code. */
   async stop(): Promise<number | undefined> {
     let code: number | undefined;
+    const keeping = current?.includes(this) ?? false;
+    // Before SIGTERM: the health the daemon reports at the end of the test.
+    const health = keeping
+      ? await withTimeout(
+        this.health().then((h) => JSON.stringify(h), (e) => `(no health: ${e})`),
+        2000,
+      ) ?? "(no health within 2 s)"
+      : "";
     try {
       this.proc.kill("SIGTERM");
     } catch { /* gone */ }
@@ -169,6 +190,7 @@ export class TestAgent {
       await this.proc.status;
     } else code = st.code;
     await withTimeout(this.logged ?? Promise.resolve(), 2000);
+    if (keeping) this.kept = { health, events: this.events(), log: this.log(Infinity) };
     for (const m of [...this.mounts].reverse()) await umount(m);
     for (const m of this.mounts) {
       if (!m.startsWith(this.dir)) await Deno.remove(m, { recursive: true }).catch(() => {});
@@ -266,6 +288,76 @@ export async function umount(path: string): Promise<void> {
   if (r.code !== 0) await run("umount", ["-l", path], { timeoutMs: 10_000 });
 }
 
+/** Where a failed keepingLogs test keeps its agents' logs (scripts/test.sh gives each run its own). */
+export const testLogDir = Deno.env.get("BM_TEST_LOG_DIR") || "/tmp/bm-test-logs";
+
+/**
+ * Wraps the `fn` of a test that starts agents: when it fails, each agent it
+ * started leaves `testLogDir/<test name>.log` (`.2.log` for the second, ...;
+ * only the last 3 of a test that starts more, such as guardian's 20 rounds,
+ * as the one that failed is the last): the daemon's whole log, the recent
+ * events naming its scratch mount and its last health report.
+ * scripts/test.sh prints their tails when a run fails: under
+ * `deno test --quiet` a test's own output (agent.log() printed in a catch)
+ * never reaches CI's log. A wrapper of `fn` rather than of `Deno.test`, so
+ * that a failure is still reported at the test's own line.
+ */
+export function keepingLogs(
+  fn: (t: Deno.TestContext) => Promise<void>,
+): (t: Deno.TestContext) => Promise<void> {
+  return async (t) => {
+    // A failed step fails the test without throwing here: t.step resolves false.
+    let stepFailed = false;
+    const step = t.step.bind(t) as (...a: unknown[]) => Promise<boolean>;
+    (t as { step: unknown }).step = async (...a: unknown[]) => {
+      const ok = await step(...a);
+      if (!ok) stepFailed = true;
+      return ok;
+    };
+    const agents: TestAgent[] = [];
+    current = agents;
+    try {
+      await fn(t);
+    } catch (e) {
+      await keepLogs(t.name, agents);
+      throw e;
+    } finally {
+      current = undefined;
+    }
+    if (stepFailed) await keepLogs(t.name, agents);
+  };
+}
+
+async function keepLogs(test: string, agents: TestAgent[]): Promise<void> {
+  const base = test.replace(/[^A-Za-z0-9._-]+/g, "_").slice(0, 120);
+  const first = Math.max(0, agents.length - 3);
+  for (const [i, a] of agents.entries()) {
+    if (i < first) continue;
+    // An agent the test did not stop (its dir is still there) is read as it is.
+    const k = a.kept ?? { health: "(agent not stopped)", events: a.events(), log: a.log(Infinity) };
+    const file = `${testLogDir}/${base}${i === 0 ? "" : `.${i + 1}`}.log`;
+    try {
+      await Deno.mkdir(testLogDir, { recursive: true });
+      await Deno.writeTextFile(
+        file,
+        [
+          `# ${test}: agent ${i + 1} of ${agents.length} started (${a.dir})`,
+          "## daemon log",
+          k.log,
+          "## events naming the scratch mount (last 40)",
+          k.events,
+          "## health at stop",
+          k.health,
+          "",
+        ].join("\n"),
+      );
+      console.error(`daemon log kept in ${file}`);
+    } catch (e) {
+      console.error(`Could not keep the daemon log in ${file}: ${e}`);
+    }
+  }
+}
+
 /** Starts a daemon; resolves once behavior monitoring is enabled (hard 30 s). */
 export async function startAgent(o: AgentOptions): Promise<TestAgent> {
   const dir = await Deno.makeTempDir({ prefix: "bm_e2e_", dir: "/tmp" });
@@ -306,6 +398,7 @@ export async function startAgent(o: AgentOptions): Promise<TestAgent> {
       stderr: "piped",
     }).spawn();
     const agent = new TestAgent(dir, scratch, mounts, env, proc, log);
+    current?.push(agent);
     const deadline = Date.now() + 30_000;
     let last = "";
     while (Date.now() < deadline) {

@@ -6,7 +6,7 @@
  * the ECS export and in `bm health`, with `bm threats` unchanged. Root only.
  */
 import assert from "node:assert/strict";
-import { canRunE2e, run, script, sleep, startAgent } from "./_harness.ts";
+import { canRunE2e, keepingLogs, run, script, sleep, startAgent } from "./_harness.ts";
 
 const RULE = `
 [[rule]]
@@ -32,7 +32,7 @@ Deno.test({
   ignore: !canRunE2e,
   sanitizeResources: false,
   sanitizeOps: false,
-  async fn() {
+  fn: keepingLogs(async () => {
     const rules = await Deno.makeTempDir({ prefix: "bm_e2e_rules_" });
     await Deno.writeTextFile(`${rules}/e2e.toml`, RULE, { mode: 0o644 });
     const agent = await startAgent({ mode: "block", toml: `[engine]\nrulesDir = "${rules}"\n` });
@@ -87,12 +87,9 @@ Deno.test({
       assert.deepEqual(doc.threat.technique.id, ["T1053.003"]);
       assert.equal(doc.bm.alert_id, a.id);
       assert.equal(lines.filter((l) => l.event.dataset === "bm.detection").length, 0);
-    } catch (e) {
-      console.error(agent.log());
-      throw e;
     } finally {
       assert.equal(await agent.stop(), 0);
       await Deno.remove(rules, { recursive: true });
     }
-  },
+  }),
 });

@@ -3,7 +3,7 @@
  * block mode run to completion, and their threats are stored as `audited`.
  */
 import assert from "node:assert/strict";
-import { canRunE2e, startAgent } from "./_harness.ts";
+import { canRunE2e, keepingLogs, startAgent } from "./_harness.ts";
 import {
   decodedPayload,
   downloadAndRun,
@@ -19,7 +19,7 @@ Deno.test({
   ignore: !canRunE2e,
   sanitizeResources: false,
   sanitizeOps: false,
-  async fn(t) {
+  fn: keepingLogs(async (t) => {
     const agent = await startAgent({ mode: "audit", extraMounts: [home] });
     try {
       const cases = [
@@ -40,11 +40,8 @@ Deno.test({
       assert.deepEqual([...statuses], ["audited"]);
       const h = await agent.health();
       assert.equal(h.block_execution, "disabled");
-    } catch (e) {
-      console.error(agent.log());
-      throw e;
     } finally {
       assert.equal(await agent.stop(), 0);
     }
-  },
+  }),
 });

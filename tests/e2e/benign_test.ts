@@ -5,14 +5,14 @@
  * the marked scratch tmpfs (a /tmp path, where the download rules look).
  */
 import assert from "node:assert/strict";
-import { canRunE2e, run, startAgent } from "./_harness.ts";
+import { canRunE2e, keepingLogs, run, startAgent } from "./_harness.ts";
 
 Deno.test({
   name: "e2e benign workload: make/gcc build and run, git, tar: no threat",
   ignore: !canRunE2e,
   sanitizeResources: false,
   sanitizeOps: false,
-  async fn() {
+  fn: keepingLogs(async () => {
     const agent = await startAgent({ mode: "block" });
     try {
       const p = `${agent.scratch}/proj`;
@@ -69,11 +69,8 @@ Deno.test({
       const h = await agent.health();
       assert.ok((h.events as number) > 50, `too few events seen: ${h.events}`);
       assert.equal(h.auth_answered_by_watchdog, 0);
-    } catch (e) {
-      console.error(agent.log());
-      throw e;
     } finally {
       assert.equal(await agent.stop(), 0);
     }
-  },
+  }),
 });

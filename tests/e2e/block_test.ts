@@ -5,7 +5,7 @@
  * the action taken. Root only; every wait has a hard timeout.
  */
 import assert from "node:assert/strict";
-import { canRunE2e, startAgent } from "./_harness.ts";
+import { canRunE2e, keepingLogs, startAgent } from "./_harness.ts";
 import {
   decodedPayload,
   downloadAndRun,
@@ -21,7 +21,7 @@ Deno.test({
   ignore: !canRunE2e,
   sanitizeResources: false,
   sanitizeOps: false,
-  async fn(t) {
+  fn: keepingLogs(async (t) => {
     const agent = await startAgent({ mode: "block", extraMounts: [home] });
     try {
       await t.step("persistence writes: reported and stored", async () => {
@@ -52,12 +52,9 @@ Deno.test({
       const h = await agent.health();
       assert.equal(h.auth_answered_by_watchdog, 0, "the engine answered every held exec");
       assert.ok((h.events as number) > 0);
-    } catch (e) {
-      console.error(agent.log());
-      throw e;
     } finally {
       const code = await agent.stop();
       assert.equal(code, 0, "graceful stop exits 0");
     }
-  },
+  }),
 });

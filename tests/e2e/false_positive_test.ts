@@ -12,7 +12,7 @@
  * Each must run to its end, and the daemon must raise no threat.
  */
 import assert from "node:assert/strict";
-import { canRunE2e, run, startAgent, type TestAgent } from "./_harness.ts";
+import { canRunE2e, keepingLogs, run, startAgent, type TestAgent } from "./_harness.ts";
 
 const home = `/home/bm_e2e_fp_${Deno.pid}`;
 
@@ -32,7 +32,7 @@ Deno.test({
   ignore: !canRunE2e,
   sanitizeResources: false,
   sanitizeOps: false,
-  async fn(t) {
+  fn: keepingLogs(async (t) => {
     const agent = await startAgent({ mode: "block", extraMounts: [home] });
     try {
       await t.step(
@@ -96,11 +96,8 @@ Deno.test({
       const h = await agent.health();
       assert.ok((h.events as number) > 100, `too few events seen: ${h.events}`);
       assert.equal(h.auth_answered_by_watchdog, 0);
-    } catch (e) {
-      console.error(agent.log());
-      throw e;
     } finally {
       assert.equal(await agent.stop(), 0);
     }
-  },
+  }),
 });

@@ -7,7 +7,14 @@
  * KILL` and every wait has a deadline, so a failure cannot hang the machine.
  */
 import assert from "node:assert/strict";
-import { canRunE2e, sleep, startAgent, type TestAgent, withTimeout } from "./_harness.ts";
+import {
+  canRunE2e,
+  keepingLogs,
+  sleep,
+  startAgent,
+  type TestAgent,
+  withTimeout,
+} from "./_harness.ts";
 
 const DEADLINE_MS = 3000;
 const TOML = `[sensor]\nauthDeadlineMs = ${DEADLINE_MS}\ndeadlineMarginMs = 1000\n`;
@@ -70,7 +77,7 @@ Deno.test({
   ignore: !canRunE2e,
   sanitizeResources: false,
   sanitizeOps: false,
-  async fn() {
+  fn: keepingLogs(async () => {
     const rounds: string[] = [];
     for (let round = 0; round < 20; round++) {
       // the engine sits on every auth batch for 60 s: the exec stays held until
@@ -99,7 +106,7 @@ Deno.test({
       }
     }
     console.log(`held/later exec ms per round: ${rounds.join(" ")}`);
-  },
+  }),
 });
 
 Deno.test({
@@ -107,7 +114,7 @@ Deno.test({
   ignore: !canRunE2e,
   sanitizeResources: false,
   sanitizeOps: false,
-  async fn() {
+  fn: keepingLogs(async () => {
     const agent = await startAgent({ mode: "block", toml: TOML });
     let stopped = false;
     try {
@@ -126,14 +133,11 @@ Deno.test({
       assert.notEqual((await exec(bin).done).code, 137, "exec killed by its 20 s limit");
       const after = (await agent.health()).auth_answered_by_engine as number;
       assert.ok(after > before, `engine answers ${before} -> ${after}`);
-    } catch (e) {
-      console.error(agent.log());
-      throw e;
     } finally {
       if (stopped) agent.proc.kill("SIGCONT");
       assert.equal(await agent.stop(), 0);
     }
-  },
+  }),
 });
 
 /** The cgroup2 mount point, if this machine has one with cgroup.freeze. */
@@ -159,7 +163,7 @@ Deno.test({
   ignore: !canRunE2e || CG2 === undefined,
   sanitizeResources: false,
   sanitizeOps: false,
-  async fn() {
+  fn: keepingLogs(async () => {
     const agent = await startAgent({ mode: "block", toml: TOML });
     const cg = `${CG2}/bm_guardian_test_${Deno.pid}`;
     let frozen = false;
@@ -182,9 +186,6 @@ Deno.test({
       frozen = false;
       const h = await agent.health();
       assert.ok((h.auth_answered_by_guardian as number) >= took.length, JSON.stringify(h));
-    } catch (e) {
-      console.error(agent.log());
-      throw e;
     } finally {
       if (frozen) Deno.writeTextFileSync(`${cg}/cgroup.freeze`, "0\n");
       try {
@@ -195,7 +196,7 @@ Deno.test({
         Deno.removeSync(cg);
       } catch { /* not made */ }
     }
-  },
+  }),
 });
 
 Deno.test({
@@ -203,7 +204,7 @@ Deno.test({
   ignore: !canRunE2e,
   sanitizeResources: false,
   sanitizeOps: false,
-  async fn() {
+  fn: keepingLogs(async () => {
     const agent = await startAgent({ mode: "block", toml: TOML });
     let stopped = false;
     try {
@@ -227,12 +228,9 @@ Deno.test({
       stopped = false;
       assert.equal(took.length, 1);
       assert.ok(((await agent.health()).auth_answered_by_guardian as number) >= 1);
-    } catch (e) {
-      console.error(agent.log());
-      throw e;
     } finally {
       if (stopped) agent.proc.kill("SIGCONT");
       assert.equal(await agent.stop(), 0);
     }
-  },
+  }),
 });

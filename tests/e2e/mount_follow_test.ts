@@ -8,7 +8,15 @@
  * mount, and unmounting it leaves the daemon healthy.
  */
 import assert from "node:assert/strict";
-import { canRunE2e, mountTmpfs, sleep, startAgent, type TestAgent, umount } from "./_harness.ts";
+import {
+  canRunE2e,
+  keepingLogs,
+  mountTmpfs,
+  sleep,
+  startAgent,
+  type TestAgent,
+  umount,
+} from "./_harness.ts";
 import { downloadAndRun } from "./_scenarios.ts";
 import { buildTestLibrary } from "../sensor/_harness.ts";
 
@@ -24,7 +32,7 @@ Deno.test({
   ignore: !canRunE2e,
   sanitizeResources: false,
   sanitizeOps: false,
-  async fn() {
+  fn: keepingLogs(async () => {
     buildTestLibrary();
     const agent = await startAgent({ mode: "block", followMounts: true });
     const late = `${agent.dir}/late`;
@@ -77,5 +85,5 @@ Deno.test({
       const code = await agent.stop();
       assert.equal(code, 0);
     }
-  },
+  }),
 });

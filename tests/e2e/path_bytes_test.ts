@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import { AT_FDCWD, closeFd, lstatAt, O, openBytes } from "../../ffi/libc_fs.ts";
 import { existsByBytes, readByBytes } from "../../ffi/libc_fs_test_utils.ts";
 import { pathToBytes } from "../../src/sensor/path_codec.ts";
-import { canRunE2e, run, sleep, startAgent } from "./_harness.ts";
+import { canRunE2e, keepingLogs, run, sleep, startAgent } from "./_harness.ts";
 
 // A glob on the plain temp-dir prefix: `*` must match the escaped bytes too.
 const RULE = `
@@ -40,7 +40,7 @@ Deno.test({
   ignore: !canRunE2e,
   sanitizeResources: false,
   sanitizeOps: false,
-  async fn() {
+  fn: keepingLogs(async () => {
     const rules = await Deno.makeTempDir({ prefix: "bm_e2e_rules_" });
     await Deno.writeTextFile(`${rules}/e2e.toml`, RULE, { mode: 0o644 });
     const agent = await startAgent({ mode: "block", toml: `[engine]\nrulesDir = "${rules}"\n` });
@@ -111,12 +111,9 @@ Deno.test({
         if (status !== "restored") await sleep(100);
       }
       assert.equal(status, "restored");
-    } catch (e) {
-      console.error(agent.log());
-      throw e;
     } finally {
       assert.equal(await agent.stop(), 0);
       await Deno.remove(rules, { recursive: true });
     }
-  },
+  }),
 });

@@ -5,7 +5,7 @@
  * last good set.
  */
 import assert from "node:assert/strict";
-import { canRunE2e, run, sleep, startAgent, type TestAgent } from "./_harness.ts";
+import { canRunE2e, keepingLogs, run, sleep, startAgent, type TestAgent } from "./_harness.ts";
 import { decodedPayload } from "./_scenarios.ts";
 
 const repo = new URL("../../", import.meta.url).pathname;
@@ -15,7 +15,7 @@ Deno.test({
   ignore: !canRunE2e,
   sanitizeResources: false,
   sanitizeOps: false,
-  async fn() {
+  fn: keepingLogs(async () => {
     // The daemon holds every batch with an auth event for 60 s; the watchdog
     // must answer at deadline - margin = 1 s.
     const agent = await startAgent({
@@ -35,13 +35,10 @@ Deno.test({
       }
       const h = await agent.health();
       assert.ok((h.auth_answered_by_watchdog as number) >= 1, JSON.stringify(h));
-    } catch (e) {
-      console.error(agent.log());
-      throw e;
     } finally {
       assert.equal(await agent.stop(), 0);
     }
-  },
+  }),
 });
 
 async function waitReload(
@@ -92,7 +89,7 @@ Deno.test({
   ignore: !canRunE2e,
   sanitizeResources: false,
   sanitizeOps: false,
-  async fn() {
+  fn: keepingLogs(async () => {
     const rulesDir = await Deno.makeTempDir({ prefix: "bm_e2e_rules_" });
     const cp = await run("cp", ["-R", `${repo}policies/.`, rulesDir]);
     assert.equal(cp.code, 0, cp.stderr);
@@ -158,12 +155,9 @@ Deno.test({
       const o4 = await decodedPayload(agent, 1);
       assert.equal(o4.effect, true, `blocked after switching to audit: ${o4.detail}`);
       await agent.waitThreat(o4.names, ["audited"]);
-    } catch (e) {
-      console.error(agent.log());
-      throw e;
     } finally {
       assert.equal(await agent.stop(), 0);
       await Deno.remove(rulesDir, { recursive: true });
     }
-  },
+  }),
 });

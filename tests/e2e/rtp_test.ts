@@ -12,7 +12,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import type { Threat } from "../../src/store/threat.ts";
-import { canRunE2e, run, sleep, startAgent } from "./_harness.ts";
+import { canRunE2e, keepingLogs, run, sleep, startAgent } from "./_harness.ts";
 
 const EICAR = "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
 const EICAR_SHA = "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f";
@@ -23,7 +23,7 @@ Deno.test({
   ignore: !canRunE2e,
   sanitizeResources: false,
   sanitizeOps: false,
-  async fn() {
+  fn: keepingLogs(async () => {
     const agent = await startAgent({ mode: "audit", toml: "[engine]\nscoreThreshold = 50\n" });
     try {
       const h0 = await agent.health();
@@ -82,13 +82,10 @@ Deno.test({
       assert.ok((h.rtp_size_filtered as number) >= 1, `rtp_size_filtered ${h.rtp_size_filtered}`);
       assert.equal(h.rtp_queue_dropped, 0);
       assert.equal(h.auth_answered_by_watchdog, 0);
-    } catch (e) {
-      console.error(agent.log());
-      throw e;
     } finally {
       assert.equal(await agent.stop(), 0);
     }
-  },
+  }),
 });
 
 Deno.test({
@@ -97,7 +94,7 @@ Deno.test({
   ignore: !canRunE2e,
   sanitizeResources: false,
   sanitizeOps: false,
-  async fn() {
+  fn: keepingLogs(async () => {
     // A unique copy of `true` (trailing bytes do not matter to ELF), so no
     // other process on this machine runs a file with this hash.
     const trueBin = await Deno.readFile("/bin/true");
@@ -187,14 +184,11 @@ Deno.test({
       }
       assert.match(String(h2.last_reload_result), /failed: .*rtp_blocklist\.txt" line 2/);
       assert.equal(h2.rtp_blocklist_entries, 2, "last good blocklist kept");
-    } catch (e) {
-      console.error(agent.log());
-      throw e;
     } finally {
       assert.equal(await agent.stop(), 0);
       await Deno.remove(rules, { recursive: true });
     }
-  },
+  }),
 });
 
 Deno.test({
@@ -203,7 +197,7 @@ Deno.test({
   ignore: !canRunE2e,
   sanitizeResources: false,
   sanitizeOps: false,
-  async fn() {
+  fn: keepingLogs(async () => {
     // Outside every path a pack rule watches (no rules are loaded here anyway): only RTP's size
     // gate lets a written file through, and only with the filter on (no raw event export).
     const outside = `/var/lib/bm_e2e_rtp_${Deno.pid}`;
@@ -270,13 +264,10 @@ Deno.test({
       assert.equal(cp2.code, 0, cp2.stderr);
       assert.ok(await hashedBy(cp2.pid), "the file of the reloaded size was hashed and scored");
       assert.equal((await agent.health()).auth_answered_by_watchdog, 0);
-    } catch (e) {
-      console.error(agent.log());
-      throw e;
     } finally {
       assert.equal(await agent.stop(), 0);
       await Deno.remove(rules, { recursive: true });
       await Deno.remove(outside).catch(() => {});
     }
-  },
+  }),
 });

@@ -5,7 +5,7 @@
  * refused and the last good set stays) and hot-reloaded when it changes.
  */
 import assert from "node:assert/strict";
-import { canRunE2e, run, sleep, startAgent, type TestAgent } from "./_harness.ts";
+import { canRunE2e, keepingLogs, run, sleep, startAgent, type TestAgent } from "./_harness.ts";
 import { selfCommand } from "../../src/daemon/self_command.ts";
 import { loadRules } from "../../src/engine/rule_loader.ts";
 
@@ -31,7 +31,7 @@ Deno.test({
   ignore: !canRunE2e,
   sanitizeResources: false,
   sanitizeOps: false,
-  async fn() {
+  fn: keepingLogs(async () => {
     const pack = await Deno.makeTempDir({ prefix: "bm_e2e_sigma_" });
     const bin = await Deno.makeTempDir({ prefix: "bm_e2e_sigma_bin_" });
     const self = selfCommand();
@@ -90,13 +90,10 @@ Deno.test({
       await Deno.remove(`${pack}/linux_file_delete.toml`);
       const h2 = await waitHealth(agent, (h) => h.rules_count === rules - 1);
       assert.equal(h2.last_reload_result, "ok");
-    } catch (e) {
-      console.error(agent.log());
-      throw e;
     } finally {
       assert.equal(await agent.stop(), 0);
       await Deno.remove(pack, { recursive: true });
       await Deno.remove(bin, { recursive: true });
     }
-  },
+  }),
 });
