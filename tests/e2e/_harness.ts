@@ -8,6 +8,7 @@
  * made, even after a failure.
  */
 import assert from "node:assert/strict";
+import { isDeepStrictEqual } from "node:util";
 import { buildTestLibrary } from "../../ffi/synthetic_test_utils.ts";
 import { callDaemon } from "../../src/daemon/control_socket.ts";
 import { selfCommand } from "../../src/daemon/self_command.ts";
@@ -166,6 +167,59 @@ export class TestAgent {
     } catch {
       return "";
     }
+  }
+
+  /**
+   * Polls `probe` every `intervalMs` until `ok` holds for what it returns;
+   * hard deadline `timeoutMs`. On timeout it fails an assertion naming `what`
+   * and the last value seen (through `show`) or the probe's last error.
+   * Returns the value that passed.
+   */
+  async waitFor<T>(
+    what: string,
+    probe: () => Promise<T>,
+    ok: (v: T) => boolean,
+    { timeoutMs = 10_000, intervalMs = 100, show = (v: T) => JSON.stringify(v) }: {
+      timeoutMs?: number;
+      intervalMs?: number;
+      show?: (v: T) => string;
+    } = {},
+  ): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    let last = "none (no probe answered)";
+    for (;;) {
+      try {
+        const v = await probe();
+        if (ok(v)) return v;
+        last = show(v);
+      } catch (e) {
+        last = `error: ${e instanceof Error ? e.message : String(e)}`;
+      }
+      if (Date.now() >= deadline) break;
+      await sleep(intervalMs);
+    }
+    assert.fail(`Waited ${timeoutMs} ms for ${what}; last: ${last}`);
+  }
+
+  /**
+   * Waits until health field `field` equals `want` (deep equality) or, when
+   * `want` is a function, satisfies it; returns that health report. On
+   * timeout it fails an assertion naming the field, what was wanted and the
+   * field's last value.
+   */
+  waitForHealth(
+    field: string,
+    want: unknown,
+    timeoutMs = 10_000,
+  ): Promise<Record<string, unknown>> {
+    const ok = typeof want === "function"
+      ? (h: Record<string, unknown>) => Boolean(want(h[field]))
+      : (h: Record<string, unknown>) => isDeepStrictEqual(h[field], want);
+    const wanted = typeof want === "function" ? `to satisfy ${want}` : `= ${JSON.stringify(want)}`;
+    return this.waitFor(`health.${field} ${wanted}`, () => this.health(), ok, {
+      timeoutMs,
+      show: (h) => `health.${field} = ${JSON.stringify(h[field])}`,
+    });
   }
 
   /** SIGTERM, wait (hard 15 s, then SIGKILL), unmount, remove. Returns the daemon's exit code. */

@@ -6,7 +6,7 @@
  * the ECS export and in `bm health`, with `bm threats` unchanged. Root only.
  */
 import assert from "node:assert/strict";
-import { canRunE2e, keepingLogs, run, script, sleep, startAgent } from "./_harness.ts";
+import { canRunE2e, keepingLogs, run, script, startAgent } from "./_harness.ts";
 
 const RULE = `
 [[rule]]
@@ -48,14 +48,19 @@ Deno.test({
       const r = await run(path, [], { timeoutMs: 15_000 });
       assert.equal(r.code, 0, r.stderr);
 
-      let alerts: { id: string; rule_id: string; process: { pid: number }; threat_id: null }[] = [];
-      const deadline = Date.now() + 15_000;
-      while (Date.now() < deadline) {
-        alerts = JSON.parse(await agent.bm("alert", "list", "--output", "json")).alerts;
-        if (alerts.length > 0) break;
-        await sleep(200);
-      }
-      assert.equal(alerts.length, 1, `no alert\n${agent.log()}\n${agent.events()}`);
+      const alerts = await agent.waitFor(
+        "an alert in bm alert list",
+        async () =>
+          JSON.parse(await agent.bm("alert", "list", "--output", "json")).alerts as {
+            id: string;
+            rule_id: string;
+            process: { pid: number };
+            threat_id: null;
+          }[],
+        (a) => a.length > 0,
+        { timeoutMs: 15_000, intervalMs: 200 },
+      );
+      assert.equal(alerts.length, 1, JSON.stringify(alerts));
       const a = alerts[0]!;
       assert.equal(a.rule_id, "e2e.cron_like_write");
       assert.equal(a.process.pid, r.pid, "the script's shell wrote the file");

@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import { AT_FDCWD, closeFd, lstatAt, O, openBytes } from "../../ffi/libc_fs.ts";
 import { existsByBytes, readByBytes } from "../../ffi/libc_fs_test_utils.ts";
 import { pathToBytes } from "../../src/sensor/path_codec.ts";
-import { canRunE2e, keepingLogs, run, sleep, startAgent } from "./_harness.ts";
+import { canRunE2e, keepingLogs, run, startAgent } from "./_harness.ts";
 
 // A glob on the plain temp-dir prefix: `*` must match the escaped bytes too.
 const RULE = `
@@ -104,13 +104,11 @@ Deno.test({
       assert.deepEqual(readByBytes(path), BODY);
       const st = lstatAt(AT_FDCWD, raw);
       assert.equal(st.mode & 0o777, 0o755);
-      let status = "";
-      const deadline = Date.now() + 10_000;
-      while (Date.now() < deadline && status !== "restored") {
-        status = (await agent.threats()).find((x) => x.id === t.id)?.status ?? "";
-        if (status !== "restored") await sleep(100);
-      }
-      assert.equal(status, "restored");
+      await agent.waitFor(
+        `threat ${t.id} restored`,
+        async () => (await agent.threats()).find((x) => x.id === t.id)?.status,
+        (status) => status === "restored",
+      );
     } finally {
       assert.equal(await agent.stop(), 0);
       await Deno.remove(rules, { recursive: true });

@@ -120,14 +120,7 @@ Deno.test({
       // queue) and the exec's held record (permission queue) are read from
       // separate fanotify groups, so an exec right after the write can be
       // scored first, and then the writer's own 60 is the firing that crosses.
-      const written = Date.now() + 15_000;
-      let matches: unknown;
-      while (Date.now() < written) {
-        matches = (await agent.health()).rtp_matches;
-        if (matches === 1) break;
-        await sleep(50);
-      }
-      assert.equal(matches, 1, "the write's verdict");
+      await agent.waitForHealth("rtp_matches", 1, 15_000); // the write's verdict
       assert.ok(
         !(await agent.threats()).some((t) => t.name === NAME),
         "60 for the write alone stays under 100",
@@ -164,24 +157,14 @@ Deno.test({
 
       // A changed blocklist is picked up by the watcher's reload.
       await Deno.writeTextFile(blocklist, `# test\n${sha}\n${EICAR_SHA}\n`, { mode: 0o644 });
-      const deadline = Date.now() + 10_000;
-      let n: unknown;
-      while (Date.now() < deadline) {
-        n = (await agent.health()).rtp_blocklist_entries;
-        if (n === 2) break;
-        await sleep(100);
-      }
-      assert.equal(n, 2, "blocklist reloaded");
+      await agent.waitForHealth("rtp_blocklist_entries", 2); // reloaded
 
       // A bad one is refused with file and line; the last good list stays.
       await Deno.writeTextFile(blocklist, `${sha}\nnot-a-hash\n`, { mode: 0o644 });
-      const until = Date.now() + 10_000;
-      let h2: Record<string, unknown> = {};
-      while (Date.now() < until) {
-        h2 = await agent.health();
-        if (String(h2.last_reload_result).startsWith("failed")) break;
-        await sleep(100);
-      }
+      const h2 = await agent.waitForHealth(
+        "last_reload_result",
+        (r: unknown) => String(r).startsWith("failed"),
+      );
       assert.match(String(h2.last_reload_result), /failed: .*rtp_blocklist\.txt" line 2/);
       assert.equal(h2.rtp_blocklist_entries, 2, "last good blocklist kept");
     } finally {
@@ -252,14 +235,7 @@ Deno.test({
       await Deno.writeTextFile(blocklist, `${EICAR_SHA} 68\n${otherSha} ${other.length}\n`, {
         mode: 0o644,
       });
-      const deadline = Date.now() + 10_000;
-      let n: unknown;
-      while (Date.now() < deadline) {
-        n = (await agent.health()).rtp_blocklist_entries;
-        if (n === 2) break;
-        await sleep(100);
-      }
-      assert.equal(n, 2, "blocklist reloaded");
+      await agent.waitForHealth("rtp_blocklist_entries", 2); // reloaded
       const cp2 = await run("cp", [otherSrc, `${outside}/other.bin`]);
       assert.equal(cp2.code, 0, cp2.stderr);
       assert.ok(await hashedBy(cp2.pid), "the file of the reloaded size was hashed and scored");
