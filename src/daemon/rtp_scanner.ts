@@ -209,9 +209,7 @@ export class RtpScanner {
     if (key !== undefined) this.pendingWrites.add(key);
     this.queue.push({ event: ev, path, key });
     // After the batch in hand, never inside it: offer runs between events and their answers.
-    this.worker ??= Promise.resolve().then(() => this.work()).finally(() =>
-      this.worker = undefined
-    );
+    this.worker ??= Promise.resolve().then(() => this.work());
   }
 
   /** Resolves when the queue is empty and no hash is in flight (tests, shutdown). */
@@ -228,32 +226,44 @@ export class RtpScanner {
     await this.idle();
   }
 
+  /**
+   * The one worker: hashes jobs until the queue is empty. It clears `worker`
+   * itself, in the same synchronous run as its last look at the queue: a
+   * `.finally` on its promise ran a few microtasks later, and a job offered in
+   * between found a worker still set that would not look again (the job was
+   * left in the queue until some later offer).
+   */
   private async work(): Promise<void> {
-    let slice = performance.now();
-    while (!this.stopped && this.head < this.queue.length) {
-      if (performance.now() - slice >= SLICE_MS) {
-        await new Promise((r) => setTimeout(r, 0));
-        slice = performance.now();
-        continue;
+    try {
+      let slice = performance.now();
+      while (!this.stopped && this.head < this.queue.length) {
+        if (performance.now() - slice >= SLICE_MS) {
+          await new Promise((r) => setTimeout(r, 0));
+          slice = performance.now();
+          continue;
+        }
+        const job = this.queue[this.head]!;
+        this.queue[this.head] = undefined as unknown as Job;
+        this.head++;
+        if (this.head > 1024 && this.head * 2 > this.queue.length) {
+          this.queue = this.queue.slice(this.head);
+          this.head = 0;
+        }
+        if (job.key !== undefined) this.pendingWrites.delete(job.key);
+        const quick = this.hashSmall(job.path);
+        const hash = quick === LARGE ? await this.hashLarge(job.path) : quick;
+        if (hash === undefined || this.stopped) continue;
+        if (!this.blocklist.has(hash)) continue;
+        this.counters.matches++;
+        this.o.sink(rtpVerdictEvent(job.event, job.path, hash));
       }
-      const job = this.queue[this.head]!;
-      this.queue[this.head] = undefined as unknown as Job;
-      this.head++;
-      if (this.head > 1024 && this.head * 2 > this.queue.length) {
-        this.queue = this.queue.slice(this.head);
+      if (this.head >= this.queue.length) {
+        this.queue = [];
         this.head = 0;
       }
-      if (job.key !== undefined) this.pendingWrites.delete(job.key);
-      const quick = this.hashSmall(job.path);
-      const hash = quick === LARGE ? await this.hashLarge(job.path) : quick;
-      if (hash === undefined || this.stopped) continue;
-      if (!this.blocklist.has(hash)) continue;
-      this.counters.matches++;
-      this.o.sink(rtpVerdictEvent(job.event, job.path, hash));
-    }
-    if (this.head >= this.queue.length) {
-      this.queue = [];
-      this.head = 0;
+    } finally {
+      // No await between the loop's last look at the queue and here.
+      this.worker = undefined;
     }
   }
 

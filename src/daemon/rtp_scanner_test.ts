@@ -127,6 +127,27 @@ Deno.test("rtp scanner: a process's next exec replaces an exec whose second repo
   }
 });
 
+Deno.test("rtp scanner: a job offered while the worker is finishing is still hashed", async () => {
+  // The worker's loop can end a few microtasks before the worker counts as gone; a batch
+  // read in that window (its promise settled in the same turn) offered its jobs to a worker
+  // that never came back to them: the e2e EICAR copy was never hashed, 2 runs in 6 under load.
+  const f = await fixture();
+  try {
+    for (let ticks = 0; ticks <= 8; ticks++) {
+      f.out.length = 0;
+      const s = f.scanner();
+      s.offer(closeModified(7, f.good));
+      for (let i = 0; i < ticks; i++) await Promise.resolve();
+      s.offer(closeModified(8, f.bad));
+      await s.idle();
+      assert.equal(s.pending, 0, `${ticks} microtasks later: a job left in the queue`);
+      assert.equal(f.out.length, 1, `${ticks} microtasks later: the listed file was not scored`);
+    }
+  } finally {
+    await f.done();
+  }
+});
+
 Deno.test("rtp scanner: a file over one read (256 KiB) is streamed whole; a rewrite of the same size is hashed again", async () => {
   const f = await fixture();
   try {
