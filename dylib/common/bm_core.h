@@ -174,9 +174,14 @@ int bm_interest_uses_exe(const bm_interest *f);
 #define BM_INTEREST_SIZE_ASK (-2)
 /* bm_interest_decide: the decision needs the file's size (bm_interest_file_size). */
 #define BM_INTEREST_ASK (-1)
+/* bm_interest_decide: only a hold pattern ("hN") passes the record: hold it (hold.c). */
+#define BM_INTEREST_HOLD 2
+/* The longest hold of f's patterns in ms (0: f holds nothing). */
+uint32_t bm_interest_hold_ms(const bm_interest *f);
 /*
  * 1 when the finished record `rec` (len bytes) passes f (NULL passes
- * everything), 0 when it does not. exe: the table as of this record (NULL:
+ * everything), 0 when it does not, BM_INTEREST_HOLD when only a hold pattern
+ * passes it. exe: the table as of this record (NULL:
  * every executable unknown). size: the size of the record's file.path when
  * the record has none, -1 unknown, or BM_INTEREST_SIZE_ASK: then the answer
  * is BM_INTEREST_ASK when only that size can decide (look it up, outside any
@@ -193,6 +198,31 @@ int bm_interest_pass(const bm_interest *f, const uint8_t *rec, uint32_t len, con
 int64_t bm_interest_file_size(const uint8_t *rec, uint32_t len);
 /* Updates t with a record that reached the ring. */
 void bm_exe_track(bm_exe_table *t, const uint8_t *rec, uint32_t len);
+
+/*
+ * The hold table (hold.c): records held until an exec of their path. Not
+ * locked: the sensor's mu guards it.
+ */
+typedef struct bm_hold bm_hold;
+bm_hold *bm_hold_new(void);
+void bm_hold_free(bm_hold *h);
+uint32_t bm_hold_count(const bm_hold *h);
+/* The hash the table keys paths by (never 0). */
+uint64_t bm_hold_hash(const uint8_t *s, uint32_t len);
+/*
+ * Holds the header of finished record rec (its strings are not kept) under
+ * the hash of its path until now_ns + keep_ns; the same writer (pid, start,
+ * kind) and path keep one entry, the latest. 0 held, -1 full (pass it on).
+ */
+int bm_hold_put(bm_hold *h, const uint8_t *rec, uint64_t path_hash, uint64_t keep_ns, uint64_t now_ns);
+/*
+ * Removes every entry of path_hash; calls fn with the header of each one not
+ * expired (fn NULL: forgets them). Returns how many went to fn.
+ */
+typedef void (*bm_hold_fn)(void *ctx, const uint8_t *hdr);
+uint32_t bm_hold_take(bm_hold *h, uint64_t path_hash, uint64_t now_ns, bm_hold_fn fn, void *ctx);
+/* 1 when pid has had a record held (and forgets it): its exit record says so. */
+int bm_hold_writer_exits(bm_hold *h, int32_t pid);
 
 /* ---- core ------------------------------------------------------------- */
 
@@ -297,6 +327,9 @@ struct bm_sensor {
   bm_interest *interest;
   bm_exe_table *exe;
   uint64_t filtered; /* notify records the filter dropped (under mu) */
+  /* records held until an exec of their path (allocated with the first filter that holds) */
+  bm_hold *hold;
+  uint64_t held_records, held_released, held_forgotten, hold_full; /* under mu */
 };
 
 #define BM_HEARTBEAT_MS 100

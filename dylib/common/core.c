@@ -347,6 +347,102 @@ static void track_locked(bm_sensor *s, const bm_rec *r, uint32_t len, int ok) {
   }
 }
 
+/* ---- the hold table (hold.c): records kept until an exec of their path ---- */
+
+/* The first string of tag in a finished record, or NULL. */
+static const uint8_t *rec_string(const uint8_t *rec, uint32_t len, uint8_t tag, uint32_t *out_len) {
+  uint32_t nstr = (uint32_t)rec[BM_OFF_NSTR] | (uint32_t)rec[BM_OFF_NSTR + 1] << 8;
+  uint32_t off = BM_RECORD_HEADER_SIZE;
+  for (uint32_t i = 0; i < nstr && off + 4 <= len; i++) {
+    uint32_t sl = (uint32_t)rec[off + 2] | (uint32_t)rec[off + 3] << 8;
+    if (off + 4 + sl > len) return NULL;
+    if (rec[off] == tag) {
+      *out_len = sl;
+      return rec + off + 4;
+    }
+    off += 4 + sl;
+  }
+  return NULL;
+}
+
+/* Holds a record the filter passed only through a hold pattern. 0 held, -1 not (pass it). Caller holds mu. */
+static int hold_locked(bm_sensor *s, const bm_rec *r, uint32_t len) {
+  uint32_t sl = 0;
+  const uint8_t *p = s->hold ? rec_string(r->buf, len, BM_STR_PATH, &sl) : NULL;
+  uint32_t keep = bm_interest_hold_ms(s->interest);
+  if (!p || !keep || bm_hold_put(s->hold, r->buf, bm_hold_hash(p, sl), (uint64_t)keep * 1000000ull,
+                                  bm_now_mono_ns()) != 0) {
+    if (p && keep) s->hold_full++;
+    return -1;
+  }
+  s->held_records++;
+  return 0;
+}
+
+typedef struct late_ctx {
+  bm_sensor *s;
+  const uint8_t *path;
+  uint32_t path_len;
+} late_ctx;
+
+/* A held record reaches the ring, before the exec of its path: its header, that exec's path. */
+static void push_late(void *ctx, const uint8_t *hdr) {
+  late_ctx *c = ctx;
+  bm_sensor *s = c->s;
+  uint8_t buf[BM_RECORD_HEADER_SIZE + 4 + 4096 + 16];
+  bm_rec r = {.buf = buf, .cap = sizeof buf, .len = BM_RECORD_HEADER_SIZE};
+  memcpy(buf, hdr, BM_RECORD_HEADER_SIZE);
+  buf[BM_OFF_FLAGS] |= BM_FLAG_LATE;
+  bm_rec_str(&r, BM_STR_PATH, (const char *)c->path, c->path_len);
+  uint32_t len = bm_rec_finish(&r);
+  bm_rec_set_u32(&r, BM_OFF_SEQ, s->next_seq++);
+  if (s->closed || bm_ring_push(&s->ring, buf, len)) s->st.dropped++;
+  else s->held_released++;
+}
+
+/*
+ * Before an exec record goes to the ring: the records held for its path (its
+ * executable, the file a held exec names, its #! script) go first. Forgets
+ * them at an unlink of their path. Caller holds mu.
+ */
+static void hold_see_locked(bm_sensor *s, uint8_t *rec, uint32_t len) {
+  if (!s->hold || bm_hold_count(s->hold) == 0) return;
+  uint8_t kind = rec[BM_OFF_KIND];
+  if (kind == BM_KIND_UNLINK) {
+    uint32_t sl = 0;
+    const uint8_t *p = rec_string(rec, len, BM_STR_PATH, &sl);
+    if (p && sl <= 4096) {
+      uint64_t before = bm_hold_count(s->hold);
+      bm_hold_take(s->hold, bm_hold_hash(p, sl), 0, NULL, NULL);
+      s->held_forgotten += before - bm_hold_count(s->hold);
+    }
+    return;
+  }
+  if (kind != BM_KIND_EXEC) return;
+  static const uint8_t tags[3] = {BM_STR_EXECUTABLE, BM_STR_PATH, BM_STR_SCRIPT};
+  uint64_t seen[3] = {0, 0, 0};
+  uint64_t now = bm_now_mono_ns();
+  for (int i = 0; i < 3; i++) {
+    uint32_t sl = 0;
+    const uint8_t *p = rec_string(rec, len, tags[i], &sl);
+    if (!p || sl == 0 || sl > 4096) continue;
+    uint64_t h = bm_hold_hash(p, sl);
+    if (h == seen[0] || h == seen[1]) continue;
+    seen[i] = h;
+    late_ctx c = {s, p, sl};
+    uint32_t before = bm_hold_count(s->hold);
+    uint32_t went = bm_hold_take(s->hold, h, now, push_late, &c);
+    s->held_forgotten += before - bm_hold_count(s->hold) - went; /* expired ones */
+  }
+}
+
+/* An exit record of a process that wrote held records says so (the agent keeps it). Caller holds mu. */
+static void hold_mark_exit_locked(bm_sensor *s, uint8_t *rec) {
+  if (s->hold && rec[BM_OFF_KIND] == BM_KIND_EXIT &&
+      bm_hold_writer_exits(s->hold, (int32_t)bm_rec_get_u32(rec, BM_OFF_PID)))
+    rec[BM_OFF_FLAGS] |= BM_FLAG_HELD_WRITES;
+}
+
 static int submit_notify(bm_sensor *s, bm_rec *r, int filter) {
   uint32_t len = bm_rec_finish(r);
   int rc = 0;
@@ -360,10 +456,13 @@ static int submit_notify(bm_sensor *s, bm_rec *r, int filter) {
     pthread_mutex_lock(&s->mu);
     v = interesting_locked(s, r, len, size);
   }
-  if (!v) {
+  if (v == BM_INTEREST_HOLD) v = hold_locked(s, r, len) == 0 ? 2 : 1;
+  hold_see_locked(s, r->buf, len);
+  if (v != 1) {
     pthread_mutex_unlock(&s->mu);
     return 1;
   }
+  hold_mark_exit_locked(s, r->buf);
   bm_rec_set_u32(r, BM_OFF_SEQ, s->next_seq++);
   uint32_t before = s->ring.used;
   if (s->closed || bm_ring_push(&s->ring, r->buf, len)) {
@@ -426,6 +525,7 @@ uint32_t bm_core_submit_auth_deadline(bm_sensor *s, bm_rec *r, uint64_t token, i
   uint64_t end = now + (uint64_t)s->cfg.auth_deadline_ms * 1000000ull;
   if (deadline_ns && deadline_ns < end) end = deadline_ns > now ? deadline_ns : now;
   pthread_mutex_lock(&s->mu);
+  hold_see_locked(s, r->buf, len);
   uint32_t id = s->next_auth;
   bm_held *h = &s->held[id & (s->held_cap - 1)];
   bm_rec_set_u32(r, BM_OFF_SEQ, s->next_seq++);
@@ -666,13 +766,24 @@ int32_t bm_sensor_set_interest(bm_sensor *s, const char *spec, char *err, uint32
   if (spec && !(f = bm_interest_parse(spec, err, err_len))) return -1;
   /* a table starts empty (every executable and name unknown: such records pass) and is kept from then on */
   bm_exe_table *exe = f && bm_interest_uses_exe(f) ? calloc(1, sizeof *exe) : NULL;
+  bm_hold *hold = f && bm_interest_hold_ms(f) ? bm_hold_new() : NULL;
   pthread_mutex_lock(&s->mu);
   bm_interest *old = s->interest;
   s->interest = f;
   if (!s->exe) s->exe = exe, exe = NULL;
+  /* held records stay while the new filter holds too; a filter that holds nothing forgets them */
+  bm_hold *drop = NULL;
+  if (!f || !bm_interest_hold_ms(f)) {
+    drop = s->hold, s->hold = NULL;
+    s->held_forgotten += bm_hold_count(drop);
+  } else if (!s->hold) {
+    s->hold = hold, hold = NULL;
+  }
   pthread_mutex_unlock(&s->mu);
   bm_interest_free(old);
   free(exe);
+  bm_hold_free(hold);
+  bm_hold_free(drop);
   return 0;
 }
 
@@ -687,6 +798,10 @@ int32_t bm_sensor_get_stats(bm_sensor *s, bm_sensor_stats *out, uint32_t size) {
   s->st.held_now = s->held_n;
   bm_sensor_stats copy = s->st;
   copy.filtered = s->filtered;
+  copy.held_records = s->held_records;
+  copy.held_released = s->held_released;
+  copy.held_forgotten = s->held_forgotten;
+  copy.hold_full = s->hold_full;
   pthread_mutex_unlock(&s->mu);
   if (s->stats_extra) s->stats_extra(s->ctx, &copy);
   if (size > sizeof copy) size = sizeof copy;
@@ -725,6 +840,7 @@ void bm_sensor_close(bm_sensor *s) {
   bm_tables_free(&s->tables);
   bm_interest_free(s->interest);
   free(s->exe);
+  bm_hold_free(s->hold);
   free(s->held);
   pthread_cond_destroy(&s->ready);
   pthread_cond_destroy(&s->wd_cond);

@@ -50,6 +50,7 @@ typedef struct bm_interest_pat {
   uint32_t nnames;
   uint64_t *sizes;   /* sorted file sizes; NULL = any size */
   uint32_t nsizes;
+  uint32_t hold_ms;  /* "hN": a record only this passes is held (hold.c) N ms; 0 = passes */
 } bm_interest_pat;
 
 /*
@@ -71,6 +72,7 @@ struct bm_interest {
   int uses_proc;      /* some pattern has "e" or NAMES: needs the exe table */
   uint32_t all;       /* bit k: every record of kind k passes */
   uint32_t listed;    /* bit k: some line names kind k */
+  uint32_t hold_ms;   /* the longest "hN" of any pattern, 0 = none holds */
   uint32_t first[33]; /* patterns of kind k: pats[first[k] .. first[k + 1]) */
   bm_interest_pat *pats;
   /* group g of kind k: pats[ix[group[k][g] .. group[k][g + 1])], those without a NAMES, SIZES,
@@ -171,8 +173,10 @@ static uint32_t pat_group(const bm_interest_pat *p) {
   return BM_IX_SEG + BM_IX_LAST;
 }
 
-/* 0 a pass needs nothing more, 1 a mode, name or executable, 2 a size (maybe an lstat) */
+/* 0 a pass needs nothing more, 1 a mode, name or executable, 2 a size (maybe an lstat), 3 a hold
+   (a pass that holds: every other pattern is asked first) */
 static uint32_t pat_cost(const bm_interest_pat *p) {
+  if (p->hold_ms) return 3;
   if (p->nsizes) return 2;
   return p->nnames || p->mode_any || p->exe ? 1 : 0;
 }
@@ -186,7 +190,7 @@ static int build_index(bm_interest *f) {
   for (uint32_t k = 0; k < 32; k++) {
     for (uint32_t g = 0; g < BM_IX_GROUPS; g++) {
       f->group[k][g] = at;
-      for (uint32_t c = 0; c < 3; c++)
+      for (uint32_t c = 0; c < 4; c++)
         for (uint32_t i = f->first[k]; i < f->first[k + 1]; i++)
           if (pat_group(&f->pats[i]) == g && pat_cost(&f->pats[i]) == c) f->ix[at++] = i;
     }
@@ -246,6 +250,12 @@ bm_interest *bm_interest_parse(const char *spec, char *err, uint32_t err_len) {
           } else if (*q == 'e') {
             pat.exe = 1;
             q++;
+          } else if (*q == 'h') {
+            char *e = NULL;
+            unsigned long m = strtoul(q + 1, &e, 10);
+            ok = e != q + 1 && m > 0 && m <= 86400000ul;
+            pat.hold_ms = (uint32_t)m;
+            q = e;
           } else if (*q == 'm') {
             char *e = NULL;
             unsigned long m = strtoul(q + 1, &e, 10);
@@ -282,8 +292,10 @@ bm_interest *bm_interest_parse(const char *spec, char *err, uint32_t err_len) {
       tmp[n] = pat;
       kinds[n] = (uint8_t)k;
       f->listed |= 1u << k;
-      if (!pat.plen && !pat.slen && !pat.clen && !pat.mode_any && !pat.exe && !pat.nnames && !pat.nsizes)
+      if (!pat.plen && !pat.slen && !pat.clen && !pat.mode_any && !pat.exe && !pat.nnames && !pat.nsizes &&
+          !pat.hold_ms)
         f->all |= 1u << k;
+      if (pat.hold_ms > f->hold_ms) f->hold_ms = pat.hold_ms;
       f->uses_proc |= pat.exe || pat.nnames;
       count[k]++;
       n++;
@@ -319,6 +331,8 @@ bm_interest *bm_interest_parse(const char *spec, char *err, uint32_t err_len) {
 }
 
 int bm_interest_uses_exe(const bm_interest *f) { return f && f->uses_proc; }
+
+uint32_t bm_interest_hold_ms(const bm_interest *f) { return f ? f->hold_ms : 0; }
 
 /* The string of tag (the first one), or NULL. */
 static const uint8_t *rec_str(const uint8_t *rec, uint32_t len, uint8_t tag, uint32_t *out_len) {
@@ -422,7 +436,7 @@ static int has_u64(const uint64_t *a, uint32_t n, uint64_t v) {
  * linear: every pattern of the kind in spec order, not the index (tests).
  */
 static int path_matches(const bm_interest *f, unsigned kind, const uint8_t *s, uint32_t len, uint32_t mode,
-                        uint64_t exe, uint32_t name, int64_t size, int *ask, int linear) {
+                        uint64_t exe, uint32_t name, int64_t size, int *ask, int *hold, int linear) {
   int plain = 1;
   for (uint32_t i = 0; i < len && plain; i++) plain = s[i] < 0x80 && s[i] != '\\';
   /* "i" patterns (lowercase already) compare with the path lowered once (len <= the long-path bound) */
@@ -472,6 +486,10 @@ static int path_matches(const bm_interest *f, unsigned kind, const uint8_t *s, u
         }
         if (!has_u64(p->sizes, p->nsizes, (uint64_t)size)) continue;
       }
+      if (p->hold_ms) {
+        *hold = 1; /* passes if nothing else does: held */
+        continue;
+      }
       return 1;
     }
   return 0;
@@ -498,7 +516,7 @@ static int decide(const bm_interest *f, const uint8_t *rec, uint32_t len, const 
   if (!((f->listed >> kind) & 1u)) return 0;
   uint32_t nstr = (uint32_t)rec[BM_OFF_NSTR] | (uint32_t)rec[BM_OFF_NSTR + 1] << 8;
   uint32_t off = BM_RECORD_HEADER_SIZE;
-  int have_path = 0, ask = 0;
+  int have_path = 0, ask = 0, hold = 0;
   uint32_t mode = bm_rec_get_u32(rec, BM_OFF_FILE_MODE);
   double own = bm_rec_get_f64(rec, BM_OFF_FILE_SIZE);
   if (own >= 0 && own < 9.2e18) size = (int64_t)own; /* the record's own: no stat */
@@ -524,10 +542,11 @@ static int decide(const bm_interest *f, const uint8_t *rec, uint32_t len, const 
     if (off > len) return 1; /* malformed: not ours to judge */
     if (tag != BM_STR_PATH && tag != BM_STR_TARGET_PATH) continue;
     have_path = 1;
-    if (sl > BM_INTEREST_LONG_PATH || path_matches(f, kind, s, sl, mode, exe, name, size, &ask, linear)) return 1;
+    if (sl > BM_INTEREST_LONG_PATH || path_matches(f, kind, s, sl, mode, exe, name, size, &ask, &hold, linear))
+      return 1;
   }
   if (!have_path) return 1;
-  return ask ? BM_INTEREST_ASK : 0;
+  return ask ? BM_INTEREST_ASK : hold ? BM_INTEREST_HOLD : 0;
 }
 
 int bm_interest_decide(const bm_interest *f, const uint8_t *rec, uint32_t len, const bm_exe_table *exe_table,

@@ -100,6 +100,8 @@ enum bm_flag {
   BM_FLAG_PLATFORM_BINARY = 1u << 1, /* macOS: Apple platform binary */
   BM_FLAG_ENRICH_MISS = 1u << 2,     /* /proc facts lost the race with an exit */
   BM_FLAG_DIR = 1u << 3,             /* file.path is a directory */
+  BM_FLAG_LATE = 1u << 4,            /* a held record (interest "hN"), sent before an exec of its path */
+  BM_FLAG_HELD_WRITES = 1u << 5,     /* exit: the process wrote held records (some may still come) */
 };
 
 /* How a standard stream is connected. */
@@ -155,6 +157,10 @@ typedef struct bm_sensor_stats {
   uint64_t env_misses;         /* execs whose environment could not be read whole (gone, > 64 KiB) */
   uint64_t exec_followers;     /* Linux: loader / #! interpreter opens answered as part of their exec */
   uint64_t filtered;           /* notify records the interest filter dropped (bm_sensor_set_interest) */
+  uint64_t held_records;       /* records held by an "hN" pattern instead of sent */
+  uint64_t held_released;      /* held records sent (BM_FLAG_LATE) before an exec of their path */
+  uint64_t held_forgotten;     /* held records forgotten: their file unlinked, their time up, the filter replaced */
+  uint64_t hold_full;          /* records an "hN" pattern would hold, sent because the hold table was full */
 } bm_sensor_stats;
 
 typedef struct bm_sensor bm_sensor; /* opaque */
@@ -248,7 +254,7 @@ BM_API int32_t bm_sensor_allow_cache_clear(bm_sensor *s);
  * rename target starts with PREFIX, ends with SUFFIX and contains CONTAINS,
  * and FLAGS allow ("i": ASCII letters compare without case; "mN": the
  * record's file mode has one of the bits N, decimal; "e": the path is the
- * process's executable), NAMES allow ("a/b": the process's name, the base
+ * process's executable; "hN": hold, see below), NAMES allow ("a/b": the process's name, the base
  * name of its executable as the agent knows it from the exec, fork and exit
  * records before, is one of them; an unknown one passes) and SIZES allow
  * ("68,73": the size of file.path, the record's or an lstat's, is one of
@@ -257,7 +263,17 @@ BM_API int32_t bm_sensor_allow_cache_clear(bm_sensor *s);
  * whatever its mode, names and sizes allow. A
  * line with every field empty passes every record of the kind. Kinds no line names are dropped, kinds above 31
  * always pass, and so does a path longer than 4096 bytes or a record of a
- * named kind without a path. NULL = no filter (the default). Replaces the
+ * named kind without a path.
+ * Hold ("hN", N ms): a record that only such patterns pass is not sent but
+ * held (at most 24,576, N ms each; a fuller table sends it): an exec record
+ * whose executable, file path or script is the held record's file.path sends
+ * it first, flagged BM_FLAG_LATE, with its own time, process and file fields
+ * (its seq is the one it gets then); an unlink of the path forgets it, and so
+ * does time. Made for a rule that needs a written file only if it is then run
+ * (a drop-then-exec pair), so a tree written and removed in /tmp never
+ * reaches the agent. The exit record of a process that wrote held records
+ * carries BM_FLAG_HELD_WRITES.
+ * NULL = no filter (the default). Replaces the
  * previous filter at once. Returns 0, or -1 with a one-line reason in
  * err[err_len] (the previous filter stays) or on a bad handle.
  */

@@ -1088,6 +1088,92 @@ static uint64_t reader_wakes(bm_sensor *s) {
 }
 
 /* A first notify record wakes the waiter only when it would sleep past the batch's due time. */
+/* The hold table against a plain list: random puts (few path hashes, colliding home slots, repeated
+   writers), takes, unlinks and expiry; every take must hand over exactly the live entries the list
+   has for that hash, and the count must agree (backward-shift deletion keeps every run reachable). */
+typedef struct ref_hold {
+  uint64_t hash, expires;
+  int32_t pid;
+  int live;
+} ref_hold;
+
+static uint32_t took_pids[64], ntook;
+static void took(void *ctx, const uint8_t *hdr) {
+  (void)ctx;
+  if (ntook < 64) took_pids[ntook++] = bm_rec_get_u32(hdr, BM_OFF_PID);
+}
+
+static int cmp_u32(const void *a, const void *b) {
+  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+static void test_hold_table(void) {
+  bm_hold *h = bm_hold_new();
+  CHECK(h != NULL);
+  if (!h) return;
+  static ref_hold ref[20000];
+  uint32_t nref = 0;
+  uint64_t now = 1000000000ull;
+  srand(7);
+  uint8_t buf[BM_RECORD_HEADER_SIZE];
+  for (int op = 0; op < 200000; op++) {
+    int r = rand() % 100;
+    /* hashes that share home slots: low bits from a small set, high bits vary */
+    uint64_t hash = (uint64_t)(rand() % 40) << 40 | (uint64_t)(rand() % 8) << 15 | (rand() % 2 ? 3u : 32765u);
+    /* (homes at slots 3 and 32765: long runs, some wrapping past the end) */
+    if (r < 70 && nref < 20000) {
+      bm_rec rec;
+      bm_rec_begin(&rec, buf, sizeof buf, BM_KIND_CLOSE_MODIFIED, 0);
+      int32_t pid = 100 + rand() % 5;
+      bm_rec_set_i32(&rec, BM_OFF_PID, pid);
+      uint64_t keep = (uint64_t)(1 + rand() % 50) * 1000000ull;
+      if (bm_hold_put(h, buf, hash, keep, now) != 0) continue;
+      uint32_t i = 0;
+      for (; i < nref; i++)
+        if (ref[i].live && ref[i].hash == hash && ref[i].pid == pid) break;
+      if (i == nref) nref++;
+      ref[i] = (ref_hold){hash, now + keep, pid, 1};
+    } else {
+      ntook = 0;
+      int unlink = r >= 95;
+      bm_hold_take(h, hash, unlink ? 0 : now, unlink ? NULL : took, NULL);
+      uint32_t want[64], nwant = 0;
+      for (uint32_t i = 0; i < nref; i++) {
+        if (!ref[i].live || ref[i].hash != hash) continue;
+        if (!unlink && ref[i].expires > now && nwant < 64) want[nwant++] = (uint32_t)ref[i].pid;
+        ref[i].live = 0;
+      }
+      qsort(want, nwant, sizeof *want, cmp_u32);
+      qsort(took_pids, ntook, sizeof *took_pids, cmp_u32);
+      CHECK(ntook == nwant);
+      CHECK(memcmp(want, took_pids, nwant * sizeof *want) == 0);
+    }
+    now += 100000ull; /* 0.1 ms an operation */
+    uint32_t live = 0;
+    for (uint32_t i = 0; i < nref; i++) live += ref[i].live;
+    if (op % 1000 == 0) CHECK(bm_hold_count(h) == live);
+  }
+  /* a writer's exit is flagged once */
+  CHECK(bm_hold_writer_exits(h, 100) == 1);
+  CHECK(bm_hold_writer_exits(h, 100) == 0);
+  CHECK(bm_hold_writer_exits(h, 99) == 0);
+  bm_hold_free(h);
+  /* full: past 24,576 live entries a put fails (the record then passes whole) until they expire */
+  h = bm_hold_new();
+  int full = 0;
+  for (uint32_t i = 0; i < 30000 && !full; i++) {
+    bm_rec rec;
+    bm_rec_begin(&rec, buf, sizeof buf, BM_KIND_CLOSE_MODIFIED, 0);
+    bm_rec_set_i32(&rec, BM_OFF_PID, (int32_t)i + 1);
+    full = bm_hold_put(h, buf, bm_hold_hash((const uint8_t *)&i, sizeof i), 1000000ull, now) != 0;
+  }
+  CHECK(full && bm_hold_count(h) == 24576);
+  CHECK(bm_hold_put(h, buf, 12345, 1000000ull, now + 2000000000ull) == 0); /* swept: room again */
+  CHECK(bm_hold_count(h) == 1);
+  bm_hold_free(h);
+}
+
 static void test_notify_wakes(void) {
   char err[128];
   uint8_t rec[256];
@@ -1130,6 +1216,7 @@ int main(void) {
   test_notify_wakes();
   test_interest();
   test_interest_index();
+  test_hold_table();
   test_env();
   test_record_layout();
   test_ring();
