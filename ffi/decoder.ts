@@ -311,6 +311,8 @@ function decodeOne(
     bm.deadline = dv.getFloat64(off + OFF.deadline, true);
   }
   if (launchItem !== undefined) bm.launch_item = launchItem;
+  if (flags & FLAG.late) bm.late = true;
+  if (flags & FLAG.heldWrites) bm.held_writes = true;
 
   const ev = {
     "@timestamp": dv.getFloat64(off + OFF.time, true),

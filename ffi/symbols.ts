@@ -61,7 +61,14 @@ export const OFF = {
   nstr: 82,
 } as const;
 
-export const FLAG = { auth: 1, platformBinary: 2, enrichMiss: 4, dir: 8 } as const;
+export const FLAG = {
+  auth: 1,
+  platformBinary: 2,
+  enrichMiss: 4,
+  dir: 8,
+  late: 16,
+  heldWrites: 32,
+} as const;
 
 export const STR = {
   executable: 1,
@@ -100,4 +107,8 @@ export const STATS_FIELDS = [
   "envMisses",
   "execFollowers",
   "filtered",
+  "heldRecords",
+  "heldReleased",
+  "heldForgotten",
+  "holdFull",
 ] as const;

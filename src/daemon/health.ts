@@ -149,6 +149,10 @@ export function buildHealth(h: HealthInput): HealthReport {
     enrichment_misses: counter(st?.enrichmentMisses),
     env_misses: counter(st?.envMisses),
     events_filtered: counter(st?.filtered),
+    events_held: counter(st?.heldRecords),
+    events_held_released: counter(st?.heldReleased),
+    events_held_forgotten: counter(st?.heldForgotten),
+    events_hold_full: counter(st?.holdFull),
     marked_filesystems: h.filesystems
       ? h.filesystems.filter((f) => f.marked).map((f) => ({
         mount_point: f.mountPoint,

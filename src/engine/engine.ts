@@ -220,6 +220,12 @@ export class Engine {
   }
 
   private buildIndex(): void {
+    // a held write may come as late as its rule's span: its exited writer stays that long
+    let hold = 0;
+    for (const r of this.rules.rules) {
+      if (r.steps[0]?.holdUntilExec) hold = Math.max(hold, r.maxspanMs);
+    }
+    this.table.pinnedRetentionMs = hold;
     this.partials.clear();
     const active = this.rules.rules.filter((r) => r.platforms.includes(this.opts.platform));
     if (this.opts.forwardRtp && !packScoresRtp(active)) {

@@ -491,6 +491,40 @@ export function stepInterests(
   return new Map(actions.map((a) => [a, stepInterest(where, lists, a)]));
 }
 
+/** The parts of a step as written that holdsUntilExec reads. */
+interface StepSpec {
+  action: string | readonly string[];
+  where?: readonly unknown[] | undefined;
+  count?: number | undefined;
+  of?: number | undefined;
+}
+
+function only(a: string | readonly string[], x: string): boolean {
+  return typeof a === "string" ? a === x : a.length > 0 && a.every((y) => y === x);
+}
+
+/**
+ * Whether a rule's first step (of an ordered rule) needs its written file
+ * only if that very path is executed next: it takes close_modified events
+ * once (no count), and the next step takes execs of its own step-1 file
+ * path (a top-level `process.executable eq { step = 1, field = "file.path" }`).
+ * The sensor may then hold such a write until an exec of its path (and
+ * forget it when the file is deleted first): the step's event reaches the
+ * engine just before the exec that can complete the rule, with its own time
+ * and process, so the rule fires on the same events.
+ */
+export function holdsUntilExec(first: StepSpec, next: StepSpec): boolean {
+  if (!only(first.action, "close_modified") || first.count !== undefined) return false;
+  if (!only(next.action, "exec") || (next.of !== undefined && next.of !== 1)) return false;
+  return (next.where ?? []).some((c) => {
+    if (!isPlain(c) || c.field !== "process.executable" || Object.keys(c).length !== 2) {
+      return false;
+    }
+    const eq = c.eq;
+    return isPlain(eq) && eq.step === 1 && eq.field === "file.path" && Object.keys(eq).length === 2;
+  });
+}
+
 export interface InterestOptions {
   platform: Platform;
   /**
@@ -537,7 +571,14 @@ export function compileInterest(
     for (const s of r.steps) {
       for (const a of s.actions) {
         if (a === "rtp_verdict") add("close_modified", rtpFiles);
-        else add(a, s.interest !== undefined ? s.interest.get(a) : s.paths);
+        else {
+          const ps = s.interest !== undefined ? s.interest.get(a) : s.paths;
+          // held until an exec of the file: as long as the rule may still pair them
+          const hold = s.holdUntilExec ? r.maxspanMs : 0;
+          if (hold > 0 && hold <= 86_400_000) {
+            add(a, (ps ?? [{ prefix: "", suffix: "" }]).map((p) => ({ ...p, hold })));
+          } else add(a, ps);
+        }
       }
     }
   }
@@ -557,6 +598,7 @@ export function compileInterest(
           p.exe ?? false,
           p.names ?? null,
           p.sizes ?? null,
+          p.hold ?? 0,
         ]);
         if (seen.has(k)) return false;
         seen.add(k);

@@ -14,7 +14,13 @@ import type { CompiledRule, Platform } from "./rule_set.ts";
 import { FixedClock } from "../clock.ts";
 import { parseTrace } from "../sensor/trace.ts";
 import type { BmEvent } from "../sensor/event.ts";
-import { ExeTracker, type InterestFilter, interesting } from "../sensor/interest.ts";
+import {
+  ExeTracker,
+  HeldEvents,
+  interestDecision,
+  type InterestFilter,
+  interesting,
+} from "../sensor/interest.ts";
 import { builtinRtpRule } from "./builtin_rtp.ts";
 
 const POLICIES = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "policies");
@@ -290,7 +296,7 @@ for (const platform of ["linux", "macos"] as const) {
       };
       const all = await traces(platform);
       const whole = compileInterest(active, { platform, rtp, exportEvents: false })!;
-      let dropped = 0, total = 0;
+      let dropped = 0, total = 0, released = 0;
       const check = (
         what: string,
         rs: readonly CompiledRule[],
@@ -299,11 +305,16 @@ for (const platform of ["linux", "macos"] as const) {
       ) => {
         // the executables the agent knows as it reads the events (for `exe` patterns)
         const exes = new ExeTracker();
-        const kept = ev.filter((e) => {
-          const keep = interesting(f, e, exes);
-          if (keep) exes.observe(e);
-          return keep;
-        });
+        // held writes come back late, just before an exec of their file (HeldEvents)
+        const hold = new HeldEvents(f, exes);
+        const kept: BmEvent[] = [];
+        for (const e of ev) {
+          for (const k of hold.offer(e)) {
+            exes.observe(k);
+            kept.push(k);
+            if (k.bm?.late) released++;
+          }
+        }
         dropped += ev.length - kept.length;
         total += ev.length;
         assert.deepEqual(replay(rs, kept, opts), replay(rs, ev, opts), what);
@@ -324,6 +335,8 @@ for (const platform of ["linux", "macos"] as const) {
       }
       // the filter must have had something to drop, or this test proves nothing
       assert.ok(dropped > 0, `no event of ${total} was filtered`);
+      // and something to hold and then send before an exec of its file (linux.drop_exec_temp)
+      if (platform === "linux" && !rtp) assert.ok(released > 0, "no held write was sent late");
     });
   }
 }
@@ -368,15 +381,17 @@ for (const rtp of [false, true]) {
         name: (p: number) => exes.name(p),
         size: () => 1,
       };
-      const kept = ev.filter((e) => {
-        const keep = interesting(f, e, facts);
-        if (keep) exes.observe(e);
+      const hold = new HeldEvents(f, facts);
+      const kept: BmEvent[] = [];
+      for (const e of ev) {
+        const out = hold.offer(e);
+        for (const k of out) exes.observe(k);
+        kept.push(...out);
         if (e.event.action === "close_modified") {
           writes++;
-          if (keep) writesKept++;
+          if (out.includes(e)) writesKept++;
         }
-        return keep;
-      });
+      }
       const want = replay(rs, ev, opts);
       fired += want.firings.length;
       assert.deepEqual(replay(rs, kept, opts), want, what);
@@ -402,12 +417,19 @@ Deno.test("interest: cp of /bin/bash, its write reported by pid only, still fire
   const events = parseTrace(await Deno.readTextFile(file), file).events.map(bare);
   const write = events.find((e) => e.event.action === "close_modified")!;
   const exes = new ExeTracker();
-  const kept = events.filter((e) => {
-    const keep = interesting(f, e, exes);
-    if (keep) exes.observe(e);
-    return keep;
-  });
-  assert.ok(kept.includes(write), "cp's write passes");
+  const through = (evs: BmEvent[], known: ExeTracker) => {
+    const hold = new HeldEvents(f, known);
+    const out: BmEvent[] = [];
+    for (const e of evs) {
+      for (const k of hold.offer(e)) {
+        known.observe(k);
+        out.push(k);
+      }
+    }
+    return out;
+  };
+  const kept = through(events, exes);
+  assert.ok(kept.includes(write), "cp's write passes (another step takes writes in /dev/shm)");
   const opts = { ...DEFAULT_ENGINE_OPTIONS, platform: "linux" as const };
   assert.ok(
     replay(active, kept, opts).firings.some((x) => x.startsWith("linux.shell_copied_as_daemon ")),
@@ -421,12 +443,7 @@ Deno.test("interest: cp of /bin/bash, its write reported by pid only, still fire
   const late = [...events];
   late.splice(at, 1);
   late.splice(exit, 0, write); // right after the exit (now at exit - 1)
-  const lateExes = new ExeTracker();
-  const lateKept = late.filter((e) => {
-    const keep = interesting(f, e, lateExes);
-    if (keep) lateExes.observe(e);
-    return keep;
-  });
+  const lateKept = through(late, new ExeTracker());
   assert.ok(lateKept.includes(write), "cp's write read after its exit passes");
   assert.ok(
     replay(active, lateKept, opts).firings.some((x) =>
@@ -442,16 +459,34 @@ Deno.test("interest: cp of /bin/bash, its write reported by pid only, still fire
     event: { action: "exec" },
     process: { pid, executable: "/usr/bin/cp" },
   } as BmEvent);
-  assert.equal(interesting(f, other, cp), true);
+  // held: the rule needs it only if the copy is run; sent just before that exec, it still fires
+  assert.equal(typeof interestDecision(f, other, cp), "number", "held");
+  const moved = events.map((e) => {
+    if (e === write) return other;
+    if (e.event.action === "exec" && e.process.executable === "/dev/shm/rsyslogd") {
+      return { ...e, process: { ...e.process, executable: "/opt/app/sshd", name: "sshd" } };
+    }
+    return e;
+  });
+  const movedKept = through(moved, new ExeTracker());
+  const sent = movedKept.findIndex((e) => e.bm?.late === true);
+  assert.ok(!movedKept.includes(other), "held");
+  assert.ok(sent >= 0 && movedKept[sent + 1]?.event.action === "exec", "sent before the exec");
+  assert.deepEqual(replay(active, movedKept, opts).firings, replay(active, moved, opts).firings);
+  assert.ok(
+    replay(active, movedKept, opts).firings.some((x) =>
+      x.startsWith("linux.shell_copied_as_daemon ")
+    ),
+  );
   exes.observe({
     "@timestamp": 0,
     event: { action: "exec" },
     process: { pid, executable: "/usr/bin/tar" },
   } as BmEvent);
-  assert.equal(interesting(f, other, exes), false);
+  assert.equal(interestDecision(f, other, exes), "drop");
   // ... also read after tar's exit (the process table keeps tar there)
   exes.observe({ "@timestamp": 0, event: { action: "exit" }, process: { pid } } as BmEvent);
-  assert.equal(interesting(f, other, exes), false);
+  assert.equal(interestDecision(f, other, exes), "drop");
   // ... unless RTP's blocklist has the file's size
   const sized = compileInterest(active, {
     platform: "linux",

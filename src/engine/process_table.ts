@@ -87,6 +87,7 @@ export interface ProcessTableStats {
 }
 
 const MAX_EXECS = 8;
+const MAX_PINNED = 4096;
 const START_TOLERANCE_MS = 1000;
 
 export function basename(p: string): string {
@@ -185,6 +186,14 @@ export class ProcessTable {
   /** Exited entity ids in exit order, for retention expiry. */
   private exitedQueue: Proc[] = [];
   private exitedHead = 0;
+  /**
+   * Exited processes whose exit said they wrote events the sensor still
+   * holds (bm.held_writes): kept `pinnedRetentionMs` (the longest hold), at
+   * most MAX_PINNED, so a held write that comes late still finds its writer.
+   */
+  private pinnedQueue: Proc[] = [];
+  private pinnedHead = 0;
+  pinnedRetentionMs = 600_000;
   private evictions = 0;
   private expired = 0;
   private created = 0;
@@ -319,7 +328,7 @@ export class ProcessTable {
     const action = ev.event.action;
     const pf = ev.process;
     const p = this.resolve(ev, now, action === "fork");
-    p.lastSeen = now;
+    if (now > p.lastSeen) p.lastSeen = now; // a late (held) event is older than what came before
     if (p.parent === undefined && pf.parent !== undefined && pf.parent.pid !== pf.pid) {
       p.parent = this.resolveParent(ev, now);
     }
@@ -387,7 +396,8 @@ export class ProcessTable {
     if (action === "exit" && !p.exited) {
       p.exited = true;
       p.exitTime = now;
-      this.exitedQueue.push(p);
+      if (ev.bm?.held_writes) this.pinnedQueue.push(p);
+      else this.exitedQueue.push(p);
     }
     this.lastExecPair = execPair;
     return p;
@@ -422,6 +432,18 @@ export class ProcessTable {
     if (this.exitedHead > 4096 && this.exitedHead * 2 > q.length) {
       this.exitedQueue = q.slice(this.exitedHead);
       this.exitedHead = 0;
+    }
+    const pq = this.pinnedQueue;
+    while (
+      this.pinnedHead < pq.length &&
+      (now - pq[this.pinnedHead]!.exitTime >= this.pinnedRetentionMs ||
+        pq.length - this.pinnedHead > MAX_PINNED)
+    ) {
+      if (this.remove(pq[this.pinnedHead++]!)) this.expired++;
+    }
+    if (this.pinnedHead > 1024 && this.pinnedHead * 2 > pq.length) {
+      this.pinnedQueue = pq.slice(this.pinnedHead);
+      this.pinnedHead = 0;
     }
     if (this.size > this.max) this.evict();
   }

@@ -198,3 +198,29 @@ Deno.test("a fork record without start time that a held exec overtook is that pr
   const other = t.apply(ev(5, "fork", { pid: 11, parent: { pid: 10 } }));
   ok(other !== held);
 });
+
+Deno.test("an exit that says the process wrote held events keeps it past the exited bound and retention, for the rule's span", () => {
+  const t = new ProcessTable(16_384, 1000);
+  t.pinnedRetentionMs = 600_000;
+  t.apply(ev(0, "exec", { pid: 7, start: 0, executable: "/usr/bin/wget", parent: { pid: 1 } }));
+  t.apply(ev(5, "exit", { pid: 7, start: 0 }, { bm: { held_writes: true } }));
+  t.apply(ev(0, "exec", { pid: 8, start: 0, executable: "/usr/bin/curl", parent: { pid: 1 } }));
+  t.apply(ev(5, "exit", { pid: 8, start: 0 }));
+  // an exec flood pushes the ordinary exits out
+  for (let i = 0; i < 5_000; i++) {
+    t.apply(ev(10 + i, "fork", { pid: 1000 + i, parent: { pid: 1 } }));
+    t.apply(ev(10 + i, "exit", { pid: 1000 + i }));
+  }
+  t.sweep(120_000);
+  equal(t.get("8-0"), undefined, "an ordinary exit went");
+  const w = t.get("7-0");
+  ok(w?.exited && w.name === "wget", "the writer of held events stayed");
+  // its held write, sent late, finds it by entity id (old time: lastSeen does not go back)
+  const p = t.apply(
+    ev(3, "close_modified", { pid: 7, start: 0 }, { file: { path: "/tmp/x" }, bm: { late: true } }),
+  );
+  equal(p, w);
+  equal(p.lastSeen, 5);
+  t.sweep(600_006);
+  equal(t.get("7-0"), undefined, "gone after the span");
+});

@@ -21,7 +21,7 @@ import {
 } from "./conditions.ts";
 import { parseTomlSource, type TomlSource } from "./toml_source.ts";
 import { pathPrefilter, pathSegments } from "./prefilter.ts";
-import { stepInterests, stepPaths } from "./interest.ts";
+import { holdsUntilExec, stepInterests, stepPaths } from "./interest.ts";
 import { imageGate, stepCmdLiterals, stepImageOrCmd, stepKeys } from "./step_keys.ts";
 import { allOf } from "./conditions.ts";
 import { compileAccessor } from "./fields.ts";
@@ -538,6 +538,9 @@ function compileRule(
     captures: captures.fields[i]!.map((f) => compileAccessor(f)!),
     needs: needs[i]! | exclNeeds[0]!,
   }));
+  if (spec.ordered && spec.steps.length >= 2 && holdsUntilExec(spec.steps[0]!, spec.steps[1]!)) {
+    compiled[0]!.holdUntilExec = true;
+  }
   let orders: StepOrder[] | undefined;
   if (!spec.ordered && compiled.length > 1) {
     orders = unorderedSteps(compiled, report);

@@ -69,6 +69,12 @@ export interface CompiledStep {
    * step has no such conjunct.
    */
   imageOrCmd?: { gate: Pred; literals: readonly string[] } | undefined;
+  /**
+   * A first step whose event the rule can use only if that very file is
+   * executed next (interest.ts holdsUntilExec): the interest filter holds
+   * its events in the sensor until such an exec.
+   */
+  holdUntilExec?: boolean | undefined;
 }
 
 export interface StepOrder {

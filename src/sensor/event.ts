@@ -119,6 +119,14 @@ export interface BmFields {
   launch_item?: string;
   /** Some string of the event was over its bound and cut (src/engine/bounds.ts). */
   truncated?: boolean;
+  /**
+   * The sensor held this event (an interest pattern with `hold`) and sends it
+   * now, just before an exec of its file: its time and process are the
+   * write's, which may lie before events already delivered.
+   */
+  late?: boolean;
+  /** exit: the process wrote held events, some of which may still come (keep it until then). */
+  held_writes?: boolean;
 }
 
 interface EventBase<A extends EventAction> {

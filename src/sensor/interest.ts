@@ -18,7 +18,11 @@ import { type BmEvent, EVENT_ACTIONS, type EventAction } from "./event.ts";
  * the path is the process's executable (an unknown one matches); `names`:
  * the process's name is one of these (an unknown one matches: see
  * ExeTracker.name); `sizes`: the size of the event's file.path is one of
- * these (the event's, else the file's now; one that cannot be had matches).
+ * these (the event's, else the file's now; one that cannot be had matches);
+ * `hold`: an event only such patterns pass is held for this many ms and
+ * sent, late, only before an exec of its file (HeldEvents), forgotten when
+ * the file is deleted: for a step that needs a written file only if that
+ * very path is then executed.
  */
 export interface PathPattern {
   prefix: string;
@@ -29,6 +33,7 @@ export interface PathPattern {
   exe?: boolean;
   names?: readonly string[];
   sizes?: readonly number[];
+  hold?: number;
 }
 
 /**
@@ -56,13 +61,16 @@ function usable(p: PathPattern): boolean {
   const text = p.prefix + p.suffix + (p.contains ?? "");
   if (/[\t\n\0\uFFFD]/.test(text)) return false;
   if (p.fold && /[\u0080-\uffff]/.test(text)) return false;
+  if (p.hold !== undefined && !(Number.isInteger(p.hold) && p.hold > 0 && p.hold <= 86_400_000)) {
+    return false;
+  }
   return p.modeAny === undefined || (Number.isInteger(p.modeAny) && p.modeAny > 0 &&
     p.modeAny <= 0o7777777);
 }
 
 function matchesAny(p: PathPattern): boolean {
   return p.prefix === "" && p.suffix === "" && !p.contains && !p.modeAny && !p.exe && !p.names &&
-    !p.sizes;
+    !p.sizes && !p.hold;
 }
 
 /**
@@ -115,7 +123,9 @@ export function interestSpec(f: InterestFilter): string {
     if (e === "all") lines.push(`${k}\t\t`);
     else {
       for (const p of e) {
-        const flags = `${p.fold ? "i" : ""}${p.exe ? "e" : ""}${p.modeAny ? `m${p.modeAny}` : ""}`;
+        const flags = `${p.fold ? "i" : ""}${p.exe ? "e" : ""}${p.modeAny ? `m${p.modeAny}` : ""}${
+          p.hold ? `h${p.hold}` : ""
+        }`;
         const gate = p.names || p.sizes
           ? `\t${p.names?.join("/") ?? ""}\t${p.sizes?.join(",") ?? ""}`
           : "";
@@ -203,29 +213,39 @@ export interface InterestFacts {
   size?(path: string): number | undefined;
 }
 
-/**
- * Whether the filter lets `ev` through: the library's decision (interest.c).
- * The process's name counts only for an event without a start time or an
- * executable of its own (the agent finds such an event's process by pid, as
- * the library's table does).
- */
+/** Whether the filter lets `ev` through now (interestDecision "pass"). */
 export function interesting(
   f: InterestFilter | undefined,
   ev: BmEvent,
   facts: InterestFacts = {},
 ): boolean {
-  if (f === undefined || ev.bm?.auth_id !== undefined) return true;
+  return interestDecision(f, ev, facts) === "pass";
+}
+
+/**
+ * The library's decision (interest.c) on `ev`: it passes, it is held (only
+ * `hold` patterns pass it; the hold milliseconds), or it is dropped. The
+ * process's name counts only for an event without a start time or an
+ * executable of its own (the agent finds such an event's process by pid, as
+ * the library's table does).
+ */
+export function interestDecision(
+  f: InterestFilter | undefined,
+  ev: BmEvent,
+  facts: InterestFacts = {},
+): "pass" | "drop" | number {
+  if (f === undefined || ev.bm?.auth_id !== undefined) return "pass";
   const action = ev.event.action;
-  if (kindOf(action) > MAX_KIND) return true;
+  if (kindOf(action) > MAX_KIND) return "pass";
   const v = f.get(action);
-  if (v === undefined) return false;
+  if (v === undefined) return "drop";
   const e = effective(v);
-  if (e === "all") return true;
+  if (e === "all") return "pass";
   const file = (ev as {
     file?: { path?: string; target_path?: string; mode?: number; size?: number };
   }).file;
   const paths = [file?.path, file?.target_path].filter((p): p is string => p !== undefined);
-  if (paths.length === 0) return true;
+  if (paths.length === 0) return "pass";
   const mode = file?.mode ?? 0;
   const pf = ev.process;
   const bare = pf.start === undefined && pf.entity_id === undefined && pf.executable === undefined;
@@ -237,7 +257,8 @@ export function interesting(
     if (size === null) size = file?.path === undefined ? undefined : facts.size?.(file.path);
     return size;
   };
-  return paths.some((p) => {
+  let hold = 0;
+  const passes = paths.some((p) => {
     if (longPath(p)) return true;
     // the library compares bytes: only plain ASCII without a backslash reads the same as
     // its text form (path_codec.ts); any other path passes what its mode, names and sizes allow
@@ -261,7 +282,73 @@ export function interesting(
         const n = sizeNow();
         if (n !== undefined && !pat.sizes.includes(n)) return false;
       }
+      if (pat.hold) {
+        hold = Math.max(hold, pat.hold); // passes if nothing else does: held
+        return false;
+      }
       return true;
     });
   });
+  return passes ? "pass" : hold > 0 ? hold : "drop";
+}
+
+/**
+ * The library's hold table (hold.c) as a model, for tests that replay events
+ * through the filter: `offer` takes every event in order and returns the
+ * events the agent gets for it (held ones first, before an exec of their
+ * file; none when the event itself is dropped or held).
+ */
+export class HeldEvents {
+  /** Held events by file path, each with its expiry (event time + hold ms). */
+  private readonly held = new Map<string, { ev: BmEvent; until: number }[]>();
+  private readonly writers = new Set<number>();
+
+  constructor(
+    private readonly filter: InterestFilter | undefined,
+    private readonly facts: InterestFacts = {},
+  ) {}
+
+  offer(ev: BmEvent): BmEvent[] {
+    const file = (ev as { file?: { path?: string } }).file;
+    const action = ev.event.action;
+    if (action === "unlink" && file?.path !== undefined) this.held.delete(file.path);
+    const out: BmEvent[] = [];
+    if (action === "exec") {
+      const pf = ev.process;
+      for (const p of new Set([pf.executable, file?.path, pf.script])) {
+        if (p === undefined || p === "") continue;
+        for (const h of this.held.get(p) ?? []) {
+          if (h.until > ev["@timestamp"]) {
+            out.push(
+              {
+                ...h.ev,
+                file: { ...(h.ev as { file: object }).file, path: p },
+                bm: { ...h.ev.bm, late: true },
+              } as BmEvent,
+            );
+          }
+        }
+        this.held.delete(p);
+      }
+    }
+    const d = interestDecision(this.filter, ev, this.facts);
+    if (typeof d === "number" && file?.path !== undefined) {
+      const list = this.held.get(file.path) ?? [];
+      const same = list.findIndex((h) =>
+        h.ev.process.pid === ev.process.pid && h.ev.process.start === ev.process.start &&
+        h.ev.event.action === action
+      );
+      const entry = { ev, until: ev["@timestamp"] + d };
+      if (same >= 0) list[same] = entry;
+      else list.push(entry);
+      this.held.set(file.path, list);
+      this.writers.add(ev.process.pid);
+      return out;
+    }
+    if (d === "drop") return out;
+    if (action === "exit" && this.writers.delete(ev.process.pid)) {
+      out.push({ ...ev, bm: { ...ev.bm, held_writes: true } });
+    } else out.push(ev);
+    return out;
+  }
 }

@@ -245,6 +245,10 @@ export class NativeSensor implements Sensor {
       guardianRestarts: s.guardianRestarts,
       envMisses: s.envMisses,
       filtered: s.filtered,
+      heldRecords: s.heldRecords,
+      heldReleased: s.heldReleased,
+      heldForgotten: s.heldForgotten,
+      holdFull: s.holdFull,
     };
   }
 

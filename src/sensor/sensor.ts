@@ -37,6 +37,14 @@ export interface SensorStats {
   envMisses: number;
   /** Notify records the interest filter dropped before they reached the agent (no rule can use them). */
   filtered: number;
+  /** Records the interest filter held until an exec of their file (a `hold` pattern). */
+  heldRecords: number;
+  /** Held records sent (late) before an exec of their file. */
+  heldReleased: number;
+  /** Held records forgotten: their file was deleted or their rule's span passed. */
+  heldForgotten: number;
+  /** Records a `hold` pattern passed whole because the hold table was full. */
+  holdFull: number;
 }
 
 /** A filesystem the sensor marks, or does not and why (Linux fanotify marks). */
@@ -120,5 +128,9 @@ export function emptyStats(): SensorStats {
     guardianRestarts: 0,
     envMisses: 0,
     filtered: 0,
+    heldRecords: 0,
+    heldReleased: 0,
+    heldForgotten: 0,
+    holdFull: 0,
   };
 }
