@@ -221,6 +221,8 @@ int bm_hold_put(bm_hold *h, const uint8_t *rec, uint64_t path_hash, uint64_t kee
  */
 typedef void (*bm_hold_fn)(void *ctx, const uint8_t *hdr);
 uint32_t bm_hold_take(bm_hold *h, uint64_t path_hash, uint64_t now_ns, bm_hold_fn fn, void *ctx);
+/* 1 when pid has had a record held: its exec records say so (the agent keeps its image). */
+int bm_hold_is_writer(const bm_hold *h, int32_t pid);
 /* 1 when pid has had a record held (and forgets it): its exit record says so. */
 int bm_hold_writer_exits(bm_hold *h, int32_t pid);
 

@@ -436,10 +436,16 @@ static void hold_see_locked(bm_sensor *s, uint8_t *rec, uint32_t len) {
   }
 }
 
-/* An exit record of a process that wrote held records says so (the agent keeps it). Caller holds mu. */
-static void hold_mark_exit_locked(bm_sensor *s, uint8_t *rec) {
-  if (s->hold && rec[BM_OFF_KIND] == BM_KIND_EXIT &&
-      bm_hold_writer_exits(s->hold, (int32_t)bm_rec_get_u32(rec, BM_OFF_PID)))
+/*
+ * An exec or exit record of a process that wrote held records says so: the
+ * agent keeps the image before that exec, and the process after its exit,
+ * for the held records that may still come. Caller holds mu.
+ */
+static void hold_mark_locked(bm_sensor *s, uint8_t *rec) {
+  if (!s->hold) return;
+  int32_t pid = (int32_t)bm_rec_get_u32(rec, BM_OFF_PID);
+  if ((rec[BM_OFF_KIND] == BM_KIND_EXIT && bm_hold_writer_exits(s->hold, pid)) ||
+      (rec[BM_OFF_KIND] == BM_KIND_EXEC && bm_hold_is_writer(s->hold, pid)))
     rec[BM_OFF_FLAGS] |= BM_FLAG_HELD_WRITES;
 }
 
@@ -462,7 +468,7 @@ static int submit_notify(bm_sensor *s, bm_rec *r, int filter) {
     pthread_mutex_unlock(&s->mu);
     return 1;
   }
-  hold_mark_exit_locked(s, r->buf);
+  hold_mark_locked(s, r->buf);
   bm_rec_set_u32(r, BM_OFF_SEQ, s->next_seq++);
   uint32_t before = s->ring.used;
   if (s->closed || bm_ring_push(&s->ring, r->buf, len)) {
@@ -526,6 +532,7 @@ uint32_t bm_core_submit_auth_deadline(bm_sensor *s, bm_rec *r, uint64_t token, i
   if (deadline_ns && deadline_ns < end) end = deadline_ns > now ? deadline_ns : now;
   pthread_mutex_lock(&s->mu);
   hold_see_locked(s, r->buf, len);
+  hold_mark_locked(s, r->buf);
   uint32_t id = s->next_auth;
   bm_held *h = &s->held[id & (s->held_cap - 1)];
   bm_rec_set_u32(r, BM_OFF_SEQ, s->next_seq++);

@@ -16,9 +16,9 @@
  * by several writers sit on one probe run. Bounded: when 3/4 full (after a
  * sweep of expired entries, at most once a second) a new record is not held
  * but passes as before, so nothing is lost, only not saved. The writer's pid
- * slot is remembered, so that its exit record can say it wrote held files
- * (BM_FLAG_HELD_WRITES: the agent keeps such an exited process as long as a
- * held record of it may still come).
+ * slot is remembered, so that its exec and exit records can say it wrote
+ * held files (BM_FLAG_HELD_WRITES: the agent keeps the image it wrote them
+ * as, and the exited process, as long as a held record of it may still come).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -142,6 +142,10 @@ uint32_t bm_hold_take(bm_hold *h, uint64_t path_hash, uint64_t now_ns, bm_hold_f
     remove_at(h, i); /* slot i now holds the run's next entry, if any: look at it again */
   }
   return taken;
+}
+
+int bm_hold_is_writer(const bm_hold *h, int32_t pid) {
+  return pid != 0 && h->writer[(uint32_t)pid & (BM_EXE_SLOTS - 1)] == pid;
 }
 
 int bm_hold_writer_exits(bm_hold *h, int32_t pid) {

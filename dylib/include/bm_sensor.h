@@ -101,7 +101,7 @@ enum bm_flag {
   BM_FLAG_ENRICH_MISS = 1u << 2,     /* /proc facts lost the race with an exit */
   BM_FLAG_DIR = 1u << 3,             /* file.path is a directory */
   BM_FLAG_LATE = 1u << 4,            /* a held record (interest "hN"), sent before an exec of its path */
-  BM_FLAG_HELD_WRITES = 1u << 5,     /* exit: the process wrote held records (some may still come) */
+  BM_FLAG_HELD_WRITES = 1u << 5,     /* exec, exit: the process wrote held records (some may still come) */
 };
 
 /* How a standard stream is connected. */
@@ -271,8 +271,8 @@ BM_API int32_t bm_sensor_allow_cache_clear(bm_sensor *s);
  * (its seq is the one it gets then); an unlink of the path forgets it, and so
  * does time. Made for a rule that needs a written file only if it is then run
  * (a drop-then-exec pair), so a tree written and removed in /tmp never
- * reaches the agent. The exit record of a process that wrote held records
- * carries BM_FLAG_HELD_WRITES.
+ * reaches the agent. The exec and exit records of a process that wrote held
+ * records carry BM_FLAG_HELD_WRITES.
  * NULL = no filter (the default). Replaces the
  * previous filter at once. Returns 0, or -1 with a one-line reason in
  * err[err_len] (the previous filter stays) or on a bad handle.

@@ -76,6 +76,12 @@ export interface Proc {
   /** Engine event number of the current image's auth exec (pairs it with its notify exec). */
   authExecNo: number;
   evicted: boolean;
+  /**
+   * Images this process wrote held events as (the sensor said so at the exec
+   * that replaced each), oldest first, each valid until that exec's time: a
+   * late event is judged as the image that wrote it. Undefined when none.
+   */
+  images: { until: number; proc: Proc }[] | undefined;
 }
 
 export interface ProcessTableStats {
@@ -88,6 +94,8 @@ export interface ProcessTableStats {
 
 const MAX_EXECS = 8;
 const MAX_PINNED = 4096;
+/** Earlier images kept per process for its late (held) events. */
+const MAX_IMAGES = 4;
 const START_TOLERANCE_MS = 1000;
 
 export function basename(p: string): string {
@@ -123,6 +131,7 @@ function newProc(entity_id: string, pid: number, start: number, now: number): Pr
     aliases: undefined,
     authExecNo: -1,
     evicted: false,
+    images: undefined,
   };
 }
 
@@ -328,6 +337,11 @@ export class ProcessTable {
     const action = ev.event.action;
     const pf = ev.process;
     const p = this.resolve(ev, now, action === "fork");
+    if (ev.bm?.late && p.images !== undefined) {
+      // written before an exec replaced the image: judged as the image that wrote it
+      const img = p.images.find((i) => now < i.until);
+      if (img !== undefined) return img.proc;
+    }
     if (now > p.lastSeen) p.lastSeen = now; // a late (held) event is older than what came before
     if (p.parent === undefined && pf.parent !== undefined && pf.parent.pid !== pf.pid) {
       p.parent = this.resolveParent(ev, now);
@@ -335,6 +349,11 @@ export class ProcessTable {
     let execPair = false;
     if (action === "exec") {
       const isAuth = ev.bm?.auth_id !== undefined;
+      // a new image of a process whose held events may still come: keep the one they were written as
+      if (ev.bm?.held_writes && (isAuth || !p.pendingAuthExec)) {
+        const img = { until: now, proc: { ...p, execs: p.execs.slice(), images: undefined } };
+        p.images = [...(p.images ?? []).slice(1 - MAX_IMAGES), img];
+      }
       const exe = pf.executable ?? (ev as { file?: { path?: string } }).file?.path;
       if (isAuth) {
         setExecutable(p, exe, pf.name);

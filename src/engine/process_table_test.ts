@@ -224,3 +224,37 @@ Deno.test("an exit that says the process wrote held events keeps it past the exi
   t.sweep(600_006);
   equal(t.get("7-0"), undefined, "gone after the span");
 });
+
+Deno.test("a late (held) event is judged as the image that wrote it when its process executed another since", () => {
+  const t = new ProcessTable(100, 60_000);
+  t.apply(
+    ev(0, "exec", {
+      pid: 9,
+      start: 0,
+      executable: "/bin/bash",
+      args: ["bash"],
+      parent: { pid: 1 },
+    }),
+  );
+  // bash wrote a held file at 5, then became python3 at 10 (the sensor flags that exec)
+  const p = t.apply(
+    ev(10, "exec", { pid: 9, start: 0, executable: "/usr/bin/python3", args: ["python3"] }, {
+      bm: { held_writes: true },
+    }),
+  );
+  equal(p.name, "python3");
+  const late = (at: number) =>
+    t.apply(
+      ev(at, "close_modified", { pid: 9, start: 0 }, {
+        file: { path: "/tmp/x" },
+        bm: { late: true },
+      }),
+    );
+  const w = late(5);
+  equal(w.name, "bash");
+  deepEqual(w.args, ["bash"]);
+  equal(w.entity_id, p.entity_id);
+  equal(late(12), p, "written after the exec: the current image");
+  // a flagged exec without a held write before it changes nothing else
+  equal(t.get(p.entity_id)?.name, "python3");
+});

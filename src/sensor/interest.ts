@@ -346,7 +346,11 @@ export class HeldEvents {
       return out;
     }
     if (d === "drop") return out;
-    if (action === "exit" && this.writers.delete(ev.process.pid)) {
+    const pid = ev.process.pid;
+    if (
+      (action === "exit" && this.writers.delete(pid)) ||
+      (action === "exec" && this.writers.has(pid))
+    ) {
       out.push({ ...ev, bm: { ...ev.bm, held_writes: true } });
     } else out.push(ev);
     return out;
