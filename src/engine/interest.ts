@@ -212,6 +212,24 @@ function all(t: Texts): string[] {
 }
 
 /**
+ * The runs of literal characters, each exactly once, in the top-level
+ * sequence, longest first (two characters or more): every match contains
+ * each. `^/(a|b)(/.*)?/\.[^/]+$` gives "/.", which the ends alone do not.
+ */
+function middleTexts(seq: readonly Atom[]): string[] {
+  const runs: string[] = [];
+  let run = "";
+  for (const a of [...seq, { t: "other", q: "" } as const]) {
+    if (a.t === "lit" && a.q === "") run += a.c;
+    else {
+      if (run.length >= 2) runs.push(run);
+      run = "";
+    }
+  }
+  return runs.sort((x, y) => y.length - x.length);
+}
+
+/**
  * The patterns every match of a regex on a path (or, `name`, on its base
  * name) fits, or undefined when the regex gives none. `fold`: iregex.
  */
@@ -237,8 +255,13 @@ export function regexPatterns(re: string, fold: boolean, name = false): PathPatt
   const hs = useful(heads) ? heads : [""];
   const ts = p.end && useful(tails) ? tails : [""];
   if (hs.length * ts.length > 4 * MAX_TEXTS) return undefined;
+  const mids = middleTexts(p.seq).filter((m) => !fold || !/[\u0080-\uffff]/.test(m));
   for (const h of hs) {
-    for (const t of ts) out.push(anchoredStart ? mk(h, t, "") : mk("", t, h));
+    for (const t of ts) {
+      // a middle text the ends do not already hold
+      const m = mids.find((x) => !h.includes(x) && !t.includes(x)) ?? "";
+      out.push(anchoredStart ? mk(h, t, m) : mk("", t, h || m));
+    }
   }
   if (out.some((x) => x.prefix === "" && x.suffix === "" && !x.contains)) {
     // nothing from the ends: a text the middle must contain
