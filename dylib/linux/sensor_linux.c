@@ -902,12 +902,15 @@ static void read_notif(linux_ctx *c, int max_reads) {
       off += mdv.event_len;
       if (md->fd >= 0) close(md->fd);
       /*
-       * Lost events may have renamed directories; a directory renamed or
-       * deleted (anything but made, whoever did it: the agent's own too)
-       * takes the cached paths with it: the directory cache starts over.
+       * Lost events may have renamed directories; a directory renamed (any
+       * directory event but a mkdir or rmdir, whoever did it: the agent's own
+       * too) takes the cached paths with it: the directory cache starts over.
+       * An rmdir changes no other directory's path, and its own entry is what
+       * the events queued before it want (see the cache's comment above): an
+       * rm -rf the sensor lags behind still names the files it unlinks.
        */
       if ((md->mask & FAN_Q_OVERFLOW) ||
-          ((md->mask & FAN_ONDIR) && (md->mask & ~(uint64_t)(FAN_ONDIR | FAN_CREATE))))
+          ((md->mask & FAN_ONDIR) && (md->mask & ~(uint64_t)(FAN_ONDIR | FAN_CREATE | FAN_DELETE))))
         dcache_flush(c);
       /* only the marks above a mount ask for it: that mount moved, perhaps under new parents */
       if (md->mask & FAN_MOVE_SELF) bm_fs_marks_anchor(&c->marks);
