@@ -317,6 +317,11 @@ async function startBm(block: boolean): Promise<Agent> {
           "auth_answered_ring_full",
           "late_answers",
           "events",
+          "events_filtered",
+          "events_held",
+          "events_held_released",
+          "events_held_forgotten",
+          "events_hold_full",
         ]
       ) {
         if (typeof h[k] === "number") out[k] = h[k];
