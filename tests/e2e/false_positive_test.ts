@@ -9,7 +9,9 @@
  * - an administrator's helper written into /tmp with a heredoc from an
  *   interactive shell on a terminal, made executable and run: once blocked
  *   (exit 126) and quarantined as DropExecTemp.A.
- * Each must run to its end, and the daemon must raise no threat.
+ * Each must run to its end, and the daemon must raise no threat. The daemon
+ * runs without event export, as deployed: the interest filter is on, so the
+ * helper's write is held in the sensor and sent just before its exec.
  */
 import assert from "node:assert/strict";
 import { canRunE2e, keepingLogs, run, startAgent, type TestAgent } from "./_harness.ts";
@@ -33,7 +35,8 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   fn: keepingLogs(async (t) => {
-    const agent = await startAgent({ mode: "block", extraMounts: [home] });
+    // no event export, as a fleet runs it: the interest filter and its held writes are on
+    const agent = await startAgent({ mode: "block", extraMounts: [home], rawEvents: false });
     try {
       await t.step(
         "node spawns sh -c with piped stdio (socketpairs): the shell finishes",
@@ -62,6 +65,7 @@ Deno.test({
       await t.step(
         "an admin's heredoc helper in /tmp, made executable and run from a terminal",
         async () => {
+          const released0 = (await agent.health()).events_held_released as number;
           const helper = `${agent.scratch}/diskcheck.sh`;
           const marker = `${agent.scratch}/helper_ran`;
           const session = `${agent.dir}/session.txt`;
@@ -88,6 +92,13 @@ Deno.test({
           assert.ok(
             await Deno.stat(marker).then(() => true, () => false),
             `the helper did not run: ${r.stdout}${r.stderr}`,
+          );
+          // cat's write was held in the sensor and sent before the helper's exec, and judged
+          // as written from the terminal (the rule's administrator exclusion)
+          await agent.waitForHealth(
+            "events_held_released",
+            (v: unknown) => (v as number) > released0,
+            5_000,
           );
         },
       );
