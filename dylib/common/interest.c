@@ -17,7 +17,8 @@
  * that executable, to be one of them; an unknown or ambiguous name matches,
  * and so does every record that carries a start time or an executable of its
  * own (the agent then finds the process by its entity id, which this table
- * does not follow). SIZES ("68,73", decimal) needs the size of the record's
+ * does not follow). "!a/b/c" needs the name to be none of them (an unknown
+ * one matches as well). SIZES ("68,73", decimal) needs the size of the record's
  * file.path to be one of them: the record's own size, else an lstat of the
  * path (done last, only when nothing cheaper decided, and outside the
  * sensor's lock); a file that cannot be stat'ed matches. A path
@@ -48,6 +49,7 @@ typedef struct bm_interest_pat {
   uint32_t mode_any; /* 0, or the file mode must have one of these bits */
   uint64_t *names;   /* sorted name hashes (name_hash, widened to share has_u64); NULL = any process */
   uint32_t nnames;
+  int not_names;     /* "!a/b": the name must not be one of them */
   uint64_t *sizes;   /* sorted file sizes; NULL = any size */
   uint32_t nsizes;
   uint32_t hold_ms;  /* "hN": a record only this passes is held (hold.c) N ms; 0 = passes */
@@ -112,8 +114,12 @@ static int cmp_u64(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
-/* NAMES: "a/b/c", each non-empty. Returns 0, -1 bad, -2 out of memory. */
+/* NAMES: "a/b/c", each non-empty; "!a/b/c": none of them. Returns 0, -1 bad, -2 out of memory. */
 static int parse_names(const char *t, bm_interest_pat *p) {
+  if (*t == '!') {
+    p->not_names = 1;
+    if (!*++t) return -1;
+  }
   if (!*t) return 0;
   uint32_t n = 1;
   for (const char *q = t; *q; q++) n += *q == '/';
@@ -463,7 +469,7 @@ static int path_matches(const bm_interest *f, unsigned kind, const uint8_t *s, u
     for (uint32_t x = from[r]; x < to[r]; x++) {
       const bm_interest_pat *p = &f->pats[plain && !linear ? f->ix[x] : x];
       if (p->mode_any && !(mode & p->mode_any)) continue;
-      if (p->nnames && name && !has_u64(p->names, p->nnames, name)) continue;
+      if (p->nnames && name && has_u64(p->names, p->nnames, name) == p->not_names) continue;
       if (plain) {
         if (p->exe && exe && exe != path_hash(s, len)) continue;
         const uint8_t *t = s;

@@ -256,7 +256,8 @@ BM_API int32_t bm_sensor_allow_cache_clear(bm_sensor *s);
  * record's file mode has one of the bits N, decimal; "e": the path is the
  * process's executable; "hN": hold, see below), NAMES allow ("a/b": the process's name, the base
  * name of its executable as the agent knows it from the exec, fork and exit
- * records before, is one of them; an unknown one passes) and SIZES allow
+ * records before, is one of them; "!a/b": none of them; an unknown one
+ * passes either way) and SIZES allow
  * ("68,73": the size of file.path, the record's or an lstat's, is one of
  * them; a file that cannot be stat'ed passes). A path with a byte above 127
  * or a backslash (the agent matches its text form, \xNN and \\) passes

@@ -548,6 +548,27 @@ export function holdsUntilExec(first: StepSpec, next: StepSpec): boolean {
   });
 }
 
+/**
+ * The process names a rule's `exclude` rules out for every step: a top-level
+ * `process.name` eq / in, or one branch of a top-level `any` (any one exclude
+ * condition that holds keeps the event from every step); undefined when none.
+ */
+export function excludedNames(
+  exclude: readonly unknown[],
+  lists: PackLists | undefined,
+): string[] | undefined {
+  const out = new Set<string>();
+  for (const c of exclude) {
+    if (!isPlain(c)) continue;
+    const branches = Object.keys(c).length === 1 && Array.isArray(c.any) ? c.any : [c];
+    for (const b of branches) {
+      if (!isPlain(b)) continue;
+      for (const n of leafNames(b, lists) ?? []) out.add(n);
+    }
+  }
+  return out.size > 0 ? [...out].sort() : undefined;
+}
+
 export interface InterestOptions {
   platform: Platform;
   /**
@@ -595,12 +616,20 @@ export function compileInterest(
       for (const a of s.actions) {
         if (a === "rtp_verdict") add("close_modified", rtpFiles);
         else {
-          const ps = s.interest !== undefined ? s.interest.get(a) : s.paths;
+          let ps = s.interest !== undefined ? s.interest.get(a) : s.paths;
           // held until an exec of the file: as long as the rule may still pair them
           const hold = s.holdUntilExec ? r.maxspanMs : 0;
           if (hold > 0 && hold <= 86_400_000) {
-            add(a, (ps ?? [{ prefix: "", suffix: "" }]).map((p) => ({ ...p, hold })));
-          } else add(a, ps);
+            ps = (ps ?? [{ prefix: "", suffix: "" }]).map((p) => ({ ...p, hold }));
+          }
+          // processes the rule's exclude rules out never match any of its steps
+          const not = r.excludeNames;
+          if (not !== undefined && a !== "exec" && a !== "fork" && a !== "exit") {
+            ps = (ps ?? [{ prefix: "", suffix: "" }]).map((p) =>
+              p.names !== undefined ? p : { ...p, notNames: not }
+            );
+          }
+          add(a, ps);
         }
       }
     }
@@ -620,6 +649,7 @@ export function compileInterest(
           p.modeAny ?? 0,
           p.exe ?? false,
           p.names ?? null,
+          p.notNames ?? null,
           p.sizes ?? null,
           p.hold ?? 0,
         ]);

@@ -7,7 +7,13 @@
 import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { compileInterest, regexPatterns, stepInterest, stepPaths } from "./interest.ts";
+import {
+  compileInterest,
+  excludedNames,
+  regexPatterns,
+  stepInterest,
+  stepPaths,
+} from "./interest.ts";
 import { loadRules } from "./rule_loader.ts";
 import { DEFAULT_ENGINE_OPTIONS, Engine, type EngineOptions } from "./engine.ts";
 import type { CompiledRule, Platform } from "./rule_set.ts";
@@ -20,6 +26,7 @@ import {
   interestDecision,
   type InterestFilter,
   interesting,
+  type PathPattern,
 } from "../sensor/interest.ts";
 import { builtinRtpRule } from "./builtin_rtp.ts";
 
@@ -514,4 +521,24 @@ Deno.test("interest: cp of /bin/bash, its write reported by pid only, still fire
   assert.equal(interesting(sized, other, exes), true, "size unknown");
   assert.equal(interesting(sized, other, { name: (p) => exes.name(p), size: () => 68 }), true);
   assert.equal(interesting(sized, other, { name: (p) => exes.name(p), size: () => 69 }), false);
+});
+
+Deno.test("interest: a rule's excluded process names gate its steps' patterns (none of them)", async () => {
+  const { rules } = await loadRules(POLICIES, { requireRootOwned: false });
+  const storm = rules.rules.find((r) => r.id === "linux.rewrite_storm")!;
+  assert.ok(storm.excludeNames?.includes("tar") && storm.excludeNames.includes("npm"));
+  const f = compileInterest([storm], { platform: "linux", rtp: false, exportEvents: false })!;
+  const pats = f.get("close_modified");
+  assert.ok(Array.isArray(pats) && pats.length > 0);
+  for (const p of pats as PathPattern[]) assert.deepEqual(p.notNames, storm.excludeNames);
+  // a descendant_of exclusion or another field gives no names
+  assert.deepEqual(
+    excludedNames([
+      { any: [{ field: "process.name", in: ["a", "b"] }, { descendant_of: [] }] },
+      { field: "process.name", eq: "c" },
+      { field: "process.executable", eq: "/x/d" },
+    ], undefined),
+    ["a", "b", "c"],
+  );
+  assert.equal(excludedNames([{ descendant_of: [] }], undefined), undefined);
 });

@@ -21,7 +21,7 @@ import {
 } from "./conditions.ts";
 import { parseTomlSource, type TomlSource } from "./toml_source.ts";
 import { pathPrefilter, pathSegments } from "./prefilter.ts";
-import { holdsUntilExec, stepInterests, stepPaths } from "./interest.ts";
+import { excludedNames, holdsUntilExec, stepInterests, stepPaths } from "./interest.ts";
 import { imageGate, stepCmdLiterals, stepImageOrCmd, stepKeys } from "./step_keys.ts";
 import { allOf } from "./conditions.ts";
 import { compileAccessor } from "./fields.ts";
@@ -561,6 +561,7 @@ function compileRule(
     steps: compiled,
     orders,
     tests,
+    excludeNames: excludedNames(spec.exclude, lists),
     file,
     line,
   };

@@ -110,6 +110,11 @@ export interface CompiledRule {
    */
   orders: StepOrder[] | undefined;
   tests: { positive: string[]; negative: string[] };
+  /**
+   * Process names the rule's `exclude` rules out for every step
+   * (interest.ts excludedNames), for the interest filter; undefined when none.
+   */
+  excludeNames?: readonly string[] | undefined;
   /** Source, for messages. */
   file: string;
   line: number;

@@ -32,6 +32,8 @@ export interface PathPattern {
   modeAny?: number;
   exe?: boolean;
   names?: readonly string[];
+  /** The process's name is none of these (an unknown one matches); ignored beside `names`. */
+  notNames?: readonly string[];
   sizes?: readonly number[];
   hold?: number;
 }
@@ -70,7 +72,7 @@ function usable(p: PathPattern): boolean {
 
 function matchesAny(p: PathPattern): boolean {
   return p.prefix === "" && p.suffix === "" && !p.contains && !p.modeAny && !p.exe && !p.names &&
-    !p.sizes && !p.hold;
+    !p.notNames && !p.sizes && !p.hold;
 }
 
 /**
@@ -93,11 +95,15 @@ function usableSizes(sizes: readonly number[] | undefined): readonly number[] | 
 
 /** A pattern as the library applies it: gates it cannot hold widened away. */
 function gates(p: PathPattern): PathPattern {
-  if (p.names === undefined && p.sizes === undefined) return p;
+  if (p.names === undefined && p.notNames === undefined && p.sizes === undefined) return p;
   const out: PathPattern = { ...p };
   const names = usableNames(p.names), sizes = usableSizes(p.sizes);
+  // a name left out of a "none of" set only lets more through; one gate of names a pattern
+  const notNames = names === undefined ? usableNames(p.notNames) : undefined;
   if (names === undefined) delete out.names;
   else out.names = names;
+  if (notNames === undefined) delete out.notNames;
+  else out.notNames = notNames;
   if (sizes === undefined) delete out.sizes;
   else out.sizes = sizes;
   return out;
@@ -126,8 +132,9 @@ export function interestSpec(f: InterestFilter): string {
         const flags = `${p.fold ? "i" : ""}${p.exe ? "e" : ""}${p.modeAny ? `m${p.modeAny}` : ""}${
           p.hold ? `h${p.hold}` : ""
         }`;
-        const gate = p.names || p.sizes
-          ? `\t${p.names?.join("/") ?? ""}\t${p.sizes?.join(",") ?? ""}`
+        const names = p.names?.join("/") ?? (p.notNames ? `!${p.notNames.join("/")}` : "");
+        const gate = p.names || p.notNames || p.sizes
+          ? `\t${names}\t${p.sizes?.join(",") ?? ""}`
           : "";
         lines.push(`${k}\t${p.prefix}\t${p.suffix}\t${p.contains ?? ""}\t${flags}${gate}`);
       }
@@ -266,6 +273,7 @@ export function interestDecision(
     return e.some((pat) => {
       if (pat.modeAny && (mode & pat.modeAny) === 0) return false;
       if (pat.names && name !== undefined && !pat.names.includes(name)) return false;
+      if (pat.notNames && name !== undefined && pat.notNames.includes(name)) return false;
       if (plain) {
         if (pat.exe) {
           const exe = facts.exe?.(pf.pid);

@@ -186,6 +186,13 @@ Deno.test({
         bm: { auth_id: 10 },
       } as BmEvent,
       proc("exec", 702, 1, "/var/tmp/bm_hold_a"), // its notify exec: nothing held any more
+      // "none of these names" (a rule's exclude): tar's write in /srv is dropped, vim's and an
+      // unknown process's pass
+      proc("exec", 800, 1, "/usr/bin/tar"),
+      x(cm(800, "/srv/a"), false),
+      proc("exec", 801, 1, "/usr/bin/vim"),
+      x(cm(801, "/srv/a"), true),
+      x(cm(802, "/srv/a"), true),
     );
     const filters: [string, InterestFilter][] = [
       [
@@ -235,6 +242,7 @@ Deno.test({
             { prefix: "", suffix: "", names: ["cp", "dd", "c\u00e9", "a/b", ""] },
             { prefix: "/etc/", suffix: "", names: ["bash"] },
             { prefix: dir, suffix: "", sizes: [73, 68] },
+            { prefix: "/srv/", suffix: "", notNames: ["tar", "cpio"] },
           ]],
           // a name with a separator of the spec: no gate
           ["unlink", [{ prefix: "", suffix: "", names: ["a\tb"] }]],
