@@ -82,8 +82,9 @@ function sh(cmd: string, args: string[]): void {
 }
 
 /**
- * CPU µs of every thread of `pid`, by thread name, and (under "name wake-ups")
- * its context switches: each one a wake-up that costs scheduler time.
+ * CPU µs of every thread of `pid`, by thread name, the kernel's part of it
+ * (under "name sys"), and (under "name wake-ups") its context switches: each
+ * one a wake-up that costs scheduler time.
  */
 function threadCpu(pid: number): Map<string, number> {
   const out = new Map<string, number>();
@@ -106,6 +107,8 @@ function threadCpu(pid: number): Map<string, number> {
         ? "tokio (async FFI waits)"
         : "runtime";
       out.set(name, (out.get(name) ?? 0) + us);
+      // the kernel's share (syscalls: poll, fanotify reads, /proc reads, answers)
+      out.set(`${name} sys`, (out.get(`${name} sys`) ?? 0) + Number(f[12]) * TICK_US);
       const st = Deno.readTextFileSync(`/proc/${pid}/task/${t.name}/status`);
       const cs = [...st.matchAll(/ctxt_switches:\s+(\d+)/g)].reduce((a, m) => a + Number(m[1]), 0);
       out.set(`${name} wake-ups`, (out.get(`${name} wake-ups`) ?? 0) + cs);
