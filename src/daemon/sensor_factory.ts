@@ -24,6 +24,17 @@ export type SensorResult =
   | { sensor: Sensor; seed?: SeedProcess[] }
   | { unavailable: string };
 
+/**
+ * How long notify-only records may wait for more (an auth record wakes the
+ * agent at once): the library's default is 2 ms. In an exec loop each exec's
+ * completion, its exit and the next fork come a few ms apart on a slow
+ * machine; at 2 ms each woke the agent (about 3 batches per exec), at 10 ms
+ * they ride with the next held exec (about 1). Each batch costs the JS thread
+ * a fixed part (the wait, the drain, the loop) whatever its size. Detections
+ * on notify events (file writes, exits) come at most this much later.
+ */
+export const NOTIFY_LATENCY_MS = 10;
+
 export function nativeOptions(s: Settings): NativeSensorOptions {
   const c = s.features.behaviorMonitoringConfigurations;
   const o: NativeSensorOptions = {
@@ -37,6 +48,7 @@ export function nativeOptions(s: Settings): NativeSensorOptions {
     notifyFiles: true,
     marks: s.sensor.marks.mode === "mounts" ? "mounts" : "filesystem",
     allowCache: true,
+    notifyLatencyMs: NOTIFY_LATENCY_MS,
   };
   if (s.sensor.marks.mounts.length > 0) o.mounts = [...s.sensor.marks.mounts];
   if (s.sensor.marks.network) o.network = true;

@@ -126,16 +126,21 @@ export function sensorConfigText(o: NativeSensorOptions): string {
  * blocking pool costs one more wake-up per held exec: that thread, then this
  * one. While held events flow, the wait therefore runs on this thread (a
  * synchronous FFI call), which blocks the event loop: it is bounded to
- * SYNC_WINDOW_MS after the last batch with an auth event, SYNC_SLICE_MS at a
- * time. Every SYNC_BUDGET_MS the event loop gets a turn (an asynchronous wait,
- * which returns at once when records are ready), also when records never stop
- * coming: timers, signals and the control socket wait at most that long. A
+ * SYNC_WINDOW_MS after the last batch with an auth event. One synchronous wait
+ * may last until the event loop's next turn: every SYNC_BUDGET_MS the event
+ * loop gets a turn (an asynchronous wait, which returns at once when records
+ * are ready), also when records never stop coming: timers, signals and the
+ * control socket wait at most that long. The wait is not cut into shorter
+ * slices because bm_sensor_wait hands over whatever is queued when it times
+ * out: 2 ms slices handed every notify record over within 2 ms whatever the
+ * sensor's notify latency, so an exec's completion, its exit and the next
+ * fork each woke this thread (about 3 batches per exec in a fork+exec loop
+ * instead of 1, each paying the loop's fixed cost). A
  * caller with its own work in flight (a kill, a threat write) says so
  * (`busy`) and every wait is asynchronous until it is done. An idle agent
  * waits asynchronously.
  */
 const SYNC_WINDOW_MS = 10;
-const SYNC_SLICE_MS = 2;
 const SYNC_BUDGET_MS = 10;
 
 const monotonic: Clock = { now: () => performance.now() };
@@ -191,7 +196,7 @@ export class NativeSensor implements Sensor {
       if (ready.length) return this.#seen(ready);
       if (now - this.#lastAuthBatch < SYNC_WINDOW_MS) {
         const left = SYNC_BUDGET_MS - (now - this.#lastTurn);
-        const r = this.#b.waitSync(Math.ceil(Math.min(timeoutMs, SYNC_SLICE_MS, left)));
+        const r = this.#b.waitSync(Math.ceil(Math.min(timeoutMs, left)));
         if (r < 0) return null;
         return r === 0 ? [] : this.#seen(this.#b.drain());
       }

@@ -44,7 +44,7 @@ Deno.test({
       assert.equal(got!.length, 1);
       answer(got);
       assert.equal(turns, 1);
-      // an empty ring right after an auth batch: a synchronous wait of one slice, no turn
+      // an empty ring right after an auth batch: a synchronous wait until the budget's end, no turn
       got = await s.next(1000);
       assert.deepEqual(got, []);
       assert.equal(turns, 1);
