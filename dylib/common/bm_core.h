@@ -89,6 +89,10 @@ int bm_rec_cstr(bm_rec *r, uint8_t tag, const char *s);
  */
 int bm_rec_env(bm_rec *r, const bm_config *cfg, const char *kv, size_t len, uint32_t *seen);
 int bm_rec_env_block(bm_rec *r, const bm_config *cfg, const char *block, size_t len);
+/* The first string of tag in a finished record (its length in *out_len), or NULL. */
+const uint8_t *bm_rec_find_str(const uint8_t *rec, uint32_t len, uint8_t tag, uint32_t *out_len);
+/* FNV-1a of a path, never 0 (0 = unknown / free in the tables that key by it). */
+uint64_t bm_path_hash(const uint8_t *s, uint32_t len);
 /* Pads to 8, writes size and nstr. Returns the record size. */
 uint32_t bm_rec_finish(bm_rec *r);
 
@@ -207,11 +211,9 @@ typedef struct bm_hold bm_hold;
 bm_hold *bm_hold_new(void);
 void bm_hold_free(bm_hold *h);
 uint32_t bm_hold_count(const bm_hold *h);
-/* The hash the table keys paths by (never 0). */
-uint64_t bm_hold_hash(const uint8_t *s, uint32_t len);
 /*
  * Holds the header of finished record rec (its strings are not kept) under
- * the hash of its path until now_ns + keep_ns; the same writer (pid, start,
+ * the hash of its path (bm_path_hash; never 0, which marks a free slot) until now_ns + keep_ns; the same writer (pid, start,
  * kind) and path keep one entry, the latest. 0 held, -1 full (pass it on).
  */
 int bm_hold_put(bm_hold *h, const uint8_t *rec, uint64_t path_hash, uint64_t keep_ns, uint64_t now_ns);

@@ -349,28 +349,12 @@ static void track_locked(bm_sensor *s, const bm_rec *r, uint32_t len, int ok) {
 
 /* ---- the hold table (hold.c): records kept until an exec of their path ---- */
 
-/* The first string of tag in a finished record, or NULL. */
-static const uint8_t *rec_string(const uint8_t *rec, uint32_t len, uint8_t tag, uint32_t *out_len) {
-  uint32_t nstr = (uint32_t)rec[BM_OFF_NSTR] | (uint32_t)rec[BM_OFF_NSTR + 1] << 8;
-  uint32_t off = BM_RECORD_HEADER_SIZE;
-  for (uint32_t i = 0; i < nstr && off + 4 <= len; i++) {
-    uint32_t sl = (uint32_t)rec[off + 2] | (uint32_t)rec[off + 3] << 8;
-    if (off + 4 + sl > len) return NULL;
-    if (rec[off] == tag) {
-      *out_len = sl;
-      return rec + off + 4;
-    }
-    off += 4 + sl;
-  }
-  return NULL;
-}
-
 /* Holds a record the filter passed only through a hold pattern. 0 held, -1 not (pass it). Caller holds mu. */
 static int hold_locked(bm_sensor *s, const bm_rec *r, uint32_t len) {
   uint32_t sl = 0;
-  const uint8_t *p = s->hold ? rec_string(r->buf, len, BM_STR_PATH, &sl) : NULL;
+  const uint8_t *p = s->hold ? bm_rec_find_str(r->buf, len, BM_STR_PATH, &sl) : NULL;
   uint32_t keep = bm_interest_hold_ms(s->interest);
-  if (!p || !keep || bm_hold_put(s->hold, r->buf, bm_hold_hash(p, sl), (uint64_t)keep * 1000000ull,
+  if (!p || !keep || bm_hold_put(s->hold, r->buf, bm_path_hash(p, sl), (uint64_t)keep * 1000000ull,
                                   bm_now_mono_ns()) != 0) {
     if (p && keep) s->hold_full++;
     return -1;
@@ -410,10 +394,10 @@ static void hold_see_locked(bm_sensor *s, uint8_t *rec, uint32_t len) {
   uint8_t kind = rec[BM_OFF_KIND];
   if (kind == BM_KIND_UNLINK) {
     uint32_t sl = 0;
-    const uint8_t *p = rec_string(rec, len, BM_STR_PATH, &sl);
+    const uint8_t *p = bm_rec_find_str(rec, len, BM_STR_PATH, &sl);
     if (p && sl <= 4096) {
       uint64_t before = bm_hold_count(s->hold);
-      bm_hold_take(s->hold, bm_hold_hash(p, sl), 0, NULL, NULL);
+      bm_hold_take(s->hold, bm_path_hash(p, sl), 0, NULL, NULL);
       s->held_forgotten += before - bm_hold_count(s->hold);
     }
     return;
@@ -424,9 +408,9 @@ static void hold_see_locked(bm_sensor *s, uint8_t *rec, uint32_t len) {
   uint64_t now = bm_now_mono_ns();
   for (int i = 0; i < 3; i++) {
     uint32_t sl = 0;
-    const uint8_t *p = rec_string(rec, len, tags[i], &sl);
+    const uint8_t *p = bm_rec_find_str(rec, len, tags[i], &sl);
     if (!p || sl == 0 || sl > 4096) continue;
-    uint64_t h = bm_hold_hash(p, sl);
+    uint64_t h = bm_path_hash(p, sl);
     if (h == seen[0] || h == seen[1]) continue;
     seen[i] = h;
     late_ctx c = {s, p, sl};

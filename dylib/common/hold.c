@@ -60,13 +60,6 @@ void bm_hold_free(bm_hold *h) {
 
 uint32_t bm_hold_count(const bm_hold *h) { return h ? h->n : 0; }
 
-/* FNV-1a, never 0 (0 marks a free slot). */
-uint64_t bm_hold_hash(const uint8_t *s, uint32_t len) {
-  uint64_t x = 14695981039346656037ull;
-  for (uint32_t i = 0; i < len; i++) x = (x ^ s[i]) * 1099511628211ull;
-  return x | 1;
-}
-
 /* Removes slot i and closes the gap (backward shift: every run stays unbroken). */
 static void remove_at(bm_hold *h, uint32_t i) {
   const uint32_t mask = HOLD_SLOTS - 1;

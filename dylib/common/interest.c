@@ -97,15 +97,8 @@ void bm_interest_free(bm_interest *f) {
   free(f);
 }
 
-/* FNV-1a, never 0 (0 = unknown in bm_exe_table). */
-static uint64_t path_hash(const uint8_t *s, uint32_t len) {
-  uint64_t h = 14695981039346656037ull;
-  for (uint32_t i = 0; i < len; i++) h = (h ^ s[i]) * 1099511628211ull;
-  return h | 1;
-}
-
 static uint32_t name_hash(const uint8_t *s, uint32_t len) {
-  uint64_t h = path_hash(s, len);
+  uint64_t h = bm_path_hash(s, len);
   return (uint32_t)(h ^ (h >> 32)) | 1u;
 }
 
@@ -159,7 +152,7 @@ static int parse_sizes(const char *t, bm_interest_pat *p) {
 
 /* The bucket of a first segment s[0 .. j] ('/' at s[j], j >= 1). */
 static uint32_t seg_bucket(const uint8_t *s, uint32_t j) {
-  uint64_t h = path_hash(s, j + 1);
+  uint64_t h = bm_path_hash(s, j + 1);
   return (uint32_t)(h >> 40) & (BM_IX_SEG - 1);
 }
 
@@ -340,22 +333,6 @@ int bm_interest_uses_exe(const bm_interest *f) { return f && f->uses_proc; }
 
 uint32_t bm_interest_hold_ms(const bm_interest *f) { return f ? f->hold_ms : 0; }
 
-/* The string of tag (the first one), or NULL. */
-static const uint8_t *rec_str(const uint8_t *rec, uint32_t len, uint8_t tag, uint32_t *out_len) {
-  uint32_t nstr = (uint32_t)rec[BM_OFF_NSTR] | (uint32_t)rec[BM_OFF_NSTR + 1] << 8;
-  uint32_t off = BM_RECORD_HEADER_SIZE;
-  for (uint32_t i = 0; i < nstr && off + 4 <= len; i++) {
-    uint32_t sl = (uint32_t)rec[off + 2] | (uint32_t)rec[off + 3] << 8;
-    if (off + 4 + sl > len) return NULL;
-    if (rec[off] == tag) {
-      *out_len = sl;
-      return rec + off + 4;
-    }
-    off += 4 + sl;
-  }
-  return NULL;
-}
-
 /*
  * The process name the agent's table gives an executable: its base name
  * (src/engine/process_table.ts). 0 (unknown) when that name's text form is
@@ -392,11 +369,11 @@ void bm_exe_track(bm_exe_table *t, const uint8_t *rec, uint32_t len) {
     case BM_KIND_EXEC: {
       /* the agent takes the executable, else (a held exec) the file's path */
       uint32_t sl = 0;
-      const uint8_t *s = rec_str(rec, len, BM_STR_EXECUTABLE, &sl);
-      if (!s) s = rec_str(rec, len, BM_STR_PATH, &sl);
+      const uint8_t *s = bm_rec_find_str(rec, len, BM_STR_EXECUTABLE, &sl);
+      if (!s) s = bm_rec_find_str(rec, len, BM_STR_PATH, &sl);
       t->pid[slot] = pid;
       t->gone[slot] = 0;
-      t->hash[slot] = s && sl ? path_hash(s, sl) : 0;
+      t->hash[slot] = s && sl ? bm_path_hash(s, sl) : 0;
       t->name[slot] = s && sl ? exe_name(s, sl) : 0;
       return;
     }
@@ -471,7 +448,7 @@ static int path_matches(const bm_interest *f, unsigned kind, const uint8_t *s, u
       if (p->mode_any && !(mode & p->mode_any)) continue;
       if (p->nnames && name && has_u64(p->names, p->nnames, name) == p->not_names) continue;
       if (plain) {
-        if (p->exe && exe && exe != path_hash(s, len)) continue;
+        if (p->exe && exe && exe != bm_path_hash(s, len)) continue;
         const uint8_t *t = s;
         if (p->fold) {
           if (!lowered) {
@@ -503,7 +480,7 @@ static int path_matches(const bm_interest *f, unsigned kind, const uint8_t *s, u
 
 int64_t bm_interest_file_size(const uint8_t *rec, uint32_t len) {
   uint32_t sl = 0;
-  const uint8_t *s = len >= BM_RECORD_HEADER_SIZE ? rec_str(rec, len, BM_STR_PATH, &sl) : NULL;
+  const uint8_t *s = len >= BM_RECORD_HEADER_SIZE ? bm_rec_find_str(rec, len, BM_STR_PATH, &sl) : NULL;
   char path[BM_INTEREST_LONG_PATH + 1];
   if (!s || sl == 0 || sl > BM_INTEREST_LONG_PATH || memchr(s, 0, sl)) return -1;
   memcpy(path, s, sl);
@@ -536,7 +513,7 @@ static int decide(const bm_interest *f, const uint8_t *rec, uint32_t len, const 
       exe = exe_table->hash[slot];
       /* the agent finds a record with a start time by its entity id, and may take a record's
          own executable: only a bare record is the pid's latest process as this table has it */
-      if (bm_rec_get_f64(rec, BM_OFF_START) == 0 && !rec_str(rec, len, BM_STR_EXECUTABLE, &sl))
+      if (bm_rec_get_f64(rec, BM_OFF_START) == 0 && !bm_rec_find_str(rec, len, BM_STR_EXECUTABLE, &sl))
         name = exe_table->name[slot];
     }
   }

@@ -116,3 +116,24 @@ int bm_rec_env_block(bm_rec *r, const bm_config *cfg, const char *block, size_t 
   }
   return n;
 }
+
+const uint8_t *bm_rec_find_str(const uint8_t *rec, uint32_t len, uint8_t tag, uint32_t *out_len) {
+  uint32_t nstr = (uint32_t)rec[BM_OFF_NSTR] | (uint32_t)rec[BM_OFF_NSTR + 1] << 8;
+  uint32_t off = BM_RECORD_HEADER_SIZE;
+  for (uint32_t i = 0; i < nstr && off + 4 <= len; i++) {
+    uint32_t sl = (uint32_t)rec[off + 2] | (uint32_t)rec[off + 3] << 8;
+    if (off + 4 + sl > len) return NULL;
+    if (rec[off] == tag) {
+      *out_len = sl;
+      return rec + off + 4;
+    }
+    off += 4 + sl;
+  }
+  return NULL;
+}
+
+uint64_t bm_path_hash(const uint8_t *s, uint32_t len) {
+  uint64_t h = 14695981039346656037ull;
+  for (uint32_t i = 0; i < len; i++) h = (h ^ s[i]) * 1099511628211ull;
+  return h | 1;
+}

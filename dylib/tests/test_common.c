@@ -1166,7 +1166,7 @@ static void test_hold_table(void) {
     bm_rec rec;
     bm_rec_begin(&rec, buf, sizeof buf, BM_KIND_CLOSE_MODIFIED, 0);
     bm_rec_set_i32(&rec, BM_OFF_PID, (int32_t)i + 1);
-    full = bm_hold_put(h, buf, bm_hold_hash((const uint8_t *)&i, sizeof i), 1000000ull, now) != 0;
+    full = bm_hold_put(h, buf, bm_path_hash((const uint8_t *)&i, sizeof i), 1000000ull, now) != 0;
   }
   CHECK(full && bm_hold_count(h) == 24576);
   CHECK(bm_hold_put(h, buf, 12345, 1000000ull, now + 2000000000ull) == 0); /* swept: room again */
