@@ -22,12 +22,12 @@ import { parseTrace } from "../sensor/trace.ts";
 import type { BmEvent } from "../sensor/event.ts";
 import {
   ExeTracker,
-  HeldEvents,
   interestDecision,
   type InterestFilter,
   interesting,
   type PathPattern,
 } from "../sensor/interest.ts";
+import { deliver } from "../sensor/held_events_test_utils.ts";
 import { builtinRtpRule } from "./builtin_rtp.ts";
 
 const POLICIES = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "policies");
@@ -321,15 +321,8 @@ for (const platform of ["linux", "macos"] as const) {
         // the executables the agent knows as it reads the events (for `exe` patterns)
         const exes = new ExeTracker();
         // held writes come back late, just before an exec of their file (HeldEvents)
-        const hold = new HeldEvents(f, exes);
-        const kept: BmEvent[] = [];
-        for (const e of ev) {
-          for (const k of hold.offer(e)) {
-            exes.observe(k);
-            kept.push(k);
-            if (k.bm?.late) released++;
-          }
-        }
+        const kept = deliver(f, ev, exes);
+        released += kept.filter((k) => k.bm?.late).length;
         dropped += ev.length - kept.length;
         total += ev.length;
         assert.deepEqual(replay(rs, kept, opts), replay(rs, ev, opts), what);
@@ -396,16 +389,12 @@ for (const rtp of [false, true]) {
         name: (p: number) => exes.name(p),
         size: () => 1,
       };
-      const hold = new HeldEvents(f, facts);
-      const kept: BmEvent[] = [];
+      const kept = deliver(f, ev, exes, facts);
+      const delivered = new Set(kept);
       for (const e of ev) {
-        const out = hold.offer(e);
-        for (const k of out) exes.observe(k);
-        kept.push(...out);
-        if (e.event.action === "close_modified") {
-          writes++;
-          if (out.includes(e)) writesKept++;
-        }
+        if (e.event.action !== "close_modified") continue;
+        writes++;
+        if (delivered.has(e)) writesKept++;
       }
       const want = replay(rs, ev, opts);
       fired += want.firings.length;
@@ -432,17 +421,7 @@ Deno.test("interest: cp of /bin/bash, its write reported by pid only, still fire
   const events = parseTrace(await Deno.readTextFile(file), file).events.map(bare);
   const write = events.find((e) => e.event.action === "close_modified")!;
   const exes = new ExeTracker();
-  const through = (evs: BmEvent[], known: ExeTracker) => {
-    const hold = new HeldEvents(f, known);
-    const out: BmEvent[] = [];
-    for (const e of evs) {
-      for (const k of hold.offer(e)) {
-        known.observe(k);
-        out.push(k);
-      }
-    }
-    return out;
-  };
+  const through = (evs: BmEvent[], known: ExeTracker) => deliver(f, evs, known);
   const kept = through(events, exes);
   // held (the rule needs it only if the copy is run), then sent just before the copy's exec
   assert.ok(!kept.includes(write), "cp's write is held");

@@ -20,7 +20,7 @@ import { type BmEvent, EVENT_ACTIONS, type EventAction } from "./event.ts";
  * ExeTracker.name); `sizes`: the size of the event's file.path is one of
  * these (the event's, else the file's now; one that cannot be had matches);
  * `hold`: an event only such patterns pass is held for this many ms and
- * sent, late, only before an exec of its file (HeldEvents), forgotten when
+ * sent, late, only before an exec of its file (hold.c), forgotten when
  * the file is deleted: for a step that needs a written file only if that
  * very path is then executed.
  */
@@ -298,69 +298,4 @@ export function interestDecision(
     });
   });
   return passes ? "pass" : hold > 0 ? hold : "drop";
-}
-
-/**
- * The library's hold table (hold.c) as a model, for tests that replay events
- * through the filter: `offer` takes every event in order and returns the
- * events the agent gets for it (held ones first, before an exec of their
- * file; none when the event itself is dropped or held).
- */
-export class HeldEvents {
-  /** Held events by file path, each with its expiry (event time + hold ms). */
-  private readonly held = new Map<string, { ev: BmEvent; until: number }[]>();
-  private readonly writers = new Set<number>();
-
-  constructor(
-    private readonly filter: InterestFilter | undefined,
-    private readonly facts: InterestFacts = {},
-  ) {}
-
-  offer(ev: BmEvent): BmEvent[] {
-    const file = (ev as { file?: { path?: string } }).file;
-    const action = ev.event.action;
-    if (action === "unlink" && file?.path !== undefined) this.held.delete(file.path);
-    const out: BmEvent[] = [];
-    if (action === "exec") {
-      const pf = ev.process;
-      for (const p of new Set([pf.executable, file?.path, pf.script])) {
-        if (p === undefined || p === "") continue;
-        for (const h of this.held.get(p) ?? []) {
-          if (h.until > ev["@timestamp"]) {
-            out.push(
-              {
-                ...h.ev,
-                file: { ...(h.ev as { file: object }).file, path: p },
-                bm: { ...h.ev.bm, late: true },
-              } as BmEvent,
-            );
-          }
-        }
-        this.held.delete(p);
-      }
-    }
-    const d = interestDecision(this.filter, ev, this.facts);
-    if (typeof d === "number" && file?.path !== undefined) {
-      const list = this.held.get(file.path) ?? [];
-      const same = list.findIndex((h) =>
-        h.ev.process.pid === ev.process.pid && h.ev.process.start === ev.process.start &&
-        h.ev.event.action === action
-      );
-      const entry = { ev, until: ev["@timestamp"] + d };
-      if (same >= 0) list[same] = entry;
-      else list.push(entry);
-      this.held.set(file.path, list);
-      this.writers.add(ev.process.pid);
-      return out;
-    }
-    if (d === "drop") return out;
-    const pid = ev.process.pid;
-    if (
-      (action === "exit" && this.writers.delete(pid)) ||
-      (action === "exec" && this.writers.has(pid))
-    ) {
-      out.push({ ...ev, bm: { ...ev.bm, held_writes: true } });
-    } else out.push(ev);
-    return out;
-  }
 }

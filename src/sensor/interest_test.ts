@@ -12,14 +12,9 @@ import { FLAG, STR } from "../../ffi/symbols.ts";
 import { compileInterest } from "../engine/interest.ts";
 import { loadRules } from "../engine/rule_loader.ts";
 import { type BmEvent, EVENT_ACTIONS, type EventAction } from "./event.ts";
-import {
-  ExeTracker,
-  HeldEvents,
-  type InterestFilter,
-  interestSpec,
-  type PathPattern,
-} from "./interest.ts";
+import { ExeTracker, type InterestFilter, interestSpec, type PathPattern } from "./interest.ts";
 import { parseTrace } from "./trace.ts";
+import { HeldEvents } from "./held_events_test_utils.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const POLICIES = join(ROOT, "policies");
